@@ -1,0 +1,149 @@
+"""Where music comes from: the built-in Bach chorales, any folder of files, and MAESTRO with its official split.
+
+:func:`resolve` turns what a user types (``bach``, a folder, a MAESTRO folder, a single file) into a
+:class:`Corpus`: the list of files to read, each with the metadata the source knows (split, composer, title).
+Reading the files is the dataset's job (:mod:`tunesmith.dataset`).
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from ..errors import SourceError
+from ..io import SUPPORTED_EXTENSIONS
+
+SPLITS = ("train", "validation", "test")
+Layout = Literal["auto", "folder", "maestro"]
+_MAESTRO_CSV = re.compile(r"maestro-v(\d+)\.(\d+)\.(\d+)\.csv$")
+
+
+@dataclass(frozen=True)
+class Item:
+    """One file of a corpus. ``relpath`` (relative to the corpus root, with ``/``) identifies it in reports and
+    decides its split when the source gives none."""
+
+    path: str
+    relpath: str
+    split: str | None = None
+    composer: str = ""
+    title: str = ""
+
+
+@dataclass
+class Corpus:
+    name: str
+    root: str
+    items: list[Item]
+    #: files the source itself rules out, as (relpath, reason), e.g. MIDI files a MAESTRO csv does not list
+    excluded: list[tuple[str, str]] = field(default_factory=list)
+
+
+def _rel(path: Path, root: Path) -> str:
+    return path.relative_to(root).as_posix()
+
+
+def folder_corpus(root: str | os.PathLike[str]) -> Corpus:
+    """Every supported file under ``root`` (recursive, extensions matched case-insensitively), sorted by path.
+
+    Hidden files and folders are ignored. For files one folder below the root (``root/Composer/piece.mid``, as
+    in the C-RNN-GAN collection) the folder name is taken as the composer."""
+    root_path = Path(root).resolve()
+    items = []
+    for dirpath, dirnames, filenames in os.walk(root_path):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        for fn in filenames:
+            if fn.startswith(".") or not fn.lower().endswith(SUPPORTED_EXTENSIONS):
+                continue
+            p = Path(dirpath) / fn
+            rel = _rel(p, root_path)
+            parts = rel.split("/")
+            items.append(Item(str(p), rel, None, parts[0] if len(parts) == 2 else "", p.stem))
+    items.sort(key=lambda it: it.relpath)
+    if not items:
+        raise SourceError(f"{root}: no music files found (looked recursively for {', '.join(SUPPORTED_EXTENSIONS)})")
+    return Corpus("folder", str(root_path), items)
+
+
+def find_maestro_csv(root: str | os.PathLike[str]) -> Path | None:
+    """The newest ``maestro-vX.Y.Z.csv`` directly in ``root``, or None."""
+    found = []
+    for p in Path(root).glob("maestro-v*.csv"):
+        m = _MAESTRO_CSV.search(p.name)
+        if m:
+            found.append((tuple(int(g) for g in m.groups()), p))
+    return max(found)[1] if found else None
+
+
+def maestro_corpus(root: str | os.PathLike[str]) -> Corpus:
+    """A MAESTRO folder: the pieces its newest ``maestro-v*.csv`` lists, with that csv's split, composer and
+    title (v3.0.0: train 962 / validation 137 / test 177). MIDI files in the folder that the csv does not list
+    (v3 dropped six chamber pieces of 2018 that v2 had) are excluded and reported, not silently mixed in."""
+    root_path = Path(root).resolve()
+    csv_path = find_maestro_csv(root_path)
+    if csv_path is None:
+        raise SourceError(f"{root}: no maestro-v*.csv in this folder, so it is not a MAESTRO folder")
+    items, excluded, listed = [], [], set()
+    with open(csv_path, newline="", encoding="utf-8") as f:
+        reader = csv.DictReader(f)
+        need = {"canonical_composer", "canonical_title", "split", "midi_filename"}
+        if not need <= set(reader.fieldnames or ()):
+            raise SourceError(f"{csv_path}: missing columns {sorted(need - set(reader.fieldnames or ()))}")
+        for row in reader:
+            rel = row["midi_filename"].replace("\\", "/")
+            listed.add(rel)
+            split = row["split"].strip()
+            if split not in SPLITS:
+                raise SourceError(f"{csv_path}: unknown split {split!r} for {rel}")
+            p = root_path / rel
+            if not p.is_file():
+                excluded.append((rel, f"listed in {csv_path.name} but missing from the folder"))
+                continue
+            items.append(Item(str(p), rel, split, row["canonical_composer"], row["canonical_title"]))
+    for p in sorted(root_path.rglob("*.mid*")):
+        rel = _rel(p, root_path)
+        if p.suffix.lower() in (".mid", ".midi") and rel not in listed:
+            excluded.append((rel, f"not listed in {csv_path.name}"))
+    items.sort(key=lambda it: it.relpath)
+    return Corpus(f"maestro ({csv_path.stem})", str(root_path), items, excluded)
+
+
+def bach_corpus() -> Corpus:
+    """The built-in default: J. S. Bach's chorales shipped inside music21's corpus (no download)."""
+    from .bach import bach_chorale_paths
+
+    paths = bach_chorale_paths()
+    if not paths:
+        raise SourceError("bach: music21's corpus has no Bach chorales here (is music21 fully installed?)")
+    root = Path(paths[0]).parent
+    items = [Item(str(p), Path(p).name, None, "J. S. Bach", Path(p).stem) for p in paths]
+    return Corpus("bach", str(root), items)
+
+
+def resolve(source: str | os.PathLike[str], layout: Layout = "auto") -> Corpus:
+    """Turn ``source`` into a Corpus: ``"bach"``, a folder (MAESTRO when it holds a ``maestro-v*.csv`` and
+    ``layout`` is auto or maestro), or a single music file."""
+    s = os.fspath(source)
+    if s == "bach" and not Path(s).exists():
+        return bach_corpus()
+    p = Path(s)
+    if p.is_dir():
+        if layout == "maestro" or (layout == "auto" and find_maestro_csv(p) is not None):
+            return maestro_corpus(p)
+        return folder_corpus(p)
+    if p.is_file():
+        rp = p.resolve()
+        if not rp.name.lower().endswith(SUPPORTED_EXTENSIONS):
+            raise SourceError(f"{s}: not a supported music file (extensions: {', '.join(SUPPORTED_EXTENSIONS)})")
+        return Corpus("file", str(rp.parent), [Item(str(rp), rp.name, None, "", rp.stem)])
+    raise SourceError(
+        f"{s}: no such file or folder, and not a built-in corpus name (use 'bach'; "
+        "'--download maestro' fetches MAESTRO)"
+    )
+
+
+__all__ = ["SPLITS", "Corpus", "Item", "bach_corpus", "find_maestro_csv", "folder_corpus", "maestro_corpus", "resolve"]

@@ -1,0 +1,328 @@
+"""Prepared datasets: parse a corpus once (in parallel, bad files skipped and reported), load it many times fast.
+
+A dataset folder holds::
+
+    manifest.json      format version, source, fingerprint, counts, dtypes
+    notes.bin          every note of every piece, NOTE_DTYPE records back to back (memory-mapped on load)
+    offsets.npy        int64 (pieces + 1,): piece i is notes[offsets[i]:offsets[i + 1]]
+    tempos.npy         TEMPO_DTYPE records of every piece's tempo map, with tempo_offsets.npy
+    timesigs.npy       TIMESIG_DTYPE records, with timesig_offsets.npy
+    pieces.csv         path, split, composer, title, notes, seconds
+    skipped.csv        path, reason: files that could not be read, and why
+    warnings.csv       path, warning: files read after a repair (e.g. clamped data bytes)
+
+The folder is written under a temporary name and renamed into place, so an interrupted run never leaves a
+half-written dataset that a later run trusts. Notes are streamed to ``notes.bin`` as workers finish, so memory
+stays flat however large the collection.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import multiprocessing
+import os
+import time
+import warnings
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from . import __version__
+from .corpora import SPLITS, Corpus, Item, Layout, resolve
+from .errors import DatasetError, ReadError
+from .notes import NOTE_DTYPE, TEMPO_DTYPE, TIMESIG_DTYPE, Notes
+from .utils import atomic_dir, atomic_write_text
+
+FORMAT_VERSION = 1
+PIECE_FIELDS = ("path", "split", "composer", "title", "notes", "seconds")
+
+
+def hash_split(relpath: str) -> str:
+    """A deterministic split for a piece the source gives none: 90% train, 5% validation, 5% test, by a hash
+    of its path. Whole pieces only, so no window of a test piece can leak into training."""
+    h = int.from_bytes(hashlib.sha256(relpath.encode("utf-8")).digest()[:8], "big") % 100
+    return "train" if h < 90 else "validation" if h < 95 else "test"
+
+
+def corpus_fingerprint(corpus: Corpus, limit: int | None = None) -> str:
+    """A hash of what the dataset depends on: format version, every file's relative path, size, modification
+    time and metadata. Cheap (stat only): an unchanged source gives the same fingerprint."""
+    h = hashlib.sha256(f"tunesmith-dataset:{FORMAT_VERSION}:{limit}\n".encode())
+    for it in corpus.items[:limit] if limit else corpus.items:
+        try:
+            st = os.stat(it.path)
+            stamp = f"{st.st_size}:{st.st_mtime_ns}"
+        except OSError:
+            stamp = "missing"
+        h.update(f"{it.relpath}\t{stamp}\t{it.split}\t{it.composer}\t{it.title}\n".encode())
+    for rel, reason in corpus.excluded:
+        h.update(f"excluded\t{rel}\t{reason}\n".encode())
+    return h.hexdigest()
+
+
+# ---------------------------------------------------------------------------------------------- parsing workers
+@dataclass
+class _Parsed:
+    index: int
+    notes: np.ndarray | None = None
+    tempos: np.ndarray | None = None
+    timesigs: np.ndarray | None = None
+    error: str | None = None
+    warnings: tuple[str, ...] = ()
+
+
+def _parse_item(args: tuple[int, Item]) -> _Parsed:
+    from .io import read
+
+    index, item = args
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            n = read(item.path)
+        except ReadError as e:
+            return _Parsed(index, error=e.reason)
+        except Exception as e:  # a bug in a parser must not stop the run: report it as this file's problem
+            return _Parsed(index, error=f"unexpected {type(e).__name__}: {e}")
+    msgs = tuple(str(w.message).replace(f"{item.path}: ", "") for w in caught)
+    if len(n) == 0:
+        return _Parsed(index, error="no notes", warnings=msgs)
+    return _Parsed(index, n.notes, n.tempos, n.time_signatures, warnings=msgs)
+
+
+def _parse_all(items: list[Item], workers: int) -> Iterator[_Parsed]:
+    jobs = list(enumerate(items))
+    if workers <= 1 or len(items) <= 1:
+        yield from map(_parse_item, jobs)
+        return
+    chunk = max(1, min(16, len(items) // (workers * 8)))
+    # fork: workers start in milliseconds and inherit the imported parsers (spawn costs ~1 s each)
+    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else None
+    with multiprocessing.get_context(method).Pool(workers) as pool:
+        yield from pool.imap(_parse_item, jobs, chunksize=chunk)
+
+
+# ---------------------------------------------------------------------------------------------- preparing
+def _csv_text(header: tuple[str, ...], rows: list[tuple[Any, ...]]) -> str:
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(header)
+    w.writerows(rows)
+    return buf.getvalue()
+
+
+def default_workers() -> int:
+    return max(1, min(os.cpu_count() or 1, 8))
+
+
+def prepare(
+    source: str | os.PathLike[str] | Corpus,
+    out: str | os.PathLike[str],
+    *,
+    workers: int | None = None,
+    limit: int | None = None,
+    layout: Layout = "auto",
+    force: bool = False,
+    progress: bool = True,
+) -> Dataset:
+    """Parse every file of ``source`` into a dataset folder ``out`` and return it loaded.
+
+    Files that cannot be read are skipped and listed with their reason in ``skipped.csv`` (the run goes on).
+    If ``out`` already holds a dataset of the same fingerprint (same files, sizes, times and options), it is
+    reused without parsing anything, unless ``force``.
+    """
+    corpus = source if isinstance(source, Corpus) else resolve(source, layout)
+    if limit is not None and limit <= 0:
+        from .errors import ConfigError
+
+        raise ConfigError(f"--limit must be positive, got {limit}")
+    items = corpus.items[:limit] if limit else corpus.items
+    fingerprint = corpus_fingerprint(corpus, limit)
+    out = Path(out)
+    if not force and (out / "manifest.json").is_file():
+        try:
+            ds = Dataset.load(out)
+            if ds.manifest.get("fingerprint") == fingerprint:
+                ds.reused = True
+                return ds
+        except DatasetError:
+            pass  # an old or broken dataset is rebuilt
+    workers = default_workers() if workers is None else max(1, workers)
+    t0 = time.perf_counter()
+    pieces: list[tuple[Any, ...]] = []
+    skipped: list[tuple[str, str]] = [(rel, reason) for rel, reason in corpus.excluded]
+    repaired: list[tuple[str, str]] = []
+    offsets, tempo_parts, ts_parts, tempo_off, ts_off = [0], [], [], [0], [0]
+    pitch_lo, pitch_hi = 127, 0
+    with atomic_dir(out) as tmp:
+        with open(tmp / "notes.bin", "wb") as notes_file:
+            bar = tqdm(total=len(items), desc=f"prepare {corpus.name}", unit="file", disable=not progress)
+            for r in _parse_all(items, workers):
+                it = items[r.index]
+                bar.update(1)
+                repaired.extend((it.relpath, w) for w in r.warnings)
+                if r.error is not None:
+                    skipped.append((it.relpath, r.error))
+                    continue
+                assert r.notes is not None and r.tempos is not None and r.timesigs is not None
+                notes_file.write(r.notes.tobytes())
+                offsets.append(offsets[-1] + len(r.notes))
+                tempo_parts.append(r.tempos)
+                tempo_off.append(tempo_off[-1] + len(r.tempos))
+                ts_parts.append(r.timesigs)
+                ts_off.append(ts_off[-1] + len(r.timesigs))
+                pitch_lo = min(pitch_lo, int(r.notes["pitch"].min()))
+                pitch_hi = max(pitch_hi, int(r.notes["pitch"].max()))
+                seconds = float(r.notes["end"].max())
+                pieces.append(
+                    (
+                        it.relpath,
+                        it.split or hash_split(it.relpath),
+                        it.composer,
+                        it.title,
+                        len(r.notes),
+                        f"{seconds:.3f}",
+                    )
+                )
+            bar.close()
+        np.save(tmp / "offsets.npy", np.asarray(offsets, dtype=np.int64))
+        np.save(tmp / "tempos.npy", np.concatenate(tempo_parts) if tempo_parts else np.zeros(0, TEMPO_DTYPE))
+        np.save(tmp / "tempo_offsets.npy", np.asarray(tempo_off, dtype=np.int64))
+        np.save(tmp / "timesigs.npy", np.concatenate(ts_parts) if ts_parts else np.zeros(0, TIMESIG_DTYPE))
+        np.save(tmp / "timesig_offsets.npy", np.asarray(ts_off, dtype=np.int64))
+        (tmp / "pieces.csv").write_text(_csv_text(PIECE_FIELDS, pieces), encoding="utf-8")
+        (tmp / "skipped.csv").write_text(_csv_text(("path", "reason"), skipped), encoding="utf-8")
+        (tmp / "warnings.csv").write_text(_csv_text(("path", "warning"), repaired), encoding="utf-8")
+        manifest = {
+            "format_version": FORMAT_VERSION,
+            "tunesmith_version": __version__,
+            "source": corpus.name if corpus.name == "bach" else corpus.root,
+            "corpus": corpus.name,
+            "fingerprint": fingerprint,
+            "limit": limit,
+            "files": len(items),
+            "pieces": len(pieces),
+            "notes": offsets[-1],
+            "skipped": len(skipped),
+            "pitch_range": [pitch_lo, pitch_hi] if pieces else None,
+            "note_dtype": NOTE_DTYPE.descr,
+            "seconds_to_prepare": round(time.perf_counter() - t0, 3),
+        }
+        atomic_write_text(tmp / "manifest.json", json.dumps(manifest, indent=1))
+    return Dataset.load(out)
+
+
+# ---------------------------------------------------------------------------------------------- loading
+class Dataset:
+    """A prepared dataset, loaded: notes memory-mapped, piece table in memory.
+
+    ``ds[i]`` is piece i as :class:`Notes` (a view: nothing is copied); ``ds.indices("train")`` lists a
+    split's pieces."""
+
+    def __init__(self, root: Path, manifest: dict[str, Any]) -> None:
+        self.root = root
+        self.manifest = manifest
+        self.reused = False
+        n = int(manifest["notes"])
+        path = root / "notes.bin"
+        if path.stat().st_size != n * NOTE_DTYPE.itemsize:
+            raise DatasetError(f"{path}: size does not match the manifest's {n} notes; prepare the dataset again")
+        self.notes = np.memmap(path, dtype=NOTE_DTYPE, mode="r", shape=(n,)) if n else np.zeros(0, NOTE_DTYPE)
+        self.offsets = np.load(root / "offsets.npy")
+        self.tempos = np.load(root / "tempos.npy")
+        self.tempo_offsets = np.load(root / "tempo_offsets.npy")
+        self.timesigs = np.load(root / "timesigs.npy")
+        self.timesig_offsets = np.load(root / "timesig_offsets.npy")
+        with open(root / "pieces.csv", newline="", encoding="utf-8") as f:
+            rows = list(csv.reader(f))[1:]
+        self.paths = [r[0] for r in rows]
+        self.splits = np.array([r[1] for r in rows], dtype=object)
+        self.composers = [r[2] for r in rows]
+        self.titles = [r[3] for r in rows]
+        self.seconds = np.array([float(r[5]) for r in rows])
+        if len(rows) + 1 != len(self.offsets):
+            raise DatasetError(f"{root}: pieces.csv and offsets.npy disagree; prepare the dataset again")
+
+    @classmethod
+    def load(cls, root: str | os.PathLike[str]) -> Dataset:
+        root = Path(root)
+        mpath = root / "manifest.json"
+        if not mpath.is_file():
+            raise DatasetError(f"{root}: not a prepared dataset (no manifest.json); run 'tunesmith prepare' first")
+        try:
+            manifest = json.loads(mpath.read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError) as e:
+            raise DatasetError(f"{mpath}: unreadable manifest ({e}); prepare the dataset again") from e
+        if manifest.get("format_version") != FORMAT_VERSION:
+            raise DatasetError(
+                f"{root}: dataset format {manifest.get('format_version')} but this tunesmith reads "
+                f"{FORMAT_VERSION}; prepare the dataset again"
+            )
+        try:
+            return cls(root, manifest)
+        except (OSError, ValueError, IndexError) as e:
+            raise DatasetError(f"{root}: incomplete or damaged dataset ({e}); prepare the dataset again") from e
+
+    def __len__(self) -> int:
+        return len(self.paths)
+
+    def __getitem__(self, i: int) -> Notes:
+        if not -len(self) <= i < len(self):
+            raise IndexError(f"piece {i} out of range ({len(self)} pieces)")
+        i %= len(self)
+        a, b = self.offsets[i], self.offsets[i + 1]
+        ta, tb = self.tempo_offsets[i], self.tempo_offsets[i + 1]
+        sa, sb = self.timesig_offsets[i], self.timesig_offsets[i + 1]
+        meta = {"split": str(self.splits[i]), "composer": self.composers[i], "title": self.titles[i]}
+        return Notes(
+            np.asarray(self.notes[a:b]),
+            self.tempos[ta:tb],
+            self.timesigs[sa:sb],
+            self.paths[i],
+            {k: v for k, v in meta.items() if v},
+        )
+
+    def indices(self, split: str | None = None) -> np.ndarray:
+        """Piece indices of one split (all pieces when ``split`` is None)."""
+        if split is None:
+            return np.arange(len(self))
+        if split not in SPLITS:
+            raise DatasetError(f"unknown split {split!r}; choose one of {', '.join(SPLITS)}")
+        return np.flatnonzero(self.splits == split)
+
+    def pieces(self, split: str | None = None) -> Iterator[Notes]:
+        for i in self.indices(split):
+            yield self[int(i)]
+
+    def skipped(self) -> list[tuple[str, str]]:
+        with open(self.root / "skipped.csv", newline="", encoding="utf-8") as f:
+            return [(r[0], r[1]) for r in list(csv.reader(f))[1:]]
+
+    def info(self) -> dict[str, Any]:
+        """Pieces, notes and hours per split, pitch range, skipped files."""
+        counts = np.diff(self.offsets)
+        per_split = {}
+        for s in SPLITS:
+            idx = self.indices(s)
+            per_split[s] = {
+                "pieces": int(idx.size),
+                "notes": int(counts[idx].sum()),
+                "hours": round(float(self.seconds[idx].sum()) / 3600, 3),
+            }
+        skipped = self.skipped()
+        return {
+            "path": str(self.root),
+            "source": self.manifest.get("source"),
+            "pieces": len(self),
+            "notes": int(self.manifest["notes"]),
+            "hours": round(float(self.seconds.sum()) / 3600, 3),
+            "splits": per_split,
+            "pitch_range": self.manifest.get("pitch_range"),
+            "skipped": [{"path": p, "reason": r} for p, r in skipped],
+        }

@@ -1,0 +1,182 @@
+"""MIDI files <-> :class:`~tunesmith.notes.Notes`, through symusic (a fast C++ parser).
+
+What symusic does not do, and this module adds:
+
+* **RMID** (RIFF-wrapped MIDI, ``RIFF....RMIDdata`` before ``MThd``) is a legitimate container that symusic
+  rejects ("header is not MThd"); we unwrap its ``data`` chunk first.
+* **Out-of-range data bytes** (velocity 176, controller value 143, ...) make symusic's strict parse fail; we
+  parse again with ``sanitize_data=True``, which clamps them to 0..127 as mido's ``clip=True`` does, and warn.
+* **Seconds in float64**: symusic's ``Score.to("second")`` gives float32 times (about 0.1 ms off after 20 min);
+  we compute seconds from ticks and the tempo map ourselves, in float64.
+* **Typed errors**: symusic raises a bare ``RuntimeError``; we raise :class:`~tunesmith.errors.MidiReadError`
+  naming the file and the reason (empty, not MIDI, truncated).
+"""
+
+from __future__ import annotations
+
+import os
+import struct
+import warnings
+from pathlib import Path
+
+import numpy as np
+import symusic
+
+from ..errors import ConfigError, MidiReadError
+from ..notes import NOTE_DTYPE, Notes, make_tempo_map, make_time_signatures
+from ..utils import atomic_path
+
+MIDI_EXTENSIONS = (".mid", ".midi", ".rmi", ".kar")
+DEFAULT_TPQ = 480
+
+
+class MidiWarning(UserWarning):
+    """A MIDI file was read, but something in it had to be repaired (the message says what)."""
+
+
+def unwrap_rmid(data: bytes, path: str = "<bytes>") -> bytes:
+    """Return the standard MIDI payload of an RMID (``RIFF`` / ``RMID`` / ``data`` chunk) container."""
+    if len(data) < 12 or data[8:12] != b"RMID":
+        raise MidiReadError(path, f"RIFF file of form {data[8:12]!r}, not RMID: not a MIDI file")
+    pos = 12
+    while pos + 8 <= len(data):
+        chunk_id = data[pos : pos + 4]
+        (size,) = struct.unpack("<I", data[pos + 4 : pos + 8])
+        if chunk_id == b"data":
+            return data[pos + 8 : pos + 8 + size]
+        pos += 8 + size + (size & 1)  # RIFF chunks are padded to even sizes
+    raise MidiReadError(path, "RMID file without a 'data' chunk")
+
+
+def _parse(data: bytes, path: str) -> symusic.Score:
+    if len(data) == 0:
+        raise MidiReadError(path, "empty file (0 bytes)")
+    if data[:4] == b"RIFF":
+        data = unwrap_rmid(data, path)
+    if data[:4] != b"MThd":
+        raise MidiReadError(path, f"not a MIDI file (it starts with {data[:4]!r}, not b'MThd')")
+    try:
+        return symusic.Score.from_midi(data)
+    except RuntimeError as strict_error:
+        reason = str(strict_error).replace(": iostream error", "")
+        try:
+            score = symusic.Score.from_midi(data, sanitize_data=True)
+        except RuntimeError as e:
+            msg = str(e).replace(": iostream error", "").replace("MiniMidi: ", "")
+            if "EOF" in msg or "chunk length" in msg or "remaining bytes" in msg:
+                raise MidiReadError(path, f"truncated or corrupt MIDI ({msg})") from None
+            raise MidiReadError(path, f"invalid MIDI ({msg})") from None
+        warnings.warn(f"{path}: out-of-range data bytes clamped to 0..127 ({reason})", MidiWarning, stacklevel=3)
+        return score
+
+
+def _tick_tempo_map(score: symusic.Score) -> tuple[np.ndarray, np.ndarray]:
+    """(tick of each change, tempo map) from the score; tick and quarter-note positions agree by ``/ tpq``."""
+    tpq = score.ticks_per_quarter
+    if len(score.tempos):
+        t = score.tempos.numpy()
+        ticks = t["time"].astype(np.float64)
+        qpm = 60e6 / t["mspq"].astype(np.float64)
+    else:
+        ticks, qpm = np.zeros(0), np.zeros(0)
+    return ticks, make_tempo_map(ticks / tpq, qpm)
+
+
+def score_to_notes(score: symusic.Score, source: str = "") -> Notes:
+    """Convert a symusic score in ticks to Notes; every track is kept, in score order (``track`` = index)."""
+    if str(score.ttype).lower() != "tick":
+        score = score.to("tick")
+    tpq = float(score.ticks_per_quarter)
+    if tpq <= 0:
+        raise MidiReadError(source, f"invalid ticks per quarter note ({tpq:g}); SMPTE time is not supported")
+    _, tempos = _tick_tempo_map(score)
+    parts = []
+    for i, track in enumerate(score.tracks):
+        if len(track.notes) == 0:
+            continue
+        a = track.notes.numpy()
+        arr = np.empty(a["time"].size, dtype=NOTE_DTYPE)
+        arr["pitch"] = a["pitch"].astype(np.uint8)
+        arr["velocity"] = a["velocity"].astype(np.uint8)
+        arr["program"] = track.program
+        arr["is_drum"] = track.is_drum
+        arr["track"] = i
+        arr["start_qn"] = a["time"] / tpq
+        arr["end_qn"] = (a["time"].astype(np.int64) + a["duration"]) / tpq
+        parts.append(arr)
+    arr = np.concatenate(parts) if parts else np.zeros(0, dtype=NOTE_DTYPE)
+    notes = Notes(arr, tempos=tempos, source=source)
+    arr["start"] = notes.qn_to_seconds(arr["start_qn"])
+    arr["end"] = notes.qn_to_seconds(arr["end_qn"])
+    if len(score.time_signatures):
+        ts = score.time_signatures.numpy()
+        notes.time_signatures = make_time_signatures(ts["time"] / tpq, ts["numerator"], ts["denominator"])
+    return notes.sorted()
+
+
+def read_midi(source: str | os.PathLike[str] | bytes, *, name: str | None = None) -> Notes:
+    """Read a MIDI file (path or bytes) into Notes.
+
+    Raises :class:`MidiReadError` naming the file for empty, non-MIDI, truncated or corrupt input. RMID
+    containers are unwrapped; out-of-range data bytes are clamped with a :class:`MidiWarning`.
+    """
+    if isinstance(source, bytes | bytearray):
+        path, data = name or "<bytes>", bytes(source)
+    else:
+        path = os.fspath(source)
+        try:
+            data = Path(path).read_bytes()
+        except FileNotFoundError:
+            raise MidiReadError(path, "no such file") from None
+        except IsADirectoryError:
+            raise MidiReadError(path, "is a directory, not a MIDI file") from None
+        except OSError as e:
+            raise MidiReadError(path, f"cannot be read ({e.strerror})") from None
+    return score_to_notes(_parse(data, path), source=path)
+
+
+def notes_to_score(notes: Notes, tpq: int = DEFAULT_TPQ) -> symusic.Score:
+    """Convert Notes to a symusic score in ticks (quarter-note times rounded to the nearest tick).
+
+    One MIDI track per distinct ``track`` value, with its program and drum flag (drums go to channel 10).
+    """
+    if tpq <= 0 or tpq > 32767:
+        raise ConfigError(f"ticks per quarter note must be in 1..32767, got {tpq}")
+    score = symusic.Score(tpq)
+    for t in notes.tempos:
+        score.tempos.append(symusic.Tempo(int(round(t["qn"] * tpq)), mspq=int(round(60e6 / t["qpm"])), ttype="tick"))
+    for ts in notes.time_signatures:
+        score.time_signatures.append(
+            symusic.TimeSignature(
+                int(round(ts["qn"] * tpq)), int(ts["numerator"]), int(ts["denominator"]), ttype="tick"
+            )
+        )
+    a = notes.notes
+    for track_id in np.unique(a["track"]):
+        sel = a[a["track"] == track_id]
+        # a track of mixed programs (possible after editing) is split, one MIDI track per program
+        for program in np.unique(sel["program"]):
+            s = sel[sel["program"] == program]
+            start = np.rint(s["start_qn"] * tpq).astype(np.int64)
+            end = np.maximum(np.rint(s["end_qn"] * tpq).astype(np.int64), start)
+            track = symusic.Track(
+                name=f"track {int(track_id)}", program=int(program), is_drum=bool(s["is_drum"][0]), ttype="tick"
+            )
+            track.notes = symusic.Note.from_numpy(
+                time=start.astype(np.int32),
+                duration=(end - start).astype(np.int32),
+                pitch=s["pitch"].astype(np.int8),
+                velocity=s["velocity"].astype(np.int8),
+                ttype="tick",
+            )
+            score.tracks.append(track)
+    return score
+
+
+def write_midi(notes: Notes, path: str | os.PathLike[str], *, tpq: int = DEFAULT_TPQ) -> Path:
+    """Write Notes as a standard MIDI file (format 1), atomically. Returns the path."""
+    path = Path(path)
+    data = notes_to_score(notes, tpq).dumps_midi()
+    with atomic_path(path) as tmp:
+        tmp.write_bytes(data)
+    return path

@@ -1,0 +1,283 @@
+"""Score formats (MusicXML, ABC, Humdrum ``**kern``) -> :class:`~tunesmith.notes.Notes`, through music21.
+
+A score is read as written: **repeats and da capo jumps are not expanded** (each note appears once, at its
+place in the written score), ornaments are not realised and dynamics markings (p, f, ...) do not change
+velocities; only an explicit per-note velocity (MusicXML ``dynamics=`` attributes or ``<sound dynamics>``) does.
+
+What music21 does not do, or does in a way we do not want, and this module handles:
+
+* **Typed errors**: music21 raises whatever its parser hits (``xml.etree.ElementTree.ParseError``,
+  ``ABCHandlerException``, ``HumdrumException``, ``IndexError`` for a folder named ``x.xml``, ...); we raise
+  :class:`~tunesmith.errors.ScoreReadError` naming the file and the reason. Missing and empty files are caught
+  before music21 sees them.
+* **No pickle cache**: by default ``converter.parse`` writes a pickle of every parsed file into a shared scratch
+  folder and loads it back next time; we pass ``forceSource=True`` so reading a score never loads a pickle that
+  someone else could have put there, and leaves no files behind.
+* **A path is always a path**: ``converter.parse`` treats a string that is not an existing file as music data or
+  a URL; we call ``converter.parseFile``.
+* **Invented titles**: music21 fills a missing MusicXML ``movementName`` with the file's name; such a "title"
+  is dropped.
+* **Piano staves**: music21 splits a multi-staff MusicXML part into one ``PartStaff`` per staff; the staves of
+  one part become one track again.
+* **Ties** are merged here in one pass over each flattened part, without ``stripTies`` (which deep-copies the
+  whole score, or, run in place on a flattened view, changes the caller's notes).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import warnings
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from ..errors import ScoreReadError, TunesmithError
+from ..notes import DEFAULT_VELOCITY, Notes, make_tempo_map, make_time_signatures
+
+if TYPE_CHECKING:  # music21 is slow to import: only inside the functions that need it
+    from music21 import stream as m21stream
+
+SCORE_EXTENSIONS = (".mxl", ".musicxml", ".xml", ".abc", ".krn")
+
+_FORMAT_NAMES = {".mxl": "MusicXML", ".musicxml": "MusicXML", ".xml": "MusicXML", ".abc": "ABC", ".krn": "Humdrum"}
+_EPS = 1e-9  # quarter notes; music21 offsets are floats or exact Fractions
+_STAFF_SUFFIX = re.compile(r"-Staff\d+$")  # music21's id for the staves of one MusicXML part: "P1-Staff2"
+
+
+def read_score(path: str | os.PathLike[str]) -> Notes:
+    """Read a MusicXML (``.mxl``, ``.musicxml``, ``.xml``), ABC (``.abc``) or Humdrum (``.krn``) file into Notes.
+
+    Each part is one track (score order); see :func:`stream_to_notes` for what is kept. Repeats are not
+    expanded. An ABC file holding several tunes gives its first tune, with a ``UserWarning`` saying how many
+    were ignored. A score without notes gives an empty Notes. Raises :class:`ScoreReadError` naming the file
+    for a missing, empty or unparsable file.
+    """
+    path_str = os.fspath(path)
+    p = Path(path_str)
+    fmt = _FORMAT_NAMES.get(p.suffix.lower(), "score")
+    try:
+        size = p.stat().st_size
+    except FileNotFoundError:
+        raise ScoreReadError(path_str, "no such file") from None
+    except OSError as e:
+        raise ScoreReadError(path_str, f"cannot be read ({e.strerror})") from None
+    if p.is_dir():
+        raise ScoreReadError(path_str, f"is a directory, not a {fmt} file")
+    if size == 0:
+        raise ScoreReadError(path_str, "empty file (0 bytes)")
+
+    from music21 import converter
+
+    try:
+        # parseFile, not parse: a path is never taken for data or a URL. forceSource: no pickle cache.
+        score = converter.parseFile(p, forceSource=True)
+    except Exception as e:  # music21 raises anything from ParseError to IndexError on bad input
+        raise ScoreReadError(path_str, f"not a readable {fmt} file ({_describe(e)})") from None
+    try:
+        return stream_to_notes(score, source=path_str)
+    except TunesmithError:
+        raise
+    except Exception as e:  # a music21 object in a state we did not expect
+        raise ScoreReadError(path_str, f"music21 parsed the file but it could not be converted ({_describe(e)})") from e
+
+
+def stream_to_notes(score: m21stream.Stream, source: str = "") -> Notes:
+    """Convert a music21 stream (a Score, a Part, or an Opus, whose first score is taken) to Notes.
+
+    * Each part is one ``track`` (its index in score order; the staves of one MusicXML part are one track),
+      with ``program`` from the part's instrument ``midiProgram`` (0 when unknown).
+    * Tied notes are merged into one note; chords give one note per pitch; rests, grace notes (zero length)
+      and unpitched or percussion notes are dropped.
+    * ``start_qn``/``end_qn`` are offsets in quarter notes in the score's timeline; seconds follow the tempo
+      map built from the MetronomeMarks (120 qpm when there are none). Time signatures from the
+      TimeSignature objects (4/4 when there are none). Where parts disagree at one time, the first part wins.
+    * ``velocity`` is the note's ``volume.velocity`` when set, else :data:`~tunesmith.notes.DEFAULT_VELOCITY`.
+    * ``metadata`` holds ``composer`` and ``title`` when the score has them.
+
+    Repeats are not expanded. The stream is not modified.
+    """
+    from music21 import stream
+
+    if isinstance(score, stream.Opus):
+        scores = list(score.scores)
+        if not scores:
+            return Notes.empty(source=source)
+        if len(scores) > 1:
+            warnings.warn(
+                f"{source or 'opus'}: holds {len(scores)} tunes; read the first, ignored {len(scores) - 1}",
+                UserWarning,
+                stacklevel=2,
+            )
+        score = scores[0]
+
+    parts = list(score.parts) or [score]
+    tempo_at: dict[float, float] = {}
+    ts_at: dict[float, tuple[int, int]] = {}
+    columns: list[dict[str, Any]] = []
+    track, prev_key = -1, None
+    for part in parts:
+        # the staves of one MusicXML part (P1-Staff1, P1-Staff2) follow each other: one track
+        key = _STAFF_SUFFIX.sub("", str(part.id)) if isinstance(part, stream.PartStaff) else None
+        if key is None or key != prev_key:
+            track += 1
+        prev_key = key
+        try:
+            base = float(part.getOffsetBySite(score)) if part is not score else 0.0
+        except Exception:  # a part whose site is not this score (a stream built by hand)
+            base = 0.0
+        flat = part.flatten()
+        _collect_marks(flat, base, tempo_at, ts_at)
+        program = _program(part)
+        if program is None:  # a drum part: its notes name drums, not pitches
+            continue
+        cols = _part_notes(flat, base)
+        if cols["pitch"]:
+            cols["track"] = track
+            cols["program"] = program
+            columns.append(cols)
+    # marks placed on the score itself rather than in a part
+    if parts[0] is not score:
+        _collect_marks(score, 0.0, tempo_at, ts_at)
+
+    tempo_qn = sorted(tempo_at)
+    tempos = make_tempo_map(tempo_qn, [tempo_at[q] for q in tempo_qn])
+    if ts_at:
+        ts_qn = sorted(ts_at)
+        time_signatures = make_time_signatures(ts_qn, [ts_at[q][0] for q in ts_qn], [ts_at[q][1] for q in ts_qn])
+    else:
+        time_signatures = make_time_signatures()
+    metadata = _metadata(score, source)
+
+    if columns:
+        pitch = np.concatenate([np.asarray(c["pitch"], dtype=np.int64) for c in columns])
+        start_qn = np.concatenate([np.asarray(c["start"], dtype=np.float64) for c in columns])
+        end_qn = np.concatenate([np.asarray(c["end"], dtype=np.float64) for c in columns])
+        velocity = np.concatenate([np.asarray(c["velocity"], dtype=np.int64) for c in columns])
+        track_col = np.concatenate([np.full(len(c["pitch"]), c["track"], dtype=np.int64) for c in columns])
+        program = np.concatenate([np.full(len(c["pitch"]), c["program"], dtype=np.int64) for c in columns])
+    else:
+        pitch = velocity = track_col = program = np.zeros(0, dtype=np.int64)
+        start_qn = end_qn = np.zeros(0, dtype=np.float64)
+    notes = Notes.from_arrays(
+        pitch,
+        velocity=velocity,
+        program=program,
+        track=track_col,
+        start_qn=start_qn,
+        end_qn=end_qn,
+        tempos=tempos,
+        time_signatures=time_signatures,
+        source=source,
+        metadata=metadata,
+    )
+    return notes.sorted()
+
+
+def _describe(e: BaseException) -> str:
+    msg = str(e).strip().splitlines()[0] if str(e).strip() else ""
+    if len(msg) > 200:
+        msg = msg[:200] + "..."
+    return f"{type(e).__name__}: {msg}" if msg else type(e).__name__
+
+
+def _part_notes(flat: m21stream.Stream, base: float) -> dict[str, list]:
+    """Pitched notes of one flattened part as columns, ties merged: {pitch, start, end, velocity}."""
+    from music21 import chord, note
+
+    pitch: list[int] = []
+    start: list[float] = []
+    end: list[float] = []
+    velocity: list[int] = []
+    open_ties: dict[int, int] = {}  # MIDI pitch -> index of the note a tie started from, still open
+    for el in flat.notes:
+        if isinstance(el, note.Unpitched | chord.PercussionChord):
+            continue
+        ql = float(el.duration.quarterLength)
+        if ql <= 0 or el.duration.isGrace:
+            continue
+        onset = base + float(flat.elementOffset(el))
+        offset = onset + ql
+        if isinstance(el, chord.Chord):
+            chord_vel = el.volume.velocity if el.hasVolumeInformation() else None
+            members = [(n, chord_vel) for n in el.notes]
+        else:
+            members = [(el, None)]
+        for n, fallback_vel in members:
+            if isinstance(n, note.Unpitched):
+                continue
+            midi = int(n.pitch.midi)
+            tie = n.tie.type if n.tie is not None else None
+            i = open_ties.get(midi)
+            if i is not None and abs(end[i] - onset) < _EPS:
+                # continues an open tie; a tie start promises a next note of this pitch, so a next note
+                # lacking its "stop" (common in hand-made files) is merged too
+                end[i] = offset
+                if tie not in ("start", "continue"):
+                    del open_ties[midi]
+                continue
+            if i is not None:  # the tie went nowhere (a gap, or a jump to another ending): drop it
+                del open_ties[midi]
+            vel = n.volume.velocity if n.hasVolumeInformation() else None
+            if vel is None:
+                vel = fallback_vel
+            pitch.append(midi)
+            start.append(onset)
+            end.append(offset)
+            velocity.append(DEFAULT_VELOCITY if vel is None else min(max(int(vel), 0), 127))
+            if tie in ("start", "continue"):
+                open_ties[midi] = len(pitch) - 1
+    return {"pitch": pitch, "start": start, "end": end, "velocity": velocity}
+
+
+def _collect_marks(
+    s: m21stream.Stream, base: float, tempo_at: dict[float, float], ts_at: dict[float, tuple[int, int]]
+) -> None:
+    """Add the stream's metronome marks and time signatures (at their offsets in ``s``) to the dicts."""
+    from music21 import meter, tempo
+
+    for mm in s.getElementsByClass(tempo.MetronomeMark):
+        try:
+            qpm = mm.getQuarterBPM()
+        except Exception:  # a mark music21 cannot turn into a number (text only, odd referent)
+            qpm = None
+        if qpm is not None and np.isfinite(qpm) and qpm > 0:
+            tempo_at.setdefault(round(base + float(s.elementOffset(mm)), 9), float(qpm))
+    for ts in s.getElementsByClass(meter.TimeSignature):
+        num, den = int(ts.numerator), int(ts.denominator)
+        if 0 < num < 256 and 0 < den < 256:
+            ts_at.setdefault(round(base + float(s.elementOffset(ts)), 9), (num, den))
+
+
+def _program(part: m21stream.Stream) -> int | None:
+    """The part's MIDI program (0-based) from its first instrument; 0 when unknown, None for a drum part
+    (an unpitched percussion instrument, or MIDI channel 10)."""
+    from music21 import instrument
+
+    inst = part.getInstrument(returnDefault=False, recurse=True)
+    if inst is None:
+        return 0
+    if isinstance(inst, instrument.UnpitchedPercussion) or inst.midiChannel == 9:
+        return None
+    program = inst.midiProgram
+    return int(program) if program is not None and 0 <= int(program) <= 127 else 0
+
+
+def _metadata(score: m21stream.Stream, source: str) -> dict[str, str]:
+    md = score.metadata
+    if md is None:
+        return {}
+    out: dict[str, str] = {}
+    composer = md.composer
+    if composer:
+        out["composer"] = str(composer)
+    title = md.title
+    if not title:
+        # music21 sets a missing MusicXML movement title to the file name: that is no title
+        movement = md.movementName
+        if movement and str(movement) != Path(source).name:
+            title = movement
+    if title:
+        out["title"] = str(title)
+    return out
