@@ -1,0 +1,193 @@
+from __future__ import annotations
+
+import csv
+import shutil
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import tunesmith.dataset as dataset_mod
+from tunesmith.corpora import resolve
+from tunesmith.dataset import Dataset, hash_split, prepare
+from tunesmith.errors import DatasetError, SourceError
+from tunesmith.io import read_midi, write_midi
+from tunesmith.notes import Notes
+
+from .conftest import hand_midi
+from .test_midi import CLASSICAL_EMPTY
+
+
+def _collection(root: Path) -> Path:
+    """A small messy collection: good files in composer folders, one empty, one not MIDI, one ignored .txt."""
+    (root / "bach").mkdir(parents=True)
+    (root / "mozart").mkdir()
+    hand_midi(root / "bach" / "a.mid")
+    for i in range(4):
+        n = Notes.from_arrays(np.arange(60, 64) + i, np.arange(4) * 0.5, np.arange(4) * 0.5 + 0.4)
+        write_midi(n, root / "mozart" / f"m{i}.MID")
+    (root / "mozart" / "empty.mid").write_bytes(b"")
+    (root / "bach" / "junk.midi").write_bytes(b"definitely not midi")
+    (root / "notes.txt").write_text("ignored")
+    return root
+
+
+def _rows(path: Path) -> list[list[str]]:
+    with open(path, newline="") as f:
+        return list(csv.reader(f))
+
+
+def test_prepare_folder_reads_good_files_and_reports_bad_ones(tmp_path):
+    src = _collection(tmp_path / "src")
+    ds = prepare(src, tmp_path / "ds", workers=1, progress=False)
+    assert len(ds) == 5
+    assert ds.paths == ["bach/a.mid", "mozart/m0.MID", "mozart/m1.MID", "mozart/m2.MID", "mozart/m3.MID"]
+    assert ds.composers == ["bach"] + ["mozart"] * 4
+    assert dict(ds.skipped()) == {"bach/junk.midi": "not a MIDI file (it starts with b'defi', not b'MThd')",
+                                  "mozart/empty.mid": "empty file (0 bytes)"}
+    rows = _rows(tmp_path / "ds" / "pieces.csv")
+    assert rows[0] == ["path", "split", "composer", "title", "notes", "seconds"]
+    assert rows[1] == ["bach/a.mid", hash_split("bach/a.mid"), "bach", "a", "5", "3.000"]
+    # piece 0 is exactly what read_midi gives, with its tempo map
+    direct = read_midi(src / "bach" / "a.mid")
+    assert np.array_equal(ds[0].notes, direct.notes)
+    assert np.array_equal(ds[0].tempos, direct.tempos)
+    assert np.array_equal(ds[0].time_signatures, direct.time_signatures)
+    assert ds[0].metadata["composer"] == "bach" and ds[-1].pitch.tolist() == [63, 64, 65, 66]
+    assert isinstance(ds.notes, np.memmap)
+
+
+def test_info_counts_by_split(tmp_path):
+    ds = prepare(_collection(tmp_path / "src"), tmp_path / "ds", workers=1, progress=False)
+    info = ds.info()
+    assert info["pieces"] == 5 and info["notes"] == 5 + 4 * 4
+    assert sum(s["pieces"] for s in info["splits"].values()) == 5
+    assert sum(s["notes"] for s in info["splits"].values()) == 21
+    assert info["pitch_range"] == [36, 67]
+    assert abs(info["hours"] - (3.0 + 4 * 1.9) / 3600) < 1e-3
+    assert len(info["skipped"]) == 2
+
+
+def test_hash_split_is_deterministic_and_90_5_5():
+    names = [f"folder/piece_{i}.mid" for i in range(20000)]
+    c = Counter(hash_split(n) for n in names)
+    assert abs(c["train"] / 20000 - 0.90) < 0.01
+    assert abs(c["validation"] / 20000 - 0.05) < 0.01 and abs(c["test"] / 20000 - 0.05) < 0.01
+    assert [hash_split(n) for n in names[:50]] == [hash_split(n) for n in names[:50]]
+
+
+def _dataset_bytes(root: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(root.iterdir()) if p.name != "manifest.json"}
+
+
+def test_prepared_twice_is_identical_and_parallel_equals_serial(tmp_path):
+    src = _collection(tmp_path / "src")
+    a = prepare(src, tmp_path / "a", workers=1, progress=False)
+    b = prepare(src, tmp_path / "b", workers=2, progress=False)
+    assert _dataset_bytes(a.root) == _dataset_bytes(b.root)
+    prepare(src, tmp_path / "a", workers=2, force=True, progress=False)
+    assert _dataset_bytes(tmp_path / "a") == _dataset_bytes(b.root)
+
+
+def test_unchanged_source_reuses_cache_and_change_rebuilds(tmp_path, monkeypatch):
+    src = _collection(tmp_path / "src")
+    first = prepare(src, tmp_path / "ds", workers=1, progress=False)
+    assert not first.reused
+    calls = []
+    real = dataset_mod._parse_item
+    monkeypatch.setattr(dataset_mod, "_parse_item", lambda job: calls.append(job) or real(job))
+    again = prepare(src, tmp_path / "ds", workers=1, progress=False)
+    assert again.reused and calls == []
+    hand_midi(src / "mozart" / "new.mid")
+    rebuilt = prepare(src, tmp_path / "ds", workers=1, progress=False)
+    assert not rebuilt.reused and len(rebuilt) == 6 and len(calls) == 8
+
+
+def test_interrupted_prepare_keeps_the_old_dataset(tmp_path, monkeypatch):
+    src = _collection(tmp_path / "src")
+    prepare(src, tmp_path / "ds", workers=1, progress=False)
+    before = _dataset_bytes(tmp_path / "ds")
+    hand_midi(src / "bach" / "b.mid")
+    seen = []
+
+    def dies_on_third(job):
+        seen.append(job)
+        if len(seen) == 3:
+            raise KeyboardInterrupt
+        return dataset_mod._Parsed(job[0], error="x")
+
+    monkeypatch.setattr(dataset_mod, "_parse_item", dies_on_third)
+    with pytest.raises(KeyboardInterrupt):
+        prepare(src, tmp_path / "ds", workers=1, progress=False)
+    assert _dataset_bytes(tmp_path / "ds") == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ds", "src"]  # no half-written leftovers
+
+
+def test_limit_takes_first_files(tmp_path):
+    ds = prepare(_collection(tmp_path / "src"), tmp_path / "ds", limit=2, workers=1, progress=False)
+    assert ds.paths == ["bach/a.mid"] and [p for p, _ in ds.skipped()] == ["bach/junk.midi"]
+
+
+def test_load_errors_name_the_problem(tmp_path):
+    with pytest.raises(DatasetError, match="run 'tunesmith prepare' first"):
+        Dataset.load(tmp_path / "nothing")
+    ds = prepare(_collection(tmp_path / "src"), tmp_path / "ds", workers=1, progress=False)
+    notes_bin = ds.root / "notes.bin"
+    notes_bin.write_bytes(notes_bin.read_bytes()[:-7])
+    with pytest.raises(DatasetError, match="prepare the dataset again"):
+        Dataset.load(tmp_path / "ds")
+    with pytest.raises(DatasetError, match="unknown split"):
+        prepare(tmp_path / "src", tmp_path / "ds2", workers=1, progress=False).indices("dev")
+
+
+def test_source_errors(tmp_path):
+    with pytest.raises(SourceError, match="no such file or folder"):
+        resolve(tmp_path / "missing")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(SourceError, match="no music files"):
+        resolve(tmp_path / "empty")
+
+
+def test_maestro_layout_from_its_csv(tmp_path):
+    root = tmp_path / "maestro"
+    (root / "2004").mkdir(parents=True)
+    for name in ("a", "b", "c"):
+        hand_midi(root / "2004" / f"{name}.midi")
+    (root / "maestro-v2.0.0.csv").write_text("junk")  # the newest csv wins
+    (root / "maestro-v3.0.0.csv").write_text(
+        "canonical_composer,canonical_title,split,year,midi_filename,audio_filename,duration\n"
+        "Chopin,Ballade,test,2004,2004/a.midi,2004/a.wav,3.0\n"
+        "Liszt,Etude,validation,2004,2004/b.midi,2004/b.wav,3.0\n"
+        "Bach,Gone,train,2004,2004/gone.midi,2004/gone.wav,3.0\n"
+    )
+    ds = prepare(root, tmp_path / "ds", workers=1, progress=False)
+    assert ds.paths == ["2004/a.midi", "2004/b.midi"]
+    assert ds.splits.tolist() == ["test", "validation"] and ds.composers == ["Chopin", "Liszt"]
+    assert ds.titles == ["Ballade", "Etude"]
+    assert dict(ds.skipped()) == {
+        "2004/gone.midi": "listed in maestro-v3.0.0.csv but missing from the folder",
+        "2004/c.midi": "not listed in maestro-v3.0.0.csv",
+    }
+    flat = prepare(root, tmp_path / "flat", layout="folder", workers=1, progress=False)
+    assert len(flat) == 3
+
+
+def test_classical_collection_skips_exactly_its_empty_files(classical, tmp_path):
+    ds = prepare(classical, tmp_path / "cl", workers=2, progress=False)
+    assert len(ds) == 3022
+    assert sorted(p for p, _ in ds.skipped()) == sorted(f"{n}.mid" for n in CLASSICAL_EMPTY)
+    assert {r for _, r in ds.skipped()} == {"empty file (0 bytes)"}
+    warned = {r[0] for r in _rows(ds.root / "warnings.csv")[1:]}
+    assert len(warned) == 13
+    assert int(ds.manifest["notes"]) > 10_000_000
+
+
+def test_maestro_official_split(maestro, tmp_path):
+    ds = prepare(maestro, tmp_path / "m", workers=2, progress=False)
+    assert Counter(ds.splits.tolist()) == {"train": 962, "validation": 137, "test": 177}
+    assert len(ds.skipped()) == 6 and all("not listed in maestro-v3.0.0.csv" in r for _, r in ds.skipped())
+    i = ds.paths.index("2018/MIDI-Unprocessed_Chamber3_MID--AUDIO_10_R3_2018_wav--1.midi")
+    assert (ds.composers[i], ds.titles[i], ds.splits[i]) == ("Alban Berg", "Sonata Op. 1", "train")
+    assert abs(ds.info()["hours"] - 198.65) < 0.5
+    shutil.rmtree(tmp_path / "m")
