@@ -33,8 +33,8 @@ def _positive_int(text: str) -> int:
 
 
 # ---------------------------------------------------------------------------------------------- prepare / info
-def _print_info(info: dict, stream=sys.stdout) -> None:
-    p = lambda *a: print(*a, file=stream)  # noqa: E731
+def _print_info(info: dict) -> None:
+    p = print
     p(f"dataset   {info['path']}")
     p(f"source    {info['source']}")
     p(f"pieces    {info['pieces']}   notes {info['notes']:,}   hours {info['hours']:.2f}")

@@ -1,0 +1,59 @@
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from tunesmith.cli import main
+
+from .conftest import hand_midi
+
+
+def _folder(tmp_path):
+    src = tmp_path / "src"
+    src.mkdir()
+    hand_midi(src / "a.mid")
+    hand_midi(src / "b.mid")
+    (src / "bad.mid").write_bytes(b"nope")
+    return src
+
+
+def test_prepare_and_info(tmp_path, capsys):
+    src = _folder(tmp_path)
+    assert main(["prepare", str(src), "--out", str(tmp_path / "ds"), "--workers", "1", "-q"]) == 0
+    out = capsys.readouterr().out
+    assert "prepared 2 pieces" in out and "bad.mid: not a MIDI file" in out and "skipped   1 file(s)" in out
+    assert main(["prepare", str(src), "--out", str(tmp_path / "ds"), "-q"]) == 0
+    assert "up to date" in capsys.readouterr().out
+    assert main(["info", str(tmp_path / "ds"), "--json"]) == 0
+    info = json.loads(capsys.readouterr().out)
+    assert info["pieces"] == 2 and info["notes"] == 10 and info["skipped"][0]["path"] == "bad.mid"
+    assert main(["info", str(tmp_path / "ds")]) == 0
+    assert "pitches   36..67" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["info", "{tmp}/none"], "not a prepared dataset"),
+        (["prepare", "{tmp}/none", "--out", "{tmp}/x"], "no such file or folder"),
+        (["prepare", "--out", "{tmp}/x"], "no SOURCE given"),
+    ],
+)
+def test_errors_are_one_line_without_traceback(tmp_path, capsys, argv, message):
+    assert main([a.format(tmp=tmp_path) for a in argv]) == 1
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err and err.count("\n") == 1
+
+
+def test_bad_option_values_are_rejected(tmp_path, capsys):
+    with pytest.raises(SystemExit) as e:
+        main(["prepare", "bach", "--out", str(tmp_path), "--workers", "0"])
+    assert e.value.code == 2 and "must be positive" in capsys.readouterr().err
+
+
+def test_help_shows_defaults():
+    r = subprocess.run([sys.executable, "-m", "tunesmith", "prepare", "--help"], capture_output=True, text=True)
+    assert r.returncode == 0 and "--workers" in r.stdout and "(default: auto)" in r.stdout
