@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import struct
+
 import mido
 import numpy as np
 import pytest
@@ -10,7 +11,6 @@ from hypothesis import strategies as st
 from tunesmith.errors import MidiReadError, TunesmithError
 from tunesmith.io import MidiWarning, read, read_midi, write_midi
 from tunesmith.notes import NOTE_DTYPE, Notes, make_tempo_map
-
 
 # ------------------------------------------------------------------------------------------ a hand-written piece
 

@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..errors import ScoreReadError, TunesmithError
+from ..errors import ScoreReadError
 from ..notes import DEFAULT_VELOCITY, Notes, make_tempo_map, make_time_signatures
 
 if TYPE_CHECKING:  # music21 is slow to import: only inside the functions that need it
@@ -42,6 +42,7 @@ if TYPE_CHECKING:  # music21 is slow to import: only inside the functions that n
 SCORE_EXTENSIONS = (".mxl", ".musicxml", ".xml", ".abc", ".krn")
 
 _FORMAT_NAMES = {".mxl": "MusicXML", ".musicxml": "MusicXML", ".xml": "MusicXML", ".abc": "ABC", ".krn": "Humdrum"}
+_TEXT_FORMATS = {".abc": "abc", ".krn": "humdrum"}  # read by us, then handed to music21 as text
 _EPS = 1e-9  # quarter notes; music21 offsets are floats or exact Fractions
 _STAFF_SUFFIX = re.compile(r"-Staff\d+$")  # music21's id for the staves of one MusicXML part: "P1-Staff2"
 
@@ -71,15 +72,20 @@ def read_score(path: str | os.PathLike[str]) -> Notes:
     from music21 import converter
 
     try:
-        # parseFile, not parse: a path is never taken for data or a URL. forceSource: no pickle cache.
-        score = converter.parseFile(p, forceSource=True)
+        if p.suffix.lower() in _TEXT_FORMATS:
+            score = converter.parseData(_read_text(p), format=_TEXT_FORMATS[p.suffix.lower()])
+        else:
+            # parseFile, not parse: a path is never taken for data or a URL. forceSource: no pickle cache.
+            score = converter.parseFile(p, forceSource=True)
+    except OSError as e:
+        raise ScoreReadError(path_str, f"cannot be read ({e.strerror or e})") from None
     except Exception as e:  # music21 raises anything from ParseError to IndexError on bad input
         raise ScoreReadError(path_str, f"not a readable {fmt} file ({_describe(e)})") from None
     try:
-        return stream_to_notes(score, source=path_str)
-    except TunesmithError:
+        return _stream_to_notes(score, path_str, stacklevel=3)
+    except ScoreReadError:
         raise
-    except Exception as e:  # a music21 object in a state we did not expect
+    except Exception as e:  # a music21 object in a state we did not expect, or notes Notes refuses
         raise ScoreReadError(path_str, f"music21 parsed the file but it could not be converted ({_describe(e)})") from e
 
 
@@ -98,6 +104,10 @@ def stream_to_notes(score: m21stream.Stream, source: str = "") -> Notes:
 
     Repeats are not expanded. The stream is not modified.
     """
+    return _stream_to_notes(score, source, stacklevel=3)
+
+
+def _stream_to_notes(score: m21stream.Stream, source: str, stacklevel: int) -> Notes:
     from music21 import stream
 
     if isinstance(score, stream.Opus):
@@ -108,11 +118,11 @@ def stream_to_notes(score: m21stream.Stream, source: str = "") -> Notes:
             warnings.warn(
                 f"{source or 'opus'}: holds {len(scores)} tunes; read the first, ignored {len(scores) - 1}",
                 UserWarning,
-                stacklevel=2,
+                stacklevel=stacklevel,
             )
         score = scores[0]
 
-    parts = list(score.parts) or [score]
+    parts = list(score.getElementsByClass(stream.Part)) or [score]
     tempo_at: dict[float, float] = {}
     ts_at: dict[float, tuple[int, int]] = {}
     columns: list[dict[str, Any]] = []
@@ -129,13 +139,13 @@ def stream_to_notes(score: m21stream.Stream, source: str = "") -> Notes:
             base = 0.0
         flat = part.flatten()
         _collect_marks(flat, base, tempo_at, ts_at)
-        program = _program(part)
-        if program is None:  # a drum part: its notes name drums, not pitches
+        part_program = _program(flat)
+        if part_program is None:  # a drum part: its notes name drums, not pitches
             continue
         cols = _part_notes(flat, base)
         if cols["pitch"]:
             cols["track"] = track
-            cols["program"] = program
+            cols["program"] = part_program
             columns.append(cols)
     # marks placed on the score itself rather than in a part
     if parts[0] is not score:
@@ -175,6 +185,17 @@ def stream_to_notes(score: m21stream.Stream, source: str = "") -> Notes:
     return notes.sorted()
 
 
+def _read_text(p: Path) -> str:
+    """A text score's contents: UTF-8 (with or without a byte-order mark), else Latin-1 as old ABC and
+    Humdrum collections often are. (music21 itself opens ABC as UTF-8 only, failing on Latin-1, and leaves the
+    file open when the parse fails; Humdrum it opens as Latin-1 only, garbling UTF-8 titles.)"""
+    data = p.read_bytes()
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return data.decode("latin-1")
+
+
 def _describe(e: BaseException) -> str:
     msg = str(e).strip().splitlines()[0] if str(e).strip() else ""
     if len(msg) > 200:
@@ -184,7 +205,7 @@ def _describe(e: BaseException) -> str:
 
 def _part_notes(flat: m21stream.Stream, base: float) -> dict[str, list]:
     """Pitched notes of one flattened part as columns, ties merged: {pitch, start, end, velocity}."""
-    from music21 import chord, note
+    from music21 import chord, note, percussion
 
     pitch: list[int] = []
     start: list[float] = []
@@ -192,7 +213,7 @@ def _part_notes(flat: m21stream.Stream, base: float) -> dict[str, list]:
     velocity: list[int] = []
     open_ties: dict[int, int] = {}  # MIDI pitch -> index of the note a tie started from, still open
     for el in flat.notes:
-        if isinstance(el, note.Unpitched | chord.PercussionChord):
+        if isinstance(el, note.Unpitched | percussion.PercussionChord):
             continue
         ql = float(el.duration.quarterLength)
         if ql <= 0 or el.duration.isGrace:
@@ -250,12 +271,12 @@ def _collect_marks(
             ts_at.setdefault(round(base + float(s.elementOffset(ts)), 9), (num, den))
 
 
-def _program(part: m21stream.Stream) -> int | None:
-    """The part's MIDI program (0-based) from its first instrument; 0 when unknown, None for a drum part
+def _program(flat: m21stream.Stream) -> int | None:
+    """The MIDI program (0-based) of a flattened part's first instrument; 0 when unknown, None for a drum part
     (an unpitched percussion instrument, or MIDI channel 10)."""
     from music21 import instrument
 
-    inst = part.getInstrument(returnDefault=False, recurse=True)
+    inst = flat.getElementsByClass(instrument.Instrument).first()
     if inst is None:
         return 0
     if isinstance(inst, instrument.UnpitchedPercussion) or inst.midiChannel == 9:
