@@ -18,8 +18,14 @@ DEFAULT_CACHE = Path(os.environ.get("TUNESMITH_CACHE", Path.home() / ".cache" / 
 Handler = Callable[[argparse.Namespace], int]
 
 
-class _Formatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):
-    pass
+class _Formatter(argparse.RawDescriptionHelpFormatter):
+    """Shows each option's default, except where there is none to show or the help already says it."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text = action.help or ""
+        if "default" in text or action.default in (None, False, [], argparse.SUPPRESS) or not action.option_strings:
+            return text
+        return text + " (default: %(default)s)"
 
 
 def _positive_int(text: str) -> int:
@@ -93,13 +99,87 @@ def cmd_info(args: argparse.Namespace) -> int:
     return 0
 
 
+def _parse_sets(items: list[str]) -> dict[str, str]:
+    out = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise TunesmithError(f"--set {item!r}: expected key=value, e.g. --set hidden=256")
+        out[key.strip()] = value.strip()
+    return out
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from .api import train
+
+    overrides = _parse_sets(args.set)
+    for key in ("epochs", "max_steps", "max_time", "device", "seed"):
+        value = getattr(args, key)
+        if value is not None:
+            overrides[key] = str(value)
+    summary = train(
+        args.model,
+        args.data,
+        args.out,
+        preset=args.preset,
+        overrides=overrides,
+        resume=args.resume,
+        progress=not args.quiet,
+    )
+    print(
+        f"{args.model}: {summary['stopped']} after {summary['epochs']} epoch(s), {summary['step']} steps, "
+        f"{summary['seconds']:.1f} s; best validation loss {summary['best_val']:.4f}; run in {args.out}"
+    )
+    return 0
+
+
+def cmd_generate(args: argparse.Namespace) -> int:
+    from .api import generate
+
+    paths = generate(
+        args.run,
+        args.out,
+        n=args.n,
+        length=args.length,
+        temperature=args.temperature,
+        top_k=args.top_k,
+        top_p=args.top_p,
+        primer=args.primer,
+        seed=args.seed,
+        device=args.device,
+    )
+    for p in paths:
+        print(p)
+    return 0
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
+    from .api import generate, train
     from .dataset import prepare
 
     out = Path(args.out)
-    print(f"[1/1] preparing the built-in Bach chorales into {out / 'data'}")
-    ds = prepare("bach", out / "data", workers=args.workers, limit=args.limit, progress=not args.quiet)
+    progress = not args.quiet
+    print(f"[1/3] preparing the built-in Bach chorales into {out / 'data'}")
+    ds = prepare("bach", out / "data", workers=args.workers, limit=args.limit, progress=progress)
     _print_info(ds.info())
+    run = out / "runs" / "rnn"
+    print(f"[2/3] training the RNN note model ({args.preset} preset, at most {args.max_time:g} s) into {run}")
+    if run.exists():
+        import shutil
+
+        shutil.rmtree(run)
+    summary = train(
+        "rnn",
+        out / "data",
+        run,
+        preset=args.preset,
+        progress=progress,
+        overrides={"max_time": str(args.max_time), "epochs": str(args.epochs)},
+    )
+    print(f"      {summary['stopped']}: {summary['epochs']} epoch(s), best validation loss {summary['best_val']:.4f}")
+    print(f"[3/3] generating 4 pieces of 200 notes into {out / 'samples'}")
+    for p in generate(run, out / "samples", n=4, length=200, seed=0, prefix="rnn"):
+        print(f"      {p}")
     return 0
 
 
@@ -156,14 +236,64 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_info)
 
     p = sub.add_parser(
+        "train",
+        help="train a model on a prepared dataset",
+        formatter_class=_Formatter,
+        description="Train MODEL on a dataset written by 'tunesmith prepare'. The run folder gets config.json,\n"
+        "model.safetensors (best weights on validation), trainer_state.pt (for --resume) and metrics.jsonl.\n"
+        "Any model or training setting can be changed with --set key=value (e.g. --set hidden=256 --set lr=0.001).",
+    )
+    p.add_argument("model", choices=("rnn",), help="rnn: the LSTM note model")
+    p.add_argument("--data", required=True, help="a prepared dataset folder")
+    p.add_argument("--out", required=True, help="run folder to write")
+    p.add_argument(
+        "--preset",
+        choices=("default", "paper"),
+        default="default",
+        help="paper: exactly the paper's settings; default: tunesmith's better ones (docs/rnn.md; default: default)",
+    )
+    p.add_argument("--epochs", type=_positive_int, default=None, help="epochs (default: the preset's)")
+    p.add_argument("--max-steps", type=_positive_int, default=None, help="stop after this many optimizer steps")
+    p.add_argument("--max-time", type=float, default=None, help="stop after this many seconds, with a checkpoint")
+    p.add_argument("--device", default=None, help="auto, cpu, cuda, cuda:N or mps (default: auto)")
+    p.add_argument("--seed", type=int, default=None, help="random seed (default: 0)")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="change a model or training setting")
+    p.add_argument("--resume", action="store_true", help="continue the run in --out exactly where it stopped")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_train)
+
+    p = sub.add_parser(
+        "generate",
+        help="compose new pieces with a trained run",
+        formatter_class=_Formatter,
+        description="Write N generated pieces as MIDI files into OUT. With --primer, each continues that MIDI\n"
+        "file (the output holds the primer, then the new notes); without, each starts from a training excerpt.",
+    )
+    p.add_argument("run", help="a run folder written by 'tunesmith train'")
+    p.add_argument("--out", required=True, help="folder for the MIDI files")
+    p.add_argument("-n", type=_positive_int, default=4, help="how many pieces (generated in one batch)")
+    p.add_argument("--length", type=int, default=200, help="new notes per piece")
+    p.add_argument("--temperature", type=float, default=1.0, help="> 1 more adventurous, < 1 more conservative")
+    p.add_argument("--top-k", type=int, default=None, help="sample only among the K likeliest pitches")
+    p.add_argument("--top-p", type=float, default=None, help="sample only within the top probability mass P, in (0, 1]")
+    p.add_argument("--primer", default=None, help="a MIDI (or score) file to continue")
+    p.add_argument("--seed", type=int, default=0, help="random seed: the same seed gives the same pieces")
+    p.add_argument("--device", default="cpu", help="cpu, cuda, mps or auto")
+    p.set_defaults(func=cmd_generate)
+
+    p = sub.add_parser(
         "demo",
         help="run the main job on the built-in Bach chorales",
         formatter_class=_Formatter,
-        description="Prepare the built-in Bach chorales into OUT/data and summarise them.",
+        description="Prepare the built-in Bach chorales into OUT/data, train the RNN note model\n"
+        "on them into OUT/runs/rnn, and generate MIDI into OUT/samples.",
     )
     p.add_argument("--out", default="out", help="output folder")
     p.add_argument("--workers", type=_positive_int, default=None, help="parallel parser processes")
     p.add_argument("--limit", type=_positive_int, default=None, help="use only the first N chorales")
+    p.add_argument("--preset", choices=("default", "paper"), default="default", help="RNN preset")
+    p.add_argument("--epochs", type=_positive_int, default=10, help="RNN training epochs at most")
+    p.add_argument("--max-time", type=float, default=120.0, help="RNN training seconds at most")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
     p.set_defaults(func=cmd_demo)
     return parser

@@ -1,0 +1,1 @@
+"""Representations: pure to_x(notes) / from_x(array) pairs."""

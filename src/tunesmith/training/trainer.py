@@ -1,0 +1,313 @@
+"""The one training loop of tunesmith, for every model.
+
+A model family contributes a :class:`Task`: how many batches an epoch has, how batch ``k`` of epoch ``e`` is
+drawn, and how a batch becomes losses and optimizer steps (one optimizer for the RNN; two, with freezing, for
+GANs). Everything else lives here once: epochs, ``max_steps`` and ``max_time``, validation every epoch, early
+stopping, checkpoints and exact resume, ``metrics.jsonl``, progress bars, seeds and device choice.
+
+Exact resume: the order of batches in an epoch depends only on (seed, epoch), and the checkpoint holds the
+latest weights, optimizer states, RNG states and the position in the epoch. On the CPU, N epochs straight and
+``k`` epochs, stop, ``--resume``, ``N - k`` epochs give identical weights.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import random
+import time
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+import torch
+from torch import nn
+from tqdm.auto import tqdm
+
+from ..errors import ConfigError
+from ..utils import atomic_path
+from .checkpoint import (
+    METRICS,
+    STATE,
+    WEIGHTS,
+    CheckpointError,
+    load_trainer_state,
+    save_trainer_state,
+    save_weights,
+    unwrap,
+)
+
+
+@dataclass
+class TrainConfig:
+    epochs: int = 20
+    max_steps: int | None = None
+    max_time: float | None = None  # seconds of training (validation included) before stopping with a checkpoint
+    batch_size: int = 64
+    lr: float = 0.005
+    weight_decay: float = 0.0
+    grad_clip: float | None = None
+    seed: int = 0
+    device: str = "auto"
+    patience: int | None = 5  # epochs without a better validation loss before stopping; None: never
+    val_max_batches: int | None = 200  # cap on validation batches per epoch (None: the whole split)
+    threads: int | None = None  # torch CPU threads (None: torch's default)
+    log_every: int = 100  # steps between 'train' lines in metrics.jsonl
+
+    def __post_init__(self) -> None:
+        if self.epochs <= 0 or self.batch_size <= 0:
+            raise ConfigError("epochs and batch_size must be positive")
+        if self.lr <= 0:
+            raise ConfigError(f"lr must be positive, got {self.lr}")
+        if self.max_steps is not None and self.max_steps <= 0:
+            raise ConfigError(f"max_steps must be positive, got {self.max_steps}")
+        if self.max_time is not None and self.max_time <= 0:
+            raise ConfigError(f"max_time must be positive, got {self.max_time}")
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> TrainConfig:
+        known = {f.name for f in fields(cls)}
+        unknown = set(d) - known
+        if unknown:
+            raise ConfigError(f"train: unknown config keys {sorted(unknown)}")
+        return cls(**d)
+
+
+def choose_device(name: str = "auto") -> torch.device:
+    """'auto' picks cuda, then mps, then cpu; an explicit device that is not there is an error."""
+    if name == "auto":
+        if torch.cuda.is_available():
+            return torch.device("cuda")
+        if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+            return torch.device("mps")
+        return torch.device("cpu")
+    try:
+        dev = torch.device(name)
+    except RuntimeError as e:
+        raise ConfigError(f"unknown device {name!r} (use auto, cpu, cuda, cuda:N or mps)") from e
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise ConfigError("--device cuda: no CUDA GPU is available here; use --device cpu or auto")
+    if dev.type == "mps" and not torch.backends.mps.is_available():
+        raise ConfigError("--device mps: Apple's MPS is not available here; use --device cpu or auto")
+    return dev
+
+
+def seed_everything(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch.manual_seed(seed)
+
+
+def epoch_rng(seed: int, epoch: int) -> np.random.Generator:
+    """The random generator of one epoch's data order: a function of (seed, epoch) only, so resume is exact."""
+    return np.random.default_rng([seed, epoch])
+
+
+class Task(Protocol):
+    """What a model family gives the trainer."""
+
+    model: nn.Module
+
+    def optimizers(self) -> dict[str, torch.optim.Optimizer]: ...
+
+    def num_batches(self, epoch: int) -> int: ...
+
+    def batches(self, epoch: int, rng: np.random.Generator, start: int) -> Iterator[Any]:
+        """The batches of ``epoch`` from number ``start`` on, in an order drawn from ``rng``."""
+        ...
+
+    def train_step(self, batch: Any, step: int) -> dict[str, float]: ...
+
+    def val_batches(self) -> Iterator[Any]: ...
+
+    def eval_step(self, batch: Any) -> tuple[dict[str, float], int]:
+        """Mean losses on a batch and its size (validation averages weight by size)."""
+        ...
+
+    def end_of_epoch(self, epoch: int) -> dict[str, float]:
+        """Extra per-epoch metrics (e.g. musical statistics of samples); may be empty."""
+        ...
+
+    def extra_state(self) -> dict[str, Any]: ...
+
+    def load_extra_state(self, state: dict[str, Any]) -> None: ...
+
+
+class Trainer:
+    def __init__(self, task: Task, cfg: TrainConfig, run: str | os.PathLike[str], *, progress: bool = True) -> None:
+        self.task, self.cfg, self.run, self.progress = task, cfg, Path(run), progress
+        self.epoch = 0
+        self.batch_in_epoch = 0
+        self.step = 0
+        self.best_val = math.inf
+        self.bad_epochs = 0
+        self.elapsed = 0.0
+        self.finished = False
+        self.stop_reason = ""
+
+    # -------------------------------------------------------------------------------------------- state
+    def _state(self) -> dict[str, Any]:
+        return {
+            "model": {k: v.detach().cpu().clone() for k, v in unwrap(self.task.model).state_dict().items()},
+            "optimizers": {k: o.state_dict() for k, o in self.task.optimizers().items()},
+            "epoch": self.epoch,
+            "batch_in_epoch": self.batch_in_epoch,
+            "step": self.step,
+            "best_val": self.best_val,
+            "bad_epochs": self.bad_epochs,
+            "elapsed": self.elapsed,
+            "finished": self.finished,
+            "stop_reason": self.stop_reason,
+            "torch_rng": torch.get_rng_state(),
+            "cuda_rng": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [],
+            "extra": self.task.extra_state(),
+        }
+
+    def save(self) -> None:
+        save_trainer_state(self.run / STATE, self._state())
+
+    def resume(self) -> None:
+        """Load the run's trainer state (latest weights, optimizers, RNG, counters) to continue exactly."""
+        st = load_trainer_state(self.run / STATE)
+        try:
+            unwrap(self.task.model).load_state_dict(st["model"])
+            for name, opt in self.task.optimizers().items():
+                opt.load_state_dict(st["optimizers"][name])
+        except (KeyError, RuntimeError, ValueError) as e:
+            raise CheckpointError(f"{self.run / STATE}: does not match this model or optimizer ({e})") from e
+        self.epoch, self.batch_in_epoch, self.step = st["epoch"], st["batch_in_epoch"], st["step"]
+        self.best_val, self.bad_epochs, self.elapsed = st["best_val"], st["bad_epochs"], st["elapsed"]
+        self.finished, self.stop_reason = False, ""
+        torch.set_rng_state(st["torch_rng"])
+        if st["cuda_rng"] and torch.cuda.is_available():
+            torch.cuda.set_rng_state_all(st["cuda_rng"])
+        self.task.load_extra_state(st["extra"])
+        # metrics logged after the checkpoint (by a run that died later) would be repeated: drop them
+        path = self.run / METRICS
+        if path.is_file():
+            lines = [ln for ln in path.read_text().splitlines() if ln and json.loads(ln).get("step", 0) <= self.step]
+            with atomic_path(path) as tmp:
+                tmp.write_text("".join(ln + "\n" for ln in lines))
+
+    def log(self, record: dict[str, Any]) -> None:
+        with open(self.run / METRICS, "a", encoding="utf-8") as f:
+            f.write(json.dumps(record) + "\n")
+
+    # -------------------------------------------------------------------------------------------- loop
+    def validate(self) -> dict[str, float]:
+        model = self.task.model
+        model.eval()
+        sums: dict[str, float] = {}
+        count = 0
+        with torch.no_grad():
+            for i, batch in enumerate(self.task.val_batches()):
+                if self.cfg.val_max_batches is not None and i >= self.cfg.val_max_batches:
+                    break
+                losses, n = self.task.eval_step(batch)
+                for k, v in losses.items():
+                    sums[k] = sums.get(k, 0.0) + v * n
+                count += n
+        model.train()
+        return {k: v / count for k, v in sums.items()} if count else {}
+
+    def fit(self) -> dict[str, Any]:
+        """Train until the epochs are done, early stopping, ``max_steps`` or ``max_time``; returns a summary."""
+        cfg = self.cfg
+        self.run.mkdir(parents=True, exist_ok=True)
+        model = self.task.model
+        model.train()
+        t_start = time.perf_counter() - self.elapsed
+        stop = False
+        while self.epoch < cfg.epochs and not stop:
+            epoch = self.epoch
+            n_batches = self.task.num_batches(epoch)
+            if n_batches == 0:
+                raise ConfigError("no training batches: the training split is smaller than one batch or window")
+            rng = epoch_rng(cfg.seed, epoch)
+            bar = tqdm(
+                total=n_batches,
+                initial=self.batch_in_epoch,
+                desc=f"epoch {epoch + 1}/{cfg.epochs}",
+                unit="batch",
+                disable=not self.progress,
+                dynamic_ncols=True,
+            )
+            sums: dict[str, float] = {}
+            seen = 0
+            for batch in self.task.batches(epoch, rng, self.batch_in_epoch):
+                logs = self.task.train_step(batch, self.step)
+                self.step += 1
+                self.batch_in_epoch += 1
+                seen += 1
+                for k, v in logs.items():
+                    sums[k] = sums.get(k, 0.0) + v
+                bar.update(1)
+                if self.step % 10 == 0 or self.batch_in_epoch == n_batches:
+                    bar.set_postfix({k: f"{v / seen:.4f}" for k, v in list(sums.items())[:3]}, refresh=False)
+                if self.step % cfg.log_every == 0:
+                    self.log(
+                        {
+                            "kind": "train",
+                            "epoch": epoch,
+                            "step": self.step,
+                            **{f"train/{k}": v / seen for k, v in sums.items()},
+                        }
+                    )
+                self.elapsed = time.perf_counter() - t_start
+                if cfg.max_steps is not None and self.step >= cfg.max_steps:
+                    stop, self.stop_reason = True, f"reached max_steps={cfg.max_steps}"
+                elif cfg.max_time is not None and self.elapsed >= cfg.max_time:
+                    stop, self.stop_reason = True, f"reached max_time={cfg.max_time:g} s"
+                if stop:
+                    break
+            bar.close()
+            if self.batch_in_epoch >= n_batches:  # the epoch is complete
+                val = self.validate()
+                extra = self.task.end_of_epoch(epoch)
+                self.elapsed = time.perf_counter() - t_start
+                record = {
+                    "kind": "epoch",
+                    "epoch": epoch + 1,
+                    "step": self.step,
+                    "time": round(self.elapsed, 3),
+                    **{f"train/{k}": v / max(seen, 1) for k, v in sums.items()},
+                    **{f"val/{k}": v for k, v in val.items()},
+                    **extra,
+                }
+                self.epoch += 1
+                self.batch_in_epoch = 0
+                improved = False
+                if "loss" in val:
+                    improved = val["loss"] < self.best_val
+                    if improved:
+                        self.best_val, self.bad_epochs = val["loss"], 0
+                    else:
+                        self.bad_epochs += 1
+                else:
+                    improved = True
+                if improved:
+                    save_weights(model, self.run / WEIGHTS)
+                record["best"] = improved
+                self.log(record)
+                if cfg.patience is not None and self.bad_epochs >= cfg.patience:
+                    stop, self.stop_reason = True, f"early stopping: no better validation loss in {cfg.patience} epochs"
+            if not (self.run / WEIGHTS).is_file():
+                save_weights(model, self.run / WEIGHTS)
+            self.save()
+        if not stop:
+            self.stop_reason = f"completed {cfg.epochs} epochs"
+        self.finished = True
+        self.save()
+        return {
+            "epochs": self.epoch,
+            "step": self.step,
+            "seconds": round(self.elapsed, 2),
+            "best_val": self.best_val,
+            "stopped": self.stop_reason,
+        }
