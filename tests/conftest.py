@@ -8,6 +8,11 @@ from pathlib import Path
 
 import mido
 import pytest
+import torch
+
+# One torch thread per test process: tests run on 2 processes (pytest -n 2), and two processes each spinning
+# 2 OpenMP threads on 2 cores slow small LSTM steps down a hundredfold.
+torch.set_num_threads(1)
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = Path(os.environ.get("TUNESMITH_DATA", ROOT.parent / "shared" / "data"))

@@ -205,3 +205,24 @@ def test_classical_collection_broken_files(classical):
     for name in CLASSICAL_EMPTY:
         with pytest.raises(MidiReadError, match="empty file"):
             read_midi(classical / f"{name}.mid")
+
+
+def test_restruck_key_is_re_paired(tmp_path):
+    # key 60: on at 0, struck again at 96 before release, off at 192, on at 288, off at 384 (tpq 96)
+    mid = mido.MidiFile(type=0, ticks_per_beat=96)
+    tr = mido.MidiTrack()
+    tr += [mido.Message("note_on", note=60, velocity=90, time=0), mido.Message("note_on", note=60, velocity=80, time=96),
+           mido.Message("note_off", note=60, velocity=0, time=96), mido.Message("note_on", note=60, velocity=70, time=96),
+           mido.Message("note_off", note=60, velocity=0, time=96), mido.Message("note_on", note=64, velocity=60, time=0),
+           mido.Message("note_off", note=64, velocity=0, time=96)]
+    mid.tracks.append(tr)
+    mid.save(tmp_path / "restrike.mid")
+    n = read_midi(tmp_path / "restrike.mid")
+    c = n[n.pitch == 60]
+    # a re-strike ends the sounding note; each note-off ends the note then sounding. (symusic pairs first-in-
+    # first-out and drops the note-on left without a note-off, here the last one at qn 3: without the repair
+    # the second note would last from qn 1 to 4, over the third.)
+    assert c.start_qn.tolist() == [0.0, 1.0] and c.end_qn.tolist() == [1.0, 2.0]
+    assert c.velocity.tolist() == [90, 80]
+    e = n[n.pitch == 64]
+    assert (e.start_qn.tolist(), e.end_qn.tolist()) == ([4.0], [5.0])

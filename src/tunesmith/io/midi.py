@@ -8,6 +8,8 @@ What symusic does not do, and this module adds:
   parse again with ``sanitize_data=True``, which clamps them to 0..127 as mido's ``clip=True`` does, and warn.
 * **Seconds in float64**: symusic's ``Score.to("second")`` gives float32 times (about 0.1 ms off after 20 min);
   we compute seconds from ticks and the tempo map ourselves, in float64.
+* **Re-struck keys**: symusic pairs note-offs first-in-first-out, so a key struck again before its release
+  makes every later note of that pitch end one note-off late; we re-pair them (see ``_repair_restrikes``).
 * **Typed errors**: symusic raises a bare ``RuntimeError``; we raise :class:`~tunesmith.errors.MidiReadError`
   naming the file and the reason (empty, not MIDI, truncated).
 """
@@ -82,6 +84,41 @@ def _tick_tempo_map(score: symusic.Score) -> tuple[np.ndarray, np.ndarray]:
     return ticks, make_tempo_map(ticks / tpq, qpm)
 
 
+def _repair_restrikes(start: np.ndarray, end: np.ndarray, pitch: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Re-pair note-ons and note-offs of a key struck again before it was released.
+
+    symusic pairs the note-offs of one pitch first-in-first-out, so after a re-strike (on, on, off, on, off, ...)
+    every later note of that pitch ends at the *next* note's note-off: notes that overlap their successor and
+    drag on (a 61 s note in one MAESTRO performance). A key cannot sound twice, so we re-pair the same on and off
+    times as a piano does: a re-strike ends the sounding note, and a note-off ends the note that is sounding
+    (a note-off with none sounding is dropped). Tracks without a re-strike are returned untouched. The one
+    note-on that symusic leaves unpaired per re-strike is already gone when we see the notes: that note is lost.
+    """
+    order = np.lexsort((start, pitch))
+    s, e, p = start[order], end[order], pitch[order]
+    same = p[1:] == p[:-1]
+    if not np.any(same & (s[1:] < e[:-1])):
+        return start, end
+    new_end = end.copy()
+    bounds = np.flatnonzero(np.diff(p.astype(np.int16))) + 1
+    for a, b in zip(np.r_[0, bounds], np.r_[bounds, p.size], strict=True):
+        if b - a < 2 or not np.any(s[a + 1 : b] < e[a : b - 1]):
+            continue
+        # replay this pitch's events in time order; at equal times note-offs come first
+        events = sorted([(t, 0, -1) for t in e[a:b]] + [(t, 1, k) for k, t in enumerate(s[a:b])])
+        ends = np.full(b - a, np.nan)
+        sounding = -1
+        for t, is_on, k in events:
+            if sounding >= 0:  # a note-off, or a re-strike, ends the sounding note
+                ends[sounding] = t
+                sounding = -1
+            if is_on:
+                sounding = k
+        ends[np.isnan(ends)] = s[a:b][np.isnan(ends)]  # never released: keep the onset (zero length)
+        new_end[order[a:b]] = ends
+    return start, new_end
+
+
 def score_to_notes(score: symusic.Score, source: str = "") -> Notes:
     """Convert a symusic score in ticks to Notes; every track is kept, in score order (``track`` = index)."""
     if str(score.ttype).lower() != "tick":
@@ -101,8 +138,10 @@ def score_to_notes(score: symusic.Score, source: str = "") -> Notes:
         arr["program"] = track.program
         arr["is_drum"] = track.is_drum
         arr["track"] = i
-        arr["start_qn"] = a["time"] / tpq
-        arr["end_qn"] = (a["time"].astype(np.int64) + a["duration"]) / tpq
+        on = a["time"].astype(np.int64)
+        on, off = _repair_restrikes(on, on + a["duration"], a["pitch"])
+        arr["start_qn"] = on / tpq
+        arr["end_qn"] = off / tpq
         parts.append(arr)
     arr = np.concatenate(parts) if parts else np.zeros(0, dtype=NOTE_DTYPE)
     notes = Notes(arr, tempos=tempos, source=source)
