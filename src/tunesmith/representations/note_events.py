@@ -53,6 +53,8 @@ def from_note_events(events: np.ndarray, *, start: float = 0.0, velocity: int | 
     ev[:, DURATION] = np.maximum(ev[:, DURATION], 0.0)
     starts = event_starts(ev, start)
     if velocity is not None:
+        if not 1 <= velocity <= 127:
+            raise ConfigError(f"velocity must lie in 1..127, got {velocity}")
         vel = np.full(len(ev), velocity)
     elif ev.shape[1] > VELOCITY:
         vel = np.clip(np.rint(ev[:, VELOCITY]), 1, 127)

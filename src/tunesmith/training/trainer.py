@@ -216,6 +216,18 @@ class Trainer:
         model.train()
         return {k: v / count for k, v in sums.items()} if count else {}
 
+    def _limit_reached(self) -> bool:
+        """True (with the reason set) once max_steps or max_time is reached; checked before every step too, so
+        resuming a run that stopped at its limit takes no further step."""
+        cfg = self.cfg
+        if cfg.max_steps is not None and self.step >= cfg.max_steps:
+            self.stop_reason = f"reached max_steps={cfg.max_steps}"
+            return True
+        if cfg.max_time is not None and self.elapsed >= cfg.max_time:
+            self.stop_reason = f"reached max_time={cfg.max_time:g} s"
+            return True
+        return False
+
     def fit(self) -> dict[str, Any]:
         """Train until the epochs are done, early stopping, ``max_steps`` or ``max_time``; returns a summary."""
         cfg = self.cfg
@@ -223,7 +235,7 @@ class Trainer:
         model = self.task.model
         model.train()
         t_start = time.perf_counter() - self.elapsed
-        stop = False
+        stop = self._limit_reached()
         while self.epoch < cfg.epochs and not stop:
             epoch = self.epoch
             n_batches = self.task.num_batches(epoch)
@@ -260,10 +272,7 @@ class Trainer:
                         }
                     )
                 self.elapsed = time.perf_counter() - t_start
-                if cfg.max_steps is not None and self.step >= cfg.max_steps:
-                    stop, self.stop_reason = True, f"reached max_steps={cfg.max_steps}"
-                elif cfg.max_time is not None and self.elapsed >= cfg.max_time:
-                    stop, self.stop_reason = True, f"reached max_time={cfg.max_time:g} s"
+                stop = self._limit_reached()
                 if stop:
                     break
             bar.close()

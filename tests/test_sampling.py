@@ -1,0 +1,191 @@
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+
+from tunesmith.errors import ConfigError
+from tunesmith.models.rnn import PRESETS, NoteRNN, RNNConfig
+from tunesmith.sampling import (
+    FILTERS,
+    check_options,
+    generate_rnn,
+    sample_logits,
+    temperature_filter,
+    top_k_filter,
+    top_p_filter,
+)
+
+INF = math.inf
+
+
+def test_top_k_by_hand():
+    logits = torch.tensor([1.0, 3.0, 2.0, 0.0])
+    assert top_k_filter(logits, 2).tolist() == [-INF, 3.0, 2.0, -INF]
+    assert top_k_filter(logits, 1).tolist() == [-INF, 3.0, -INF, -INF]
+    assert top_k_filter(logits, 4).tolist() == logits.tolist()
+    assert top_k_filter(logits, 10).tolist() == logits.tolist()
+    # ties at the k-th value are kept; rows are filtered independently
+    rows = torch.tensor([[1.0, 2.0, 2.0, 0.0], [5.0, 4.0, 3.0, 6.0]])
+    assert top_k_filter(rows, 1).tolist() == [[-INF, 2.0, 2.0, -INF], [-INF, -INF, -INF, 6.0]]
+    assert FILTERS["top_k"] is top_k_filter
+
+
+def _kept(logits: torch.Tensor) -> list[int]:
+    return [i for i, v in enumerate(logits.tolist()) if v != -INF]
+
+
+def test_top_p_by_hand():
+    # probabilities 0.5, 0.3, 0.15, 0.05, in a shuffled order (indices 1, 3, 0, 2)
+    logits = torch.tensor([0.15, 0.5, 0.05, 0.3], dtype=torch.float32).log()  # float32, as sample_logits uses
+    assert _kept(top_p_filter(logits, 0.5)) == [1]
+    assert _kept(top_p_filter(logits, 0.79)) == [1, 3]
+    assert _kept(top_p_filter(logits, 0.8)) == [1, 3]
+    assert _kept(top_p_filter(logits, 0.81)) == [0, 1, 3]
+    assert _kept(top_p_filter(logits, 0.96)) == [0, 1, 2, 3]
+    assert _kept(top_p_filter(logits, 1.0)) == [0, 1, 2, 3]
+    # the most likely entry is always kept
+    assert _kept(top_p_filter(logits, 1e-9)) == [1]
+    # kept logits are unchanged
+    kept = top_p_filter(logits, 0.81)
+    assert kept[[0, 1, 3]].tolist() == logits[[0, 1, 3]].tolist()
+    # each row on its own
+    two = torch.stack([logits, logits.flip(0)])
+    assert top_p_filter(two, 0.79)[1].isfinite().tolist() == [True, False, True, False]
+
+
+def test_temperature_divides():
+    logits = torch.tensor([[1.0, -2.0, 4.0]])
+    assert temperature_filter(logits, 2.0).tolist() == [[0.5, -1.0, 2.0]]
+    assert temperature_filter(logits, 0.5).tolist() == [[2.0, -4.0, 8.0]]
+
+
+def test_sample_logits_seeded_and_greedy():
+    logits = torch.randn(64, 128, generator=torch.Generator().manual_seed(0))
+    a = sample_logits(logits, generator=torch.Generator().manual_seed(7))
+    b = sample_logits(logits, generator=torch.Generator().manual_seed(7))
+    c = sample_logits(logits, generator=torch.Generator().manual_seed(8))
+    assert a.shape == (64,) and a.dtype == torch.long
+    assert torch.equal(a, b) and not torch.equal(a, c)
+    argmax = logits.argmax(-1)
+    for seed in range(3):
+        g = torch.Generator().manual_seed(seed)
+        assert torch.equal(sample_logits(logits, top_k=1, generator=g), argmax)
+        assert torch.equal(sample_logits(logits, top_p=1e-6, generator=g), argmax)
+        assert torch.equal(sample_logits(logits, temperature=1e-4, generator=g), argmax)
+    # top_k=3: only the three likeliest ever come out
+    top3 = logits.topk(3, -1).indices
+    for seed in range(3):
+        s = sample_logits(logits, top_k=3, temperature=5.0, generator=torch.Generator().manual_seed(seed))
+        assert (top3 == s[:, None]).any(-1).all()
+
+
+def test_sample_logits_follows_the_distribution():
+    p = torch.tensor([0.7, 0.2, 0.1, 0.0])
+    s = sample_logits(p.log().expand(20000, 4), generator=torch.Generator().manual_seed(0))
+    freq = torch.bincount(s, minlength=4).float() / 20000
+    assert torch.allclose(freq, p, atol=0.015) and freq[3] == 0
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"temperature": 0.0}, "temperature"),
+        ({"temperature": -1.0}, "temperature"),
+        ({"temperature": math.nan}, "temperature"),
+        ({"temperature": math.inf}, "temperature"),
+        ({"top_p": 0.0}, "top-p"),
+        ({"top_p": 1.5}, "top-p"),
+        ({"top_p": -0.2}, "top-p"),
+        ({"top_k": 0}, "top-k"),
+        ({"top_k": -3}, "top-k"),
+        ({"length": 0}, "length"),
+        ({"n": 0}, "-n"),
+    ],
+)
+def test_check_options_rejects(kwargs, match):
+    with pytest.raises(ConfigError, match=match):
+        check_options(**kwargs)
+
+
+def test_check_options_accepts_edges():
+    check_options(temperature=1e-3, top_k=1, top_p=1.0, length=1, n=1)
+    check_options(top_p=1e-9)
+
+
+def _model(preset: str, seed: int = 0) -> NoteRNN:
+    torch.manual_seed(seed)
+    return NoteRNN(RNNConfig(**{**PRESETS[preset], "hidden": 32, "seq_length": 10}))
+
+
+def _primers(b: int = 3, t: int = 10, seed: int = 0) -> torch.Tensor:
+    g = torch.Generator().manual_seed(seed)
+    x = torch.empty(b, t, 4)
+    x[..., 0] = torch.randint(40, 90, (b, t), generator=g).float()
+    x[..., 1] = torch.rand(b, t, generator=g) * 0.5
+    x[..., 2] = torch.rand(b, t, generator=g)
+    x[..., 3] = torch.randint(40, 110, (b, t), generator=g).float()
+    return x
+
+
+def _gen(model, primers, seed, **kw):
+    return generate_rnn(model, primers, 20, generator=torch.Generator().manual_seed(seed), **kw)
+
+
+@pytest.mark.parametrize("preset", ["paper", "default"])
+@pytest.mark.parametrize("options", [{}, {"temperature": 0.7, "top_p": 0.9}, {"top_k": 5}])
+def test_incremental_equals_rerunning_the_history(preset, options):
+    model = _model(preset)
+    primers = _primers()
+    inc = _gen(model, primers, 11, incremental=True, **options)
+    full = _gen(model, primers, 11, incremental=False, **options)
+    assert inc.shape == full.shape == (3, 20, 4)
+    assert torch.equal(inc[..., 0], full[..., 0])
+    assert torch.allclose(inc[..., 1:], full[..., 1:], atol=1e-5, rtol=0)
+    assert (inc[..., 0] >= 0).all() and (inc[..., 0] <= 127).all() and (inc[..., 0] == inc[..., 0].round()).all()
+    assert (inc[..., 1:3] >= 0).all()
+    assert (inc[..., 3] >= 1).all() and (inc[..., 3] <= 127).all()
+    if preset == "paper":
+        assert (inc[..., 3] == 80).all()
+    else:  # binned times take only the bins' values
+        values = model.time_values
+        assert torch.isin(inc[..., 1], values).all() and torch.isin(inc[..., 2], values).all()
+        assert len(torch.unique(inc[..., 3])) > 1
+
+
+@pytest.mark.parametrize("preset", ["paper", "default"])
+def test_rows_of_a_batch_do_not_interact(preset):
+    """Sampling draws from one generator for the whole batch, so a batch of 3 and 3 single runs draw different
+    random numbers; with (near-)greedy sampling the results must agree row by row."""
+    model = _model(preset)
+    primers = _primers()
+    greedy = {"top_k": 1, "temperature": 1e-6}
+    batch = _gen(model, primers, 0, **greedy)
+    for i in range(3):
+        alone = _gen(model, primers[i : i + 1], 5, **greedy)
+        assert torch.equal(batch[i, :, 0], alone[0, :, 0])
+        assert torch.allclose(batch[i, :, 1:], alone[0, :, 1:], atol=1e-5, rtol=0)
+
+
+@pytest.mark.parametrize("preset", ["paper", "default"])
+def test_same_seed_same_output_other_seed_other_pitches(preset):
+    model = _model(preset)
+    primers = _primers()
+    a = _gen(model, primers, 1)
+    b = _gen(model, primers, 1)
+    c = _gen(model, primers, 2)
+    assert torch.equal(a, b)
+    assert not torch.equal(a[..., 0], c[..., 0])
+    # an unseeded call still works and the model's training mode is restored
+    model.train()
+    d = generate_rnn(model, primers[:1], 3)
+    assert d.shape == (1, 3, 4) and model.training
+
+
+def test_generate_validates_options():
+    model = _model("paper")
+    with pytest.raises(ConfigError, match="temperature"):
+        generate_rnn(model, _primers(), 5, temperature=0.0)
+    with pytest.raises(ConfigError, match="length"):
+        generate_rnn(model, _primers(), 0)
