@@ -215,10 +215,13 @@ class NoteRNN(nn.Module):
             total = total + cfg.velocity_weight * vel
         return total, parts
 
-    def window_loss(self, windows: torch.Tensor) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
-        """Loss on a batch of windows (B, T+1, F): inputs are the first T events, targets the next ones."""
+    def window_loss(
+        self, windows: torch.Tensor, *, last_only: bool = False
+    ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        """Loss on a batch of windows (B, T+1, F): inputs are the first T events, targets the next ones (only the
+        last one with ``targets="last"`` or ``last_only``)."""
         x = windows[:, :-1]  # (B, T, F)
-        if self.cfg.targets == "last":
+        if self.cfg.targets == "last" or last_only:
             out, _ = self(x, last_only=True)
             y = windows[:, -1:]  # (B, 1, F)
         else:
