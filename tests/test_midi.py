@@ -70,6 +70,7 @@ def test_round_trip_hand_piece(hand_piece, tmp_path):
 
 # ------------------------------------------------------------------------------------------ property test
 
+
 @st.composite
 def random_notes(draw):
     n_tracks = draw(st.integers(1, 3))
@@ -110,6 +111,7 @@ def test_round_trip_property(n, tpq, tmp_path):
 
 # ------------------------------------------------------------------------------------------ real files
 
+
 def test_round_trip_real_files(maestro, classical, tmp_path):
     files = sorted((maestro / "2018").glob("*.midi"))[:3] + sorted((classical / "bach").glob("*.mid"))[:5]
     files += sorted((classical / "mozart").glob("*.mid"))[:5]
@@ -122,6 +124,7 @@ def test_round_trip_real_files(maestro, classical, tmp_path):
 
 
 # ------------------------------------------------------------------------------------------ forgiving reader
+
 
 def _riff_wrap(midi: bytes) -> bytes:
     data = b"data" + struct.pack("<I", len(midi)) + midi + (b"\0" if len(midi) % 2 else b"")
@@ -185,13 +188,40 @@ def test_read_dispatches_by_extension(hand_piece, tmp_path):
         read(other)
 
 
-CLASSICAL_RMID = ["beethoven/14715thSympnmov1", "copland/898promise2", "grieg/1857dehalvandebergkoning",
-                  "maier/atala15", "maier/atala21", "maier/atala32", "maier/atalan1", "maier/atalan2"]
-CLASSICAL_CLAMPED = ["bach/291jsb0244b", "chopin/mazrka21", "handel/jshcg652", "handel/jshcg653", "handel/jshcg654",
-                     "handel/jshcg655", "handel/se-fiera", "handel/va-tacit", "hummel/mthuo74b", "hummel/mthuo74c",
-                     "hummel/mthuo74d", "pachelbel/291jsb0244b", "rachmaninov/291jsb0244b"]
-CLASSICAL_EMPTY = ["gershwin/2221americanparis", "gershwin/2420gglullaby", "gershwin/2678necessar",
-                   "gershwin/GershwinPC1", "gershwin/GershwinPC2", "gershwin/GershwinPC3", "holst/845danceSteven"]
+CLASSICAL_RMID = [
+    "beethoven/14715thSympnmov1",
+    "copland/898promise2",
+    "grieg/1857dehalvandebergkoning",
+    "maier/atala15",
+    "maier/atala21",
+    "maier/atala32",
+    "maier/atalan1",
+    "maier/atalan2",
+]
+CLASSICAL_CLAMPED = [
+    "bach/291jsb0244b",
+    "chopin/mazrka21",
+    "handel/jshcg652",
+    "handel/jshcg653",
+    "handel/jshcg654",
+    "handel/jshcg655",
+    "handel/se-fiera",
+    "handel/va-tacit",
+    "hummel/mthuo74b",
+    "hummel/mthuo74c",
+    "hummel/mthuo74d",
+    "pachelbel/291jsb0244b",
+    "rachmaninov/291jsb0244b",
+]
+CLASSICAL_EMPTY = [
+    "gershwin/2221americanparis",
+    "gershwin/2420gglullaby",
+    "gershwin/2678necessar",
+    "gershwin/GershwinPC1",
+    "gershwin/GershwinPC2",
+    "gershwin/GershwinPC3",
+    "holst/845danceSteven",
+]
 
 
 def test_classical_collection_broken_files(classical):
@@ -211,10 +241,15 @@ def test_restruck_key_is_re_paired(tmp_path):
     # key 60: on at 0, struck again at 96 before release, off at 192, on at 288, off at 384 (tpq 96)
     mid = mido.MidiFile(type=0, ticks_per_beat=96)
     tr = mido.MidiTrack()
-    tr += [mido.Message("note_on", note=60, velocity=90, time=0), mido.Message("note_on", note=60, velocity=80, time=96),
-           mido.Message("note_off", note=60, velocity=0, time=96), mido.Message("note_on", note=60, velocity=70, time=96),
-           mido.Message("note_off", note=60, velocity=0, time=96), mido.Message("note_on", note=64, velocity=60, time=0),
-           mido.Message("note_off", note=64, velocity=0, time=96)]
+    tr += [
+        mido.Message("note_on", note=60, velocity=90, time=0),
+        mido.Message("note_on", note=60, velocity=80, time=96),
+        mido.Message("note_off", note=60, velocity=0, time=96),
+        mido.Message("note_on", note=60, velocity=70, time=96),
+        mido.Message("note_off", note=60, velocity=0, time=96),
+        mido.Message("note_on", note=64, velocity=60, time=0),
+        mido.Message("note_off", note=64, velocity=0, time=96),
+    ]
     mid.tracks.append(tr)
     mid.save(tmp_path / "restrike.mid")
     n = read_midi(tmp_path / "restrike.mid")

@@ -84,7 +84,7 @@ def _epochs(run: Path) -> list[dict]:
     if not (run / "metrics.jsonl").is_file():
         return []
     lines = [json.loads(ln) for ln in (run / "metrics.jsonl").read_text().splitlines()]
-    return [{k: v for k, v in r.items() if k != "time"} for r in lines if r["kind"] == "epoch"]
+    return [{k: v for k, v in r.items() if k not in ("time", "train_time")} for r in lines if r["kind"] == "epoch"]
 
 
 # ------------------------------------------------------------------------------------------------ exact resume

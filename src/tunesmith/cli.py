@@ -150,6 +150,42 @@ def cmd_generate(args: argparse.Namespace) -> int:
     )
     for p in paths:
         print(p)
+        _companions(p, wav=args.wav, png=args.png)
+    return 0
+
+
+def _companions(midi: Path, *, wav: bool, png: bool) -> None:
+    """Write a WAV and/or a piano-roll PNG beside a MIDI file."""
+    from .io import read_midi
+
+    if not (wav or png):
+        return
+    notes = read_midi(midi)
+    if wav:
+        from .audio import render
+
+        path, engine = render(notes, midi.with_suffix(".wav"))
+        print(f"{path} ({engine} synthesizer)")
+    if png:
+        from .plots import plot_pianoroll
+
+        print(plot_pianoroll(notes, midi.with_suffix(".png")))
+
+
+def cmd_render(args: argparse.Namespace) -> int:
+    from .audio import render
+    from .io import read
+
+    path, engine = render(read(args.file), args.out, sample_rate=args.sample_rate)
+    print(f"{path} ({engine} synthesizer)")
+    return 0
+
+
+def cmd_plot(args: argparse.Namespace) -> int:
+    from .io import read
+    from .plots import plot_pianoroll
+
+    print(plot_pianoroll(read(args.file), args.out, unit=args.unit))
     return 0
 
 
@@ -177,9 +213,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
         overrides={"max_time": str(args.max_time), "epochs": str(args.epochs)},
     )
     print(f"      {summary['stopped']}: {summary['epochs']} epoch(s), best validation loss {summary['best_val']:.4f}")
-    print(f"[3/3] generating 4 pieces of 200 notes into {out / 'samples'}")
+    print(f"[3/3] generating 4 pieces of 200 notes into {out / 'samples'} (MIDI, WAV, piano-roll PNG)")
     for p in generate(run, out / "samples", n=4, length=200, seed=0, prefix="rnn"):
         print(f"      {p}")
+        _companions(p, wav=True, png=True)
     return 0
 
 
@@ -279,7 +316,31 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--primer", default=None, help="a MIDI (or score) file to continue")
     p.add_argument("--seed", type=int, default=0, help="random seed: the same seed gives the same pieces")
     p.add_argument("--device", default="cpu", help="cpu, cuda, mps or auto")
+    p.add_argument("--wav", action="store_true", help="also write a WAV beside each MIDI file")
+    p.add_argument("--png", action="store_true", help="also write a piano-roll PNG beside each MIDI file")
     p.set_defaults(func=cmd_generate)
+
+    p = sub.add_parser(
+        "render",
+        help="render a MIDI file to WAV",
+        formatter_class=_Formatter,
+        description="Render a MIDI (or score) file to a WAV file with the built-in synthesizer.",
+    )
+    p.add_argument("file", help="a MIDI or score file")
+    p.add_argument("--out", required=True, help="the WAV file to write")
+    p.add_argument("--sample-rate", type=_positive_int, default=22050, help="samples per second")
+    p.set_defaults(func=cmd_render)
+
+    p = sub.add_parser(
+        "plot",
+        help="draw a piano roll of a MIDI file",
+        formatter_class=_Formatter,
+        description="Draw a piano roll (pitch names on the axis, velocity as shade) as a PNG.",
+    )
+    p.add_argument("file", help="a MIDI or score file")
+    p.add_argument("--out", required=True, help="the PNG file to write")
+    p.add_argument("--unit", choices=("seconds", "bars"), default="seconds", help="time axis")
+    p.set_defaults(func=cmd_plot)
 
     p = sub.add_parser(
         "demo",

@@ -51,7 +51,10 @@ class RNNTask:
         self.cfg = cfg
         self.train_data = WindowBatches(train, cfg.batch_size, device)
         self.val_data = WindowBatches(val, cfg.batch_size, device)
-        self.opt = torch.optim.Adam(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+        # fused: one kernel for the whole update (about 0.5 ms of a 4 ms paper-size step on 2 CPU cores)
+        fused = device.type in ("cpu", "cuda")
+        self.opt = torch.optim.Adam(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay, fused=fused)
+        self.autocast = torch.autocast(device.type, dtype=torch.bfloat16, enabled=cfg.precision == "bf16")
 
     def optimizers(self) -> dict[str, torch.optim.Optimizer]:
         return {"adam": self.opt}
@@ -63,7 +66,8 @@ class RNNTask:
         return self.train_data.epoch(rng, start)
 
     def train_step(self, batch: torch.Tensor, step: int) -> dict[str, float]:
-        loss, parts = self.model.window_loss(batch)
+        with self.autocast:
+            loss, parts = self.model.window_loss(batch)
         self.opt.zero_grad(set_to_none=True)
         loss.backward()
         if self.cfg.grad_clip:
@@ -75,7 +79,12 @@ class RNNTask:
         return self.val_data.fixed(self.cfg.val_max_batches)
 
     def eval_step(self, batch: torch.Tensor) -> tuple[dict[str, float], int]:
-        loss, parts = self.model.window_loss(batch)
+        with self.autocast:
+            loss, parts = self.model.window_loss(batch)
+            if self.model.cfg.targets == "all":
+                # the paper's measure too: the next note after the whole window only
+                _, last = self.model.window_loss(batch, last_only=True)
+                parts.update({f"last_{k}": v for k, v in last.items()})
         return {"loss": float(loss), **{k: float(v) for k, v in parts.items()}}, int(batch.shape[0])
 
     def end_of_epoch(self, epoch: int) -> dict[str, float]:

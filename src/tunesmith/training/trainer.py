@@ -56,6 +56,8 @@ class TrainConfig:
     val_max_batches: int | None = 200  # cap on validation batches per epoch (None: the whole split)
     threads: int | None = None  # torch CPU threads (None: torch's default)
     log_every: int = 100  # steps between 'train' lines in metrics.jsonl
+    val_every: int | None = None  # also validate every N steps (a 'val' line in metrics.jsonl); None: per epoch
+    precision: str = "fp32"  # "bf16": autocast matrix products to bfloat16 (CPUs with AVX512-BF16, GPUs)
 
     def __post_init__(self) -> None:
         if self.epochs <= 0 or self.batch_size <= 0:
@@ -66,6 +68,10 @@ class TrainConfig:
             raise ConfigError(f"max_steps must be positive, got {self.max_steps}")
         if self.max_time is not None and self.max_time <= 0:
             raise ConfigError(f"max_time must be positive, got {self.max_time}")
+        if self.precision not in ("fp32", "bf16"):
+            raise ConfigError(f"precision must be fp32 or bf16, got {self.precision!r}")
+        if self.val_every is not None and self.val_every <= 0:
+            raise ConfigError(f"val_every must be positive, got {self.val_every}")
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -150,6 +156,7 @@ class Trainer:
         self.elapsed = 0.0
         self.finished = False
         self.stop_reason = ""
+        self.val_time = 0.0  # seconds spent validating, so that training time alone can be reported
 
     # -------------------------------------------------------------------------------------------- state
     def _state(self) -> dict[str, Any]:
@@ -162,6 +169,7 @@ class Trainer:
             "best_val": self.best_val,
             "bad_epochs": self.bad_epochs,
             "elapsed": self.elapsed,
+            "val_time": self.val_time,
             "finished": self.finished,
             "stop_reason": self.stop_reason,
             "torch_rng": torch.get_rng_state(),
@@ -184,6 +192,7 @@ class Trainer:
         self.epoch, self.batch_in_epoch, self.step = st["epoch"], st["batch_in_epoch"], st["step"]
         self.best_val, self.bad_epochs, self.elapsed = st["best_val"], st["bad_epochs"], st["elapsed"]
         self.finished, self.stop_reason = False, ""
+        self.val_time = float(st.get("val_time", 0.0))
         torch.set_rng_state(st["torch_rng"])
         if st["cuda_rng"] and torch.cuda.is_available():
             torch.cuda.set_rng_state_all(st["cuda_rng"])
@@ -201,6 +210,13 @@ class Trainer:
 
     # -------------------------------------------------------------------------------------------- loop
     def validate(self) -> dict[str, float]:
+        t0 = time.perf_counter()
+        try:
+            return self._validate()
+        finally:
+            self.val_time += time.perf_counter() - t0
+
+    def _validate(self) -> dict[str, float]:
         model = self.task.model
         model.eval()
         sums: dict[str, float] = {}
@@ -262,6 +278,19 @@ class Trainer:
                 bar.update(1)
                 if self.step % 10 == 0 or self.batch_in_epoch == n_batches:
                     bar.set_postfix({k: f"{v / seen:.4f}" for k, v in list(sums.items())[:3]}, refresh=False)
+                if cfg.val_every and self.step % cfg.val_every == 0 and self.batch_in_epoch < n_batches:
+                    val = self.validate()
+                    now = time.perf_counter() - t_start
+                    self.log(
+                        {
+                            "kind": "val",
+                            "epoch": epoch,
+                            "step": self.step,
+                            "time": round(now, 3),
+                            "train_time": round(now - self.val_time, 3),
+                            **{f"val/{k}": v for k, v in val.items()},
+                        }
+                    )
                 if self.step % cfg.log_every == 0:
                     self.log(
                         {
@@ -285,6 +314,7 @@ class Trainer:
                     "epoch": epoch + 1,
                     "step": self.step,
                     "time": round(self.elapsed, 3),
+                    "train_time": round(self.elapsed - self.val_time, 3),
                     **{f"train/{k}": v / max(seen, 1) for k, v in sums.items()},
                     **{f"val/{k}": v for k, v in val.items()},
                     **extra,
@@ -317,6 +347,7 @@ class Trainer:
             "epochs": self.epoch,
             "step": self.step,
             "seconds": round(self.elapsed, 2),
+            "train_seconds": round(self.elapsed - self.val_time, 2),
             "best_val": self.best_val,
             "stopped": self.stop_reason,
         }

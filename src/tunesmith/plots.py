@@ -1,0 +1,65 @@
+"""Plots (matplotlib with the Agg backend: no screen needed)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+
+from .notes import Notes
+from .utils import atomic_path
+
+NOTE_NAMES = ("C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B")
+
+
+def pitch_name(pitch: int) -> str:
+    """MIDI number -> scientific pitch name (60 -> C4)."""
+    return f"{NOTE_NAMES[pitch % 12]}{pitch // 12 - 1}"
+
+
+def _figure(width: float = 10.0, height: float = 4.0):  # noqa: ANN202
+    import matplotlib
+
+    matplotlib.use("Agg", force=True)
+    import matplotlib.pyplot as plt
+
+    return plt, *plt.subplots(figsize=(width, height), dpi=100)
+
+
+def _save(fig, path: Path) -> Path:  # noqa: ANN001
+    path = Path(path)
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format="png", bbox_inches="tight")
+    return path
+
+
+def plot_pianoroll(
+    notes: Notes, path: str | os.PathLike[str], *, title: str | None = None, unit: str = "seconds"
+) -> Path:
+    """A piano roll: one bar per note, time in seconds or bars, pitch names on the axis, velocity as shade."""
+    if unit not in ("seconds", "bars"):
+        raise ValueError(f"unit must be seconds or bars, got {unit!r}")
+    plt, fig, ax = _figure()
+    a = notes.notes
+    if unit == "seconds":
+        start, end, xlabel = a["start"], a["end"], "time (s)"
+    else:
+        beats = notes.time_signatures["numerator"][0] * 4.0 / notes.time_signatures["denominator"][0]
+        start, end, xlabel = a["start_qn"] / beats, a["end_qn"] / beats, "bar"
+    if a.size:
+        cmap = plt.get_cmap("Blues")
+        colors = cmap(0.35 + 0.65 * a["velocity"] / 127.0)
+        ax.barh(a["pitch"], np.maximum(end - start, 1e-3), left=start, height=0.8, color=colors, edgecolor="none")
+        lo, hi = int(a["pitch"].min()), int(a["pitch"].max())
+        ticks = [p for p in range(lo - lo % 12, hi + 1, 12) if p >= lo - 12] or [lo]
+        ax.set_yticks(ticks, [pitch_name(p) for p in ticks])
+        ax.set_ylim(lo - 1.5, hi + 1.5)
+        ax.set_xlim(float(start.min()) if unit == "bars" else 0.0, float(end.max()) * 1.01 + 1e-6)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("pitch")
+    ax.grid(axis="y", alpha=0.3)
+    ax.set_title(title or Path(notes.source).name or "piano roll")
+    out = _save(fig, Path(path))
+    plt.close(fig)
+    return out
