@@ -44,8 +44,10 @@ def test_prepare_folder_reads_good_files_and_reports_bad_ones(tmp_path):
     assert len(ds) == 5
     assert ds.paths == ["bach/a.mid", "mozart/m0.MID", "mozart/m1.MID", "mozart/m2.MID", "mozart/m3.MID"]
     assert ds.composers == ["bach"] + ["mozart"] * 4
-    assert dict(ds.skipped()) == {"bach/junk.midi": "not a MIDI file (it starts with b'defi', not b'MThd')",
-                                  "mozart/empty.mid": "empty file (0 bytes)"}
+    assert dict(ds.skipped()) == {
+        "bach/junk.midi": "not a MIDI file (it starts with b'defi', not b'MThd')",
+        "mozart/empty.mid": "empty file (0 bytes)",
+    }
     rows = _rows(tmp_path / "ds" / "pieces.csv")
     assert rows[0] == ["path", "split", "composer", "title", "notes", "seconds"]
     assert rows[1] == ["bach/a.mid", hash_split("bach/a.mid"), "bach", "a", "5", "3.000"]

@@ -70,8 +70,14 @@ def test_sorted_orders_by_time_then_track_then_pitch():
 
 
 def test_save_load_round_trip(tmp_path):
-    n = Notes.from_arrays([60, 61], [0.0, 1.0], [1.0, 2.0], tempos=make_tempo_map([0, 1], [90, 150]),
-                          source="a.mid", metadata={"composer": "Bach"})
+    n = Notes.from_arrays(
+        [60, 61],
+        [0.0, 1.0],
+        [1.0, 2.0],
+        tempos=make_tempo_map([0, 1], [90, 150]),
+        source="a.mid",
+        metadata={"composer": "Bach"},
+    )
     n.save(tmp_path / "n.npz")
     m = Notes.load(tmp_path / "n.npz")
     assert np.array_equal(m.notes, n.notes) and np.array_equal(m.tempos, n.tempos)

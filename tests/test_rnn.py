@@ -117,16 +117,16 @@ def test_window_loss_targets_last_or_all():
 def test_time_bins():
     cfg = RNNConfig(**PRESETS["default"])
     model = NoteRNN(cfg)
-    t = torch.tensor([0.0, 0.005, cfg.min_time, 0.0101, 1.0, cfg.max_time, 100.0], dtype=torch.float32)
+    t = torch.tensor([0.0, 0.005, cfg.bin_min_s, 0.0101, 1.0, cfg.bin_max_s, 100.0], dtype=torch.float32)
     bins = model.time_to_bin(t).tolist()
     assert bins[0] == 0 and bins[1] == 0 and bins[2] == 1 and bins[3] == 1
     assert 1 < bins[4] < cfg.time_bins - 1
     assert bins[5] == cfg.time_bins - 1 and bins[6] == cfg.time_bins - 1
     values = time_bin_values(cfg)
-    assert values.shape == (cfg.time_bins,) and values[0] == 0 and values[-1] == cfg.max_time
+    assert values.shape == (cfg.time_bins,) and values[0] == 0 and values[-1] == cfg.bin_max_s
     assert np.all(np.diff(values) > 0)
     edges = time_bin_edges(cfg)
-    assert edges.shape == (cfg.time_bins - 1,) and edges[0] == pytest.approx(cfg.min_time)
+    assert edges.shape == (cfg.time_bins - 1,) and edges[0] == pytest.approx(cfg.bin_min_s)
     # each inner bin's value lies inside the bin
     assert np.all((values[1:-1] >= edges[:-1]) & (values[1:-1] < edges[1:]))
     # a bin's value falls back into the same bin
@@ -155,8 +155,8 @@ def test_velocity_bins():
         ({"hidden": 0}, "positive"),
         ({"seq_length": -1}, "positive"),
         ({"layers": 0}, "positive"),
-        ({"min_time": 0.0}, "min_time"),
-        ({"min_time": 5.0, "max_time": 4.0}, "min_time"),
+        ({"bin_min_s": 0.0}, "bin_min_s"),
+        ({"bin_min_s": 5.0, "bin_max_s": 4.0}, "bin_min_s"),
     ],
 )
 def test_config_validation(kwargs, match):

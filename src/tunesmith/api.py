@@ -1,15 +1,15 @@
 """High-level jobs shared by the command line and the demo: train a model on a dataset, load a run, generate.
 
-Each model family is registered in :data:`FAMILIES` with its config class, presets and how to build its task.
+Model kinds are :mod:`tunesmith.families`; everything here works the same for each.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import io
 import json
 import os
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -17,37 +17,11 @@ import numpy as np
 import torch
 
 from .dataset import Dataset
-from .errors import ConfigError, DatasetError
-from .models import rnn as rnn_model
-from .notes import Notes
-from .representations.note_events import N_FEATURES, Windows, from_note_events, to_note_events
+from .errors import ConfigError
+from .families import GenerateOptions, get_family
 from .training.checkpoint import CONFIG, STATE, WEIGHTS, CheckpointError, load_config, load_weights, save_config
 from .training.trainer import TrainConfig, Trainer, choose_device, seed_everything
 from .utils import atomic_write_bytes
-
-N_PRIMERS = 256  # training windows kept in a run, to seed generation without the dataset
-
-
-@dataclass(frozen=True)
-class Family:
-    name: str
-    config_cls: type
-    presets: dict[str, dict[str, Any]]
-    train_presets: dict[str, dict[str, Any]]
-
-
-FAMILIES: dict[str, Family] = {
-    "rnn": Family(
-        "rnn",
-        rnn_model.RNNConfig,
-        rnn_model.PRESETS,
-        {
-            # the paper and the TensorFlow tutorial: batch 64, Adam 0.005, 50 epochs with early stopping (5)
-            "paper": {"batch_size": 64, "lr": 0.005, "epochs": 50, "patience": 5},
-            "default": {"batch_size": 64, "lr": 0.002, "epochs": 30, "patience": 3, "grad_clip": 1.0},
-        },
-    ),
-}
 
 
 def _coerce(value: str, current: Any, key: str) -> Any:
@@ -77,9 +51,7 @@ def _coerce(value: str, current: Any, key: str) -> Any:
 def build_configs(kind: str, preset: str, overrides: dict[str, str] | None = None) -> tuple[Any, TrainConfig]:
     """Model and training configs for ``kind`` and ``preset`` with ``--set key=value`` overrides applied.
     A key is a field of the model config or of the training config (``model.x`` / ``train.x`` to be explicit)."""
-    if kind not in FAMILIES:
-        raise ConfigError(f"unknown model {kind!r}; choose one of {', '.join(FAMILIES)}")
-    fam = FAMILIES[kind]
+    fam = get_family(kind)
     if preset not in fam.presets:
         raise ConfigError(f"unknown preset {preset!r} for {kind}; choose one of {', '.join(fam.presets)}")
     model_kw = dict(fam.presets[preset])
@@ -111,16 +83,6 @@ def build_configs(kind: str, preset: str, overrides: dict[str, str] | None = Non
     return fam.config_cls(**model_kw), TrainConfig(**train_kw)
 
 
-def events_by_split(ds: Dataset, split: str) -> list[np.ndarray]:
-    return [to_note_events(ds[int(i)]) for i in ds.indices(split)]
-
-
-def build_model(kind: str, model_cfg: Any) -> torch.nn.Module:
-    if kind == "rnn":
-        return rnn_model.NoteRNN(model_cfg)
-    raise ConfigError(f"unknown model {kind!r}")
-
-
 def train(
     kind: str,
     data: str | os.PathLike[str],
@@ -135,11 +97,12 @@ def train(
     there exactly (its saved configs are used; ``overrides`` may only change training limits)."""
     out = Path(out)
     ds = Dataset.load(data)
+    fam = get_family(kind)
     if resume:
         saved = load_config(out)
         if saved["kind"] != kind:
             raise CheckpointError(f"{out}: is a {saved['kind']} run, not {kind}")
-        model_cfg = FAMILIES[kind].config_cls.from_dict(saved["model"])
+        model_cfg = fam.config_cls.from_dict(saved["model"])
         train_dict = dict(saved["train"])
         for k, v in (overrides or {}).items():
             k = k.removeprefix("train.")
@@ -157,18 +120,8 @@ def train(
         torch.set_num_threads(train_cfg.threads)
     device = choose_device(train_cfg.device)
     seed_everything(train_cfg.seed)
-    model = build_model(kind, model_cfg)
-    length = model_cfg.seq_length
-    train_w = Windows.build(events_by_split(ds, "train"), length)
-    val_w = Windows.build(events_by_split(ds, "validation"), length)
-    if len(train_w) < train_cfg.batch_size:
-        raise DatasetError(
-            f"{data}: only {len(train_w)} training windows of {length + 1} notes, fewer than one batch of "
-            f"{train_cfg.batch_size}; use more data or --set batch_size=N"
-        )
-    from .training.tasks import RNNTask
-
-    task = RNNTask(model, train_w, val_w, train_cfg, device)
+    model = fam.build_model(model_cfg)
+    bundle = fam.build_task(model, model_cfg, train_cfg, ds, device)
     out.mkdir(parents=True, exist_ok=True)
     if not resume:
         save_config(
@@ -178,30 +131,25 @@ def train(
                 "preset": preset,
                 "model": model_cfg.to_dict(),
                 "train": train_cfg.to_dict(),
-                "representation": {"name": "note_events", "features": ["pitch", "step", "duration", "velocity"]},
+                "representation": fam.representation,
                 "data": {
                     "path": str(Path(data).resolve()),
                     "fingerprint": ds.manifest.get("fingerprint"),
-                    "train_windows": len(train_w),
-                    "val_windows": len(val_w),
+                    **bundle.info,
                 },
                 "created": time.strftime("%Y-%m-%dT%H:%M:%S"),
             },
         )
-        rng = np.random.default_rng(train_cfg.seed)
-        pick = rng.choice(len(train_w), size=min(N_PRIMERS, len(train_w)), replace=False)
-        primers = np.stack([train_w.events[s : s + length] for s in train_w.starts[pick]]).astype(np.float32)
-        _save_npy(out / "primers.npy", primers)
-    trainer = Trainer(task, train_cfg, out, progress=progress)
+        for name, arr in bundle.arrays.items():
+            _save_npy(out / f"{name}.npy", arr)
+    trainer = Trainer(bundle.task, train_cfg, out, progress=progress)
     if resume:
         trainer.resume()
     summary = trainer.fit()
-    return {**summary, "run": str(out), "train_windows": len(train_w), "val_windows": len(val_w)}
+    return {**summary, "run": str(out), **bundle.info}
 
 
 def _save_npy(path: Path, arr: np.ndarray) -> None:
-    import io
-
     buf = io.BytesIO()
     np.save(buf, arr)
     atomic_write_bytes(path, buf.getvalue())
@@ -211,25 +159,17 @@ def load_run(run: str | os.PathLike[str], device: str | torch.device = "cpu") ->
     """Rebuild a run's model from its config and weights; errors name the run and the problem."""
     run = Path(run)
     config = load_config(run)
-    kind = config["kind"]
-    if kind not in FAMILIES:
-        raise CheckpointError(f"{run / CONFIG}: unknown model kind {kind!r}")
     try:
-        model_cfg = FAMILIES[kind].config_cls.from_dict(config["model"])
+        fam = get_family(config["kind"])
+    except ConfigError as e:
+        raise CheckpointError(f"{run / CONFIG}: {e}") from e
+    try:
+        model_cfg = fam.config_cls.from_dict(config["model"])
     except (ConfigError, TypeError) as e:
         raise CheckpointError(f"{run / CONFIG}: invalid model config ({e})") from e
-    model = build_model(kind, model_cfg)
+    model = fam.build_model(model_cfg)
     load_weights(model, run / WEIGHTS)
     return config, model.to(device).eval()
-
-
-def load_primer(path: str | os.PathLike[str]) -> np.ndarray:
-    from .io import read
-
-    events = to_note_events(read(path))
-    if len(events) == 0:
-        raise ConfigError(f"{path}: the primer has no notes to continue")
-    return events
 
 
 def generate(
@@ -246,52 +186,30 @@ def generate(
     device: str = "cpu",
     prefix: str = "sample",
 ) -> list[Path]:
-    """Generate ``n`` pieces of ``length`` new notes with a trained run and write them as MIDI into ``out``.
-
-    A primer MIDI file is continued (the written file holds the primer, then the continuation); without one,
-    each piece starts from a training window kept in the run."""
+    """Generate ``n`` pieces of ``length`` new events with a trained run and write them as MIDI into ``out``.
+    The same run, options and seed give the same files."""
     from .io import write_midi
-    from .sampling import check_options, generate_rnn
+    from .sampling import check_options
 
     check_options(temperature=temperature, top_k=top_k, top_p=top_p, length=length, n=n)
     config, model = load_run(run, choose_device(device))
     dev = next(model.parameters()).device
-    gen = torch.Generator(device=dev).manual_seed(seed)
-    if primer is not None:
-        p = load_primer(primer)
-        primers = np.repeat(p[None].astype(np.float32), n, axis=0)
-    else:
-        path = Path(run) / "primers.npy"
-        if not path.is_file():
-            raise CheckpointError(f"{path}: missing; pass --primer FILE.mid to seed generation")
-        pool = np.load(path)
-        pick = np.random.default_rng(seed).choice(len(pool), size=n, replace=n > len(pool))
-        primers = pool[pick]
-    x = torch.as_tensor(primers[..., :N_FEATURES], dtype=torch.float32, device=dev)
-    events = generate_rnn(model, x, length, temperature=temperature, top_k=top_k, top_p=top_p, generator=gen)
+    opts = GenerateOptions(
+        n=n,
+        length=length,
+        temperature=temperature,
+        top_k=top_k,
+        top_p=top_p,
+        primer=None if primer is None else str(primer),
+        seed=seed,
+    )
+    pieces = get_family(config["kind"]).generate(model, config, Path(run), opts, dev)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    paths = []
-    for i in range(n):
-        whole = np.concatenate([primers[i].astype(np.float64), events[i].cpu().numpy().astype(np.float64)])
-        notes: Notes = from_note_events(whole).with_metadata(
-            generator=f"tunesmith {config['kind']}", primer_notes=str(len(primers[i]))
-        )
-        paths.append(write_midi(notes, out / f"{prefix}_{i:02d}.mid"))
-    (out / f"{prefix}s.json").write_text(
-        json.dumps(
-            {
-                "run": str(run),
-                "n": n,
-                "length": length,
-                "temperature": temperature,
-                "top_k": top_k,
-                "top_p": top_p,
-                "primer": str(primer) if primer else None,
-                "seed": seed,
-                "files": [p.name for p in paths],
-            },
-            indent=1,
-        )
-    )
+    paths = [
+        write_midi(p.with_metadata(generator=f"tunesmith {config['kind']}"), out / f"{prefix}_{i:02d}.mid")
+        for i, p in enumerate(pieces)
+    ]
+    meta = {"run": str(run), "kind": config["kind"], **dataclasses.asdict(opts), "files": [p.name for p in paths]}
+    (out / f"{prefix}s.json").write_text(json.dumps(meta, indent=1))
     return paths

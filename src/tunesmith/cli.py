@@ -280,7 +280,7 @@ def build_parser() -> argparse.ArgumentParser:
         "model.safetensors (best weights on validation), trainer_state.pt (for --resume) and metrics.jsonl.\n"
         "Any model or training setting can be changed with --set key=value (e.g. --set hidden=256 --set lr=0.001).",
     )
-    p.add_argument("model", choices=("rnn",), help="rnn: the LSTM note model")
+    p.add_argument("model", help="the model kind: rnn (the LSTM note model)")
     p.add_argument("--data", required=True, help="a prepared dataset folder")
     p.add_argument("--out", required=True, help="run folder to write")
     p.add_argument(

@@ -25,5 +25,13 @@ def read(path: str | os.PathLike[str]) -> Notes:
     )
 
 
-__all__ = ["MIDI_EXTENSIONS", "SCORE_EXTENSIONS", "SUPPORTED_EXTENSIONS", "MidiWarning", "read", "read_midi",
-           "read_score", "write_midi"]
+__all__ = [
+    "MIDI_EXTENSIONS",
+    "SCORE_EXTENSIONS",
+    "SUPPORTED_EXTENSIONS",
+    "MidiWarning",
+    "read",
+    "read_midi",
+    "read_score",
+    "write_midi",
+]

@@ -41,8 +41,8 @@ class RNNConfig:
     #: "regression": step and duration as numbers (paper); "bins": categorical over log-spaced bins
     timing: str = "regression"
     time_bins: int = 48
-    min_time: float = 0.01  # seconds: the first bin holds 0 <= t < min_time (chords)
-    max_time: float = 4.0  # seconds: the last bin holds t >= max_time
+    bin_min_s: float = 0.01  # seconds: the first bin holds 0 <= t < bin_min_s (chords)
+    bin_max_s: float = 4.0  # seconds: the last bin holds t >= bin_max_s
     velocity: bool = False  # model velocity (in 32 bins) too
     velocity_bins: int = 32
     #: "last": only the window's last step is predicted (paper); "all": every step is
@@ -62,8 +62,8 @@ class RNNConfig:
             raise ConfigError("rnn: seq_length, hidden and layers must be positive")
         if not 0 <= self.dropout < 1:
             raise ConfigError(f"rnn: dropout must be in [0, 1), got {self.dropout}")
-        if not 0 < self.min_time < self.max_time:
-            raise ConfigError("rnn: need 0 < min_time < max_time")
+        if not 0 < self.bin_min_s < self.bin_max_s:
+            raise ConfigError("rnn: need 0 < bin_min_s < bin_max_s")
 
     @property
     def n_inputs(self) -> int:
@@ -101,14 +101,14 @@ PRESETS: dict[str, dict[str, Any]] = {
 
 
 def time_bin_edges(cfg: RNNConfig) -> np.ndarray:
-    """Inner edges of the time bins: bin 0 is [0, min_time), then log-spaced up to max_time, last bin open."""
-    return np.geomspace(cfg.min_time, cfg.max_time, cfg.time_bins - 1)
+    """Inner edges of the time bins: bin 0 is [0, bin_min_s), then log-spaced up to bin_max_s, last bin open."""
+    return np.geomspace(cfg.bin_min_s, cfg.bin_max_s, cfg.time_bins - 1)
 
 
 def time_bin_values(cfg: RNNConfig) -> np.ndarray:
-    """The time each bin stands for when sampled: 0 for the first, geometric centres, ``max_time`` for the last."""
+    """The time each bin stands for when sampled: 0 for the first, geometric centres, ``bin_max_s`` for the last."""
     e = time_bin_edges(cfg)
-    return np.concatenate([[0.0], np.sqrt(e[:-1] * e[1:]), [cfg.max_time]])
+    return np.concatenate([[0.0], np.sqrt(e[:-1] * e[1:]), [cfg.bin_max_s]])
 
 
 @dataclass
@@ -151,8 +151,8 @@ class NoteRNN(nn.Module):
         if cfg.timing == "regression" and cfg.pitch_input == "scalar":
             scalars = [x[..., PITCH : PITCH + 1] / N_PITCHES, x[..., STEP : DURATION + 1]]  # (B, T, 3): the paper's
         else:
-            times = torch.log1p(x[..., STEP : DURATION + 1].clamp(min=0) / cfg.min_time) / math.log1p(
-                cfg.max_time / cfg.min_time
+            times = torch.log1p(x[..., STEP : DURATION + 1].clamp(min=0) / cfg.bin_min_s) / math.log1p(
+                cfg.bin_max_s / cfg.bin_min_s
             )
             scalars = [x[..., PITCH : PITCH + 1] / N_PITCHES] if cfg.pitch_input == "scalar" else []
             scalars.append(times)

@@ -148,6 +148,9 @@ class Task(Protocol):
 class Trainer:
     def __init__(self, task: Task, cfg: TrainConfig, run: str | os.PathLike[str], *, progress: bool = True) -> None:
         self.task, self.cfg, self.run, self.progress = task, cfg, Path(run), progress
+        attach = getattr(task, "attach_run", None)
+        if callable(attach):  # optional hook: tasks that write files of their own (sample grids) learn the run dir
+            attach(self.run)
         self.epoch = 0
         self.batch_in_epoch = 0
         self.step = 0

@@ -1,0 +1,1 @@
+"""Evaluation: musical metrics (pure functions of Notes), set-level comparison, reports."""

@@ -1,0 +1,107 @@
+"""The RNN note model as a family: note-event windows in, sampled note events out."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from ..dataset import Dataset
+from ..errors import ConfigError, DatasetError
+from ..models import rnn as rnn_model
+from ..notes import Notes
+from ..representations.note_events import N_FEATURES, Windows, from_note_events, to_note_events
+from ..training.trainer import TrainConfig
+from . import Family, GenerateOptions, TaskBundle, load_array, register, seeded_generator
+
+N_PRIMERS = 256  # training windows kept in a run, to seed generation without the dataset
+
+
+def events_by_split(ds: Dataset, split: str) -> list[np.ndarray]:
+    return [to_note_events(ds[int(i)]) for i in ds.indices(split)]
+
+
+def build_task(
+    model: rnn_model.NoteRNN, cfg: rnn_model.RNNConfig, train_cfg: TrainConfig, ds: Dataset, device: torch.device
+) -> TaskBundle:
+    from ..training.tasks import RNNTask
+
+    train_w = Windows.build(events_by_split(ds, "train"), cfg.seq_length)
+    val_w = Windows.build(events_by_split(ds, "validation"), cfg.seq_length)
+    if len(train_w) < train_cfg.batch_size:
+        raise DatasetError(
+            f"{ds.root}: only {len(train_w)} training windows of {cfg.seq_length + 1} notes, fewer than one batch of "
+            f"{train_cfg.batch_size}; use more data or --set batch_size=N"
+        )
+    rng = np.random.default_rng(train_cfg.seed)
+    pick = rng.choice(len(train_w), size=min(N_PRIMERS, len(train_w)), replace=False)
+    primers = np.stack([train_w.events[s : s + cfg.seq_length] for s in train_w.starts[pick]]).astype(np.float32)
+    return TaskBundle(
+        RNNTask(model, train_w, val_w, train_cfg, device),
+        {"train_windows": len(train_w), "val_windows": len(val_w)},
+        {"primers": primers},
+    )
+
+
+def load_primer(path: str) -> np.ndarray:
+    from ..io import read
+
+    events = to_note_events(read(path))
+    if len(events) == 0:
+        raise ConfigError(f"{path}: the primer has no notes to continue")
+    return events
+
+
+def generate(
+    model: rnn_model.NoteRNN, config: dict[str, Any], run: Path, opts: GenerateOptions, device: torch.device
+) -> list[Notes]:
+    """Continue a primer (or training excerpts kept in the run) by ``opts.length`` sampled notes each; every
+    returned piece holds its primer, then the continuation."""
+    from ..sampling import generate_rnn
+
+    if opts.primer is not None:
+        primers = np.repeat(load_primer(opts.primer)[None].astype(np.float32), opts.n, axis=0)
+    else:
+        pool = load_array(run, "primers")
+        pick = np.random.default_rng(opts.seed).choice(len(pool), size=opts.n, replace=opts.n > len(pool))
+        primers = pool[pick]
+    x = torch.as_tensor(primers[..., :N_FEATURES], dtype=torch.float32, device=device)
+    events = (
+        generate_rnn(
+            model,
+            x,
+            opts.length,
+            temperature=opts.temperature,
+            top_k=opts.top_k,
+            top_p=opts.top_p,
+            generator=seeded_generator(opts.seed, device),
+        )
+        .cpu()
+        .numpy()
+    )
+    pieces = []
+    for i in range(opts.n):
+        whole = np.concatenate([primers[i].astype(np.float64), events[i].astype(np.float64)])
+        pieces.append(from_note_events(whole).with_metadata(primer_notes=str(len(primers[i]))))
+    return pieces
+
+
+FAMILY = register(
+    Family(
+        name="rnn",
+        summary="the LSTM note model (pitch, step, duration)",
+        config_cls=rnn_model.RNNConfig,
+        presets=rnn_model.PRESETS,
+        train_presets={
+            # the paper and the TensorFlow tutorial: batch 64, Adam 0.005, 50 epochs with early stopping (5)
+            "paper": {"batch_size": 64, "lr": 0.005, "epochs": 50, "patience": 5},
+            "default": {"batch_size": 64, "lr": 0.002, "epochs": 30, "patience": 3, "grad_clip": 1.0},
+        },
+        build_model=rnn_model.NoteRNN,
+        build_task=build_task,
+        generate=generate,
+        representation="note_events",
+    )
+)
