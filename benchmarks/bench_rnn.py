@@ -86,8 +86,12 @@ def run_anchor(tf_python: str, train: list[Path], held: list[Path], epochs: int,
     out = root / "anchor.json"
     env = {**os.environ, "VAL_LIST": str(val), "TF_CPP_MIN_LOG_LEVEL": "2"}
     t0 = time.perf_counter()
-    subprocess.run([tf_python, str(ANCHOR), str(lst), str(len(train)), str(epochs), str(out)], env=env, check=True,
-                   stdout=subprocess.DEVNULL)
+    subprocess.run(
+        [tf_python, str(ANCHOR), str(lst), str(len(train)), str(epochs), str(out)],
+        env=env,
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
     res = json.loads(out.read_text())
     res["wall_s"] = time.perf_counter() - t0
     return res
@@ -98,20 +102,35 @@ def epochs_of(run: Path) -> list[dict]:
 
 
 def train_paper(ds: Path, run: Path, epochs: int, precision: str) -> dict:
-    api.train("rnn", ds, run, preset="paper", progress=False, overrides={
-        "epochs": str(epochs), "patience": "none", "val_max_batches": "none", "precision": precision})
+    api.train(
+        "rnn",
+        ds,
+        run,
+        preset="paper",
+        progress=False,
+        overrides={"epochs": str(epochs), "patience": "none", "val_max_batches": "none", "precision": precision},
+    )
     eps = epochs_of(run)
     times = np.diff([0.0] + [e["train_time"] for e in eps]).tolist()
     last = eps[-1]
-    return {"epoch_s": times, "train": {k: last[f"train/{k}"] for k in ("pitch", "step", "duration")},
-            "val": {k: last[f"val/{k}"] for k in ("pitch", "step", "duration", "step_mse", "duration_mse")}}
+    return {
+        "epoch_s": times,
+        "train": {k: last[f"train/{k}"] for k in ("pitch", "step", "duration")},
+        "val": {k: last[f"val/{k}"] for k in ("pitch", "step", "duration", "step_mse", "duration_mse")},
+    }
 
 
 def time_to_quality(ds: Path, run: Path, target: dict, budget_s: float, val_every: int) -> dict:
     """Train the default preset for ``budget_s`` seconds, validating every ``val_every`` steps; the first
     validation at or below every target gives the time to quality (training time, validation excluded)."""
-    api.train("rnn", ds, run, preset="default", progress=False, overrides={
-        "max_time": str(budget_s), "val_every": str(val_every), "val_max_batches": "none", "epochs": "100"})
+    api.train(
+        "rnn",
+        ds,
+        run,
+        preset="default",
+        progress=False,
+        overrides={"max_time": str(budget_s), "val_every": str(val_every), "val_max_batches": "none", "epochs": "100"},
+    )
     lines = (run / "metrics.jsonl").read_text().splitlines()
     recs = [r for r in map(json.loads, lines) if r["kind"] in ("val", "epoch")]
     for r in recs:
@@ -119,8 +138,12 @@ def time_to_quality(ds: Path, run: Path, target: dict, budget_s: float, val_ever
         if all(v is not None and v <= target[k] for k, v in got.items()):
             return {"reached": True, "train_time_s": r["train_time"], "step": r["step"], "val": got}
     last = recs[-1] if recs else {}
-    return {"reached": False, "train_time_s": None, "budget_s": budget_s,
-            "val": {k: last.get(f"val/last_{k}") for k in ("pitch", "step_mse", "duration_mse")}}
+    return {
+        "reached": False,
+        "train_time_s": None,
+        "budget_s": budget_s,
+        "val": {k: last.get(f"val/last_{k}") for k in ("pitch", "step_mse", "duration_mse")},
+    }
 
 
 def generation_speed(run: Path) -> dict:
@@ -140,10 +163,19 @@ def generation_speed(run: Path) -> dict:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--data", type=Path, default=DEFAULT_DATA, help="the shared data folder")
-    ap.add_argument("--tf-python", default=str(Path.home() / ".venvs" / "tf" / "bin" / "python"),
-                    help="python of a virtualenv with tensorflow-cpu, pretty_midi and pandas")
-    ap.add_argument("--skip-anchor", type=Path, default=None, metavar="JSON",
-                    help="reuse an anchor result JSON instead of running the tutorial (not side by side!)")
+    ap.add_argument(
+        "--tf-python",
+        default=str(Path.home() / ".venvs" / "tf" / "bin" / "python"),
+        help="python of a virtualenv with tensorflow-cpu, pretty_midi and pandas",
+    )
+    ap.add_argument(
+        "--skip-anchor",
+        type=Path,
+        default=None,
+        metavar="JSON",
+        help="reuse the 'anchor' entry of an earlier --out JSON instead of running the tutorial (for "
+        "development only: published figures come from a run side by side)",
+    )
     ap.add_argument("--files", type=int, default=40)
     ap.add_argument("--heldout", type=int, default=10)
     ap.add_argument("--epochs", type=int, default=3)
@@ -154,28 +186,44 @@ def main() -> None:
     if not (args.data / "maestro" / "2018").is_dir():
         sys.exit(f"no MAESTRO data at {args.data}/maestro (use --data)")
     peak = matmul_peak(args.threads)
-    res: dict = {"date": datetime.now().strftime("%Y-%m-%d"), "machine": f"{platform.machine()} {platform.processor()}",
-                 "cpus": os.cpu_count(), "threads": args.threads, "torch": torch.__version__,
-                 "matmul_peak_gflops": peak}
-    print(f"machine: {res['machine']}, {res['cpus']} cpus, torch threads {args.threads}; "
-          f"fp32 matmul peak {peak:.0f} GFLOP/s")
+    res: dict = {
+        "date": datetime.now().strftime("%Y-%m-%d"),
+        "machine": f"{platform.machine()} {platform.processor()}",
+        "cpus": os.cpu_count(),
+        "threads": args.threads,
+        "torch": torch.__version__,
+        "matmul_peak_gflops": peak,
+    }
+    print(
+        f"machine: {res['machine']}, {res['cpus']} cpus, torch threads {args.threads}; "
+        f"fp32 matmul peak {peak:.0f} GFLOP/s"
+    )
+
+    def save() -> None:  # after every phase: a failure late in the run keeps what was measured
+        if args.out:
+            args.out.write_text(json.dumps(res, indent=1))
+
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         train, held, src = make_source(args.data, args.files, args.heldout, root)
         if args.skip_anchor:
             anchor = json.loads(args.skip_anchor.read_text())
+            anchor = anchor.get("anchor", anchor)
         else:
             print(f"running the TensorFlow tutorial ({args.epochs} epochs on {len(train)} files) ...", flush=True)
             anchor = run_anchor(args.tf_python, train, held, args.epochs, root)
-            if args.out:  # kept at once: the tutorial's run is the slow half
-                args.out.with_suffix(".anchor.json").write_text(json.dumps(anchor, indent=1))
         res["anchor"] = anchor
+        save()
         ds = prepare(src, root / "ds", progress=False)
         torch.set_num_threads(args.threads)
         print("training tunesmith, paper preset ...", flush=True)
         ours = train_paper(root / "ds", root / "paper", args.epochs, "fp32")
+        res["paper"] = ours
+        save()
         print("training tunesmith, paper preset, bf16 ...", flush=True)
         ours_bf16 = train_paper(root / "ds", root / "paper_bf16", args.epochs, "bf16")
+        res["paper_bf16"] = ours_bf16
+        save()
         n_batches = json.loads((root / "paper" / "config.json").read_text())["data"]["train_windows"] // 64
         tf_batches = anchor["windows"] // 64
         fl = flops_per_batch()
@@ -188,15 +236,22 @@ def main() -> None:
         anchor["ms_per_batch"] = 1e3 * tf_epoch / tf_batches
         anchor["gflops"] = fl * tf_batches / tf_epoch / 1e9
         res["paper"], res["paper_bf16"] = ours, ours_bf16
-        target = {"pitch": anchor["val"]["pitch_loss"], "step_mse": anchor["val"]["step_loss"],
-                  "duration_mse": anchor["val"]["duration_loss"]}
+        target = {
+            "pitch": anchor["val"]["pitch_loss"],
+            "step_mse": anchor["val"]["step_loss"],
+            "duration_mse": anchor["val"]["duration_loss"],
+        }
         budget = sum(anchor["epoch_s"]) / 4
         print(f"training tunesmith, default preset, for {budget:.0f} s (a quarter of the tutorial's time)", flush=True)
-        res["time_to_quality"] = {"target": target, "tutorial_s": sum(anchor["epoch_s"]),
-                                  **time_to_quality(root / "ds", root / "default", target, budget, args.val_every)}
+        res["time_to_quality"] = {
+            "target": target,
+            "tutorial_s": sum(anchor["epoch_s"]),
+            **time_to_quality(root / "ds", root / "default", target, budget, args.val_every),
+        }
         res["generation"] = generation_speed(root / "paper")
         res["generation_default"] = generation_speed(root / "default")
         res["windows"] = {"tunesmith": n_batches * 64, "tutorial": anchor["windows"]}
+        save()
         del ds
     a, p, b, q, g = anchor, res["paper"], res["paper_bf16"], res["time_to_quality"], res["generation"]
     print()
@@ -204,21 +259,25 @@ def main() -> None:
     print(f"{'seconds per epoch':44}{tf_epoch:>12.1f}{p['mean_epoch_s']:>12.1f}{b['mean_epoch_s']:>10.1f}")
     print(f"{'ms per batch of 64':44}{a['ms_per_batch']:>12.2f}{p['ms_per_batch']:>12.2f}{b['ms_per_batch']:>10.2f}")
     print(f"{'speed-up over the tutorial':44}{1:>12.2f}{p['speedup']:>12.2f}{b['speedup']:>10.2f}")
-    print(f"{'GFLOP/s (fraction of fp32 matmul peak)':44}{a['gflops']:>6.0f} ({a['gflops'] / peak:.2f})"
-          f"{p['gflops']:>6.0f} ({p['gflops'] / peak:.2f}){b['gflops']:>5.0f} ({b['gflops'] / peak:.2f})")
+    print(
+        f"{'GFLOP/s (fraction of fp32 matmul peak)':44}{a['gflops']:>6.0f} ({a['gflops'] / peak:.2f})"
+        f"{p['gflops']:>6.0f} ({p['gflops'] / peak:.2f}){b['gflops']:>5.0f} ({b['gflops'] / peak:.2f})"
+    )
     for k in ("pitch", "step", "duration"):
-        print(f"{'train loss after 3 epochs: ' + k:44}{a['losses'][k + '_loss'][-1]:>12.4f}{p['train'][k]:>12.4f}"
-              f"{b['train'][k]:>10.4f}")
+        print(
+            f"{'train loss after 3 epochs: ' + k:44}{a['losses'][k + '_loss'][-1]:>12.4f}{p['train'][k]:>12.4f}"
+            f"{b['train'][k]:>10.4f}"
+        )
     for k in ("pitch", "step", "duration"):
-        print(f"{'held-out loss after 3 epochs: ' + k:44}{a['val'][k + '_loss']:>12.4f}{p['val'][k]:>12.4f}"
-              f"{b['val'][k]:>10.4f}")
+        print(
+            f"{'held-out loss after 3 epochs: ' + k:44}{a['val'][k + '_loss']:>12.4f}{p['val'][k]:>12.4f}"
+            f"{b['val'][k]:>10.4f}"
+        )
     tq = f"{q['train_time_s']:.1f} s" if q["reached"] else f"not within {q['budget_s']:.0f} s"
     print(f"{'time to the tutorial held-out losses':44}{q['tutorial_s']:>11.1f}s{tq:>12}")
     print(f"{'generation, notes/s, n=256':44}{'':>12}{g['n256_notes_per_s']:>12.0f}")
     print(f"{'generation, notes/s, n=1':44}{a['gen_notes_per_s']:>12.1f}{g['n1_notes_per_s']:>12.0f}")
     print(json.dumps(res))
-    if args.out:
-        args.out.write_text(json.dumps(res, indent=1))
 
 
 if __name__ == "__main__":

@@ -137,10 +137,11 @@ class NoteRNN(nn.Module):
         )
         self.drop = nn.Dropout(cfg.dropout)
         t_out = cfg.time_bins if cfg.timing == "bins" else 1
-        self.pitch_head = nn.Linear(cfg.hidden, N_PITCHES)
-        self.step_head = nn.Linear(cfg.hidden, t_out)
-        self.duration_head = nn.Linear(cfg.hidden, t_out)
-        self.velocity_head = nn.Linear(cfg.hidden, cfg.velocity_bins) if cfg.velocity else None
+        # the heads (pitch logits, step, duration, velocity logits) as one matrix product, split afterwards
+        self.head_sizes = [N_PITCHES, t_out, t_out] + ([cfg.velocity_bins] if cfg.velocity else [])
+        self.heads = nn.Linear(cfg.hidden, sum(self.head_sizes))
+        # the paper's inputs (pitch / 128, step, duration) as one product with a constant scale
+        self.register_buffer("paper_scale", torch.tensor([1.0 / N_PITCHES, 1.0, 1.0]), persistent=False)
         self.register_buffer("time_edges", torch.tensor(time_bin_edges(cfg), dtype=torch.float32), persistent=False)
         self.register_buffer("time_values", torch.tensor(time_bin_values(cfg), dtype=torch.float32), persistent=False)
 
@@ -148,8 +149,10 @@ class NoteRNN(nn.Module):
     def encode(self, x: torch.Tensor) -> torch.Tensor:
         """Raw events (B, T, >=3) -> LSTM inputs (B, T, n_inputs)."""
         cfg = self.cfg
+        if cfg.timing == "regression" and cfg.pitch_input == "scalar" and not cfg.velocity:
+            return x[..., : DURATION + 1] * self.paper_scale  # (B, T, 3): the paper's inputs
         if cfg.timing == "regression" and cfg.pitch_input == "scalar":
-            scalars = [x[..., PITCH : PITCH + 1] / N_PITCHES, x[..., STEP : DURATION + 1]]  # (B, T, 3): the paper's
+            scalars = [x[..., : DURATION + 1] * self.paper_scale]
         else:
             times = torch.log1p(x[..., STEP : DURATION + 1].clamp(min=0) / cfg.bin_min_s) / math.log1p(
                 cfg.bin_max_s / cfg.bin_min_s
@@ -169,12 +172,11 @@ class NoteRNN(nn.Module):
         h, state = self.lstm(self.encode(x), state)  # (B, T, H)
         if last_only:
             h = h[:, -1:]  # (B, 1, H)
-        h = self.drop(h)
-        step, dur = self.step_head(h), self.duration_head(h)
+        heads = self.heads(self.drop(h)).split(self.head_sizes, dim=-1)  # (B, T', size) each
+        pitch, step, dur = heads[:3]
         if self.cfg.timing == "regression":
             step, dur = step.squeeze(-1), dur.squeeze(-1)
-        vel = self.velocity_head(h) if self.velocity_head is not None else None
-        return RNNOutput(self.pitch_head(h), step, dur, vel), state
+        return RNNOutput(pitch, step, dur, heads[3] if self.cfg.velocity else None), state
 
     # -------------------------------------------------------------------------------------------- targets and loss
     def time_to_bin(self, t: torch.Tensor) -> torch.Tensor:
