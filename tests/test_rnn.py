@@ -34,7 +34,9 @@ def test_output_and_state_shapes(preset, last_only):
         assert cfg.hidden == 128 and cfg.n_inputs == 3
         assert out.step.shape == (b, tt) and out.duration.shape == (b, tt) and out.velocity is None
     else:
-        assert cfg.hidden == 256 and cfg.n_inputs == 32 + 2 + 1
+        assert (
+            cfg.hidden == 256 and cfg.n_inputs == 32 + 2 + 2 + 1
+        )  # pitch embedding, log and raw step and duration, velocity
         assert out.step.shape == (b, tt, 48) and out.duration.shape == (b, tt, 48)
         assert out.velocity.shape == (b, tt, 32)
     assert h.shape == (cfg.layers, b, cfg.hidden) and c.shape == (cfg.layers, b, cfg.hidden)

@@ -97,7 +97,7 @@ FAMILY = register(
         train_presets={
             # the paper and the TensorFlow tutorial: batch 64, Adam 0.005, 50 epochs with early stopping (5)
             "paper": {"batch_size": 64, "lr": 0.005, "epochs": 50, "patience": 5},
-            "default": {"batch_size": 64, "lr": 0.002, "epochs": 30, "patience": 3, "grad_clip": 1.0},
+            "default": {"batch_size": 128, "lr": 0.005, "epochs": 30, "patience": 3, "grad_clip": 1.0},
         },
         build_model=rnn_model.NoteRNN,
         build_task=build_task,

@@ -52,6 +52,7 @@ class RNNConfig:
     duration_weight: float = 1.0
     velocity_weight: float = 0.5
     positive_pressure: float = 10.0
+    time_mse_weight: float = 0.0  # bins only: weight of the squared error of the distribution's mean
 
     def __post_init__(self) -> None:
         choices = {"pitch_input": ("scalar", "embedding"), "timing": ("regression", "bins"), "targets": ("last", "all")}
@@ -71,7 +72,8 @@ class RNNConfig:
 
     @property
     def n_scalar_inputs(self) -> int:
-        return (1 if self.pitch_input == "scalar" else 0) + 2 + (1 if self.velocity else 0)
+        paper = self.pitch_input == "scalar" and self.timing == "regression"
+        return (1 if self.pitch_input == "scalar" else 0) + (2 if paper else 4) + (1 if self.velocity else 0)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -91,6 +93,9 @@ PRESETS: dict[str, dict[str, Any]] = {
         "hidden": 256,
         "pitch_input": "embedding",
         "timing": "bins",
+        "time_bins": 64,
+        "bin_max_s": 16.0,
+        "time_mse_weight": 10.0,
         "velocity": True,
         "targets": "all",
         "pitch_weight": 1.0,
@@ -158,7 +163,8 @@ class NoteRNN(nn.Module):
                 cfg.bin_max_s / cfg.bin_min_s
             )
             scalars = [x[..., PITCH : PITCH + 1] / N_PITCHES] if cfg.pitch_input == "scalar" else []
-            scalars.append(times)
+            # log-scaled times resolve short ones; raw seconds keep long ones apart (they dominate squared error)
+            scalars += [times, x[..., STEP : DURATION + 1].clamp(0, cfg.bin_max_s)]
         if cfg.velocity:
             scalars.append(x[..., VELOCITY : VELOCITY + 1] / 127.0)
         parts = scalars
@@ -206,7 +212,12 @@ class NoteRNN(nn.Module):
                 parts[f"{name}_mse"] = mse.mean().detach()
             else:
                 loss = F.cross_entropy(pred.reshape(-1, cfg.time_bins), self.time_to_bin(target).reshape(-1))
-                parts[f"{name}_mse"] = ((self.expected_time(pred.detach()) - target) ** 2).mean()
+                mse = ((self.expected_time(pred) - target) ** 2).mean()
+                if cfg.time_mse_weight:
+                    # also pull the distribution's mean onto the target: the bins shape what is sampled, this
+                    # keeps the point estimate as good as a regression's
+                    loss = loss + cfg.time_mse_weight * mse
+                parts[f"{name}_mse"] = mse.detach()
             parts[name] = loss
             total = total + w * loss
         if out.velocity is not None:
