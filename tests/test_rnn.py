@@ -37,7 +37,11 @@ def test_output_and_state_shapes(preset, last_only):
         assert (
             cfg.hidden == 256 and cfg.n_inputs == 32 + 2 + 2 + 1
         )  # pitch embedding, log and raw step and duration, velocity
-        assert out.step.shape == (b, tt, 48) and out.duration.shape == (b, tt, 48)
+        assert (
+            out.step.shape == (b, tt, cfg.time_bins)
+            and out.duration.shape == (b, tt, cfg.time_bins)
+            and cfg.time_bins == 64
+        )
         assert out.velocity.shape == (b, tt, 32)
     assert h.shape == (cfg.layers, b, cfg.hidden) and c.shape == (cfg.layers, b, cfg.hidden)
 
