@@ -109,6 +109,11 @@ def _parse_sets(items: list[str]) -> dict[str, str]:
     return out
 
 
+def _best(summary: dict) -> str:
+    best = summary["best_val"]
+    return f"best validation loss {best:.4f}" if best != float("inf") else "no complete epoch validated yet"
+
+
 def cmd_train(args: argparse.Namespace) -> int:
     from .api import train
 
@@ -128,7 +133,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     )
     print(
         f"{args.model}: {summary['stopped']} after {summary['epochs']} epoch(s), {summary['step']} steps, "
-        f"{summary['seconds']:.1f} s; best validation loss {summary['best_val']:.4f}; run in {args.out}"
+        f"{summary['seconds']:.1f} s; {_best(summary)}; run in {args.out}"
     )
     return 0
 
@@ -212,7 +217,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         progress=progress,
         overrides={"max_time": str(args.max_time), "epochs": str(args.epochs)},
     )
-    print(f"      {summary['stopped']}: {summary['epochs']} epoch(s), best validation loss {summary['best_val']:.4f}")
+    print(f"      {summary['stopped']}: {summary['epochs']} epoch(s), {_best(summary)}")
     print(f"[3/3] generating 4 pieces of 200 notes into {out / 'samples'} (MIDI, WAV, piano-roll PNG)")
     for p in generate(run, out / "samples", n=4, length=200, seed=0, prefix="rnn"):
         print(f"      {p}")
