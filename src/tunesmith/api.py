@@ -185,6 +185,7 @@ def generate(
     seed: int = 0,
     device: str = "cpu",
     prefix: str = "sample",
+    extra: dict[str, Any] | None = None,
 ) -> list[Path]:
     """Generate ``n`` pieces of ``length`` new events with a trained run and write them as MIDI into ``out``.
     The same run, options and seed give the same files."""
@@ -195,6 +196,7 @@ def generate(
     config, model = load_run(run, choose_device(device))
     dev = next(model.parameters()).device
     opts = GenerateOptions(
+        extra=dict(extra or {}),
         n=n,
         length=length,
         temperature=temperature,

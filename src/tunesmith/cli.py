@@ -152,6 +152,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
         primer=args.primer,
         seed=args.seed,
         device=args.device,
+        extra={k: v for k, v in (("threshold", args.threshold), ("sample", args.sample or None)) if v is not None},
     )
     for p in paths:
         print(p)
@@ -285,7 +286,11 @@ def build_parser() -> argparse.ArgumentParser:
         "model.safetensors (best weights on validation), trainer_state.pt (for --resume) and metrics.jsonl.\n"
         "Any model or training setting can be changed with --set key=value (e.g. --set hidden=256 --set lr=0.001).",
     )
-    p.add_argument("model", help="the model kind: rnn (the LSTM note model)")
+    p.add_argument(
+        "model",
+        help="the model kind: rnn (LSTM note model), gan (piano-roll GAN), crnngan, crnngan3 (C-RNN-GAN with 1 or "
+        "3 tones per step) or baseline (C-RNN-GAN's generator trained only to predict the next tone)",
+    )
     p.add_argument("--data", required=True, help="a prepared dataset folder")
     p.add_argument("--out", required=True, help="run folder to write")
     p.add_argument(
@@ -314,13 +319,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("run", help="a run folder written by 'tunesmith train'")
     p.add_argument("--out", required=True, help="folder for the MIDI files")
     p.add_argument("-n", type=_positive_int, default=4, help="how many pieces (generated in one batch)")
-    p.add_argument("--length", type=int, default=200, help="new notes per piece")
+    p.add_argument(
+        "--length",
+        type=int,
+        default=200,
+        help="new notes (rnn), tone events (crnngan, baseline) or bars (gan) per piece",
+    )
     p.add_argument("--temperature", type=float, default=1.0, help="> 1 more adventurous, < 1 more conservative")
     p.add_argument("--top-k", type=int, default=None, help="sample only among the K likeliest pitches")
     p.add_argument("--top-p", type=float, default=None, help="sample only within the top probability mass P, in (0, 1]")
     p.add_argument("--primer", default=None, help="a MIDI (or score) file to continue")
     p.add_argument("--seed", type=int, default=0, help="random seed: the same seed gives the same pieces")
     p.add_argument("--device", default="cpu", help="cpu, cuda, mps or auto")
+    p.add_argument("--threshold", type=float, default=None, help="gan: a cell sounds above this (default 0.5)")
+    p.add_argument("--sample", action="store_true", help="gan: draw each cell from its probability instead")
     p.add_argument("--wav", action="store_true", help="also write a WAV beside each MIDI file")
     p.add_argument("--png", action="store_true", help="also write a piano-roll PNG beside each MIDI file")
     p.set_defaults(func=cmd_generate)

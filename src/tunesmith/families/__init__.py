@@ -78,7 +78,9 @@ def family_names() -> list[str]:
 
 
 def _load_builtin() -> None:
+    from . import gan  # noqa: F401, I001
     from . import rnn  # noqa: F401  (registers itself)
+    from . import crnngan  # noqa: F401
 
 
 def load_array(run: Path, name: str) -> np.ndarray:

@@ -61,6 +61,8 @@ def generate(
     returned piece holds its primer, then the continuation."""
     from ..sampling import generate_rnn
 
+    if opts.extra:
+        raise ConfigError(f"rnn: {', '.join(sorted(opts.extra))} apply to gan runs only")
     if opts.primer is not None:
         primers = np.repeat(load_primer(opts.primer)[None].astype(np.float32), opts.n, axis=0)
     else:

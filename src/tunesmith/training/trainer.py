@@ -339,7 +339,8 @@ class Trainer:
                 self.log(record)
                 if cfg.patience is not None and self.bad_epochs >= cfg.patience:
                     stop, self.stop_reason = True, f"early stopping: no better validation loss in {cfg.patience} epochs"
-            if not (self.run / WEIGHTS).is_file():
+            if not (self.run / WEIGHTS).is_file() or (stop and self.best_val == math.inf):
+                # no validation loss chooses the weights (GANs, or no epoch finished yet): keep the latest ones
                 save_weights(model, self.run / WEIGHTS)
             self.save()
         if not stop:

@@ -1,0 +1,135 @@
+"""The piano-roll GAN as a family: phrases of training pieces in, generated phrases chained into pieces out."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from ..dataset import Dataset
+from ..errors import ConfigError, DatasetError
+from ..models import gan as gan_model
+from ..notes import Notes
+from ..representations.pianoroll import from_pianoroll, phrases
+from ..training.trainer import TrainConfig
+from . import Family, GenerateOptions, TaskBundle, register, seeded_generator
+
+DEFAULT_THRESHOLD = 0.5
+DEFAULT_QPM = 120.0
+
+
+def packed_phrases(ds: Dataset, split: str, cfg: gan_model.GANConfig) -> np.ndarray:
+    """Every phrase of the split's pieces, bit-packed (K, bytes), cut within each piece (never across two)."""
+    from ..training.gan_task import pack_phrases
+
+    roll = cfg.roll_config
+    hop = None if cfg.hop_bars is None else cfg.hop_bars * roll.steps_per_bar
+    width = math.ceil(int(np.prod(cfg.roll_shape)) / 8)
+    parts = [pack_phrases(phrases(ds[int(i)], roll, hop=hop, channels=cfg.n_channels)) for i in ds.indices(split)]
+    return np.concatenate(parts) if parts else np.zeros((0, width), dtype=np.uint8)
+
+
+def build_task(
+    model: gan_model.PianoRollGAN,
+    cfg: gan_model.GANConfig,
+    train_cfg: TrainConfig,
+    ds: Dataset,
+    device: torch.device,
+) -> TaskBundle:
+    from ..training.gan_task import GANTask, PhraseBatches
+
+    train = packed_phrases(ds, "train", cfg)
+    val = packed_phrases(ds, "validation", cfg)
+    need = train_cfg.batch_size * cfg.d_steps
+    if len(train) < need:
+        raise DatasetError(
+            f"{ds.root}: only {len(train)} training phrases of {cfg.bars} bars, fewer than one iteration's "
+            f"{need} (batch_size {train_cfg.batch_size} x d_steps {cfg.d_steps}); use more data or --set batch_size=N"
+        )
+    shape = cfg.roll_shape
+    task = GANTask(model, PhraseBatches(train, shape, device), PhraseBatches(val, shape, device), train_cfg, device)
+    return TaskBundle(task, {"train_phrases": len(train), "val_phrases": len(val)})
+
+
+def generate_rolls(
+    model: gan_model.PianoRollGAN, opts: GenerateOptions, device: torch.device
+) -> tuple[np.ndarray, dict[str, Any]]:
+    """Binary rolls (n, bars x steps_per_bar, P, C) of ``opts.length`` bars each, and the options used.
+
+    Each piece chains ``ceil(length / bars)`` phrases from independent noise, cut to ``length`` bars. Rolls are
+    the generator's probabilities thresholded (``threshold``, default 0.5) or, with ``sample``, each cell drawn
+    as a Bernoulli variable with its probability; the seed fixes both the noise and the draws."""
+    extra = dict(opts.extra)
+    unknown = set(extra) - {"threshold", "sample", "qpm"}
+    if unknown:
+        raise ConfigError(f"gan: unknown generation options {sorted(unknown)}; it takes threshold, sample, qpm")
+    threshold = float(extra.get("threshold", DEFAULT_THRESHOLD))
+    sample = bool(extra.get("sample", False))
+    qpm = float(extra.get("qpm", DEFAULT_QPM))
+    if not 0 < threshold <= 1:
+        raise ConfigError(f"--threshold must lie in (0, 1], got {threshold}")
+    if not qpm > 0:
+        raise ConfigError(f"gan: qpm must be positive, got {qpm}")
+    if opts.primer is not None:
+        raise ConfigError("the GAN composes phrases from noise; it cannot continue a --primer")
+    if opts.top_k is not None or opts.top_p is not None or opts.temperature != 1.0:
+        raise ConfigError("the GAN has no --temperature, --top-k or --top-p; use --threshold or --sample")
+    if opts.n <= 0 or opts.length <= 0:
+        raise ConfigError("gan: -n and --length (bars) must be positive")
+    cfg = model.cfg
+    roll = cfg.roll_config
+    per_piece = math.ceil(opts.length / cfg.bars)
+    gen = seeded_generator(opts.seed, device)
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.no_grad():
+            probs = model(model.noise(opts.n * per_piece, device, gen)).float()  # (n * per_piece, T, P, C)
+            rolls = torch.bernoulli(probs, generator=gen) if sample else (probs >= threshold).float()
+    finally:
+        model.train(was_training)
+    rolls = rolls.reshape(opts.n, per_piece * roll.phrase_steps, *rolls.shape[2:])[
+        :, : opts.length * roll.steps_per_bar
+    ]
+    return rolls.to(torch.uint8).cpu().numpy(), {"threshold": threshold, "sample": sample, "qpm": qpm}
+
+
+def generate(
+    model: gan_model.PianoRollGAN, config: dict[str, Any], run: Path, opts: GenerateOptions, device: torch.device
+) -> list[Notes]:
+    """``opts.n`` pieces of ``opts.length`` bars (see :func:`generate_rolls`) at ``qpm`` quarter notes a minute."""
+    rolls, used = generate_rolls(model, opts, device)
+    roll = model.cfg.roll_config
+    return [
+        from_pianoroll(r, roll, threshold=0.5, qpm=used["qpm"]).with_metadata(
+            bars=str(opts.length), sampled=str(used["sample"]).lower(), threshold=str(used["threshold"])
+        )
+        for r in rolls
+    ]
+
+
+FAMILY = register(
+    Family(
+        name="gan",
+        summary="the piano-roll GAN (DCGAN-style convolutional generator and discriminator)",
+        config_cls=gan_model.GANConfig,
+        presets=gan_model.PRESETS,
+        train_presets={
+            # TensorFlow's DCGAN tutorial (which the paper's GAN follows): BATCH_SIZE 256, Adam(1e-4); the paper's
+            # 1000 iterations. epochs is only an upper bound (1000 epochs of >= 1 batch reach 1000 steps); there is
+            # no validation loss to stop early on.
+            "paper": {"batch_size": 256, "lr": 1e-4, "max_steps": 1000, "epochs": 1000, "patience": None},
+            # MuseGAN's optimiser: Adam 1e-3 (with betas (0.5, 0.9), in the model config), batch 64. On MAESTRO,
+            # 1e-3 came closer to the real statistics than 2e-4 after 200 steps (3 of 4). 5000 steps: about an hour
+            # on 2 CPU cores.
+            "default": {"batch_size": 64, "lr": 1e-3, "max_steps": 5000, "epochs": 100000, "patience": None},
+        },
+        build_model=gan_model.PianoRollGAN,
+        build_task=build_task,
+        generate=generate,
+        representation="pianoroll",
+    )
+)

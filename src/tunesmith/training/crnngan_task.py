@@ -1,0 +1,297 @@
+"""C-RNN-GAN and its baseline on the one training loop: pretraining, curriculum, adversarial steps with freezing
+and feature matching (Mogren 2016, section 3).
+
+An epoch draws ``windows_per_piece`` windows of the epoch's sequence length from every training piece long
+enough for it (the curriculum: ``CRNNGANConfig.sequence_length``), in an order drawn from the trainer's epoch
+generator. The first ``pretrain_epochs`` epochs train G alone on next-event squared error (teacher-forced, noise
+concatenated as in the adversarial phase); later epochs are adversarial. The baseline trains on next-event
+squared error in every epoch.
+
+One adversarial step: G generates a batch from fresh noise; D reads the real and the generated batch
+(separately, so that G's gradient passes only through the generated half); D's loss is
+``-log D(x) - log(1 - D(G(z)))``; G's objective is feature matching (or an adversarial loss); each network adds
+``l2 * sum w^2``. Freezing: D takes no step when its loss is below ``freeze_ratio`` (0.7) times G's adversarial
+loss ``-log D(G(z))`` of the same step (optionally G likewise against D). G's adversarial loss is used for the
+comparison even when G trains on feature matching, because only it is on D's scale (nats); a feature-matching
+value is in squared feature units and would freeze D at arbitrary times. Both gradients come from the same
+forward pass and both updates are applied after both are computed, as in the reference code.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+
+from ..models.crnngan import (
+    CRNNGAN,
+    d_loss,
+    decision,
+    feature_matching_loss,
+    g_adversarial_loss,
+    l2_penalty,
+    moment_distance,
+    next_event_loss,
+)
+from ..representations.tones import ToneConfig, ToneNormalizer, from_tones
+from .trainer import TrainConfig
+
+#: Offsets added to the run's seed for the fixed noise of validation and of the per-epoch statistics, so neither
+#: draws from (and so shifts) the training random stream.
+VAL_NOISE_SEED, STATS_NOISE_SEED = 104_729, 7_919
+
+
+@dataclass
+class ToneBatch:
+    x: torch.Tensor  # (B, L, F) standardised tone steps
+    adversarial: bool
+
+
+class ToneSequences:
+    """Pieces' standardised tone steps stacked in one tensor; a window never crosses a piece boundary."""
+
+    def __init__(self, pieces: list[np.ndarray], n_features: int, device: torch.device) -> None:
+        self.lengths = np.array([len(p) for p in pieces], dtype=np.int64)
+        self.offsets = np.concatenate([[0], np.cumsum(self.lengths)]).astype(np.int64)
+        rows = np.concatenate(pieces) if pieces else np.zeros((0, n_features))
+        self.events = torch.as_tensor(rows, dtype=torch.float32, device=device)  # (N, F)
+
+    def pieces_at_least(self, length: int) -> np.ndarray:
+        return np.flatnonzero(self.lengths >= length)
+
+    def gather(self, starts: np.ndarray, length: int) -> torch.Tensor:
+        dev = self.events.device
+        idx = torch.as_tensor(starts, dtype=torch.long, device=dev)[:, None] + torch.arange(length, device=dev)
+        return self.events[idx]  # (B, L, F)
+
+    def fixed_windows(self, length: int, limit: int | None = None) -> np.ndarray:
+        """Starts of the non-overlapping windows of ``length`` steps in every piece, in order; evenly spread over
+        all of them when there are more than ``limit``."""
+        starts = [
+            self.offsets[i] + np.arange(0, self.lengths[i] - length + 1, length) for i in self.pieces_at_least(length)
+        ]
+        all_starts = np.concatenate(starts) if starts else np.zeros(0, dtype=np.int64)
+        if limit is not None and all_starts.size > limit:
+            all_starts = all_starts[np.linspace(0, all_starts.size - 1, limit).astype(np.int64)]
+        return all_starts
+
+
+class CRNNGANTask:
+    """The trainer's task for ``crnngan``, ``crnngan3`` and ``baseline``.
+
+    Validation ``loss`` (what the trainer keeps the best weights and stops early by):
+
+    - C-RNN-GAN: the moment distance (:func:`~tunesmith.models.crnngan.moment_distance`) between G's output for
+      fixed noise and the validation windows, in standardised units: 0 when every generated feature has the real
+      mean and spread. It measures what the adversarial phase is for (generated tones distributed like real
+      ones), does not depend on D (whose own losses are not comparable across epochs, as D changes), and keeps
+      one meaning through pretraining and the adversarial phase. G's next-event squared error (``next_mse``),
+      the feature-matching distance under the current D (``fm``) and D's mean decisions are logged beside it.
+    - The baseline: its training objective, next-event squared error on the validation windows.
+
+    ``end_of_epoch`` logs C-RNN-GAN's statistics (``tunesmith.evaluation.metrics.crnngan_statistics``), mean over
+    a fixed-noise batch of generated sequences (``gen/<stat>``) and over as many real validation windows
+    (``real/<stat>``, computed once), both decoded to notes the same way.
+
+    The curriculum and the phase are functions of the epoch, and freezing is decided from each step's own losses,
+    so resume is exact from the model, optimizers and RNG; ``extra_state`` carries the freezing counters.
+    """
+
+    def __init__(
+        self,
+        model: CRNNGAN,
+        train: list[np.ndarray],
+        val: list[np.ndarray],
+        cfg: TrainConfig,
+        device: torch.device,
+        normalizer: ToneNormalizer,
+    ) -> None:
+        self.model = model.to(device)
+        self.mcfg = model.cfg
+        self.cfg = cfg
+        self.device = device
+        self.norm = normalizer
+        self.tones = ToneConfig(tones_per_step=self.mcfg.tones_per_step)
+        nf = self.mcfg.n_features
+        self.train_data = ToneSequences([normalizer.normalize(p) for p in train], nf, device)
+        self.val_data = ToneSequences([normalizer.normalize(p) for p in val], nf, device)
+        mc = self.mcfg
+        self.g_params = list(model.g.parameters())
+        self.d_params = list(model.d.parameters()) if model.d is not None else []
+        self.opt_g = self._optimizer(self.g_params, cfg.lr)
+        self.opt_d = self._optimizer(self.d_params, cfg.lr * mc.d_lr_scale) if model.d is not None else None
+        # validation: fixed windows of max_length, each with its own fixed noise
+        limit = None if cfg.val_max_batches is None else cfg.val_max_batches * cfg.batch_size
+        self.val_starts = self.val_data.fixed_windows(mc.max_length, limit)
+        gen = torch.Generator().manual_seed(cfg.seed + VAL_NOISE_SEED)
+        self.val_noise = model.noise(len(self.val_starts), mc.max_length, generator=gen, device=device)
+        gen = torch.Generator().manual_seed(cfg.seed + STATS_NOISE_SEED)
+        self.stats_noise = model.noise(mc.stats_samples, mc.max_length, generator=gen, device=device)
+        self._real_stats: dict[str, float] | None = None
+        self.counters = {"d_frozen_steps": 0, "g_frozen_steps": 0, "adversarial_steps": 0}
+
+    def _optimizer(self, params: list[torch.nn.Parameter], lr: float) -> torch.optim.Optimizer:
+        if self.mcfg.optimizer == "adam":
+            return torch.optim.Adam(params, lr=lr, betas=(0.5, 0.999), weight_decay=self.cfg.weight_decay)
+        return torch.optim.SGD(params, lr=lr, weight_decay=self.cfg.weight_decay)
+
+    # -------------------------------------------------------------------------------------------- the trainer's API
+    def optimizers(self) -> dict[str, torch.optim.Optimizer]:
+        opts = {"g": self.opt_g}
+        if self.opt_d is not None:
+            opts["d"] = self.opt_d
+        return opts
+
+    def windows_in_epoch(self, epoch: int) -> int:
+        return int(self.train_data.pieces_at_least(self.mcfg.sequence_length(epoch)).size) * self.mcfg.windows_per_piece
+
+    def num_batches(self, epoch: int) -> int:
+        return self.windows_in_epoch(epoch) // self.cfg.batch_size
+
+    def batches(self, epoch: int, rng: np.random.Generator, start: int) -> Iterator[ToneBatch]:
+        length = self.mcfg.sequence_length(epoch)
+        data = self.train_data
+        pieces = np.repeat(data.pieces_at_least(length), self.mcfg.windows_per_piece)
+        pieces = pieces[rng.permutation(pieces.size)]
+        offsets = (rng.random(pieces.size) * (data.lengths[pieces] - length + 1)).astype(np.int64)
+        starts = data.offsets[pieces] + offsets
+        adversarial = self.mcfg.is_adversarial_epoch(epoch)
+        b = self.cfg.batch_size
+        for k in range(start, pieces.size // b):
+            yield ToneBatch(data.gather(starts[k * b : (k + 1) * b], length), adversarial)
+
+    def train_step(self, batch: ToneBatch, step: int) -> dict[str, float]:
+        if batch.adversarial:
+            return self.adversarial_step(batch.x)
+        return self.pretrain_step(batch.x)
+
+    def val_batches(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+        b, length = self.cfg.batch_size, self.mcfg.max_length
+        for k in range(0, len(self.val_starts), b):
+            yield self.val_data.gather(self.val_starts[k : k + b], length), self.val_noise[k : k + b]
+
+    def eval_step(self, batch: tuple[torch.Tensor, torch.Tensor]) -> tuple[dict[str, float], int]:
+        x, z = batch
+        model = self.model
+        out = {"next_mse": float(next_event_loss(model.g, x, z))}
+        fake = model.g.run(z)[0]
+        out["moments"] = float(moment_distance(fake, x))
+        if model.d is not None:
+            real_logits, real_features = model.d(x)
+            fake_logits, fake_features = model.d(fake)
+            out["fm"] = float(feature_matching_loss(real_features, fake_features))
+            out["d_loss"] = float(d_loss(real_logits, fake_logits))
+            out["d_real"] = float(decision(real_logits).mean())
+            out["d_fake"] = float(decision(fake_logits).mean())
+            out["loss"] = out["moments"]
+        else:
+            out["loss"] = out["next_mse"]
+        return out, int(x.shape[0])
+
+    def end_of_epoch(self, epoch: int) -> dict[str, float]:
+        from ..evaluation.metrics import crnngan_statistics
+
+        with torch.no_grad():
+            generated = self.model.g.run(self.stats_noise)[0]
+        out: dict[str, float] = {
+            "length": float(self.mcfg.sequence_length(epoch)),
+            "adversarial": float(self.mcfg.is_adversarial_epoch(epoch)),
+        }
+        out.update({f"gen/{k}": v for k, v in self._statistics(generated, crnngan_statistics).items()})
+        if self._real_stats is None:
+            self._real_stats = self._statistics(self._real_windows(), crnngan_statistics)
+        out.update({f"real/{k}": v for k, v in self._real_stats.items()})
+        return out
+
+    def extra_state(self) -> dict[str, Any]:
+        return dict(self.counters)
+
+    def load_extra_state(self, state: dict[str, Any]) -> None:
+        self.counters.update({k: int(v) for k, v in state.items() if k in self.counters})
+
+    # -------------------------------------------------------------------------------------------- steps
+    def _noise(self, x: torch.Tensor) -> torch.Tensor:
+        return self.model.noise(x.shape[0], x.shape[1], device=x.device)
+
+    def _apply(self, opt: torch.optim.Optimizer, params: list[torch.nn.Parameter], grads: tuple) -> None:
+        for p, g in zip(params, grads, strict=True):
+            p.grad = g
+        if self.cfg.grad_clip:
+            torch.nn.utils.clip_grad_norm_(params, self.cfg.grad_clip)
+        opt.step()
+        opt.zero_grad(set_to_none=True)
+
+    def pretrain_step(self, x: torch.Tensor) -> dict[str, float]:
+        """G alone: next-event squared error (teacher-forced) plus L2."""
+        g = self.model.g
+        mse = next_event_loss(g, x, self._noise(x))
+        loss = mse + self.mcfg.l2 * l2_penalty(g) if self.mcfg.l2 else mse
+        self._apply(self.opt_g, self.g_params, torch.autograd.grad(loss, self.g_params))
+        return {"loss": float(loss.detach()), "mse": float(mse.detach())}
+
+    def adversarial_step(self, x: torch.Tensor) -> dict[str, float]:
+        """One step of D and G from the same forward pass, with freezing."""
+        mc, model = self.mcfg, self.model
+        assert model.d is not None and self.opt_d is not None
+        fake = model.g(self._noise(x))  # (B, L, F)
+        real_logits, real_features = model.d(x)
+        fake_logits, fake_features = model.d(fake)
+        ld = d_loss(real_logits, fake_logits)
+        g_adv = g_adversarial_loss(fake_logits, "nonsaturating")
+        if mc.feature_matching:
+            g_obj = feature_matching_loss(real_features, fake_features)
+        else:
+            g_obj = g_adversarial_loss(fake_logits, mc.gan_loss)
+        ld_v, g_adv_v = float(ld.detach()), float(g_adv.detach())
+        update_d = not (mc.freeze_d and ld_v < mc.freeze_ratio * g_adv_v)
+        update_g = not (mc.freeze_g and g_adv_v < mc.freeze_ratio * ld_v)
+        d_grads = g_grads = None
+        if update_d:
+            loss_d = ld + mc.l2 * l2_penalty(model.d) if mc.l2 else ld
+            d_grads = torch.autograd.grad(loss_d, self.d_params, retain_graph=update_g)
+        if update_g:
+            loss_g = g_obj + mc.l2 * l2_penalty(model.g) if mc.l2 else g_obj
+            g_grads = torch.autograd.grad(loss_g, self.g_params)
+        # both gradients come from this forward pass: apply the updates only once both are computed
+        if d_grads is not None:
+            self._apply(self.opt_d, self.d_params, d_grads)
+        if g_grads is not None:
+            self._apply(self.opt_g, self.g_params, g_grads)
+        self.counters["adversarial_steps"] += 1
+        self.counters["d_frozen_steps"] += int(not update_d)
+        self.counters["g_frozen_steps"] += int(not update_g)
+        logs = {
+            "d_loss": ld_v,
+            "g_loss": float(g_obj.detach()),
+            "g_adv": g_adv_v,
+            "d_real": float(decision(real_logits.detach()).mean()),
+            "d_fake": float(decision(fake_logits.detach()).mean()),
+            "d_frozen": float(not update_d),
+            "g_frozen": float(not update_g),
+        }
+        if mc.feature_matching:
+            logs["fm"] = logs["g_loss"]
+        return logs
+
+    # -------------------------------------------------------------------------------------------- statistics
+    def decode(self, x: torch.Tensor) -> list[Any]:
+        """Standardised tone steps (B, T, F) -> one Notes per sequence (120 qpm; tones of at least one tick)."""
+        raw = self.norm.denormalize(x.detach().cpu().double().numpy())
+        return [from_tones(seq, self.tones, min_length=1) for seq in raw]
+
+    def _statistics(self, x: torch.Tensor, fn: Any) -> dict[str, float]:
+        rows = [fn(notes) for notes in self.decode(x)]
+        return {k: float(np.mean([r[k] for r in rows])) for k in rows[0]} if rows else {}
+
+    def _real_windows(self) -> torch.Tensor:
+        """As many real windows of max_length as generated sequences: from validation, or from training data where
+        validation has none that long; evenly spread."""
+        length, n = self.mcfg.max_length, self.mcfg.stats_samples
+        for data in (self.val_data, self.train_data):
+            starts = data.fixed_windows(length, n)
+            if starts.size:
+                return data.gather(starts, length)
+        return torch.zeros(0, length, self.mcfg.n_features, device=self.device)

@@ -1,0 +1,269 @@
+"""The piano-roll GAN on the one training loop: discriminator and generator steps, sample grids, roll statistics.
+
+One trainer step is one GAN iteration: ``d_steps`` discriminator updates, each on its own batch of real phrases
+(a trainer batch holds ``d_steps`` of them, so an epoch is one pass of the discriminator over the training
+phrases), then one generator update with the discriminator frozen. ``--max-steps 1000`` is 1000 iterations.
+
+Validation has no loss to early-stop on: a GAN's losses measure the two networks against each other, and a lower
+discriminator or generator loss on held-out phrases does not mean better music. ``eval_step`` therefore reports the
+discriminator's view of held-out real phrases and of generated ones (``val/d_real``, ``val/d_fake`` or the critic's
+``val/wasserstein`` estimate, Gulrajani et al. 2017, section 5) and no ``loss``: the trainer then keeps the latest
+weights every epoch and never stops early. What tells progress is logged by ``end_of_epoch``: the piano-roll
+statistics of the fixed-noise batch (``gen/<name>``) beside those of real training phrases (``real/<name>``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from ..models.gan import PianoRollGAN, ns_d_loss
+from ..notes import Notes
+from ..representations.pianoroll import from_pianoroll
+from ..utils import atomic_path
+from .trainer import TrainConfig
+
+
+# ------------------------------------------------------------------------------------------------ phrase store
+def pack_phrases(phrases: np.ndarray) -> np.ndarray:
+    """uint8 phrases (K, T, P, C) of 0/1 -> packed bits (K, ceil(T P C / 8)): 8 times smaller in memory."""
+    return np.packbits(phrases.reshape(len(phrases), -1).astype(bool), axis=1)
+
+
+def buffered_permutation(n: int, buffer: int | None, rng: np.random.Generator) -> np.ndarray:
+    """The order of ``n`` items after ``tf.data.Dataset.shuffle(buffer)``: a buffer is filled with the first
+    ``buffer`` items; each output is a uniformly chosen buffer slot, refilled with the next input item. A buffer of
+    at least ``n`` (or None) is a uniform permutation."""
+    if buffer is None or buffer >= n:
+        return rng.permutation(n)
+    out = np.empty(n, dtype=np.int64)
+    slots = list(range(buffer))
+    picks = rng.random(n)
+    for i in range(n):
+        j = int(picks[i] * len(slots))
+        out[i] = slots[j]
+        nxt = buffer + i
+        if nxt < n:
+            slots[j] = nxt
+        else:
+            slots[j] = slots[-1]
+            slots.pop()
+    return out
+
+
+class PhraseBatches:
+    """Training phrases kept packed on the device; batches are unpacked to float (B, T, P, C) when drawn."""
+
+    def __init__(self, packed: np.ndarray, shape: tuple[int, int, int], device: torch.device) -> None:
+        self.data = torch.as_tensor(packed, dtype=torch.uint8, device=device)  # (K, bytes)
+        self.shape = shape
+        self.size = int(np.prod(shape))
+        self.shifts = torch.arange(7, -1, -1, dtype=torch.uint8, device=device)  # np.packbits: first item in the MSB
+
+    def __len__(self) -> int:
+        return int(self.data.shape[0])
+
+    def unpack(self, index: torch.Tensor) -> torch.Tensor:
+        bits = (self.data[index].unsqueeze(-1) >> self.shifts) & 1  # (B, bytes, 8)
+        return bits.flatten(1)[:, : self.size].view(-1, *self.shape).float()  # (B, T, P, C)
+
+    def numpy(self, index: np.ndarray) -> np.ndarray:
+        return self.unpack(torch.as_tensor(index, device=self.data.device)).cpu().numpy()
+
+
+def chain(rolls: np.ndarray) -> np.ndarray:
+    """Phrases (K, T, P, C) one after another: (K T, P, C)."""
+    return rolls.reshape(-1, *rolls.shape[2:])
+
+
+def roll_statistics(rolls: np.ndarray, model: PianoRollGAN, threshold: float = 0.5) -> dict[str, float]:
+    """``pianoroll_statistics`` of phrases played one after another (so note and bar rates pool over them)."""
+    from ..evaluation.metrics import pianoroll_statistics
+
+    notes: Notes = from_pianoroll(chain(rolls), model.cfg.roll_config, threshold=threshold)
+    return {k: float(v) for k, v in pianoroll_statistics(notes, steps_per_quarter=model.cfg.steps_per_quarter).items()}
+
+
+# ------------------------------------------------------------------------------------------------ the task
+class GANTask:
+    """Adam for each network; ``d_steps`` discriminator updates then one generator update per trainer step."""
+
+    def __init__(
+        self,
+        model: PianoRollGAN,
+        train: PhraseBatches,
+        val: PhraseBatches,
+        cfg: TrainConfig,
+        device: torch.device,
+    ) -> None:
+        self.model = model.to(device)
+        self.cfg, self.mcfg, self.device = cfg, model.cfg, device
+        self.train_data, self.val_data = train, val
+        self.group = self.mcfg.d_steps * cfg.batch_size  # real phrases per trainer step
+        fused = device.type in ("cpu", "cuda")
+        betas = (self.mcfg.beta1, self.mcfg.beta2)
+        kw: dict[str, Any] = {"lr": cfg.lr, "betas": betas, "weight_decay": cfg.weight_decay, "fused": fused}
+        self.opt_g = torch.optim.Adam(model.generator.parameters(), **kw)
+        self.opt_d = torch.optim.Adam(model.discriminator.parameters(), **kw)
+        self.autocast = torch.autocast(device.type, dtype=torch.bfloat16, enabled=cfg.precision == "bf16")
+        gen = torch.Generator().manual_seed(cfg.seed)
+        self.fixed_noise = torch.randn(self.mcfg.n_fixed, self.mcfg.latent, generator=gen).to(device)
+        self.run: Path | None = None
+        self._real_stats: dict[str, float] | None = None
+
+    # -------------------------------------------------------------------------------------------- trainer hooks
+    def attach_run(self, run: Path) -> None:
+        self.run = Path(run)
+
+    def optimizers(self) -> dict[str, torch.optim.Optimizer]:
+        return {"generator": self.opt_g, "discriminator": self.opt_d}
+
+    def num_batches(self, epoch: int) -> int:
+        return len(self.train_data) // self.group  # the last partial group is dropped
+
+    def batches(self, epoch: int, rng: np.random.Generator, start: int) -> Iterator[torch.Tensor]:
+        order = torch.as_tensor(buffered_permutation(len(self.train_data), self.mcfg.shuffle_buffer, rng))
+        order = order.to(self.device)
+        b = self.cfg.batch_size
+        for k in range(start, self.num_batches(epoch)):
+            real = self.train_data.unpack(order[k * self.group : (k + 1) * self.group])
+            yield real.view(self.mcfg.d_steps, b, *real.shape[1:])  # (d_steps, B, T, P, C)
+
+    def _clip(self, params: Any) -> None:
+        if self.cfg.grad_clip:
+            torch.nn.utils.clip_grad_norm_(params, self.cfg.grad_clip)
+
+    def train_step(self, batch: torch.Tensor, step: int) -> dict[str, float]:
+        model, b = self.model, batch.shape[1]
+        sums: dict[str, float] = {}
+        for real in batch:  # discriminator updates, each on fresh real phrases and fresh noise
+            with torch.no_grad(), self.autocast:
+                fake = model(model.noise(b, self.device)).float()
+            with self.autocast:
+                loss, parts = model.d_loss(real, fake)
+            self.opt_d.zero_grad(set_to_none=True)
+            loss.backward()
+            self._clip(model.discriminator.parameters())
+            self.opt_d.step()
+            for k, v in parts.items():
+                sums[k] = sums.get(k, 0.0) + float(v)
+        # generator update through a frozen discriminator (no gradients for its weights are computed)
+        model.discriminator.requires_grad_(False)
+        try:
+            with self.autocast:
+                g_loss = model.g_loss(model(model.noise(b, self.device)))
+            self.opt_g.zero_grad(set_to_none=True)
+            g_loss.backward()
+            self._clip(model.generator.parameters())
+            self.opt_g.step()
+        finally:
+            model.discriminator.requires_grad_(True)
+        done = step + 1
+        if self.run is not None and self.mcfg.sample_every and done % self.mcfg.sample_every == 0:
+            self.save_grid(self.run / "samples" / f"step_{done:06d}.png", title=f"step {done}")
+        n = len(batch)
+        return {"g_loss": float(g_loss.detach()), **{k: v / n for k, v in sums.items()}}
+
+    def val_batches(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+        """Held-out phrases in a fixed order (evenly spread when capped), each batch with its own noise drawn from
+        a generator seeded afresh for every validation, so validations compare and never touch the global RNG."""
+        n = len(self.val_data)
+        b = self.cfg.batch_size
+        cap = self.cfg.val_max_batches
+        want = n if cap is None else min(n, cap * b)
+        idx = np.linspace(0, n - 1, want).round().astype(np.int64) if want < n else np.arange(n)
+        gen = torch.Generator(device=self.device).manual_seed(self.cfg.seed + 1)
+        for k in range(0, want, b):
+            real = self.val_data.unpack(torch.as_tensor(idx[k : k + b], device=self.device))
+            yield real, self.model.noise(len(real), self.device, gen)
+
+    def eval_step(self, batch: tuple[torch.Tensor, torch.Tensor]) -> tuple[dict[str, float], int]:
+        """The discriminator on held-out real phrases and on generated ones (no penalty: it needs gradients and
+        says nothing about the music)."""
+        real, z = batch
+        model = self.model
+        with self.autocast:
+            real_out = model.discriminate(real).float()
+            fake_out = model.discriminate(model.critic_input(model(z).float())).float()
+        if self.mcfg.loss == "ns":
+            parts = {
+                "d_loss": ns_d_loss(real_out, fake_out),
+                "d_real": torch.sigmoid(real_out).mean(),
+                "d_fake": torch.sigmoid(fake_out).mean(),
+            }
+        else:
+            parts = {"wasserstein": real_out.mean() - fake_out.mean()}
+        return {k: float(v) for k, v in parts.items()}, len(real)
+
+    def end_of_epoch(self, epoch: int) -> dict[str, float]:
+        """Statistics of the fixed-noise batch, thresholded at 0.5 (``gen/``), and of real phrases (``real/``)."""
+        gen = {f"gen/{k}": v for k, v in roll_statistics(self.fixed_rolls(), self.model).items()}
+        return {**gen, **{f"real/{k}": v for k, v in self.real_statistics().items()}}
+
+    def extra_state(self) -> dict[str, Any]:
+        return {"fixed_noise": self.fixed_noise.detach().cpu()}
+
+    def load_extra_state(self, state: dict[str, Any]) -> None:
+        if "fixed_noise" in state:
+            self.fixed_noise = state["fixed_noise"].to(self.device)
+
+    # -------------------------------------------------------------------------------------------- samples
+    @torch.no_grad()
+    def fixed_rolls(self) -> np.ndarray:
+        """The generator's probabilities for the fixed noise, (n_fixed, T, P, C), in inference mode."""
+        was_training = self.model.training
+        self.model.eval()
+        try:
+            return self.model(self.fixed_noise).float().cpu().numpy()
+        finally:
+            self.model.train(was_training)
+
+    def real_statistics(self) -> dict[str, float]:
+        """Computed once: the statistics of up to ``stat_phrases`` training phrases chosen by the seed."""
+        if self._real_stats is None:
+            n = len(self.train_data)
+            rng = np.random.default_rng(self.cfg.seed)
+            pick = np.sort(rng.choice(n, size=min(n, self.mcfg.stat_phrases), replace=False))
+            self._real_stats = roll_statistics(self.train_data.numpy(pick), self.model)
+        return self._real_stats
+
+    def save_grid(self, path: Path, title: str = "") -> Path:
+        return save_roll_grid(self.fixed_rolls(), path, self.model.cfg.lowest_pitch, title=title)
+
+
+def save_roll_grid(rolls: np.ndarray, path: str | Path, lowest_pitch: int = 24, title: str = "") -> Path:
+    """A grid of phrases (K, T, P, C) as one PNG: time to the right, pitch up, frame probability as grey, onsets
+    (where given) in red. matplotlib's object API with the Agg canvas: no pyplot, no global backend change."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    k, t, p, c = rolls.shape
+    cols = int(np.ceil(np.sqrt(k)))
+    rows = int(np.ceil(k / cols))
+    gap = 2
+    img = np.full((rows * (p + gap) - gap, cols * (t + gap) - gap, 3), 0.6)
+    for i in range(k):
+        r, q = divmod(i, cols)
+        frame = rolls[i, :, :, 0].T[::-1]  # (P, T), high pitches on top
+        cell = np.repeat((1.0 - frame)[..., None], 3, axis=-1)
+        if c > 1:
+            onset = np.clip(rolls[i, :, :, 1].T[::-1] * frame, 0.0, 1.0)
+            cell[..., 0] = np.maximum(cell[..., 0], onset)  # onsets drawn red
+            cell[..., 1] *= 1.0 - onset
+            cell[..., 2] *= 1.0 - onset
+        img[r * (p + gap) : r * (p + gap) + p, q * (t + gap) : q * (t + gap) + t] = cell
+    fig = Figure(figsize=(max(4.0, cols * t / 40), max(3.0, rows * p / 40)), dpi=100)
+    FigureCanvasAgg(fig)
+    ax = fig.add_subplot()
+    ax.imshow(img, interpolation="nearest", aspect="auto")
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.set_title(f"{title}  (pitch {lowest_pitch} at the bottom of each cell)".strip())
+    path = Path(path)
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format="png", bbox_inches="tight")
+    return path

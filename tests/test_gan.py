@@ -1,0 +1,414 @@
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from safetensors.torch import load_file
+
+from tunesmith.api import build_configs, generate, load_run, train
+from tunesmith.dataset import Dataset, prepare
+from tunesmith.errors import ConfigError, DatasetError
+from tunesmith.families import GenerateOptions, get_family
+from tunesmith.io import read_midi, write_midi
+from tunesmith.models.gan import (
+    GANConfig,
+    PianoRollGAN,
+    gradient_penalty,
+    ns_d_loss,
+    ns_g_loss,
+    wgan_d_loss,
+    wgan_g_loss,
+)
+from tunesmith.notes import Notes
+from tunesmith.representations.pianoroll import PianoRollConfig, phrases, to_pianoroll
+from tunesmith.training.gan_task import (
+    PhraseBatches,
+    buffered_permutation,
+    pack_phrases,
+    roll_statistics,
+    save_roll_grid,
+)
+
+# a tiny roll (1 bar of 16 steps x 3 octaves) and tiny networks
+TINY_ROLL = {"bars": "1", "lowest_pitch": "48", "n_pitches": "36"}
+TINY = {**TINY_ROLL, "channels": "4", "up_layers": "2", "batch_size": "4", "d_steps": "2", "device": "cpu"}
+TINY_LOGS = {"sample_every": "3", "n_fixed": "4", "stat_phrases": "8", "output_bias": "none"}  # notes from tiny nets
+N_PIECES = 12
+
+
+def tiny_cfg(**kw: object) -> GANConfig:
+    base = {"bars": 1, "lowest_pitch": 48, "n_pitches": 36, "channels": 4, "up_layers": 2}
+    return GANConfig(**{**base, **kw})
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory) -> Path:
+    """12 synthetic pieces of 60 notes on an 8th/quarter grid at 120 qpm, pitches 48..83."""
+    root = tmp_path_factory.mktemp("gan")
+    src = root / "src"
+    src.mkdir()
+    rng = np.random.default_rng(0)
+    for i in range(N_PIECES):
+        start = np.cumsum(rng.choice([0.25, 0.5], 60)) - 0.25  # seconds = qn / 2
+        dur = rng.choice([0.25, 0.5, 1.0], 60)
+        write_midi(Notes.from_arrays(rng.integers(48, 84, 60), start, start + dur), src / f"p{i:02d}.mid")
+    return prepare(src, root / "ds", workers=1, progress=False).root
+
+
+# ------------------------------------------------------------------------------------------------ model
+@pytest.mark.parametrize("arch", ["tutorial", "octave"])
+@pytest.mark.parametrize("onsets", [True, False])
+def test_shapes(arch, onsets):
+    cfg = tiny_cfg(arch=arch, onsets=onsets, latent=8)
+    model = PianoRollGAN(cfg)
+    c = 2 if onsets else 1
+    assert cfg.roll_shape == (16, 36, c)
+    z = model.noise(3, "cpu")
+    assert z.shape == (3, 8)
+    rolls = model(z)
+    assert rolls.shape == (3, 16, 36, c) and rolls.min() >= 0 and rolls.max() <= 1
+    assert model.discriminate(rolls).shape == (3,)
+    # the default preset's full-size roll: 4 bars x 84 pitches
+    full = PianoRollGAN(GANConfig(arch=arch, channels=4))
+    assert full(full.noise(2, "cpu")).shape == (2, 64, 84, 2)
+
+
+def test_output_bias_starts_the_generator_sparse():
+    torch.manual_seed(0)
+    sparse = PianoRollGAN(tiny_cfg())
+    assert torch.equal(sparse.generator.pitch.bias, torch.full((2,), -3.0))
+    assert sparse(sparse.noise(8, "cpu")).mean() < 0.15  # sigmoid(-3) = 0.047, plus the layers' spread
+    plain = PianoRollGAN(tiny_cfg(output_bias=None))
+    assert plain.generator.pitch.bias is None
+    assert 0.35 < plain(plain.noise(8, "cpu")).mean() < 0.65
+    paper = PianoRollGAN(tiny_cfg(arch="tutorial", output_bias=None))
+    assert paper.generator.net[-1].bias is None  # as the tutorial's generator
+
+
+def test_config_errors():
+    with pytest.raises(ConfigError, match="arch must be one of"):
+        GANConfig(arch="mlp")
+    with pytest.raises(ConfigError, match="loss must be one of"):
+        GANConfig(loss="hinge")
+    with pytest.raises(ConfigError, match="whole octaves"):
+        GANConfig(n_pitches=88, lowest_pitch=21)
+    with pytest.raises(ConfigError, match="cannot be halved"):
+        GANConfig(bars=1, up_layers=5)
+    with pytest.raises(ConfigError, match="divisible by 4"):
+        GANConfig(arch="tutorial", n_pitches=30)
+    with pytest.raises(ConfigError, match="leave MIDI"):
+        GANConfig(lowest_pitch=60)
+    with pytest.raises(ConfigError, match="unknown config keys"):
+        GANConfig.from_dict({"latent": 8, "hidden": 3})
+    assert GANConfig.from_dict(GANConfig(latent=7).to_dict()) == GANConfig(latent=7)
+
+
+def test_presets():
+    model_cfg, train_cfg = build_configs("gan", "paper")
+    # TensorFlow's DCGAN tutorial values (assumed for the paper) and the paper's 1000 iterations
+    assert (model_cfg.latent, model_cfg.shuffle_buffer, model_cfg.arch, model_cfg.loss) == (
+        100,
+        60000,
+        "tutorial",
+        "ns",
+    )
+    assert (train_cfg.batch_size, train_cfg.lr, train_cfg.max_steps) == (256, 1e-4, 1000)
+    assert model_cfg.roll_shape == (64, 84, 2)
+    model_cfg, train_cfg = build_configs("gan", "default", {"latent": "64", "train.lr": "0.002"})
+    assert (model_cfg.latent, model_cfg.loss, train_cfg.lr) == (64, "wgan-gp", 0.002)
+    assert GANConfig().latent == 128
+
+
+# ------------------------------------------------------------------------------------------------ losses
+def test_standard_losses_by_hand():
+    real, fake = torch.tensor([0.0, math.log(3.0)]), torch.tensor([0.0, -math.log(3.0)])
+    # -log sigmoid(0) = log 2, -log sigmoid(log 3) = log(4/3); -log(1 - sigmoid(f)) = -log sigmoid(-f)
+    expected = (math.log(2) + math.log(4 / 3)) / 2 + (math.log(2) + math.log(4 / 3)) / 2
+    assert ns_d_loss(real, fake).item() == pytest.approx(expected, rel=1e-6)
+    # non-saturating: -log sigmoid(f): log 2 and log 4
+    assert ns_g_loss(fake).item() == pytest.approx((math.log(2) + math.log(4)) / 2, rel=1e-6)
+    # stable at large logits where log(sigmoid) would give -inf
+    assert ns_g_loss(torch.tensor([-200.0])).item() == pytest.approx(200.0)
+    assert wgan_d_loss(torch.tensor([1.0, 3.0]), torch.tensor([-1.0, 0.0])).item() == pytest.approx(-0.5 - 2.0)
+    assert wgan_g_loss(torch.tensor([-1.0, 0.0])).item() == pytest.approx(0.5)
+
+
+def test_gradient_penalty_of_a_linear_critic():
+    """D(x) = w . x + b has gradient w everywhere: the penalty is (||w|| - 1)^2 whatever the points."""
+    critic = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(6, 1))
+    with torch.no_grad():
+        critic[1].weight.copy_(torch.tensor([[3.0, 0.0, 4.0, 0.0, 0.0, 0.0]]))
+    real, fake = torch.rand(5, 2, 3), torch.rand(5, 2, 3)
+    assert gradient_penalty(critic, real, fake).item() == pytest.approx((5.0 - 1.0) ** 2)
+
+
+def test_gradient_penalty_against_autograd_per_sample():
+    torch.manual_seed(0)
+    model = PianoRollGAN(tiny_cfg(channels=2)).eval()
+    real = (torch.rand(3, 16, 36, 2) > 0.8).float()
+    fake = torch.rand(3, 16, 36, 2)
+    eps = torch.tensor([0.0, 0.3, 1.0])
+    gp = gradient_penalty(model.discriminate, real, fake, eps)
+    # written out: one sample at a time, grad of D at eps real + (1 - eps) fake, then (||grad|| - 1)^2
+    terms = []
+    for i in range(3):
+        x = (eps[i] * real[i : i + 1] + (1 - eps[i]) * fake[i : i + 1]).requires_grad_(True)
+        (g,) = torch.autograd.grad(model.discriminate(x).sum(), x)
+        terms.append((g.flatten().norm() - 1) ** 2)
+    assert gp.item() == pytest.approx(torch.stack(terms).mean().item(), rel=1e-5)
+    # it trains the critic: the penalty has a gradient with respect to the critic's weights
+    weight = model.discriminator.out.weight
+    (dw,) = torch.autograd.grad(gp, weight)
+    assert dw.abs().sum() > 0
+    # and the model's loss is W + lambda * GP with the same mixing weights
+    loss, parts = PianoRollGAN.d_loss(model, real, fake, eps)
+    w = wgan_d_loss(model.discriminate(real), model.discriminate(fake))
+    assert loss.item() == pytest.approx((w + 10 * gp).item(), rel=1e-5)
+    assert parts["wasserstein"].item() == pytest.approx(-w.item(), rel=1e-5)
+
+
+def test_standard_model_losses_match_the_functions():
+    torch.manual_seed(1)
+    model = PianoRollGAN(tiny_cfg(loss="ns")).eval()
+    real, fake = (torch.rand(4, 16, 36, 2) > 0.9).float(), torch.rand(4, 16, 36, 2)
+    loss, parts = model.d_loss(real, fake)
+    r, f = model.discriminate(real), model.discriminate(fake)
+    assert loss.item() == pytest.approx(ns_d_loss(r, f).item(), rel=1e-6)
+    assert parts["d_real"].item() == pytest.approx(torch.sigmoid(r).mean().item(), rel=1e-6)
+    assert model.g_loss(fake).item() == pytest.approx(ns_g_loss(f).item(), rel=1e-6)
+
+
+def test_binarized_generator_output_passes_gradients_straight_through():
+    torch.manual_seed(2)
+    model = PianoRollGAN(tiny_cfg(binarize=True)).eval()
+    fake = torch.rand(2, 16, 36, 2, requires_grad=True)
+    seen = model.critic_input(fake)
+    assert set(seen.unique().tolist()) <= {0.0, 1.0}
+    assert torch.equal(seen, (fake >= 0.5).float())
+    model.g_loss(fake).backward()
+    assert fake.grad is not None and fake.grad.abs().sum() > 0
+
+
+# ------------------------------------------------------------------------------------------------ data order
+def test_buffered_permutation():
+    rng = np.random.default_rng
+    for n, buffer in [(50, 7), (50, 1), (10, 10), (10, 100), (1, 1)]:
+        order = buffered_permutation(n, buffer, rng(3))
+        assert sorted(order.tolist()) == list(range(n))
+        # item i enters the buffer only after i - buffer items have left it
+        pos = np.argsort(order)
+        assert np.all(pos >= np.arange(n) - buffer + 1)
+    assert buffered_permutation(6, 1, rng(0)).tolist() == list(range(6))  # a buffer of one does not shuffle
+    assert np.array_equal(buffered_permutation(30, None, rng(5)), rng(5).permutation(30))
+    assert np.array_equal(buffered_permutation(30, 4, rng(5)), buffered_permutation(30, 4, rng(5)))
+    assert not np.array_equal(buffered_permutation(30, 4, rng(5)), buffered_permutation(30, 4, rng(6)))
+
+
+def test_packed_phrases_unpack_exactly():
+    rng = np.random.default_rng(0)
+    x = (rng.random((7, 5, 3, 3)) > 0.5).astype(np.uint8)  # 45 bits per phrase: not a whole number of bytes
+    packed = pack_phrases(x)
+    assert packed.shape == (7, 6)
+    store = PhraseBatches(packed, (5, 3, 3), torch.device("cpu"))
+    assert len(store) == 7
+    assert np.array_equal(store.numpy(np.arange(7)), x)
+    assert np.array_equal(store.unpack(torch.tensor([4, 1])).numpy(), x[[4, 1]])
+
+
+def test_roll_grid_png(tmp_path):
+    rolls = np.random.default_rng(0).random((5, 16, 36, 2))
+    path = save_roll_grid(rolls, tmp_path / "g" / "grid.png", 48, title="t")
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert [p.name for p in (tmp_path / "g").iterdir()] == ["grid.png"]  # written atomically, no leftovers
+
+
+# ------------------------------------------------------------------------------------------------ training
+def _train(data: Path, out: Path, preset: str = "default", **overrides: str) -> dict:
+    return train("gan", data, out, preset=preset, overrides={**TINY, **TINY_LOGS, **overrides}, progress=False)
+
+
+def _resume(data: Path, out: Path, **overrides: str) -> dict:
+    return train("gan", data, out, resume=True, overrides=overrides, progress=False)
+
+
+def _state(run: Path) -> dict:
+    return torch.load(run / "trainer_state.pt", map_location="cpu", weights_only=True)
+
+
+def _same_weights(a: Path, b: Path) -> bool:
+    sa, sb = _state(a), _state(b)
+    wa, wb = load_file(str(a / "model.safetensors")), load_file(str(b / "model.safetensors"))
+    same = sa["model"].keys() == sb["model"].keys() and all(
+        torch.equal(sa["model"][k], sb["model"][k]) for k in sa["model"]
+    )
+    same = same and all(torch.equal(wa[k], wb[k]) for k in wa)
+    for name in ("generator", "discriminator"):
+        oa, ob = sa["optimizers"][name]["state"], sb["optimizers"][name]["state"]
+        same = same and all(torch.equal(oa[i]["exp_avg_sq"], ob[i]["exp_avg_sq"]) for i in oa)
+    return same
+
+
+def _records(run: Path, kind: str = "epoch") -> list[dict]:
+    lines = [json.loads(ln) for ln in (run / "metrics.jsonl").read_text().splitlines()]
+    return [{k: v for k, v in r.items() if k not in ("time", "train_time")} for r in lines if r["kind"] == kind]
+
+
+@pytest.fixture(scope="module")
+def straight(data, tmp_path_factory) -> Path:
+    run = tmp_path_factory.mktemp("straight") / "run"
+    summary = _train(data, run, epochs="2")
+    n = summary["train_phrases"] // (4 * 2)  # trainer steps per epoch: batch 4 x 2 discriminator steps
+    assert summary["stopped"] == "completed 2 epochs" and summary["step"] == 2 * n
+    return run
+
+
+def test_run_folder_metrics_and_samples(data, straight):
+    config = json.loads((straight / "config.json").read_text())
+    assert config["kind"] == "gan" and config["representation"] == "pianoroll"
+    # every phrase of every piece of the split, one bar each
+    ds, roll = Dataset.load(data), PianoRollConfig(bars=1, lowest_pitch=48, n_pitches=36)
+    for split, key in (("train", "train_phrases"), ("validation", "val_phrases")):
+        assert config["data"][key] == sum(len(phrases(ds[int(i)], roll)) for i in ds.indices(split)) > 0
+    steps = _state(straight)["step"]
+    grids = sorted(p.name for p in (straight / "samples").iterdir())
+    assert grids == [f"step_{s:06d}.png" for s in range(3, steps + 1, 3)]
+    epochs = _records(straight)
+    assert [r["epoch"] for r in epochs] == [1, 2]
+    keys = ("empty_beat_rate", "pitch_classes_per_bar", "qualified_note_rate", "polyphony_rate")
+    for r in epochs:
+        assert "val/loss" not in r and r["best"] is True  # no validation loss to early-stop on
+        assert np.isfinite(r["val/wasserstein"]) and np.isfinite(r["train/g_loss"]) and r["train/gp"] >= 0
+        for k in keys:
+            assert np.isfinite(r[f"gen/{k}"]) and np.isfinite(r[f"real/{k}"])
+    assert epochs[0]["real/qualified_note_rate"] == epochs[1]["real/qualified_note_rate"] > 0.5
+    # gen/ is the last epoch's generator (the run's weights) on the fixed noise, in inference mode
+    config, model = load_run(straight)
+    noise = torch.randn(4, model.cfg.latent, generator=torch.Generator().manual_seed(0))
+    assert torch.equal(_state(straight)["extra"]["fixed_noise"], noise)
+    with torch.no_grad():
+        stats = roll_statistics(model(noise).numpy(), model)
+    assert {f"gen/{k}": v for k, v in stats.items()} == {k: v for k, v in epochs[-1].items() if k.startswith("gen/")}
+    assert isinstance(model, PianoRollGAN) and model.cfg.n_pitches == 36 and not model.training
+
+
+def test_resume_in_the_middle_of_an_epoch_is_exact(data, straight, tmp_path):
+    run = tmp_path / "run"
+    s = _train(data, run, epochs="2", max_steps="4")
+    assert s["step"] == 4 and s["epochs"] == 0
+    s = _resume(data, run, max_steps="13")  # into the second epoch
+    assert s["epochs"] == 1 and _state(run)["batch_in_epoch"] == 13 - _records(run)[0]["step"] > 0
+    # the weights of the last iteration are kept, not those of the last epoch's end
+    assert all(torch.equal(v, _state(run)["model"][k]) for k, v in load_file(str(run / "model.safetensors")).items())
+    s = _resume(data, run, max_steps="none")
+    assert s["stopped"] == "completed 2 epochs"
+    assert _same_weights(run, straight)
+    # (the trainer averages train/ logs over the steps of the session that ends an epoch: leave them out)
+    untrained = [{k: v for k, v in r.items() if not k.startswith("train/")} for r in _records(run)]
+    assert untrained == [{k: v for k, v in r.items() if not k.startswith("train/")} for r in _records(straight)]
+    assert sorted(p.name for p in (run / "samples").iterdir()) == sorted(
+        p.name for p in (straight / "samples").iterdir()
+    )
+
+
+def test_resume_is_exact_with_the_standard_loss_dropout_and_a_shuffle_buffer(data, tmp_path):
+    kw = {"shuffle_buffer": "10", "epochs": "2", "d_steps": "1", "batch_size": "8"}
+    _train(data, tmp_path / "straight", preset="paper", **kw)
+    run = tmp_path / "run"
+    _train(data, run, preset="paper", **{**kw, "epochs": "1"})
+    _resume(data, run, epochs="2")
+    assert _same_weights(run, tmp_path / "straight")
+    assert _records(run) == _records(tmp_path / "straight")
+    assert {"val/d_real", "val/d_fake", "val/d_loss"} <= set(_records(run)[-1])
+
+
+def test_same_seed_same_run_other_seed_other_run(data, straight, tmp_path):
+    _train(data, tmp_path / "a", epochs="2", max_steps="3")
+    _train(data, tmp_path / "b", epochs="2", max_steps="3")
+    _train(data, tmp_path / "c", epochs="2", max_steps="3", seed="1")
+    assert _same_weights(tmp_path / "a", tmp_path / "b")
+    assert not _same_weights(tmp_path / "a", tmp_path / "c")
+    assert (tmp_path / "a" / "samples" / "step_000003.png").read_bytes() == (
+        tmp_path / "b" / "samples" / "step_000003.png"
+    ).read_bytes()
+
+
+def test_too_little_data(data, tmp_path):
+    with pytest.raises(DatasetError, match="fewer than one iteration's 2000"):
+        _train(data, tmp_path / "run", batch_size="1000")
+
+
+# ------------------------------------------------------------------------------------------------ generation
+def test_generate_writes_midi_of_the_asked_bars(straight, tmp_path):
+    paths = generate(straight, tmp_path / "a", n=3, length=3, seed=4)
+    assert [p.name for p in paths] == ["sample_00.mid", "sample_01.mid", "sample_02.mid"]
+    for p in paths:
+        notes = read_midi(p)
+        assert len(notes) > 0
+        assert notes.end_qn.max() <= 3 * 4 + 1e-9  # three 4/4 bars
+        assert notes.pitch.min() >= 48 and notes.pitch.max() < 84
+        # written on the 16th grid: read back, it is a piano roll again
+        assert np.allclose(notes.start_qn * 4, np.round(notes.start_qn * 4))
+    again = generate(straight, tmp_path / "b", n=3, length=3, seed=4)
+    assert [p.read_bytes() for p in paths] == [p.read_bytes() for p in again]
+    other = generate(straight, tmp_path / "c", n=3, length=3, seed=5)
+    assert [p.read_bytes() for p in paths] != [p.read_bytes() for p in other]
+
+
+def test_generate_threshold_and_sampling(straight):
+    from tunesmith.families.gan import generate_rolls
+
+    config, model = load_run(straight)
+    fam = get_family("gan")
+
+    def rolls(**extra: object) -> np.ndarray:
+        return generate_rolls(model, GenerateOptions(n=2, length=2, seed=3, extra=extra), torch.device("cpu"))[0]
+
+    probs = model(model.noise(4, "cpu", torch.Generator().manual_seed(3))).detach().numpy()
+    chained = probs.reshape(2, 32, 36, 2)
+    assert np.array_equal(rolls(), (chained >= 0.5).astype(np.uint8))  # two one-bar phrases per piece
+    assert np.array_equal(rolls(threshold=0.2), (chained >= 0.2).astype(np.uint8))
+    sampled = rolls(sample=True)
+    assert np.array_equal(sampled, rolls(sample=True)) and set(np.unique(sampled)) <= {0, 1}
+    assert not np.array_equal(sampled, rolls())
+    # a piece's notes are its roll's: the same frames, and a note starts at each onset inside frames or where
+    # frames turn on (onsets on silent cells start nothing)
+    notes = fam.generate(model, config, straight, GenerateOptions(n=2, length=2, seed=3), torch.device("cpu"))
+    cfg = PianoRollConfig(bars=1, lowest_pitch=48, n_pitches=36)
+    got, want = to_pianoroll(notes[0], cfg, steps=32), rolls()[0].astype(bool)
+    frame = want[..., 0]
+    rise = frame & ~np.concatenate([np.zeros_like(frame[:1]), frame[:-1]])
+    assert np.array_equal(got[..., 0], frame) and np.array_equal(got[..., 1], frame & (want[..., 1] | rise))
+    assert phrases(notes[1], cfg).shape[1:] == (16, 36, 2)
+
+
+@pytest.mark.parametrize(
+    ("opts", "match"),
+    [
+        ({"primer": "x.mid"}, "cannot continue a --primer"),
+        ({"top_k": 5}, "no --temperature"),
+        ({"temperature": 0.5}, "no --temperature"),
+        ({"extra": {"threshold": 0.0}}, "--threshold must lie"),
+        ({"extra": {"beam": 3}}, "unknown generation options"),
+    ],
+)
+def test_generate_errors(straight, opts, match):
+    config, model = load_run(straight)
+    with pytest.raises(ConfigError, match=match):
+        get_family("gan").generate(model, config, straight, GenerateOptions(**opts), torch.device("cpu"))
+
+
+def test_cli_train_and_generate(data, tmp_path, capsys):
+    from tunesmith.cli import main
+
+    run, out = tmp_path / "run", tmp_path / "gen"
+    sets = [f"{k}={v}" for k, v in {**TINY, **TINY_LOGS}.items() if k != "device"]
+    argv = ["train", "gan", "--data", str(data), "--out", str(run), "--max-steps", "2", "--device", "cpu", "-q"]
+    assert main(argv + [x for s in sets for x in ("--set", s)]) == 0
+    assert "reached max_steps=2" in capsys.readouterr().out
+    assert main(["generate", str(run), "--out", str(out), "-n", "2", "--length", "2"]) == 0
+    assert sorted(p.name for p in out.glob("*.mid")) == ["sample_00.mid", "sample_01.mid"]
+    assert all(read_midi(p).end_qn.max() <= 8 for p in out.glob("*.mid"))
