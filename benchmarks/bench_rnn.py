@@ -121,23 +121,31 @@ def train_paper(ds: Path, run: Path, epochs: int, precision: str) -> dict:
 
 
 def time_to_quality(ds: Path, run: Path, target: dict, budget_s: float, val_every: int) -> dict:
-    """Train the default preset for ``budget_s`` seconds, validating every ``val_every`` steps; the first
-    validation at or below every target gives the time to quality (training time, validation excluded)."""
+    """Train the default preset, validating every ``val_every`` steps; the first validation at or below every
+    target within ``budget_s`` of training time (validation excluded, as the tutorial's epoch times exclude its
+    evaluation) gives the time to quality. Training runs past the budget in wall time (that includes the
+    validations); validations after the budget of training time do not count."""
     api.train(
         "rnn",
         ds,
         run,
         preset="default",
         progress=False,
-        overrides={"max_time": str(budget_s), "val_every": str(val_every), "val_max_batches": "none", "epochs": "100"},
+        overrides={
+            "max_time": str(3 * budget_s),
+            "val_every": str(val_every),
+            "val_max_batches": "none",
+            "epochs": "100",
+        },
     )
     lines = (run / "metrics.jsonl").read_text().splitlines()
     recs = [r for r in map(json.loads, lines) if r["kind"] in ("val", "epoch")]
     for r in recs:
         got = {k: r.get(f"val/last_{k}") for k in ("pitch", "step_mse", "duration_mse")}
-        if all(v is not None and v <= target[k] for k, v in got.items()):
+        if r["train_time"] <= budget_s and all(v is not None and v <= target[k] for k, v in got.items()):
             return {"reached": True, "train_time_s": r["train_time"], "step": r["step"], "val": got}
-    last = recs[-1] if recs else {}
+    within = [r for r in recs if r["train_time"] <= budget_s]
+    last = within[-1] if within else {}
     return {
         "reached": False,
         "train_time_s": None,

@@ -99,7 +99,16 @@ FAMILY = register(
         train_presets={
             # the paper and the TensorFlow tutorial: batch 64, Adam 0.005, 50 epochs with early stopping (5)
             "paper": {"batch_size": 64, "lr": 0.005, "epochs": 50, "patience": 5},
-            "default": {"batch_size": 128, "lr": 0.005, "epochs": 30, "patience": 3, "grad_clip": 1.0},
+            # bf16 where the hardware does it natively: 1.5x faster steps on a CPU with AVX512-BF16, no loss of
+            # quality measured (docs/rnn.md)
+            "default": {
+                "batch_size": 128,
+                "lr": 0.005,
+                "epochs": 30,
+                "patience": 3,
+                "grad_clip": 1.0,
+                "precision": "auto",
+            },
         },
         build_model=rnn_model.NoteRNN,
         build_task=build_task,

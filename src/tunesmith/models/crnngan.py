@@ -13,14 +13,16 @@ The losses live beside the model: the standard GAN losses, feature matching, L2 
 error for pretraining and the baseline.
 
 Speed. G's input depends on its own previous output, so it must be unrolled step by step, which PyTorch's fused
-``nn.LSTM`` cannot do. :func:`unroll` is G's free-running forward pass with a hand-written backward pass (a
-``torch.autograd.Function``): the noise's contribution to every step is one matrix product up front; per step
-only the recurrent products remain, ``[h0_{t-1}, y_{t-1}] @ U0`` for layer 1 and ``[h1_t, h2_{t-1}] @ U1``
-for layer 2 (on the CPU through oneDNN with the weights packed once per unroll, since MKL's small-matrix path
-is slow on AMD processors), gate activations in place, and the gradients of all weights in one large matrix
-product per layer after the backward loop. ``benchmarks/bench_crnngan_step.py`` compares it with a fused
-``nn.LSTM`` of the same size. The teacher-forced pass (pretraining, the baseline) is an ordinary ``nn.LSTM``
-call on the same parameters.
+``nn.LSTM`` cannot do. ``Generator.forward`` runs the unrolled pass as one ``torch.autograd.Function`` with a
+hand-written backward pass (:func:`_unroll_forward`, :func:`_unroll_backward`): the noise's contribution to
+every step is one matrix product up front; per step only the recurrent products remain (layer 1:
+``[h1_{t-1}, y_{t-1}] @ U1``; layer 2: ``[h1_t, h2_{t-1}] @ U2``; the output ``y_t = h2_t @ Wout``), on the CPU
+through oneDNN with each weight packed once per unroll (MKL's path for 20-row products is 2.3 to 2.6 times
+slower here); gate activations work in place on preallocated buffers, no autograd graph is built per step, and
+the gradients of the weights come from one large product per layer after the backward loop.
+``benchmarks/bench_crnngan_step.py`` compares a full adversarial step with one where G is a fused ``nn.LSTM``
+of the same size. The teacher-forced pass (pretraining, the baseline) is an ordinary ``nn.LSTM`` call on the
+same parameters.
 """
 
 from __future__ import annotations

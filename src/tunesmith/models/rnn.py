@@ -228,6 +228,20 @@ class NoteRNN(nn.Module):
             total = total + cfg.velocity_weight * vel
         return total, parts
 
+    def eval_losses(self, windows: torch.Tensor) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        """Like :meth:`window_loss`, plus ``last_*`` parts for the window's last note alone (the paper's
+        measure) when every position is predicted; one forward pass serves both."""
+        if self.cfg.targets == "last":
+            return self.window_loss(windows)
+        x, y = windows[:, :-1], windows[:, 1:]  # (B, T, F) each
+        out, _ = self(x)
+        loss, parts = self.loss(x, y, out)
+        last = RNNOutput(
+            *(t[:, -1:] if t is not None else None for t in (out.pitch, out.step, out.duration, out.velocity))
+        )
+        _, last_parts = self.loss(x[:, -1:], y[:, -1:], last)
+        return loss, {**parts, **{f"last_{k}": v for k, v in last_parts.items()}}
+
     def window_loss(
         self, windows: torch.Tensor, *, last_only: bool = False
     ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:

@@ -25,7 +25,7 @@ from ..models.gan import PianoRollGAN, ns_d_loss
 from ..notes import Notes
 from ..representations.pianoroll import from_pianoroll
 from ..utils import atomic_path
-from .trainer import TrainConfig
+from .trainer import TrainConfig, autocast_for
 
 
 # ------------------------------------------------------------------------------------------------ phrase store
@@ -109,7 +109,7 @@ class GANTask:
         kw: dict[str, Any] = {"lr": cfg.lr, "betas": betas, "weight_decay": cfg.weight_decay, "fused": fused}
         self.opt_g = torch.optim.Adam(model.generator.parameters(), **kw)
         self.opt_d = torch.optim.Adam(model.discriminator.parameters(), **kw)
-        self.autocast = torch.autocast(device.type, dtype=torch.bfloat16, enabled=cfg.precision == "bf16")
+        self.autocast = autocast_for(cfg, device)
         gen = torch.Generator().manual_seed(cfg.seed)
         self.fixed_noise = torch.randn(self.mcfg.n_fixed, self.mcfg.latent, generator=gen).to(device)
         self.run: Path | None = None

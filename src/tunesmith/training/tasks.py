@@ -10,7 +10,7 @@ import torch
 
 from ..models.rnn import NoteRNN
 from ..representations.note_events import Windows
-from .trainer import TrainConfig
+from .trainer import TrainConfig, autocast_for
 
 
 class WindowBatches:
@@ -54,7 +54,7 @@ class RNNTask:
         # fused: one kernel for the whole update (about 0.5 ms of a 4 ms paper-size step on 2 CPU cores)
         fused = device.type in ("cpu", "cuda")
         self.opt = torch.optim.Adam(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay, fused=fused)
-        self.autocast = torch.autocast(device.type, dtype=torch.bfloat16, enabled=cfg.precision == "bf16")
+        self.autocast = autocast_for(cfg, device)
 
     def optimizers(self) -> dict[str, torch.optim.Optimizer]:
         return {"adam": self.opt}
@@ -80,11 +80,7 @@ class RNNTask:
 
     def eval_step(self, batch: torch.Tensor) -> tuple[dict[str, float], int]:
         with self.autocast:
-            loss, parts = self.model.window_loss(batch)
-            if self.model.cfg.targets == "all":
-                # the paper's measure too: the next note after the whole window only
-                _, last = self.model.window_loss(batch, last_only=True)
-                parts.update({f"last_{k}": v for k, v in last.items()})
+            loss, parts = self.model.eval_losses(batch)  # with the paper's last-note measure for targets="all"
         return {"loss": float(loss), **{k: float(v) for k, v in parts.items()}}, int(batch.shape[0])
 
     def end_of_epoch(self, epoch: int) -> dict[str, float]:

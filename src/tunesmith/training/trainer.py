@@ -57,7 +57,9 @@ class TrainConfig:
     threads: int | None = None  # torch CPU threads (None: torch's default)
     log_every: int = 100  # steps between 'train' lines in metrics.jsonl
     val_every: int | None = None  # also validate every N steps (a 'val' line in metrics.jsonl); None: per epoch
-    precision: str = "fp32"  # "bf16": autocast matrix products to bfloat16 (CPUs with AVX512-BF16, GPUs)
+    #: "bf16": autocast matrix products to bfloat16; "auto": bf16 where the hardware does it natively (GPUs with
+    #: bf16, CPUs with AVX512-BF16 or AMX), else fp32
+    precision: str = "fp32"
 
     def __post_init__(self) -> None:
         if self.epochs <= 0 or self.batch_size <= 0:
@@ -68,8 +70,8 @@ class TrainConfig:
             raise ConfigError(f"max_steps must be positive, got {self.max_steps}")
         if self.max_time is not None and self.max_time <= 0:
             raise ConfigError(f"max_time must be positive, got {self.max_time}")
-        if self.precision not in ("fp32", "bf16"):
-            raise ConfigError(f"precision must be fp32 or bf16, got {self.precision!r}")
+        if self.precision not in ("fp32", "bf16", "auto"):
+            raise ConfigError(f"precision must be fp32, bf16 or auto, got {self.precision!r}")
         if self.val_every is not None and self.val_every <= 0:
             raise ConfigError(f"val_every must be positive, got {self.val_every}")
 
@@ -102,6 +104,21 @@ def choose_device(name: str = "auto") -> torch.device:
     if dev.type == "mps" and not torch.backends.mps.is_available():
         raise ConfigError("--device mps: Apple's MPS is not available here; use --device cpu or auto")
     return dev
+
+
+def native_bf16(device: torch.device) -> bool:
+    """Whether ``device`` computes bfloat16 matrix products natively (emulated bf16 is slower than fp32)."""
+    if device.type == "cuda":
+        return torch.cuda.is_bf16_supported()
+    if device.type == "cpu":
+        return bool(torch.backends.mkldnn.is_available() and torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    return False
+
+
+def autocast_for(cfg: TrainConfig, device: torch.device) -> torch.autocast:
+    """The autocast context of a training config's ``precision`` on ``device``."""
+    enabled = cfg.precision == "bf16" or (cfg.precision == "auto" and native_bf16(device))
+    return torch.autocast(device.type, dtype=torch.bfloat16, enabled=enabled)
 
 
 def seed_everything(seed: int) -> None:
