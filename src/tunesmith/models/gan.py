@@ -31,13 +31,14 @@ Losses (:func:`ns_d_loss` ... :func:`gradient_penalty`):
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass
 from typing import Any
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ..config import ConfigBase
 from ..errors import ConfigError
 from ..representations.pianoroll import N_CHANNELS, PianoRollConfig
 
@@ -46,7 +47,9 @@ LOSSES = ("ns", "wgan-gp")
 
 
 @dataclass
-class GANConfig:
+class GANConfig(ConfigBase):
+    config_name = "gan"
+
     # the piano roll (see representations/pianoroll.py)
     steps_per_quarter: int = 4
     lowest_pitch: int = 24
@@ -135,17 +138,6 @@ class GANConfig:
         """(T, P, C) of one phrase."""
         roll = self.roll_config
         return roll.phrase_steps, roll.n_pitches, self.n_channels
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> GANConfig:
-        known = {f.name for f in fields(cls)}
-        unknown = set(d) - known
-        if unknown:
-            raise ConfigError(f"gan: unknown config keys {sorted(unknown)}")
-        return cls(**d)
 
 
 PRESETS: dict[str, dict[str, Any]] = {

@@ -15,7 +15,7 @@ the mean.
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -23,6 +23,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ..config import ConfigBase
 from ..errors import ConfigError
 from ..representations.note_events import DURATION, PITCH, STEP, VELOCITY
 
@@ -30,7 +31,9 @@ N_PITCHES = 128
 
 
 @dataclass
-class RNNConfig:
+class RNNConfig(ConfigBase):
+    config_name = "rnn"
+
     seq_length: int = 25
     hidden: int = 128
     layers: int = 1
@@ -74,17 +77,6 @@ class RNNConfig:
     def n_scalar_inputs(self) -> int:
         paper = self.pitch_input == "scalar" and self.timing == "regression"
         return (1 if self.pitch_input == "scalar" else 0) + (2 if paper else 4) + (1 if self.velocity else 0)
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> RNNConfig:
-        known = {f.name for f in fields(cls)}
-        unknown = set(d) - known
-        if unknown:
-            raise ConfigError(f"rnn: unknown config keys {sorted(unknown)}")
-        return cls(**d)
 
 
 PRESETS: dict[str, dict[str, Any]] = {

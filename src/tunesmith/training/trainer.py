@@ -18,7 +18,7 @@ import os
 import random
 import time
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -27,6 +27,7 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
+from ..config import ConfigBase
 from ..errors import ConfigError
 from ..utils import atomic_path
 from .checkpoint import (
@@ -42,7 +43,9 @@ from .checkpoint import (
 
 
 @dataclass
-class TrainConfig:
+class TrainConfig(ConfigBase):
+    config_name = "train"
+
     epochs: int = 20
     max_steps: int | None = None
     max_time: float | None = None  # seconds of training (validation included) before stopping with a checkpoint
@@ -74,17 +77,6 @@ class TrainConfig:
             raise ConfigError(f"precision must be fp32, bf16 or auto, got {self.precision!r}")
         if self.val_every is not None and self.val_every <= 0:
             raise ConfigError(f"val_every must be positive, got {self.val_every}")
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> TrainConfig:
-        known = {f.name for f in fields(cls)}
-        unknown = set(d) - known
-        if unknown:
-            raise ConfigError(f"train: unknown config keys {sorted(unknown)}")
-        return cls(**d)
 
 
 def choose_device(name: str = "auto") -> torch.device:
