@@ -28,19 +28,22 @@ same parameters.
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass
 from typing import Any
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ..config import ConfigBase
 from ..errors import ConfigError
 from ..representations.tones import n_features
 
 
 @dataclass
-class CRNNGANConfig:
+class CRNNGANConfig(ConfigBase):
+    config_name = "crnngan"
+
     #: tones one step may carry: 1 (C-RNN-GAN) or 3 (C-RNN-GAN-3)
     tones_per_step: int = 1
     #: longest training sequence in tone steps (the curriculum grows to it; statistics use it)
@@ -126,17 +129,6 @@ class CRNNGANConfig:
 
     def is_adversarial_epoch(self, epoch: int) -> bool:
         return self.adversarial and epoch >= self.pretrain_epochs
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> CRNNGANConfig:
-        known = {f.name for f in fields(cls)}
-        unknown = set(d) - known
-        if unknown:
-            raise ConfigError(f"crnngan: unknown config keys {sorted(unknown)}")
-        return cls(**d)
 
 
 #: Model presets. "default" equals "paper": there is no measured reason to differ yet.
@@ -263,26 +255,33 @@ def _unroll_forward(
     cells = list(c_init)
     for k in range(L):
         tape.cells[k].append(c_init[k])
+    mul, tanh, addmm = torch.mul, torch.tanh, torch.addmm  # the loop runs 100s of times: local names
+    split3, split1 = [3 * H, H], [H, H, H]
+    layers = [
+        (k, products[k], inputs[k], b[k], h_now[k], h_next[k], tape.gates[k], tape.cells[k], tape.tanh_c[k], tape.hs[k])
+        for k in range(L)
+    ]
     for t in range(T):
-        for k in range(L):
-            gates = products[0](inputs[0][t], None, P_t[t]) if k == 0 else products[k](inputs[k][t], b[k])  # (B, 4H)
-            sig, g = gates.split([3 * H, H], dim=1)
+        last = t + 1 == T
+        for k, product, x, bias, now, nxt, t_gates, t_cells, t_tanh, t_hs in layers:
+            gates = product(x[t], None, P_t[t]) if k == 0 else product(x[t], bias)  # (B, 4H)
+            sig, g = gates.split(split3, dim=1)
             sig.sigmoid_()
             g.tanh_()
-            i, f, o = sig.split(H, dim=1)
-            c = torch.mul(f, cells[k])
+            i, f, o = sig.split(split1, dim=1)
+            c = mul(f, cells[k])
             c.addcmul_(i, g)
-            tc = torch.tanh(c)
-            h = torch.mul(o, tc, out=h_now[k][t])
-            if t + 1 < T:  # h is this layer's recurrent input at the next step
-                h_next[k][t].copy_(h)
+            tc = tanh(c)
+            h = mul(o, tc, out=now[t])
+            if not last:  # h is this layer's recurrent input at the next step
+                nxt[t].copy_(h)
             cells[k] = c
-            tape.gates[k].append(gates)
-            tape.cells[k].append(c)
-            tape.tanh_c[k].append(tc)
-            tape.hs[k].append(h)
-        torch.addmm(bout, htop[t], wout_t, out=Y_t[t])
-        if t + 1 < T:
+            t_gates.append(gates)
+            t_cells.append(c)
+            t_tanh.append(tc)
+            t_hs.append(h)
+        addmm(bout, htop[t], wout_t, out=Y_t[t])
+        if not last:
             y_next[t].copy_(Y_t[t])
     tape.A, tape.htop = A, htop
     h_last = [tape.hs[k][-1] for k in range(L)] if T else h_init
@@ -307,26 +306,39 @@ def _unroll_backward(
     dc_rec = [dY.new_zeros(B, H) for _ in range(L)]
     dy_rec = dY.new_zeros(B, F_)  # into y_t from step t + 1 (layer 1's input)
     dY_t, dYtot_t = dY.unbind(0), dYtot.unbind(0)
-    DG_t = [d.unbind(0) for d in DG]
+    mul, addcmul = torch.mul, torch.addcmul  # the loop runs 100s of times: local names
+    split3, split1 = [3 * H, H], [H, H, H]
+    layers = [
+        (
+            k,
+            products[k],
+            DG[k].unbind(0),
+            dact[k].split(split3, dim=1),
+            dact[k].split(split1 + [H], dim=1),
+            tape.gates[k],
+            tape.tanh_c[k],
+            tape.hs[k],
+            tape.cells[k],
+        )
+        for k in range(L - 1, -1, -1)
+    ]
     for t in range(T - 1, -1, -1):
         dy = torch.add(dY_t[t], dy_rec, out=dYtot_t[t])
         dh = torch.addmm(dh_rec[L - 1], dy, Wout)  # into h_top,t
-        for k in range(L - 1, -1, -1):
-            gates, tc, h = tape.gates[k][t], tape.tanh_c[k][t], tape.hs[k][t]
-            s, g = gates.split([3 * H, H], dim=1)
-            i, f, o = s.split(H, dim=1)
-            da_s, da_g = dact[k].split([3 * H, H], dim=1)
-            da_i, da_f, da_o = da_s.split(H, dim=1)
-            dg_s, dg_g = DG_t[k][t].split([3 * H, H], dim=1)
-            dc = torch.addcmul(dc_rec[k], dh, torch.addcmul(o, h, tc, value=-1.0))  # + dh * o * (1 - tanh^2 c)
-            torch.mul(dh, tc, out=da_o)
-            torch.mul(dc, g, out=da_i)
-            torch.mul(dc, tape.cells[k][t], out=da_f)
-            torch.mul(dc, i, out=da_g)
+        for k, product, DG_t, (da_s, da_g), (da_i, da_f, da_o, _), t_gates, t_tanh, t_hs, t_cells in layers:
+            gates, tc, h = t_gates[t], t_tanh[t], t_hs[t]
+            s, g = gates.split(split3, dim=1)
+            i, f, o = s.split(split1, dim=1)
+            dg_s, dg_g = DG_t[t].split(split3, dim=1)
+            dc = addcmul(dc_rec[k], dh, addcmul(o, h, tc, value=-1.0))  # + dh * o * (1 - tanh^2 c)
+            mul(dh, tc, out=da_o)
+            mul(dc, g, out=da_i)
+            mul(dc, t_cells[t], out=da_f)
+            mul(dc, i, out=da_g)
             dc_rec[k] = dc.mul_(f)
-            torch.mul(da_s, torch.addcmul(s, s, s, value=-1.0), out=dg_s)  # sigmoid' = s (1 - s)
-            torch.mul(da_g, torch.addcmul(ones, g, g, value=-1.0), out=dg_g)  # tanh' = 1 - g^2
-            dA = products[k](DG_t[k][t])  # (B, K_l)
+            mul(da_s, addcmul(s, s, s, value=-1.0), out=dg_s)  # sigmoid' = s (1 - s)
+            mul(da_g, addcmul(ones, g, g, value=-1.0), out=dg_g)  # tanh' = 1 - g^2
+            dA = product(DG_t[t])  # (B, K_l)
             if k == 0:
                 dh_rec[0], dy_rec = dA.split([H, dA.shape[1] - H], dim=1)
             else:
