@@ -53,3 +53,38 @@ def test_write_wav_and_cli_render_and_plot(tmp_path, hand_piece):
     png = (tmp_path / "h.png").read_bytes()
     assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 5000
     assert plot_pianoroll(Notes.empty(), tmp_path / "e.png", unit="bars").is_file()
+
+
+def _fake_run(path, gen_scale):
+    import json
+
+    path.mkdir()
+    lines = [{"kind": "train", "step": 5, "train/loss": 1.0}]
+    for e in range(1, 4):
+        lines.append(
+            {
+                "kind": "epoch",
+                "epoch": e,
+                "step": 10 * e,
+                "train/loss": 1.0 / e,
+                "val/loss": 1.1 / e,
+                "gen/tone_span": gen_scale * e,
+                "real/tone_span": 30.0,
+                "gen/polyphony": 0.1 * e,
+            }
+        )
+    (path / "metrics.jsonl").write_text("".join(json.dumps(r) + "\n" for r in lines))
+    return path
+
+
+def test_plot_runs_draws_statistics_of_several_runs(tmp_path):
+    from tunesmith.plots import read_metrics
+
+    a, b = _fake_run(tmp_path / "a", 5.0), _fake_run(tmp_path / "b", 8.0)
+    assert [r["epoch"] for r in read_metrics(a)] == [1, 2, 3]  # epoch lines only
+    assert main(["plot", str(a), str(b), "--out", str(tmp_path / "fig3.png")]) == 0
+    assert (tmp_path / "fig3.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert main(["plot", str(a), "--stats", "loss", "--out", str(tmp_path / "loss.png")]) == 0
+    (tmp_path / "empty").mkdir()
+    assert main(["plot", str(tmp_path / "empty"), "--out", str(tmp_path / "x.png")]) == 1
+    assert not (tmp_path / "x.png").exists()

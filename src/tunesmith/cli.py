@@ -189,9 +189,15 @@ def cmd_render(args: argparse.Namespace) -> int:
 
 def cmd_plot(args: argparse.Namespace) -> int:
     from .io import read
-    from .plots import plot_pianoroll
+    from .plots import plot_pianoroll, plot_runs
 
-    print(plot_pianoroll(read(args.file), args.out, unit=args.unit))
+    paths = [Path(p) for p in args.paths]
+    if all(p.is_dir() for p in paths):
+        print(plot_runs(paths, args.out, stats=args.stats.split(",") if args.stats else None))
+        return 0
+    if len(paths) != 1:
+        raise TunesmithError("plot: give one music file, or one or more run folders")
+    print(plot_pianoroll(read(paths[0]), args.out, unit=args.unit))
     return 0
 
 
@@ -350,11 +356,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser(
         "plot",
-        help="draw a piano roll of a MIDI file",
+        help="draw a piano roll, or the training curves of runs",
         formatter_class=_Formatter,
-        description="Draw a piano roll (pitch names on the axis, velocity as shade) as a PNG.",
+        description="FILE.mid: a piano roll (pitch names on the axis, velocity as shade).\n"
+        "RUN [RUN ...]: training curves from each run's metrics.jsonl in one figure; runs that log musical\n"
+        "statistics of their samples (C-RNN-GAN, GAN) get one panel per statistic with real data dashed.",
     )
-    p.add_argument("file", help="a MIDI or score file")
+    p.add_argument("paths", nargs="+", metavar="PATH", help="a MIDI or score file, or run folders")
+    p.add_argument("--stats", default=None, help="comma-separated statistics to draw for runs (default: all)")
     p.add_argument("--out", required=True, help="the PNG file to write")
     p.add_argument("--unit", choices=("seconds", "bars"), default="seconds", help="time axis")
     p.set_defaults(func=cmd_plot)

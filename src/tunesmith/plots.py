@@ -18,12 +18,17 @@ def pitch_name(pitch: int) -> str:
     return f"{NOTE_NAMES[pitch % 12]}{pitch // 12 - 1}"
 
 
-def _figure(width: float = 10.0, height: float = 4.0):  # noqa: ANN202
+def _pyplot():  # noqa: ANN202
     import matplotlib
 
     matplotlib.use("Agg", force=True)
     import matplotlib.pyplot as plt
 
+    return plt
+
+
+def _figure(width: float = 10.0, height: float = 4.0):  # noqa: ANN202
+    plt = _pyplot()
     return plt, *plt.subplots(figsize=(width, height), dpi=100)
 
 
@@ -60,6 +65,69 @@ def plot_pianoroll(
     ax.set_ylabel("pitch")
     ax.grid(axis="y", alpha=0.3)
     ax.set_title(title or Path(notes.source).name or "piano roll")
+    out = _save(fig, Path(path))
+    plt.close(fig)
+    return out
+
+
+def read_metrics(run: str | os.PathLike[str]) -> list[dict]:
+    """The epoch records of a run's ``metrics.jsonl`` (one dict per epoch)."""
+    import json
+
+    from .training.checkpoint import METRICS, CheckpointError
+
+    path = Path(run) / METRICS
+    if not path.is_file():
+        raise CheckpointError(f"{run}: no {METRICS}; is it a run folder written by 'tunesmith train'?")
+    return [r for r in map(json.loads, path.read_text().splitlines()) if r.get("kind") == "epoch"]
+
+
+def _label(run: Path) -> str:
+    return run.name or str(run)
+
+
+def plot_runs(
+    runs: list[str | os.PathLike[str]], path: str | os.PathLike[str], *, stats: list[str] | None = None
+) -> Path:
+    """Training curves of one or more runs in one figure.
+
+    Runs that log musical statistics of generated samples (``gen/<name>``, with the real data's value as
+    ``real/<name>``) get one panel per statistic over epochs, each run a line and real data a dashed line: the
+    layout of C-RNN-GAN's Figure 3. Otherwise the panels are the training and validation losses."""
+    runs = [Path(r) for r in runs]
+    records = {r: read_metrics(r) for r in runs}
+    gen_keys = sorted({k[4:] for recs in records.values() for rec in recs for k in rec if k.startswith("gen/")})
+    panels = stats or gen_keys or ["loss"]
+    cols = min(3, len(panels))
+    rows = -(-len(panels) // cols)
+    plt = _pyplot()
+    fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 3.0 * rows), dpi=100, squeeze=False)
+    for ax, name in zip(axes.ravel(), panels, strict=False):
+        real = None
+        statistic = name in gen_keys
+        for run, recs in records.items():
+            epochs = [rec["epoch"] for rec in recs]
+            if statistic:
+                ax.plot(epochs, [rec.get(f"gen/{name}", np.nan) for rec in recs], label=_label(run))
+                real = (
+                    real
+                    if real is not None
+                    else next((rec[f"real/{name}"] for rec in recs if f"real/{name}" in rec), None)
+                )
+            else:
+                ax.plot(epochs, [rec.get(f"train/{name}", np.nan) for rec in recs], label=f"{_label(run)} train")
+                ax.plot(
+                    epochs, [rec.get(f"val/{name}", np.nan) for rec in recs], "--", label=f"{_label(run)} validation"
+                )
+        if real is not None:
+            ax.axhline(real, color="black", linestyle="--", linewidth=1, label="real data")
+        ax.set_title(name.replace("_", " "))
+        ax.set_xlabel("epoch")
+        ax.grid(alpha=0.3)
+    for ax in axes.ravel()[len(panels) :]:
+        ax.set_visible(False)
+    axes.ravel()[0].legend(fontsize=8)
+    fig.tight_layout()
     out = _save(fig, Path(path))
     plt.close(fig)
     return out
