@@ -10,7 +10,7 @@ import torch
 from safetensors.torch import load_file
 
 from tunesmith.api import generate, load_run, train
-from tunesmith.dataset import Dataset, prepare
+from tunesmith.dataset import Dataset
 from tunesmith.errors import ConfigError, DatasetError
 from tunesmith.io import read_midi, write_midi
 from tunesmith.models.crnngan import (
@@ -35,7 +35,7 @@ from tunesmith.representations.tones import ToneConfig, ToneNormalizer, to_tones
 from tunesmith.training.crnngan_task import CRNNGANTask
 from tunesmith.training.trainer import TrainConfig, epoch_rng
 
-from .conftest import hand_midi
+from .conftest import hand_midi, synthetic_dataset
 
 TINY = CRNNGANConfig(hidden=8, d_hidden=6, max_length=8, stats_samples=2)
 
@@ -364,18 +364,13 @@ SMALL = {
 @pytest.fixture(scope="module")
 def data(tmp_path_factory) -> Path:
     """12 synthetic pieces of 60 notes with some chords; 9 fall in train, 1 in validation (see test_training)."""
-    root = tmp_path_factory.mktemp("crnngan")
-    src = root / "src"
-    src.mkdir()
-    rng = np.random.default_rng(0)
-    for i in range(N_PIECES):
-        start = np.cumsum(rng.choice([0.0, 0.125, 0.25, 0.5], N_NOTES))
-        dur = rng.choice([0.1, 0.12, 0.2], N_NOTES)
-        notes = Notes.from_arrays(
-            rng.integers(48, 84, N_NOTES), start, start + dur, velocity=rng.integers(40, 110, N_NOTES)
-        )
-        write_midi(notes, src / f"p{i:02d}.mid")
-    return prepare(src, root / "ds", workers=1, progress=False).root
+    return synthetic_dataset(
+        tmp_path_factory.mktemp("crnngan"),
+        steps=[0.0, 0.125, 0.25, 0.5],
+        durations=[0.1, 0.12, 0.2],
+        n_pieces=N_PIECES,
+        n_notes=N_NOTES,
+    )
 
 
 def _train(kind: str, data: Path, out: Path, **overrides: str) -> dict:

@@ -10,10 +10,10 @@ import torch
 from safetensors.torch import load_file
 
 from tunesmith.api import build_configs, generate, load_run, train
-from tunesmith.dataset import Dataset, prepare
+from tunesmith.dataset import Dataset
 from tunesmith.errors import ConfigError, DatasetError
 from tunesmith.families import GenerateOptions, get_family
-from tunesmith.io import read_midi, write_midi
+from tunesmith.io import read_midi
 from tunesmith.models.gan import (
     GANConfig,
     PianoRollGAN,
@@ -23,7 +23,6 @@ from tunesmith.models.gan import (
     wgan_d_loss,
     wgan_g_loss,
 )
-from tunesmith.notes import Notes
 from tunesmith.representations.pianoroll import PianoRollConfig, phrases, to_pianoroll
 from tunesmith.training.gan_task import (
     PhraseBatches,
@@ -32,6 +31,8 @@ from tunesmith.training.gan_task import (
     roll_statistics,
     save_roll_grid,
 )
+
+from .conftest import synthetic_dataset
 
 # a tiny roll (1 bar of 16 steps x 3 octaves) and tiny networks
 TINY_ROLL = {"bars": "1", "lowest_pitch": "48", "n_pitches": "36"}
@@ -48,15 +49,15 @@ def tiny_cfg(**kw: object) -> GANConfig:
 @pytest.fixture(scope="module")
 def data(tmp_path_factory) -> Path:
     """12 synthetic pieces of 60 notes on an 8th/quarter grid at 120 qpm, pitches 48..83."""
-    root = tmp_path_factory.mktemp("gan")
-    src = root / "src"
-    src.mkdir()
-    rng = np.random.default_rng(0)
-    for i in range(N_PIECES):
-        start = np.cumsum(rng.choice([0.25, 0.5], 60)) - 0.25  # seconds = qn / 2
-        dur = rng.choice([0.25, 0.5, 1.0], 60)
-        write_midi(Notes.from_arrays(rng.integers(48, 84, 60), start, start + dur), src / f"p{i:02d}.mid")
-    return prepare(src, root / "ds", workers=1, progress=False).root
+    # seconds = qn / 2
+    return synthetic_dataset(
+        tmp_path_factory.mktemp("gan"),
+        steps=[0.25, 0.5],
+        durations=[0.25, 0.5, 1.0],
+        offset=0.25,
+        velocity=False,
+        n_pieces=N_PIECES,
+    )
 
 
 # ------------------------------------------------------------------------------------------------ model

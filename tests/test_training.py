@@ -11,7 +11,7 @@ from safetensors.torch import load_file
 
 from tunesmith.api import generate, load_run, train
 from tunesmith.cli import main
-from tunesmith.dataset import Dataset, hash_split, prepare
+from tunesmith.dataset import Dataset, hash_split
 from tunesmith.errors import ConfigError, DatasetError
 from tunesmith.io import read_midi, write_midi
 from tunesmith.models.rnn import NoteRNN
@@ -19,7 +19,7 @@ from tunesmith.notes import Notes
 from tunesmith.representations.note_events import to_note_events
 from tunesmith.training.checkpoint import CheckpointError
 
-from .conftest import hand_midi
+from .conftest import hand_midi, synthetic_dataset
 
 N_PIECES, N_NOTES, SEQ = 12, 60, 25
 SMALL = {"hidden": "16", "batch_size": "16", "device": "cpu"}  # exact resume is promised on the CPU
@@ -28,18 +28,10 @@ SMALL = {"hidden": "16", "batch_size": "16", "device": "cpu"}  # exact resume is
 @pytest.fixture(scope="module")
 def data(tmp_path_factory) -> Path:
     """12 synthetic pieces of 60 notes (random pitches, no overlaps); p05 falls in validation, p02/p08 in test."""
-    root = tmp_path_factory.mktemp("training")
-    src = root / "src"
-    src.mkdir()
-    rng = np.random.default_rng(0)
-    for i in range(N_PIECES):
-        start = np.cumsum(rng.choice([0.125, 0.25, 0.5], N_NOTES)) - 0.125
-        dur = rng.choice([0.1, 0.12, 0.2], N_NOTES)
-        notes = Notes.from_arrays(
-            rng.integers(48, 84, N_NOTES), start, start + dur, velocity=rng.integers(40, 110, N_NOTES)
-        )
-        write_midi(notes, src / f"p{i:02d}.mid")
-    ds = prepare(src, root / "ds", workers=1, progress=False)
+    root = synthetic_dataset(
+        tmp_path_factory.mktemp("training"), steps=[0.125, 0.25, 0.5], durations=[0.1, 0.12, 0.2], offset=0.125
+    )
+    ds = Dataset.load(root)
     assert len(ds) == N_PIECES
     splits = [hash_split(f"p{i:02d}.mid") for i in range(N_PIECES)]
     assert splits.count("train") == 9 and splits.count("validation") == 1
