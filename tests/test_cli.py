@@ -57,3 +57,24 @@ def test_bad_option_values_are_rejected(tmp_path, capsys):
 def test_help_shows_defaults():
     r = subprocess.run([sys.executable, "-m", "tunesmith", "prepare", "--help"], capture_output=True, text=True)
     assert r.returncode == 0 and "--workers" in r.stdout and "(default: auto)" in r.stdout
+
+
+def test_prepare_download_maestro_prepares_what_was_fetched(tmp_path, monkeypatch, capsys):
+    import tunesmith.corpora.download as download
+
+    root = tmp_path / "maestro-v3.0.0"
+    (root / "2004").mkdir(parents=True)
+    hand_midi(root / "2004" / "a.midi")
+    (root / "maestro-v3.0.0.csv").write_text(
+        "canonical_composer,canonical_title,split,year,midi_filename,audio_filename,duration\n"
+        "Chopin,Ballade,test,2004,2004/a.midi,2004/a.wav,3.0\n"
+    )
+    seen = []
+    monkeypatch.setattr(download, "fetch_maestro", lambda cache, progress=True: seen.append(cache) or root)
+    out = tmp_path / "ds"
+    assert main(["prepare", "--download", "maestro", "--cache-dir", str(tmp_path / "cache"), "--out", str(out)]) == 0
+    assert seen == [tmp_path / "cache"]
+    info = json.loads((out / "manifest.json").read_text())
+    assert info["pieces"] == 1 and "maestro" in info["corpus"]
+    assert main(["prepare", "bach", "--download", "maestro", "--out", str(out)]) == 1
+    assert "either SOURCE or --download" in capsys.readouterr().err
