@@ -303,3 +303,41 @@ def test_metrics_do_not_depend_on_note_order(basic):
 def test_bad_arguments_raise_config_error(basic, call):
     with pytest.raises(ConfigError):
         call(basic)
+
+
+# ---------------------------------------------------------------------------------------------------- Yang & Lerch
+def test_note_count_and_pitch_class_histogram(basic):
+    assert m.note_count(basic) == 5
+    h = m.pitch_class_histogram(basic)
+    # C three times (60, 60, 72), E (64) once, G (67) once
+    expected = np.zeros(12)
+    expected[[0, 4, 7]] = [3 / 5, 1 / 5, 1 / 5]
+    np.testing.assert_allclose(h, expected)
+    assert m.pitch_class_histogram(Notes.empty()).tolist() == [0.0] * 12
+
+
+def test_pitch_class_transition_matrix_by_hand(basic):
+    # onset order, ties by pitch: 60, 64, 67, 60, 72 -> classes C, E, G, C, C -> transitions C>E, E>G, G>C, C>C
+    t = m.pitch_class_transition_matrix(basic)
+    expected = np.zeros((12, 12))
+    for a, b in ((0, 4), (4, 7), (7, 0), (0, 0)):
+        expected[a, b] += 1 / 4
+    np.testing.assert_allclose(t, expected)
+    assert t.sum() == pytest.approx(1.0)
+    assert not m.pitch_class_transition_matrix(piece([60], [0], [1])).any()
+
+
+def test_average_pitch_interval_by_hand(basic):
+    # 60, 64, 67, 60, 72 -> |4| + |3| + |-7| + |12| = 26 over 4 intervals
+    assert m.average_pitch_interval(basic) == pytest.approx(26 / 4)
+    assert m.average_pitch_interval(piece([60], [0], [1])) == 0.0
+
+
+def test_note_length_transition_matrix_by_hand():
+    # lengths quarter, quarter, 8th, half in onset order -> quarter>quarter, quarter>8th, 8th>half
+    n = piece([60, 62, 64, 65], [0, 1, 2, 2.5], [1, 2, 2.5, 4.5])
+    q, e, h = (m.NOTE_LENGTH_CLASSES.index(c) for c in ("quarter", "8th", "half"))
+    expected = np.zeros((12, 12))
+    for a, b in ((q, q), (q, e), (e, h)):
+        expected[a, b] = 1 / 3
+    np.testing.assert_allclose(m.note_length_transition_matrix(n), expected)

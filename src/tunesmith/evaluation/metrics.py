@@ -249,6 +249,65 @@ def note_length_histogram(
     return np.bincount(nearest, minlength=classes.size) / a.size
 
 
+def note_count(notes: Notes) -> int:
+    """Number of (pitched) notes. Source: Yang & Lerch 2018 (NC)."""
+    return int(_pitched(notes).size)
+
+
+def pitch_class_histogram(notes: Notes) -> np.ndarray:
+    """Normalised 12-bin pitch-class histogram: ``h[c] = #notes with pitch mod 12 == c / #notes`` (sums to 1; all
+    zeros without notes). Source: Yang & Lerch 2018 (PCH)."""
+    a = _pitched(notes)
+    if a.size == 0:
+        return np.zeros(12)
+    return np.bincount(a["pitch"] % 12, minlength=12) / a.size
+
+
+def _transition_matrix(classes: np.ndarray, k: int) -> np.ndarray:
+    """``M[i, j] = #{t : c[t] = i, c[t+1] = j} / (len(c) - 1)``: transitions between consecutive classes."""
+    if classes.size < 2:
+        return np.zeros((k, k))
+    counts = np.bincount(classes[:-1] * k + classes[1:], minlength=k * k).reshape(k, k)
+    return counts / (classes.size - 1)
+
+
+def pitch_class_transition_matrix(notes: Notes) -> np.ndarray:
+    """12x12 pitch-class transition matrix (PCTM) of consecutive notes in onset order (ties by pitch):
+    ``M[i, j] = #{t : pc[t] = i, pc[t+1] = j} / (N - 1)``, normalised to sum 1 so that pieces of different length
+    compare; all zeros with fewer than two notes.
+
+    Source: Yang & Lerch 2018 (PCTM). Their mgeval code takes pretty_midi's matrix, which pairs notes whose onsets
+    lie within 0.05 s of each other's ends and so depends on articulation; here every consecutive pair of
+    notes counts, as the paper describes it.
+    """
+    a = _pitched(notes)
+    return _transition_matrix((a["pitch"][_onset_order(a)] % 12).astype(np.int64), 12)
+
+
+def average_pitch_interval(notes: Notes) -> float:
+    """Average absolute interval in semitones between consecutive notes in onset order (ties by pitch):
+    ``mean_t |p[t+1] - p[t]|``; 0.0 with fewer than two notes. Source: Yang & Lerch 2018 (PI)."""
+    a = _pitched(notes)
+    if a.size < 2:
+        return 0.0
+    p = a["pitch"][_onset_order(a)].astype(np.int64)
+    return float(np.abs(np.diff(p)).mean())
+
+
+def _length_classes(a: np.ndarray) -> np.ndarray:
+    """Index of each note's nearest note-length class (:data:`NOTE_LENGTH_CLASSES_QN`; first class on a tie)."""
+    length = a["end_qn"] - a["start_qn"]
+    return np.abs(length[:, None] - NOTE_LENGTH_CLASSES_QN[None, :]).argmin(axis=1)
+
+
+def note_length_transition_matrix(notes: Notes) -> np.ndarray:
+    """12x12 note-length transition matrix (NLTM) of consecutive notes in onset order (ties by pitch), over the
+    classes of :func:`note_length_histogram`: ``M[i, j] = #{t : class[t] = i, class[t+1] = j} / (N - 1)``
+    (sums to 1; all zeros with fewer than two notes). Source: Yang & Lerch 2018 (NLTM)."""
+    a = _pitched(notes)
+    return _transition_matrix(_length_classes(a[_onset_order(a)]).astype(np.int64), NOTE_LENGTH_CLASSES_QN.size)
+
+
 def groove_consistency(
     notes: Notes,
     steps_per_quarter: int = DEFAULT_STEPS_PER_QUARTER,

@@ -55,6 +55,9 @@ class Family:
     #: (model, run config, run dir, options, device) -> list of Notes
     generate: Callable[..., list[Any]]
     representation: str = ""
+    #: (model, run config, dataset, split, device, max_windows, seed) -> {feature: mean squared error in units of
+    #: the feature's training-split standard deviation}, for models that predict the next event; None otherwise
+    prediction_errors: Callable[..., dict[str, float]] | None = None
 
 
 FAMILIES: dict[str, Family] = {}

@@ -123,6 +123,39 @@ def generate(
     return pieces
 
 
+@torch.no_grad()
+def prediction_errors(
+    model: gan_model.CRNNGAN,
+    config: dict[str, Any],
+    ds: Dataset,
+    split: str,
+    device: torch.device,
+    max_windows: int,
+    seed: int,
+) -> dict[str, float]:
+    """G's next-event squared error, teacher-forced (noise from ``seed`` concatenated as in training), on up to
+    ``max_windows`` non-overlapping windows of ``max_length`` tone steps of ``split``, per feature (length,
+    frequency, intensity, time; pooled over the tone slots of crnngan3) in units of the training split's standard
+    deviation (the run's normalisation)."""
+    from ..training.crnngan_task import ToneSequences
+
+    tones, norm = normalizer_of(config, Path(config.get("data", {}).get("path", ".")))
+    seqs = ToneSequences([norm.normalize(p) for p in tones_by_split(ds, split, tones)], tones.n_features, device)
+    length = model.cfg.max_length
+    starts = seqs.fixed_windows(length, max_windows)
+    if starts.size == 0:
+        return {}
+    x = seqs.gather(starts, length)  # (B, T, F)
+    z = model.noise(len(starts), length, generator=seeded_generator(seed, device), device=device)
+    pred, _ = model.g.teacher_forced(z, model.g.shifted(x))
+    err = ((pred - x) ** 2).double().mean(dim=(0, 1)).cpu().numpy()  # (F,)
+    k = tones.tones_per_step
+    names = ("length", "frequency", "intensity")
+    per = {name: float(err[i : 3 * k : 3].mean()) for i, name in enumerate(names)}
+    per["time"] = float(err[-1])
+    return per
+
+
 def _family(kind: str, summary: str) -> Family:
     presets = {name: {**gan_model.KINDS[kind], **values} for name, values in gan_model.PRESETS.items()}
     return Family(
@@ -135,6 +168,7 @@ def _family(kind: str, summary: str) -> Family:
         build_task=build_task,
         generate=generate,
         representation="tones",
+        prediction_errors=prediction_errors,
     )
 
 

@@ -12,7 +12,7 @@ from ..dataset import Dataset
 from ..errors import ConfigError, DatasetError
 from ..models import rnn as rnn_model
 from ..notes import Notes
-from ..representations.note_events import N_FEATURES, Windows, from_note_events, to_note_events
+from ..representations.note_events import DURATION, N_FEATURES, STEP, Windows, from_note_events, to_note_events
 from ..training.trainer import TrainConfig
 from . import Family, GenerateOptions, TaskBundle, load_array, register, seeded_generator
 
@@ -90,6 +90,42 @@ def generate(
     return pieces
 
 
+@torch.no_grad()
+def prediction_errors(
+    model: rnn_model.NoteRNN,
+    config: dict[str, Any],
+    ds: Dataset,
+    split: str,
+    device: torch.device,
+    max_windows: int,
+    seed: int,
+) -> dict[str, float]:
+    """Squared error of the predicted step and duration of each window's last note (the paper's measure: the
+    next note after ``seq_length`` notes) on up to ``max_windows`` windows of ``split`` (evenly spread), in units
+    of the training split's standard deviation of each. The point estimate is the regression output, or the mean
+    of the binned distribution. Pitch is a class, not a number, and is left out."""
+    cfg = model.cfg
+    windows = Windows.build(events_by_split(ds, split), cfg.seq_length)
+    if len(windows) == 0:
+        return {}
+    train_events = np.concatenate(events_by_split(ds, "train") or [np.zeros((0, N_FEATURES))])
+    pick = windows.starts[np.unique(np.linspace(0, len(windows) - 1, min(max_windows, len(windows))).astype(np.int64))]
+    batch = torch.as_tensor(
+        np.stack([windows.events[s : s + cfg.seq_length + 1] for s in pick]), dtype=torch.float32, device=device
+    )
+    model.eval()
+    out, _ = model(batch[:, :-1], last_only=True)
+    errors = {}
+    for name, col in (("step", STEP), ("duration", DURATION)):
+        pred = getattr(out, name)[:, -1]
+        if cfg.timing == "bins":
+            pred = model.expected_time(pred)
+        std = float(train_events[:, col].std()) or 1.0
+        errors[name] = float(((pred.double().cpu().numpy() - batch[:, -1, col].double().cpu().numpy()) ** 2).mean())
+        errors[name] /= std**2
+    return errors
+
+
 FAMILY = register(
     Family(
         name="rnn",
@@ -114,5 +150,6 @@ FAMILY = register(
         build_task=build_task,
         generate=generate,
         representation="note_events",
+        prediction_errors=prediction_errors,
     )
 )

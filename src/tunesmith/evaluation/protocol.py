@@ -1,0 +1,289 @@
+"""The evaluation protocol: every trained model against the test split, under one written, repeatable procedure
+(docs/evaluation.md).
+
+For each run:
+
+1. **Generate** ``n`` pieces (default 64) from the run with one fixed seed: ``length`` events for the event
+   models (RNN: notes after its primer, which is dropped; C-RNN-GAN and the baseline: tone steps), ``bars``
+   bars for the piano-roll GAN.
+2. **Reference excerpts**: for generated piece ``i`` with ``k_i`` notes, an excerpt of ``k_i`` consecutive notes
+   (in onset order) from a test-split piece, piece and position drawn with the seed (:func:`reference_excerpts`),
+   so that length-dependent features (pitch count, repetitions, ranges) compare like with like. The same draw
+   from the training split gives the *ceiling*: real music against real music.
+3. **Set statistics** (:data:`STATISTICS`): per piece, the scalar features of Yang & Lerch (2018), the
+   pitch-class and note-length histograms, and C-RNN-GAN's statistics (tone span and unique tones are the pitch
+   range and pitch count already there, so they count once); per set, their means.
+4. **MSE and RMSE** (the paper's Table 1): each entry of the generated set's mean vector minus the reference's,
+   divided by the range of that entry over the reference excerpts (max - min; 1 where the range is 0);
+   ``MSE = mean over statistics of (mean over the statistic's entries of the squared scaled difference)``, so
+   that a histogram counts as one statistic, not twelve; ``RMSE = sqrt(MSE)``.
+5. **Set comparison** (:mod:`tunesmith.evaluation.setcompare`): overlapping area and KL per feature against the
+   reference excerpts, their mean, and the mean overlapping area as a fraction of the ceiling's.
+6. **Prediction error** for models that predict the next event (the RNN, the baseline, C-RNN-GAN's generator
+   teacher-forced): squared error of their numeric features on test windows, in units of each feature's
+   training-split standard deviation (``Family.prediction_errors``).
+
+The paper (Bhaddurgatte & Shushruth) reports MSE and RMSE per model without saying what they are computed on;
+:data:`PAPER_TABLE` is printed beside ours for reference only.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..dataset import Dataset
+from ..errors import ConfigError, DatasetError
+from ..notes import Notes, make_tempo_map, make_time_signatures
+from . import metrics, setcompare
+
+#: The paper's Table 1 (MSE, RMSE), by model family. It does not define the protocol.
+PAPER_TABLE: dict[str, tuple[float, float]] = {
+    "rnn": (0.255, 0.504),
+    "gan": (0.622, 0.788),
+    "crnngan": (0.040, 0.2),
+    "crnngan3": (0.040, 0.2),
+}
+
+#: Set statistics of the MSE/RMSE table: name -> function of one piece (scalar or vector).
+STATISTICS: dict[str, Callable[[Notes], Any]] = {
+    "pitch_count": metrics.pitches_used,
+    "pitch_range": metrics.pitch_range,
+    "average_pitch_interval": metrics.average_pitch_interval,
+    "average_inter_onset_interval": metrics.average_inter_onset_interval,
+    "pitch_class_histogram": metrics.pitch_class_histogram,
+    "note_length_histogram": metrics.note_length_histogram,
+    "polyphony": metrics.polyphony,
+    "scale_consistency": metrics.scale_consistency,
+    "repetitions_2": lambda n: metrics.repetitions(n, 2),
+    "repetitions_3": lambda n: metrics.repetitions(n, 3),
+    "repetitions_4": lambda n: metrics.repetitions(n, 4),
+    "intensity_span": metrics.intensity_span,
+}
+
+#: Musical statistics shown in the report's table (set means), beside the errors.
+TABLE_STATISTICS = (
+    "polyphony",
+    "scale_consistency",
+    "repetitions_4",
+    "tone_span",
+    "unique_tones",
+    "intensity_span",
+    "qualified_note_rate",
+    "empty_beat_rate",
+)
+
+
+@dataclass
+class EvalOptions:
+    n: int = 64
+    seed: int = 0
+    length: int = 100  # events, for the event models
+    bars: int = 8  # for the piano-roll GAN
+    max_windows: int = 2048  # test windows for the prediction error
+    device: str = "cpu"
+
+    def __post_init__(self) -> None:
+        if self.n < 2:
+            raise ConfigError("evaluate: -n must be at least 2 (the set comparison needs pairs of pieces)")
+        if self.length < 2 or self.bars < 1:
+            raise ConfigError("evaluate: --length must be at least 2 and --bars at least 1")
+
+
+# ---------------------------------------------------------------------------------------------------- pieces
+def excerpt(notes: Notes, first: int, count: int) -> Notes:
+    """Notes ``first .. first + count - 1`` of ``notes`` in onset order, moved so that the bar in which the first
+    of them starts begins at time 0 (so that bar-based metrics see the same grid as in the piece).
+
+    The excerpt keeps the time signature and the tempo in effect at that bar line (the metrics read seconds and
+    quarter notes from the note table, not from the tempo map)."""
+    s = notes.sorted().notes[first : first + count].copy()
+    if s.size == 0:
+        return Notes.empty()
+    qn0 = float(s["start_qn"].min())
+    ts = notes.time_signatures
+    k = int(np.searchsorted(ts["qn"], qn0, side="right")) - 1 if ts.size else -1
+    ts_qn, num, den = (float(ts["qn"][k]), int(ts["numerator"][k]), int(ts["denominator"][k])) if k >= 0 else (0, 4, 4)
+    bar = metrics._bar_length_qn(num, den)
+    bar_start = ts_qn + math.floor((qn0 - ts_qn) / bar + 1e-9) * bar if qn0 >= ts_qn else 0.0
+    sec0 = float(notes.qn_to_seconds(bar_start))
+    s["start_qn"] -= bar_start
+    s["end_qn"] -= bar_start
+    s["start"] -= sec0
+    s["end"] -= sec0
+    for col in ("start_qn", "end_qn", "start", "end"):  # float round-off only: the bar line is at or before qn0
+        np.maximum(s[col], 0.0, out=s[col])
+    t = int(np.searchsorted(notes.tempos["qn"], bar_start, side="right")) - 1
+    return Notes(
+        s,
+        tempos=make_tempo_map([0.0], [float(notes.tempos["qpm"][max(t, 0)])]),
+        time_signatures=make_time_signatures([0.0], [num], [den]),
+        source=notes.source,
+        metadata=dict(notes.metadata),
+    )
+
+
+def continuation(notes: Notes) -> Notes:
+    """A generated piece without the primer it continues (``primer_notes`` in its metadata: the RNN's)."""
+    k = int(notes.metadata.get("primer_notes", "0") or 0)
+    return excerpt(notes, k, len(notes) - k) if k else notes
+
+
+def reference_excerpts(ds: Dataset, split: str, counts: Sequence[int], seed: int) -> list[Notes]:
+    """One excerpt of ``counts[i]`` notes (at least 1) per generated piece from the ``split`` pieces: the piece
+    drawn uniformly among those with at least that many notes (the longest piece where none has), the start
+    uniformly among its positions. Deterministic for a seed."""
+    idx = ds.indices(split)
+    if idx.size == 0:
+        raise DatasetError(f"{ds.root}: the {split} split is empty; the evaluation needs reference pieces there")
+    lengths = np.diff(ds.offsets)[idx]
+    rng = np.random.default_rng(seed)
+    out = []
+    cache: dict[int, Notes] = {}
+    for count in counts:
+        count = max(int(count), 1)
+        ok = np.flatnonzero(lengths >= count)
+        j = int(rng.choice(ok)) if ok.size else int(lengths.argmax())
+        if j not in cache:
+            cache[j] = ds[int(idx[j])]
+        piece = cache[j]
+        first = int(rng.integers(0, max(len(piece) - count, 0) + 1))
+        out.append(excerpt(piece, first, count))
+    return out
+
+
+# ---------------------------------------------------------------------------------------------------- statistics
+def statistics_matrix(pieces: Sequence[Notes]) -> dict[str, np.ndarray]:
+    """Per statistic of :data:`STATISTICS`, the (pieces, entries) matrix of its values."""
+    return {
+        name: np.stack([np.atleast_1d(np.asarray(fn(p), dtype=np.float64)).ravel() for p in pieces])
+        for name, fn in STATISTICS.items()
+    }
+
+
+def table_errors(generated: dict[str, np.ndarray], reference: dict[str, np.ndarray]) -> dict[str, Any]:
+    """MSE and RMSE of the generated set's mean statistics against the reference's (module docstring, step 4),
+    with each statistic's own scaled squared error."""
+    per: dict[str, float] = {}
+    for name, ref in reference.items():
+        span = ref.max(axis=0) - ref.min(axis=0)
+        span = np.where(span > 0, span, 1.0)
+        diff = (generated[name].mean(axis=0) - ref.mean(axis=0)) / span
+        per[name] = float(np.mean(diff**2))
+    mse = float(np.mean(list(per.values())))
+    return {"mse": mse, "rmse": math.sqrt(mse), "per_statistic": per}
+
+
+def musical_statistics(pieces: Sequence[Notes]) -> dict[str, float]:
+    """Set means of every scalar metric (:func:`tunesmith.evaluation.metrics.all_statistics`) and the note count."""
+    rows = [{**metrics.all_statistics(p), "notes": float(len(p))} for p in pieces]
+    return {k: float(np.mean([r[k] for r in rows])) for k in rows[0]}
+
+
+# ---------------------------------------------------------------------------------------------------- one model
+@dataclass
+class ModelResult:
+    name: str
+    kind: str
+    pieces: list[Notes]
+    reference: list[Notes]
+    errors: dict[str, Any]
+    comparison: dict[str, setcompare.FeatureComparison]
+    ceiling: dict[str, setcompare.FeatureComparison]
+    statistics: dict[str, float]
+    prediction: dict[str, float] | None = None
+    info: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def overlap(self) -> float:
+        return float(np.mean([c.overlap for c in self.comparison.values()]))
+
+    @property
+    def kl(self) -> float:
+        return float(np.mean([c.kl for c in self.comparison.values()]))
+
+    @property
+    def ceiling_overlap(self) -> float:
+        return float(np.mean([c.overlap for c in self.ceiling.values()]))
+
+
+def mean_overlap(comparison: dict[str, setcompare.FeatureComparison]) -> float:
+    return float(np.mean([c.overlap for c in comparison.values()]))
+
+
+def generate_pieces(run: Path, opts: EvalOptions) -> tuple[dict[str, Any], list[Notes]]:
+    """The run's ``opts.n`` evaluation pieces (step 1), primers dropped."""
+    from ..api import load_run
+    from ..families import GenerateOptions, get_family
+    from ..training.trainer import choose_device
+
+    config, model = load_run(run, choose_device(opts.device))
+    device = next(model.parameters()).device
+    kind = config["kind"]
+    length = opts.bars if kind == "gan" else opts.length
+    gen = GenerateOptions(n=opts.n, length=length, seed=opts.seed)
+    pieces = get_family(kind).generate(model, config, Path(run), gen, device)
+    return config, [continuation(p) for p in pieces]
+
+
+def prediction_errors(run: Path, config: dict[str, Any], ds: Dataset, opts: EvalOptions) -> dict[str, float] | None:
+    """Step 6, or None for a model that does not predict the next event."""
+    from ..api import load_run
+    from ..families import get_family
+    from ..training.trainer import choose_device
+
+    fam = get_family(config["kind"])
+    if fam.prediction_errors is None:
+        return None
+    _, model = load_run(run, choose_device(opts.device))
+    device = next(model.parameters()).device
+    per = fam.prediction_errors(model, config, ds, "test", device, opts.max_windows, opts.seed)
+    if not per:
+        return None
+    mse = float(np.mean(list(per.values())))
+    return {"mse": mse, "rmse": math.sqrt(mse), **{f"mse_{k}": v for k, v in per.items()}}
+
+
+def evaluate_run(run: Path, ds: Dataset, opts: EvalOptions, name: str | None = None) -> ModelResult:
+    """Steps 1 to 6 for one run."""
+    config, pieces = generate_pieces(run, opts)
+    counts = [len(p) for p in pieces]
+    reference = reference_excerpts(ds, "test", counts, opts.seed)
+    train_like = reference_excerpts(ds, "train", counts, opts.seed)
+    errors = table_errors(statistics_matrix(pieces), statistics_matrix(reference))
+    return ModelResult(
+        name=name or Path(run).name,
+        kind=config["kind"],
+        pieces=pieces,
+        reference=reference,
+        errors=errors,
+        comparison=setcompare.compare_sets(pieces, reference),
+        ceiling=setcompare.compare_sets(train_like, reference),
+        statistics=musical_statistics(pieces),
+        prediction=prediction_errors(run, config, ds, opts),
+        info={"run": str(run), "preset": config.get("preset", ""), "notes_per_piece": float(np.mean(counts))},
+    )
+
+
+def real_row(ds: Dataset, opts: EvalOptions) -> dict[str, Any]:
+    """The real data's row: training-split excerpts of ``opts.length`` notes against test-split excerpts of the
+    same length (the errors and overlap that real music itself reaches)."""
+    counts = [opts.length] * opts.n
+    reference = reference_excerpts(ds, "test", counts, opts.seed)
+    train_like = reference_excerpts(ds, "train", counts, opts.seed)
+    comparison = setcompare.compare_sets(train_like, reference)
+    return {
+        "pieces": train_like,
+        "reference": reference,
+        "errors": table_errors(statistics_matrix(train_like), statistics_matrix(reference)),
+        "comparison": comparison,
+        "overlap": mean_overlap(comparison),
+        "kl": float(np.mean([c.kl for c in comparison.values()])),
+        "statistics": musical_statistics(train_like),
+        "reference_statistics": musical_statistics(reference),
+    }

@@ -1,0 +1,124 @@
+"""The evaluation protocol: set comparison (Yang & Lerch), excerpts, the MSE/RMSE table, the report."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tunesmith.errors import ConfigError
+from tunesmith.evaluation import protocol, setcompare
+from tunesmith.notes import Notes, make_tempo_map, make_time_signatures
+
+
+def random_piece(rng: np.random.Generator, pitches: np.ndarray, lengths=(0.25, 0.5, 1.0), n: int = 40) -> Notes:
+    p = rng.choice(pitches, n)
+    start = np.cumsum(rng.choice(lengths, n))
+    return Notes.from_arrays(p, start_qn=start, end_qn=start + rng.choice(lengths, n))
+
+
+# ---------------------------------------------------------------------------------------------------- distances
+def test_intra_and_inter_set_distances_by_hand():
+    x = np.array([[0.0], [3.0], [4.0]])
+    np.testing.assert_allclose(setcompare.intra_set_distances(x), [3.0, 4.0, 1.0])  # pairs (0,1) (0,2) (1,2)
+    y = np.array([[0.0, 0.0], [3.0, 4.0]])
+    np.testing.assert_allclose(setcompare.inter_set_distances(y, np.array([[0.0, 0.0]])), [0.0, 5.0])
+
+
+def test_overlap_of_a_sample_with_itself_is_one_and_of_far_samples_zero():
+    rng = np.random.default_rng(0)
+    a = rng.normal(0, 1, 500)
+    assert setcompare.overlap_area(a, a) == pytest.approx(1.0, abs=1e-4)  # trapezoid on 2048 points
+    assert setcompare.kl_divergence(a, a) == pytest.approx(0.0, abs=1e-9)
+    assert setcompare.overlap_area(a, a + 100) < 1e-6
+    assert setcompare.kl_divergence(a, a + 100) > 10
+    # two normals one standard deviation apart overlap by 2 * Phi(-1/2) = 0.617
+    b = rng.normal(0, 1, 20_000)
+    assert setcompare.overlap_area(b, b + 1) == pytest.approx(2 * 0.3085, abs=0.02)
+
+
+def test_constant_samples_do_not_break_the_density():
+    # scipy's gaussian_kde raises on constant data; they are point masses here
+    assert setcompare.overlap_area(np.full(10, 2.0), np.full(10, 2.0)) == pytest.approx(1.0, abs=1e-3)
+    assert setcompare.overlap_area(np.full(10, 2.0), np.full(10, 3.0)) < 1e-3
+
+
+def test_set_compared_with_itself_overlaps_near_one_and_disjoint_sets_near_zero():
+    rng = np.random.default_rng(1)
+    few = [random_piece(rng, np.array([60, 62, 64])) for _ in range(24)]  # 3 pitches, 3 note lengths
+    many = [random_piece(rng, np.arange(40, 90), lengths=(0.125,)) for _ in range(24)]  # ~30 pitches, 16ths
+    same = setcompare.compare_sets(few, few)
+    assert all(c.overlap > 0.85 for c in same.values()), {f: c.overlap for f, c in same.items()}
+    apart = setcompare.compare_sets(many, few)
+    for f in ("pitch_count", "pitch_range", "average_inter_onset_interval", "note_length_histogram"):
+        assert apart[f].overlap < 0.05, (f, apart[f].overlap)
+        assert apart[f].kl > 1.0
+
+
+def test_compare_sets_needs_two_pieces_and_known_features():
+    rng = np.random.default_rng(2)
+    one = [random_piece(rng, np.arange(60, 72))]
+    with pytest.raises(ConfigError, match="at least two pieces"):
+        setcompare.compare_sets(one, one * 2)
+    with pytest.raises(ConfigError, match="unknown set-comparison features"):
+        setcompare.piece_features(one[0], ["loudness"])
+    with pytest.raises(ConfigError):
+        setcompare.feature_matrices([])
+
+
+# ---------------------------------------------------------------------------------------------------- excerpts
+def test_excerpt_takes_consecutive_notes_from_the_bar_line():
+    # 3/4 from the start; notes each quarter from qn 0; notes 4..6 start at qn 4, 5, 6: the bar of qn 4 starts at 3
+    tempos = make_tempo_map([0.0], [60.0])  # 1 s per quarter
+    n = Notes.from_arrays(
+        np.arange(60, 70),
+        start_qn=np.arange(10.0),
+        end_qn=np.arange(10.0) + 0.5,
+        tempos=tempos,
+        time_signatures=make_time_signatures([0.0], [3], [4]),
+    )
+    e = protocol.excerpt(n, 4, 3)
+    assert e.pitch.tolist() == [64, 65, 66]
+    np.testing.assert_allclose(e.start_qn, [1.0, 2.0, 3.0])
+    np.testing.assert_allclose(e.start, [1.0, 2.0, 3.0])
+    np.testing.assert_allclose(e.end_qn - e.start_qn, 0.5)
+    assert e.time_signatures["numerator"].tolist() == [3] and e.tempos["qpm"].tolist() == [60.0]
+    assert len(protocol.excerpt(n, 9, 5)) == 1  # cut at the end of the piece
+
+
+def test_continuation_drops_the_primer():
+    n = Notes.from_arrays([60, 62, 64, 65], start_qn=[0, 1, 2, 3], end_qn=[1, 2, 3, 4]).with_metadata(primer_notes="2")
+    c = protocol.continuation(n)
+    assert c.pitch.tolist() == [64, 65] and c.start_qn.tolist() == [2.0, 3.0]  # bar 0 of 4/4 holds them
+    assert protocol.continuation(n.with_metadata(primer_notes="0")) is not None
+
+
+# ---------------------------------------------------------------------------------------------------- the table
+def test_table_errors_by_hand():
+    # statistic a: reference values 0, 2 (range 2, mean 1), generated mean 2 -> ((2 - 1) / 2)^2 = 0.25
+    # statistic b (2 entries): reference rows (0, 1), (0, 1): ranges 0 -> scaled by 1; generated means (1, 1)
+    #   -> ((1 - 0)^2 + (1 - 1)^2) / 2 = 0.5
+    ref = {"a": np.array([[0.0], [2.0]]), "b": np.array([[0.0, 1.0], [0.0, 1.0]])}
+    gen = {"a": np.array([[1.0], [3.0]]), "b": np.array([[1.0, 1.0], [1.0, 1.0]])}
+    e = protocol.table_errors(gen, ref)
+    assert e["per_statistic"] == pytest.approx({"a": 0.25, "b": 0.5})
+    assert e["mse"] == pytest.approx(0.375) and e["rmse"] == pytest.approx(math.sqrt(0.375))
+    assert protocol.table_errors(ref, ref)["mse"] == 0.0
+
+
+def test_statistics_matrix_rows_and_widths():
+    rng = np.random.default_rng(3)
+    pieces = [random_piece(rng, np.arange(60, 72)) for _ in range(3)]
+    s = protocol.statistics_matrix(pieces)
+    assert set(s) == set(protocol.STATISTICS)
+    assert s["pitch_class_histogram"].shape == (3, 12) and s["polyphony"].shape == (3, 1)
+
+
+def test_eval_options_are_checked():
+    with pytest.raises(ConfigError, match="-n"):
+        protocol.EvalOptions(n=1)
+    with pytest.raises(ConfigError, match="--length"):
+        protocol.EvalOptions(length=1)
