@@ -109,6 +109,13 @@ def test_table_errors_by_hand():
     assert protocol.table_errors(ref, ref)["mse"] == 0.0
 
 
+def test_reference_counts_replace_empty_pieces():
+    full = Notes.from_arrays([60, 62, 64], start_qn=[0, 1, 2], end_qn=[1, 2, 3])
+    opts = protocol.EvalOptions(length=50)
+    assert protocol.reference_counts([full, Notes.empty(), full[:1]], opts) == [3, 2, 1]  # median of 3 and 1
+    assert protocol.reference_counts([Notes.empty(), Notes.empty()], opts) == [50, 50]
+
+
 def test_statistics_matrix_rows_and_widths():
     rng = np.random.default_rng(3)
     pieces = [random_piece(rng, np.arange(60, 72)) for _ in range(3)]
@@ -122,3 +129,78 @@ def test_eval_options_are_checked():
         protocol.EvalOptions(n=1)
     with pytest.raises(ConfigError, match="--length"):
         protocol.EvalOptions(length=1)
+
+
+# ---------------------------------------------------------------------------------------------------- the report
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory) -> tuple[Path, list[Path]]:
+    """A tiny dataset and three tiny trained runs: the RNN, the C-RNN-GAN baseline and the piano-roll GAN."""
+    from tests.conftest import synthetic_dataset
+    from tunesmith.api import train
+
+    root = tmp_path_factory.mktemp("evaluation")
+    data = synthetic_dataset(root, steps=[0.25, 0.5], durations=[0.2, 0.4], n_notes=80)
+    rnn = {"hidden": "8", "batch_size": "16", "device": "cpu", "epochs": "1"}
+    tones = {"hidden": "8", "max_length": "8", "curriculum_start": "8", "batch_size": "4", "device": "cpu"}
+    gan = {"bars": "1", "lowest_pitch": "48", "n_pitches": "36", "channels": "4", "up_layers": "2", "batch_size": "4"}
+    gan |= {"device": "cpu", "max_steps": "2", "sample_every": "0", "n_fixed": "2", "stat_phrases": "4"}
+    train("rnn", data, root / "rnn", preset="paper", overrides=rnn, progress=False)
+    train("baseline", data, root / "baseline", preset="paper", overrides={**tones, "epochs": "1"}, progress=False)
+    train("gan", data, root / "gan", overrides=gan, progress=False)
+    return data, [root / "rnn", root / "baseline", root / "gan"]
+
+
+def test_evaluate_writes_a_report_with_a_row_per_model(runs, tmp_path):
+    from tunesmith.cli import main
+
+    data, run_dirs = runs
+    out = tmp_path / "report"
+    argv = ["evaluate", *map(str, run_dirs), "--data", str(data), "--out", str(out), "-n", "4", "--length", "12"]
+    assert main([*argv, "--bars", "1", "-q"]) == 0
+    rep = json.loads((out / "report.json").read_text())
+    assert [m["name"] for m in rep["models"]] == ["rnn", "baseline", "gan"]
+    assert [m["kind"] for m in rep["models"]] == ["rnn", "baseline", "gan"]
+    table = (out / "report.md").read_text().split("## Table 1, extended")[1].split("\n\n")[1].splitlines()
+    rows = [line for line in table if line.startswith("| ") and not line.startswith("| model")]
+    assert [r.split(" | ")[0] for r in rows] == [
+        "| rnn (rnn)",
+        "| baseline (baseline)",
+        "| gan (gan)",
+        "| real: train split",
+        "| real: test split (reference)",
+    ]
+    by_name = {m["name"]: m for m in rep["models"]}
+    assert by_name["rnn"]["paper_mse"] == 0.255 and by_name["baseline"]["paper_mse"] is None
+    assert by_name["rnn"]["prediction"]["mse"] > 0 and set(by_name["baseline"]["prediction"]) >= {"mse", "mse_time"}
+    assert by_name["gan"]["prediction"] is None  # the GAN does not predict a next event
+    for m in rep["models"]:
+        assert m["rmse"] == pytest.approx(math.sqrt(m["mse"]))
+        assert 0.0 <= m["overlap"] <= 1.0 and set(m["set_comparison"]) == set(setcompare.FEATURES)
+        assert m["notes_per_piece"] * 4 + m["empty_pieces"] > 0
+    assert (out / "distributions.png").stat().st_size > 0
+    for entries in rep["samples"].values():
+        for e in entries:
+            assert (out / e["midi"]).is_file() and (out / e["png"]).is_file() and (out / e["wav"]).is_file()
+
+
+def test_evaluate_is_repeatable_under_a_seed(runs, tmp_path):
+    from tunesmith.evaluation.report import evaluate
+
+    data, run_dirs = runs
+    opts = protocol.EvalOptions(n=4, length=12, bars=1, seed=3)
+    a = evaluate(run_dirs[:2], data, tmp_path / "a", opts, progress=False, audio=False)
+    b = evaluate(run_dirs[:2], data, tmp_path / "b", opts, progress=False, audio=False)
+    for ma, mb in zip(a["models"], b["models"], strict=True):
+        assert ma["mse"] == mb["mse"] and ma["set_comparison"] == mb["set_comparison"]
+    c = evaluate(
+        run_dirs[:1], data, tmp_path / "c", protocol.EvalOptions(n=4, length=12, seed=4), progress=False, audio=False
+    )
+    assert c["models"][0]["mse"] != a["models"][0]["mse"]
+
+
+def test_evaluate_names_a_bad_run(runs, tmp_path):
+    from tunesmith.cli import main
+
+    data, _ = runs
+    (tmp_path / "notarun").mkdir()
+    assert main(["evaluate", str(tmp_path / "notarun"), "--data", str(data), "--out", str(tmp_path / "r")]) == 1

@@ -160,6 +160,9 @@ def cmd_generate(args: argparse.Namespace) -> int:
     return 0
 
 
+_ENGINES_SAID: set[str] = set()  # the synthesis engine is named once, not beside every WAV
+
+
 def _companions(midi: Path, *, wav: bool, png: bool) -> None:
     """Write a WAV and/or a piano-roll PNG beside a MIDI file."""
     from .io import read_midi
@@ -171,7 +174,8 @@ def _companions(midi: Path, *, wav: bool, png: bool) -> None:
         from .audio import render
 
         path, engine = render(notes, midi.with_suffix(".wav"))
-        print(f"{path} ({engine} synthesizer)")
+        print(path if engine in _ENGINES_SAID else f"{path} (rendered with {engine})")
+        _ENGINES_SAID.add(engine)
     if png:
         from .plots import plot_pianoroll
 
@@ -182,22 +186,52 @@ def cmd_render(args: argparse.Namespace) -> int:
     from .audio import render
     from .io import read
 
-    path, engine = render(read(args.file), args.out, sample_rate=args.sample_rate)
-    print(f"{path} ({engine} synthesizer)")
+    path, engine = render(
+        read(args.file), args.out, sample_rate=args.sample_rate, soundfont=args.soundfont, engine=args.engine
+    )
+    print(f"{path}: rendered with {engine}")
     return 0
 
 
 def cmd_plot(args: argparse.Namespace) -> int:
     from .io import read
-    from .plots import plot_pianoroll, plot_runs
+    from .plots import RUN_METRICS as METRICS
+    from .plots import plot_dataset, plot_pianoroll, plot_runs
 
     paths = [Path(p) for p in args.paths]
-    if all(p.is_dir() for p in paths):
-        print(plot_runs(paths, args.out, stats=args.stats.split(",") if args.stats else None))
+    for p in paths:
+        if not p.exists():
+            raise TunesmithError(f"{p}: no such file or folder")
+    if len(paths) == 1 and paths[0].is_file():
+        print(plot_pianoroll(read(paths[0]), args.out, unit=args.time))
         return 0
-    if len(paths) != 1:
-        raise TunesmithError("plot: give one music file, or one or more run folders")
-    print(plot_pianoroll(read(paths[0]), args.out, unit=args.unit))
+    if not all(p.is_dir() for p in paths):
+        raise TunesmithError("plot: give one music file, one prepared dataset folder, or one or more run folders")
+    if len(paths) == 1 and (paths[0] / "manifest.json").is_file() and not (paths[0] / METRICS).is_file():
+        print(plot_dataset(paths[0], args.out, split=args.split))
+        return 0
+    for p in paths:
+        if not (p / METRICS).is_file():
+            raise TunesmithError(
+                f"{p}: neither a run folder (no {METRICS}) nor a prepared dataset (no manifest.json)"
+                if len(paths) == 1
+                else f"{p}: not a run folder (no {METRICS}); several folders are compared as runs"
+            )
+    print(plot_runs(paths, args.out, stats=args.stats.split(",") if args.stats else None))
+    return 0
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    from .evaluation.protocol import EvalOptions
+    from .evaluation.report import evaluate
+
+    opts = EvalOptions(n=args.n, seed=args.seed, length=args.length, bars=args.bars, device=args.device)
+    report = evaluate(args.runs, args.data, args.out, opts, progress=not args.quiet, audio=not args.no_audio)
+    for m in report["models"]:
+        print(f"{m['name']:<20} MSE {m['mse']:.4f}  RMSE {m['rmse']:.4f}  overlap {m['overlap']:.3f}")
+    print(f"{'real (train split)':<20} MSE {report['real']['mse']:.4f}  RMSE {report['real']['rmse']:.4f}  ", end="")
+    print(f"overlap {report['real']['overlap']:.3f}")
+    print(Path(args.out) / "report.md")
     return 0
 
 
@@ -344,28 +378,68 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_generate)
 
     p = sub.add_parser(
+        "evaluate",
+        help="compare trained models against the test split: the paper's table and more",
+        formatter_class=_Formatter,
+        description="Generate -n pieces with each RUN (fixed seed), compare them with test-split excerpts of the\n"
+        "same lengths, and write REPORT/report.md, report.json, distribution plots, piano rolls and sample\n"
+        "MIDI/WAV files. The protocol (docs/evaluation.md): the paper's MSE/RMSE of set statistics, Yang & Lerch's\n"
+        "overlapping area and KL per feature (training-split excerpts give the ceiling), musical statistics, and\n"
+        "next-event prediction error for models that predict the next event.",
+    )
+    p.add_argument("runs", nargs="+", metavar="RUN", help="run folders written by 'tunesmith train'")
+    p.add_argument("--data", required=True, help="the prepared dataset the runs were trained on")
+    p.add_argument("--out", required=True, help="report folder to write")
+    p.add_argument("-n", type=_positive_int, default=64, help="pieces per model")
+    p.add_argument("--length", type=_positive_int, default=100, help="events per piece (RNN, C-RNN-GAN, baseline)")
+    p.add_argument("--bars", type=_positive_int, default=8, help="bars per piece (piano-roll GAN)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the generation and of the reference excerpts")
+    p.add_argument("--device", default="cpu", help="auto, cpu, cuda, cuda:N or mps")
+    p.add_argument("--no-audio", action="store_true", help="skip rendering the sample WAVs")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_evaluate)
+
+    p = sub.add_parser(
         "render",
         help="render a MIDI file to WAV",
         formatter_class=_Formatter,
-        description="Render a MIDI (or score) file to a WAV file with the built-in synthesizer.",
+        description="Render a MIDI (or score) file to a 16-bit WAV file. Engines, in the order 'auto' tries them:\n"
+        "fluidsynth (FluidSynth through pyfluidsynth: pip install 'tunesmith[soundfont]' and libfluidsynth),\n"
+        "symusic (symusic's SoundFont synthesizer), builtin (decaying harmonics; needs nothing, always works).\n"
+        "The SoundFont: --soundfont, else $TUNESMITH_SOUNDFONT, else pretty_midi's TimGM6mb.sf2, else a system\n"
+        "General MIDI font (/usr/share/sounds/sf2). The engine used, and why others were passed over, is printed.",
     )
     p.add_argument("file", help="a MIDI or score file")
     p.add_argument("--out", required=True, help="the WAV file to write")
     p.add_argument("--sample-rate", type=_positive_int, default=22050, help="samples per second")
+    p.add_argument("--soundfont", default=None, metavar="FILE", help="a General MIDI SoundFont (.sf2/.sf3)")
+    p.add_argument(
+        "--engine",
+        choices=("auto", "fluidsynth", "symusic", "builtin"),
+        default="auto",
+        help="synthesizer; naming one that cannot run here is an error",
+    )
     p.set_defaults(func=cmd_render)
 
     p = sub.add_parser(
         "plot",
-        help="draw a piano roll, or the training curves of runs",
+        help="draw a piano roll, training curves, or a dataset's distributions",
         formatter_class=_Formatter,
-        description="FILE.mid: a piano roll (pitch names on the axis, velocity as shade).\n"
-        "RUN [RUN ...]: training curves from each run's metrics.jsonl in one figure; runs that log musical\n"
-        "statistics of their samples (C-RNN-GAN, GAN) get one panel per statistic with real data dashed.",
+        description="FILE.mid: a piano roll (time in seconds or bars, pitch names on the axis, velocity as shade).\n"
+        "RUN [RUN ...]: training curves from each run's metrics.jsonl in one figure (losses over steps); runs\n"
+        "that log musical statistics of their samples (C-RNN-GAN, GAN) get one panel per statistic, real data\n"
+        "dashed. DIR (a prepared dataset): histograms of pitch, step, duration and velocity, each piece's pitch\n"
+        "range, and piece lengths.",
     )
-    p.add_argument("paths", nargs="+", metavar="PATH", help="a MIDI or score file, or run folders")
-    p.add_argument("--stats", default=None, help="comma-separated statistics to draw for runs (default: all)")
+    p.add_argument("paths", nargs="+", metavar="PATH", help="a MIDI or score file, a dataset folder, or run folders")
     p.add_argument("--out", required=True, help="the PNG file to write")
-    p.add_argument("--unit", choices=("seconds", "bars"), default="seconds", help="time axis")
+    p.add_argument(
+        "--time", "--unit", dest="time", choices=("seconds", "bars"), default="seconds", help="piano roll: time axis"
+    )
+    p.add_argument("--stats", default=None, help="runs: comma-separated panels to draw (default: losses, statistics)")
+    p.add_argument(
+        "--split", choices=("all", "train", "validation", "test"), default="all", help="dataset: pieces to count"
+    )
     p.set_defaults(func=cmd_plot)
 
     p = sub.add_parser(

@@ -134,6 +134,15 @@ def continuation(notes: Notes) -> Notes:
     return excerpt(notes, k, len(notes) - k) if k else notes
 
 
+def reference_counts(pieces: Sequence[Notes], opts: EvalOptions) -> list[int]:
+    """Notes per reference excerpt: each generated piece's count; for an empty piece, the median count of the
+    non-empty ones (``opts.length`` when all are empty), so that a model that writes nothing is compared with
+    real music of ordinary length, not with one-note excerpts that would flatter it."""
+    counts = np.array([len(p) for p in pieces])
+    fallback = int(np.median(counts[counts > 0])) if np.any(counts > 0) else opts.length
+    return [int(c) if c > 0 else fallback for c in counts]
+
+
 def reference_excerpts(ds: Dataset, split: str, counts: Sequence[int], seed: int) -> list[Notes]:
     """One excerpt of ``counts[i]`` notes (at least 1) per generated piece from the ``split`` pieces: the piece
     drawn uniformly among those with at least that many notes (the longest piece where none has), the start
@@ -252,7 +261,7 @@ def prediction_errors(run: Path, config: dict[str, Any], ds: Dataset, opts: Eval
 def evaluate_run(run: Path, ds: Dataset, opts: EvalOptions, name: str | None = None) -> ModelResult:
     """Steps 1 to 6 for one run."""
     config, pieces = generate_pieces(run, opts)
-    counts = [len(p) for p in pieces]
+    counts = reference_counts(pieces, opts)
     reference = reference_excerpts(ds, "test", counts, opts.seed)
     train_like = reference_excerpts(ds, "train", counts, opts.seed)
     errors = table_errors(statistics_matrix(pieces), statistics_matrix(reference))
@@ -266,7 +275,12 @@ def evaluate_run(run: Path, ds: Dataset, opts: EvalOptions, name: str | None = N
         ceiling=setcompare.compare_sets(train_like, reference),
         statistics=musical_statistics(pieces),
         prediction=prediction_errors(run, config, ds, opts),
-        info={"run": str(run), "preset": config.get("preset", ""), "notes_per_piece": float(np.mean(counts))},
+        info={
+            "run": str(run),
+            "preset": config.get("preset", ""),
+            "notes_per_piece": float(np.mean([len(p) for p in pieces])),
+            "empty_pieces": sum(len(p) == 0 for p in pieces),
+        },
     )
 
 

@@ -1,0 +1,254 @@
+"""``tunesmith evaluate``: every run under the protocol of :mod:`tunesmith.evaluation.protocol`, written as
+``report.md`` (tables and figures), ``report.json`` (every number) and, per model, sample MIDI, WAV and piano-roll
+files a user can hear and see."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Sequence
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..dataset import Dataset
+from ..errors import ConfigError
+from ..utils import atomic_write_text
+from .protocol import PAPER_TABLE, TABLE_STATISTICS, EvalOptions, ModelResult, evaluate_run, real_row
+from .setcompare import FEATURES
+
+SAMPLES_PER_MODEL = 2
+PAPER_NOTE = (
+    "The paper (Bhaddurgatte & Shushruth, Table 1) gives MSE and RMSE per model but does not say what they are "
+    "computed on; its numbers are shown beside ours for reference only. Ours follow the protocol in "
+    "docs/evaluation.md: lower is better, 0 means the generated set's statistics equal the test split's."
+)
+
+
+def _unique_names(runs: Sequence[Path]) -> list[str]:
+    names: list[str] = []
+    for run in runs:
+        base = run.name or str(run)
+        name, k = base, 2
+        while name in names:
+            name, k = f"{base}-{k}", k + 1
+        names.append(name)
+    return names
+
+
+def _fmt(v: float | None, digits: int = 3) -> str:
+    if v is None or (isinstance(v, float) and not np.isfinite(v)):
+        return "–"
+    return f"{v:.{digits}f}"
+
+
+def evaluate(
+    runs: Sequence[str | os.PathLike[str]],
+    data: str | os.PathLike[str],
+    out: str | os.PathLike[str],
+    opts: EvalOptions | None = None,
+    *,
+    progress: bool = True,
+    audio: bool = True,
+) -> dict[str, Any]:
+    """Evaluate ``runs`` against the prepared dataset ``data``; write the report into the folder ``out``.
+    Returns what ``report.json`` holds."""
+    from tqdm.auto import tqdm
+
+    opts = opts or EvalOptions()
+    if not runs:
+        raise ConfigError("evaluate: give at least one run folder")
+    run_paths = [Path(r) for r in runs]
+    ds = Dataset.load(data)
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    results: list[ModelResult] = []
+    bar = tqdm(list(zip(run_paths, _unique_names(run_paths), strict=True)), desc="evaluate", disable=not progress)
+    for run, name in bar:
+        bar.set_postfix_str(name)
+        results.append(evaluate_run(run, ds, opts, name))
+    real = real_row(ds, opts)
+    figures = _figures(results, real, out)
+    samples = _samples(results, out, audio=audio)
+    report = _json(results, real, opts, data, figures, samples)
+    atomic_write_text(out / "report.json", json.dumps(report, indent=1))
+    atomic_write_text(out / "report.md", _markdown(report))
+    return report
+
+
+# ---------------------------------------------------------------------------------------------------- outputs
+def _figures(results: list[ModelResult], real: dict[str, Any], out: Path) -> dict[str, str]:
+    from ..plots import plot_distributions
+
+    sets = {"test split (reference)": real["reference"], **{r.name: r.pieces for r in results}}
+    return {"distributions": plot_distributions(sets, out / "distributions.png", "test split (reference)").name}
+
+
+def _samples(results: list[ModelResult], out: Path, *, audio: bool) -> dict[str, list[dict[str, str]]]:
+    """The first :data:`SAMPLES_PER_MODEL` non-empty pieces of each model as MIDI, piano-roll PNG and WAV."""
+    from ..audio import render
+    from ..io import write_midi
+    from ..plots import plot_pianoroll
+
+    folder = out / "samples"
+    folder.mkdir(exist_ok=True)
+    written: dict[str, list[dict[str, str]]] = {}
+    for r in results:
+        written[r.name] = []
+        for i, piece in enumerate([p for p in r.pieces if len(p)][:SAMPLES_PER_MODEL]):
+            midi = write_midi(piece, folder / f"{r.name}_{i:02d}.mid")
+            png = plot_pianoroll(piece, midi.with_suffix(".png"), title=f"{r.name} ({r.kind}): sample {i}")
+            entry = {"midi": f"samples/{midi.name}", "png": f"samples/{png.name}"}
+            if audio:
+                wav, engine = render(piece, midi.with_suffix(".wav"))
+                entry |= {"wav": f"samples/{wav.name}", "synthesizer": engine}
+            written[r.name].append(entry)
+    return written
+
+
+def _comparison_json(comparison: dict) -> dict[str, dict[str, float]]:
+    return {f: asdict(c) for f, c in comparison.items()}
+
+
+def _json(
+    results: list[ModelResult],
+    real: dict[str, Any],
+    opts: EvalOptions,
+    data: str | os.PathLike[str],
+    figures: dict[str, str],
+    samples: dict[str, Any],
+) -> dict[str, Any]:
+    models = []
+    for r in results:
+        paper = PAPER_TABLE.get(r.kind)
+        models.append(
+            {
+                "name": r.name,
+                "kind": r.kind,
+                **r.info,
+                "mse": r.errors["mse"],
+                "rmse": r.errors["rmse"],
+                "paper_mse": paper[0] if paper else None,
+                "paper_rmse": paper[1] if paper else None,
+                "overlap": r.overlap,
+                "ceiling_overlap": r.ceiling_overlap,
+                "overlap_fraction_of_ceiling": r.overlap / r.ceiling_overlap if r.ceiling_overlap else None,
+                "kl": r.kl,
+                "prediction": r.prediction,
+                "statistics": r.statistics,
+                "per_statistic_error": r.errors["per_statistic"],
+                "set_comparison": _comparison_json(r.comparison),
+                "ceiling": _comparison_json(r.ceiling),
+            }
+        )
+    return {
+        "created": time.strftime("%Y-%m-%dT%H:%M:%S"),
+        "data": str(data),
+        "options": asdict(opts),
+        "models": models,
+        "real": {
+            "mse": real["errors"]["mse"],
+            "rmse": real["errors"]["rmse"],
+            "overlap": real["overlap"],
+            "kl": real["kl"],
+            "statistics": real["statistics"],
+            "reference_statistics": real["reference_statistics"],
+            "per_statistic_error": real["errors"]["per_statistic"],
+            "set_comparison": _comparison_json(real["comparison"]),
+        },
+        "figures": figures,
+        "samples": samples,
+        "paper_note": PAPER_NOTE,
+    }
+
+
+def _markdown(rep: dict[str, Any]) -> str:
+    o = rep["options"]
+    lines = [
+        "# tunesmith evaluation",
+        "",
+        f"Data: `{rep['data']}`. {o['n']} pieces per model, seed {o['seed']}: {o['length']} events for the event "
+        f"models, {o['bars']} bars for the piano-roll GAN; reference: test-split excerpts as long (in notes) as "
+        f"each generated piece. Created {rep['created']}.",
+        "",
+        PAPER_NOTE,
+        "",
+        "## Table 1, extended",
+        "",
+    ]
+    stats_head = [s.replace("_", " ") for s in TABLE_STATISTICS]
+    head = ["model", "MSE", "RMSE", "paper MSE", "paper RMSE", "overlap", "of ceiling", "KL", "pred. MSE"]
+    head += ["pred. RMSE", *stats_head, "notes"]
+    lines += ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for m in rep["models"]:
+        pred = m["prediction"] or {}
+        row = [
+            f"{m['name']} ({m['kind']})",
+            _fmt(m["mse"]),
+            _fmt(m["rmse"]),
+            _fmt(m["paper_mse"]),
+            _fmt(m["paper_rmse"]),
+            _fmt(m["overlap"]),
+            _fmt(m["overlap_fraction_of_ceiling"], 2),
+            _fmt(m["kl"]),
+            _fmt(pred.get("mse")),
+            _fmt(pred.get("rmse")),
+        ]
+        row += [_fmt(m["statistics"].get(s), 2) for s in TABLE_STATISTICS]
+        empty = f" ({m['empty_pieces']} empty)" if m.get("empty_pieces") else ""
+        row.append(_fmt(m["statistics"]["notes"], 1) + empty)
+        lines.append("| " + " | ".join(row) + " |")
+    r = rep["real"]
+    row = ["real: train split", _fmt(r["mse"]), _fmt(r["rmse"]), "–", "–", _fmt(r["overlap"]), "1.00", _fmt(r["kl"])]
+    row += ["–", "–", *(_fmt(r["statistics"].get(s), 2) for s in TABLE_STATISTICS), _fmt(r["statistics"]["notes"], 1)]
+    lines.append("| " + " | ".join(row) + " |")
+    row = ["real: test split (reference)", "0", "0", "–", "–", "–", "–", "–", "–", "–"]
+    row += [_fmt(r["reference_statistics"].get(s), 2) for s in TABLE_STATISTICS]
+    row.append(_fmt(r["reference_statistics"]["notes"], 1))
+    lines.append("| " + " | ".join(row) + " |")
+    lines += [
+        "",
+        "MSE/RMSE: set statistics against the test split's, scaled by the reference's range. Overlap: mean "
+        "overlapping area of Yang & Lerch's distance densities over their features (1 = indistinguishable from the "
+        "reference); *of ceiling*: as a fraction of the overlap that training-split excerpts of the same lengths "
+        "reach. KL: mean KL divergence of those densities (nats). Pred. MSE/RMSE: next-event prediction error on "
+        "test windows in standard deviations (models that predict the next event).",
+        "",
+        "## Set comparison per feature (overlapping area; in brackets the ceiling)",
+        "",
+    ]
+    head = ["feature", *(m["name"] for m in rep["models"]), "real: train split"]
+    lines += ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for f in FEATURES:
+        cells = [f.replace("_", " ")]
+        for m in rep["models"]:
+            cells.append(f"{_fmt(m['set_comparison'][f]['overlap'])} ({_fmt(m['ceiling'][f]['overlap'])})")
+        cells.append(_fmt(r["set_comparison"][f]["overlap"]))
+        lines.append("| " + " | ".join(cells) + " |")
+    lines += ["", "## Scaled squared error per statistic", ""]
+    head = ["statistic", *(m["name"] for m in rep["models"]), "real: train split"]
+    lines += ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for s in r["per_statistic_error"]:
+        cells = [s.replace("_", " "), *(_fmt(m["per_statistic_error"][s], 4) for m in rep["models"])]
+        cells.append(_fmt(r["per_statistic_error"][s], 4))
+        lines.append("| " + " | ".join(cells) + " |")
+    preds = [m for m in rep["models"] if m["prediction"]]
+    if preds:
+        lines += ["", "## Next-event prediction error per feature (test windows, in standard deviations squared)", ""]
+        for m in preds:
+            parts = ", ".join(f"{k[4:]} {_fmt(v)}" for k, v in m["prediction"].items() if k.startswith("mse_"))
+            lines.append(f"- {m['name']}: {parts}")
+    lines += ["", "## Figures", "", f"![pitch, step, duration and velocity]({rep['figures']['distributions']})", ""]
+    lines += ["## Listen and look", ""]
+    for name, entries in rep["samples"].items():
+        for e in entries:
+            wav = f", [WAV]({e['wav']}) ({e['synthesizer']})" if "wav" in e else ""
+            lines.append(f"- {name}: [MIDI]({e['midi']}){wav}")
+    lines.append("")
+    for name, entries in rep["samples"].items():
+        if entries:
+            lines += [f"![{name}]({entries[0]['png']})", ""]
+    return "\n".join(lines) + "\n"
