@@ -78,3 +78,18 @@ def test_prepare_download_maestro_prepares_what_was_fetched(tmp_path, monkeypatc
     assert info["pieces"] == 1 and "maestro" in info["corpus"]
     assert main(["prepare", "bach", "--download", "maestro", "--out", str(out)]) == 1
     assert "either SOURCE or --download" in capsys.readouterr().err
+
+
+def test_demo_trains_evaluates_and_writes_the_report(tmp_path):
+    out = tmp_path / "out"
+    argv = ["demo", "--out", str(out), "--limit", "40", "--workers", "1", "--max-time", "8", "-n", "4", "-q"]
+    assert main([*argv, "--models", "rnn,baseline"]) == 0  # (the GAN needs more chorales than 40)
+    report = json.loads((out / "report.json").read_text())
+    assert [m["name"] for m in report["models"]] == ["rnn", "baseline"]
+    assert "| rnn (rnn) |" in (out / "report.md").read_text()
+    for png in ("data.png", "training.png", "distributions.png"):
+        assert (out / png).stat().st_size > 0
+    assert sorted(p.name for p in (out / "samples").glob("rnn_*")) == [
+        f"rnn_{i:02d}.{ext}" for i in range(2) for ext in ("mid", "png", "wav")
+    ]
+    assert main(["demo", "--out", str(out), "--models", "lstm"]) == 1

@@ -101,11 +101,18 @@ def test_table_errors_by_hand():
     # statistic a: reference values 0, 2 (range 2, mean 1), generated mean 2 -> ((2 - 1) / 2)^2 = 0.25
     # statistic b (2 entries): reference rows (0, 1), (0, 1): ranges 0 -> scaled by 1; generated means (1, 1)
     #   -> ((1 - 0)^2 + (1 - 1)^2) / 2 = 0.5
+    # statistic c (a histogram): reference rows (0.5, 0.5), (0.9, 0.1): ranges 0.4 and 0.4 -> one scale 0.4;
+    #   reference means (0.7, 0.3), generated (0.3, 0.7) -> ((0.4 / 0.4)^2 + (0.4 / 0.4)^2) / 2 = 1
     ref = {"a": np.array([[0.0], [2.0]]), "b": np.array([[0.0, 1.0], [0.0, 1.0]])}
     gen = {"a": np.array([[1.0], [3.0]]), "b": np.array([[1.0, 1.0], [1.0, 1.0]])}
+    ref["c"], gen["c"] = np.array([[0.5, 0.5], [0.9, 0.1]]), np.array([[0.3, 0.7], [0.3, 0.7]])
     e = protocol.table_errors(gen, ref)
-    assert e["per_statistic"] == pytest.approx({"a": 0.25, "b": 0.5})
-    assert e["mse"] == pytest.approx(0.375) and e["rmse"] == pytest.approx(math.sqrt(0.375))
+    assert e["per_statistic"] == pytest.approx({"a": 0.25, "b": 0.5, "c": 1.0})
+    assert e["mse"] == pytest.approx(1.75 / 3) and e["rmse"] == pytest.approx(math.sqrt(1.75 / 3))
+    # the bins of one histogram share a scale (here 0.5, the second bin's range), so that the first bin, which
+    # never varies in the reference, does not blow its 0.1 difference up: ((0.1 / 0.5)^2 + (0.15 / 0.5)^2) / 2
+    ref["d"], gen["d"] = np.array([[0.0, 0.5], [0.0, 1.0]]), np.array([[0.1, 0.6], [0.1, 0.6]])
+    assert protocol.table_errors(gen, ref)["per_statistic"]["d"] == pytest.approx((0.04 + 0.09) / 2)
     assert protocol.table_errors(ref, ref)["mse"] == 0.0
 
 

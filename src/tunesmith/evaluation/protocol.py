@@ -14,7 +14,8 @@ For each run:
    pitch-class and note-length histograms, and C-RNN-GAN's statistics (tone span and unique tones are the pitch
    range and pitch count already there, so they count once); per set, their means.
 4. **MSE and RMSE** (the paper's Table 1): each entry of the generated set's mean vector minus the reference's,
-   divided by the range of that entry over the reference excerpts (max - min; 1 where the range is 0);
+   divided by the statistic's range over the reference excerpts (max - min; for a histogram the largest range of
+   its bins; 1 where the range is 0);
    ``MSE = mean over statistics of (mean over the statistic's entries of the squared scaled difference)``, so
    that a histogram counts as one statistic, not twelve; ``RMSE = sqrt(MSE)``.
 5. **Set comparison** (:mod:`tunesmith.evaluation.setcompare`): overlapping area and KL per feature against the
@@ -180,8 +181,10 @@ def table_errors(generated: dict[str, np.ndarray], reference: dict[str, np.ndarr
     with each statistic's own scaled squared error."""
     per: dict[str, float] = {}
     for name, ref in reference.items():
-        span = ref.max(axis=0) - ref.min(axis=0)
-        span = np.where(span > 0, span, 1.0)
+        # one scale per statistic: a histogram's bins share the largest of their ranges, so that a bin real music
+        # hardly uses (a range near 0) does not turn a small difference into a huge one
+        span = float((ref.max(axis=0) - ref.min(axis=0)).max())
+        span = span if span > 0 else 1.0
         diff = (generated[name].mean(axis=0) - ref.mean(axis=0)) / span
         per[name] = float(np.mean(diff**2))
     mse = float(np.mean(list(per.values())))
