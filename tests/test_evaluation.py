@@ -211,3 +211,25 @@ def test_evaluate_names_a_bad_run(runs, tmp_path):
     data, _ = runs
     (tmp_path / "notarun").mkdir()
     assert main(["evaluate", str(tmp_path / "notarun"), "--data", str(data), "--out", str(tmp_path / "r")]) == 1
+
+
+def test_compare_a_folder_skips_broken_files_and_needs_two_pieces(runs, tmp_path):
+    from tunesmith.cli import main
+    from tunesmith.io import write_midi
+
+    data, _ = runs
+    folder = tmp_path / "gen"
+    folder.mkdir()
+    rng = np.random.default_rng(5)
+    for i in range(4):
+        write_midi(random_piece(rng, np.arange(55, 80)), folder / f"g{i}.mid")
+    (folder / "broken.mid").write_bytes(b"MThd\x00\x00")
+    out = tmp_path / "cmp.json"
+    assert main(["compare", str(folder), "--data", str(data), "--json", str(out)]) == 0
+    (result,) = json.loads(out.read_text())
+    assert result["pieces"] == 4 and [Path(f).name for f, _ in result["unreadable"]] == ["broken.mid"]
+    assert set(result["set_comparison"]) == set(setcompare.FEATURES) and result["errors"]["mse"] > 0
+    lonely = tmp_path / "one"
+    lonely.mkdir()
+    write_midi(random_piece(rng, np.arange(55, 80)), lonely / "a.mid")
+    assert main(["compare", str(lonely), "--data", str(data)]) == 1

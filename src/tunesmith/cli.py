@@ -235,6 +235,26 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_compare(args: argparse.Namespace) -> int:
+    from .dataset import Dataset
+    from .evaluation.protocol import compare_folder
+    from .utils import atomic_write_text
+
+    ds = Dataset.load(args.data)
+    results = [compare_folder(p, ds, args.split, args.seed) for p in args.paths]
+    print(f"{'folder':<28}{'pieces':>7}{'MSE':>9}{'RMSE':>9}{'overlap':>9}{'KL':>8}")
+    for r in results:
+        name = r["path"] if len(r["path"]) <= 27 else "..." + r["path"][-24:]
+        e = r["errors"]
+        print(f"{name:<28}{r['pieces']:>7}{e['mse']:>9.4f}{e['rmse']:>9.4f}{r['overlap']:>9.3f}{r['kl']:>8.3f}")
+        for f, reason in r["unreadable"]:
+            print(f"  skipped {f}: {reason}")
+    if args.json:
+        atomic_write_text(args.json, json.dumps(results, indent=1))
+        print(args.json)
+    return 0
+
+
 #: The demo's models: kind -> (share of the training budget, settings). C-RNN-GAN pretrains for 2 epochs instead
 #: of 6 and uses Adam at 5e-4 so that its adversarial phase starts, and learns, within a demo's minute
 #: (docs/crnngan.md: with the paper's SGD at 0.1 its D stays at chance).
@@ -429,6 +449,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-audio", action="store_true", help="skip rendering the sample WAVs")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_evaluate)
+
+    p = sub.add_parser(
+        "compare",
+        help="compare folders of MIDI files (from any generator) with a dataset split",
+        formatter_class=_Formatter,
+        description="Set each PATH's pieces against excerpts of a prepared dataset's split as long (in notes) as\n"
+        "each piece, as 'tunesmith evaluate' does for runs (docs/evaluation.md): MSE/RMSE of the set statistics,\n"
+        "Yang & Lerch's overlapping area and KL. Unreadable files are listed and skipped.",
+    )
+    p.add_argument("paths", nargs="+", metavar="PATH", help="folders (or files) of MIDI or score files")
+    p.add_argument("--data", required=True, help="a prepared dataset: the reference")
+    p.add_argument("--split", choices=("train", "validation", "test"), default="test", help="reference split")
+    p.add_argument("--seed", type=int, default=0, help="seed of the reference excerpts")
+    p.add_argument("--json", default=None, help="also write every number to this JSON file")
+    p.set_defaults(func=cmd_compare)
 
     p = sub.add_parser(
         "render",
