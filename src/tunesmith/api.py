@@ -20,7 +20,15 @@ from .dataset import Dataset
 from .errors import ConfigError
 from .families import GenerateOptions, get_family
 from .training.checkpoint import CONFIG, STATE, WEIGHTS, CheckpointError, load_config, load_weights, save_config
-from .training.trainer import TrainConfig, Trainer, choose_device, seed_everything
+from .training.trainer import (
+    TrainConfig,
+    Trainer,
+    choose_device,
+    local_batch,
+    rank,
+    seed_everything,
+    setup_distributed,
+)
 from .utils import atomic_write_bytes
 
 
@@ -94,7 +102,12 @@ def train(
     progress: bool = True,
 ) -> dict[str, Any]:
     """Train ``kind`` on a prepared dataset into the run directory ``out``; with ``resume``, continue the run
-    there exactly (its saved configs are used; ``overrides`` may only change training limits)."""
+    there exactly (its saved configs are used; ``overrides`` may only change training limits).
+
+    Started by torchrun (``WORLD_SIZE > 1``), every process calls this with the same arguments: the process group
+    is started here (it stays up for the rest of the process), each process trains on its share of every batch
+    (``batch_size`` is the global batch) and rank 0 alone writes the run folder (see
+    :mod:`tunesmith.training.trainer`)."""
     out = Path(out)
     ds = Dataset.load(data)
     fam = get_family(kind)
@@ -118,12 +131,13 @@ def train(
             raise CheckpointError(f"{out}: already holds a run; use --resume to continue it or choose another --out")
     if train_cfg.threads:
         torch.set_num_threads(train_cfg.threads)
-    device = choose_device(train_cfg.device)
+    device = setup_distributed(choose_device(train_cfg.device))
+    local_batch(train_cfg.batch_size)  # the global batch must split evenly among the processes
     seed_everything(train_cfg.seed)
     model = fam.build_model(model_cfg)
     bundle = fam.build_task(model, model_cfg, train_cfg, ds, device)
     out.mkdir(parents=True, exist_ok=True)
-    if not resume:
+    if not resume and rank() == 0:
         save_config(
             out,
             {

@@ -114,8 +114,34 @@ def _best(summary: dict) -> str:
     return f"best validation loss {best:.4f}" if best != float("inf") else "no complete epoch validated yet"
 
 
+def torchrun_command(args: argparse.Namespace) -> list[str]:
+    """The same ``train`` command (without ``--nproc``) under torch's own launcher: ``--nproc`` processes on this
+    machine, rendezvous on a free local port (``--standalone``)."""
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", str(args.nproc)]
+    cmd += ["-m", "tunesmith", "train", args.model, "--data", str(args.data), "--out", str(args.out)]
+    cmd += ["--preset", args.preset]
+    for key in ("epochs", "max_steps", "max_time", "device", "seed"):
+        value = getattr(args, key)
+        if value is not None:
+            cmd += [f"--{key.replace('_', '-')}", str(value)]
+    for item in args.set:
+        cmd += ["--set", item]
+    return cmd + (["--resume"] if args.resume else []) + (["-q"] if args.quiet else [])
+
+
 def cmd_train(args: argparse.Namespace) -> int:
+    if args.nproc is not None and args.nproc > 1:
+        if int(os.environ.get("WORLD_SIZE", "1")) > 1:
+            raise TunesmithError("--nproc: this is already one of torchrun's processes; leave --nproc out")
+        import shlex
+        import subprocess
+
+        cmd = torchrun_command(args)
+        print(f"tunesmith train: {shlex.join(cmd)}", file=sys.stderr, flush=True)
+        return subprocess.run(cmd, check=False).returncode
+
     from .api import train
+    from .training.trainer import rank, shutdown_distributed
 
     overrides = _parse_sets(args.set)
     for key in ("epochs", "max_steps", "max_time", "device", "seed"):
@@ -131,10 +157,14 @@ def cmd_train(args: argparse.Namespace) -> int:
         resume=args.resume,
         progress=not args.quiet,
     )
-    print(
-        f"{args.model}: {summary['stopped']} after {summary['epochs']} epoch(s), {summary['step']} steps, "
-        f"{summary['seconds']:.1f} s; {_best(summary)}; run in {args.out}"
-    )
+    main_process = rank() == 0
+    # under torchrun: end the process group cleanly (on an error torchrun stops the other processes instead)
+    shutdown_distributed()
+    if main_process:
+        print(
+            f"{args.model}: {summary['stopped']} after {summary['epochs']} epoch(s), {summary['step']} steps, "
+            f"{summary['seconds']:.1f} s; {_best(summary)}; run in {args.out}"
+        )
     return 0
 
 
@@ -397,6 +427,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=None, help="random seed (default: 0)")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="change a model or training setting")
     p.add_argument("--resume", action="store_true", help="continue the run in --out exactly where it stopped")
+    p.add_argument(
+        "--nproc",
+        type=_positive_int,
+        default=None,
+        help="train with N processes on this machine (DistributedDataParallel, launched through torchrun; "
+        "batch_size stays the global batch; docs/scaling.md; default: 1)",
+    )
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_train)
 

@@ -12,8 +12,11 @@ A dataset folder holds::
     warnings.csv       path, warning: files read after a repair (e.g. clamped data bytes)
 
 The folder is written under a temporary name and renamed into place, so an interrupted run never leaves a
-half-written dataset that a later run trusts. Notes are streamed to ``notes.bin`` as workers finish, so memory
-stays flat however large the collection.
+half-written dataset that a later run trusts. Parsed pieces are streamed to the files as workers finish (notes,
+tempo maps, time signatures and the piece table alike), with a bounded number of parsed pieces in flight, and
+the parser processes are forked before the file list is built, so memory stays flat however large the
+collection: what grows is the list of file names, about a kilobyte per file
+(``benchmarks/bench_prepare_scale.py``: 20 times MAESTRO, 25,640 files, in docs/benchmarks.md).
 """
 
 from __future__ import annotations
@@ -24,9 +27,13 @@ import io
 import json
 import multiprocessing
 import os
+import shutil
+import sys
 import time
 import warnings
+from collections import deque
 from collections.abc import Iterator
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -96,16 +103,49 @@ def _parse_item(args: tuple[int, Item]) -> _Parsed:
     return _Parsed(index, n.notes, n.tempos, n.time_signatures, warnings=msgs)
 
 
-def _parse_all(items: list[Item], workers: int) -> Iterator[_Parsed]:
-    jobs = list(enumerate(items))
-    if workers <= 1 or len(items) <= 1:
-        yield from map(_parse_item, jobs)
+def _parse_chunk(jobs: list[tuple[int, Item]]) -> list[_Parsed]:
+    return [_parse_item(job) for job in jobs]
+
+
+def _parser_pool(workers: int) -> AbstractContextManager[Any]:
+    """The parser processes (none for one worker). fork: workers start in milliseconds and inherit the imported
+    parsers (spawn costs ~1 s each); fork them before the corpus is listed, so that they do not inherit (and
+    count in their resident memory) a file list that grows with the collection."""
+    if workers <= 1:
+        return nullcontext(None)
+    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else None
+    return multiprocessing.get_context(method).Pool(workers)
+
+
+#: Chunks of files in flight per parser process: enough to keep them busy, few enough that the parsed pieces
+#: waiting to be written stay a bounded amount of memory (pool.imap would queue every result of a fast worker
+#: while the writer waits for a slow one).
+CHUNKS_IN_FLIGHT = 4
+
+
+def _parse_all(items: list[Item], pool: Any, workers: int) -> Iterator[_Parsed]:
+    """Every item parsed, in order."""
+    if pool is None or len(items) <= 1:
+        yield from map(_parse_item, enumerate(items))
         return
     chunk = max(1, min(16, len(items) // (workers * 8)))
-    # fork: workers start in milliseconds and inherit the imported parsers (spawn costs ~1 s each)
-    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else None
-    with multiprocessing.get_context(method).Pool(workers) as pool:
-        yield from pool.imap(_parse_item, jobs, chunksize=chunk)
+    pending: deque[Any] = deque()
+    for a in range(0, len(items), chunk):
+        pending.append(pool.apply_async(_parse_chunk, ([(i, items[i]) for i in range(a, min(a + chunk, len(items)))],)))
+        if len(pending) >= workers * CHUNKS_IN_FLIGHT:
+            yield from pending.popleft().get()
+    while pending:
+        yield from pending.popleft().get()
+
+
+def _npy_from_raw(raw: Path, path: Path, dtype: np.dtype) -> None:
+    """A ``.npy`` file of the records in the raw file ``raw`` (streamed: never all in memory), then ``raw`` gone."""
+    n = raw.stat().st_size // dtype.itemsize
+    with open(path, "wb") as f, open(raw, "rb") as src:
+        header = {"descr": np.lib.format.dtype_to_descr(dtype), "fortran_order": False, "shape": (n,)}
+        np.lib.format.write_array_header_1_0(f, header)
+        shutil.copyfileobj(src, f, 1 << 20)
+    raw.unlink()
 
 
 # ---------------------------------------------------------------------------------------------- preparing
@@ -137,33 +177,60 @@ def prepare(
     If ``out`` already holds a dataset of the same fingerprint (same files, sizes, times and options), it is
     reused without parsing anything, unless ``force``.
     """
-    corpus = source if isinstance(source, Corpus) else resolve(source, layout)
     if limit is not None and limit <= 0:
         from .errors import ConfigError
 
         raise ConfigError(f"--limit must be positive, got {limit}")
-    items = corpus.items[:limit] if limit else corpus.items
-    fingerprint = corpus_fingerprint(corpus, limit)
-    out = Path(out)
-    if not force and (out / "manifest.json").is_file():
-        try:
-            ds = Dataset.load(out)
-            if ds.manifest.get("fingerprint") == fingerprint:
-                ds.reused = True
-                return ds
-        except DatasetError:
-            pass  # an old or broken dataset is rebuilt
     workers = default_workers() if workers is None else max(1, workers)
+    with _parser_pool(workers) as pool:
+        corpus = source if isinstance(source, Corpus) else resolve(source, layout)
+        items = corpus.items[:limit] if limit else corpus.items
+        fingerprint = corpus_fingerprint(corpus, limit)
+        out = Path(out)
+        if not force and (out / "manifest.json").is_file():
+            try:
+                ds = Dataset.load(out)
+                if ds.manifest.get("fingerprint") == fingerprint:
+                    ds.reused = True
+                    return ds
+            except DatasetError:
+                pass  # an old or broken dataset is rebuilt
+        _write_dataset(corpus, items, fingerprint, limit, out, pool, workers, progress)
+    return Dataset.load(out)
+
+
+def _write_dataset(
+    corpus: Corpus,
+    items: list[Item],
+    fingerprint: str,
+    limit: int | None,
+    out: Path,
+    pool: Any,
+    workers: int,
+    progress: bool,
+) -> None:
+    """Parse ``items`` and stream every piece into the dataset folder ``out`` (written atomically)."""
     t0 = time.perf_counter()
-    pieces: list[tuple[Any, ...]] = []
     skipped: list[tuple[str, str]] = [(rel, reason) for rel, reason in corpus.excluded]
     repaired: list[tuple[str, str]] = []
-    offsets, tempo_parts, ts_parts, tempo_off, ts_off = [0], [], [], [0], [0]
+    n_pieces = n_notes = n_tempos = n_timesigs = 0
     pitch_lo, pitch_hi = 127, 0
     with atomic_dir(out) as tmp:
-        with open(tmp / "notes.bin", "wb") as notes_file:
+        with (
+            open(tmp / "notes.bin", "wb") as notes_file,
+            open(tmp / "offsets.raw", "wb") as offsets_file,
+            open(tmp / "tempos.raw", "wb") as tempo_file,
+            open(tmp / "tempo_offsets.raw", "wb") as tempo_off_file,
+            open(tmp / "timesigs.raw", "wb") as ts_file,
+            open(tmp / "timesig_offsets.raw", "wb") as ts_off_file,
+            open(tmp / "pieces.csv", "w", newline="", encoding="utf-8") as pieces_file,
+        ):
+            table = csv.writer(pieces_file, lineterminator="\n")
+            table.writerow(PIECE_FIELDS)
+            for f in (offsets_file, tempo_off_file, ts_off_file):
+                f.write(np.int64(0).tobytes())
             bar = tqdm(total=len(items), desc=f"prepare {corpus.name}", unit="file", disable=not progress)
-            for r in _parse_all(items, workers):
+            for r in _parse_all(items, pool, workers):
                 it = items[r.index]
                 bar.update(1)
                 repaired.extend((it.relpath, w) for w in r.warnings)
@@ -172,31 +239,29 @@ def prepare(
                     continue
                 assert r.notes is not None and r.tempos is not None and r.timesigs is not None
                 notes_file.write(r.notes.tobytes())
-                offsets.append(offsets[-1] + len(r.notes))
-                tempo_parts.append(r.tempos)
-                tempo_off.append(tempo_off[-1] + len(r.tempos))
-                ts_parts.append(r.timesigs)
-                ts_off.append(ts_off[-1] + len(r.timesigs))
+                tempo_file.write(r.tempos.astype(TEMPO_DTYPE, copy=False).tobytes())
+                ts_file.write(r.timesigs.astype(TIMESIG_DTYPE, copy=False).tobytes())
+                n_pieces += 1
+                n_notes += len(r.notes)
+                n_tempos += len(r.tempos)
+                n_timesigs += len(r.timesigs)
+                offsets_file.write(np.int64(n_notes).tobytes())
+                tempo_off_file.write(np.int64(n_tempos).tobytes())
+                ts_off_file.write(np.int64(n_timesigs).tobytes())
                 pitch_lo = min(pitch_lo, int(r.notes["pitch"].min()))
                 pitch_hi = max(pitch_hi, int(r.notes["pitch"].max()))
                 seconds = float(r.notes["end"].max())
-                pieces.append(
-                    (
-                        it.relpath,
-                        it.split or hash_split(it.relpath),
-                        it.composer,
-                        it.title,
-                        len(r.notes),
-                        f"{seconds:.3f}",
-                    )
-                )
+                split = it.split or hash_split(it.relpath)
+                table.writerow((it.relpath, split, it.composer, it.title, len(r.notes), f"{seconds:.3f}"))
             bar.close()
-        np.save(tmp / "offsets.npy", np.asarray(offsets, dtype=np.int64))
-        np.save(tmp / "tempos.npy", np.concatenate(tempo_parts) if tempo_parts else np.zeros(0, TEMPO_DTYPE))
-        np.save(tmp / "tempo_offsets.npy", np.asarray(tempo_off, dtype=np.int64))
-        np.save(tmp / "timesigs.npy", np.concatenate(ts_parts) if ts_parts else np.zeros(0, TIMESIG_DTYPE))
-        np.save(tmp / "timesig_offsets.npy", np.asarray(ts_off, dtype=np.int64))
-        (tmp / "pieces.csv").write_text(_csv_text(PIECE_FIELDS, pieces), encoding="utf-8")
+        for name, dtype in (
+            ("offsets", np.dtype(np.int64)),
+            ("tempos", TEMPO_DTYPE),
+            ("tempo_offsets", np.dtype(np.int64)),
+            ("timesigs", TIMESIG_DTYPE),
+            ("timesig_offsets", np.dtype(np.int64)),
+        ):
+            _npy_from_raw(tmp / f"{name}.raw", tmp / f"{name}.npy", dtype)
         (tmp / "skipped.csv").write_text(_csv_text(("path", "reason"), skipped), encoding="utf-8")
         (tmp / "warnings.csv").write_text(_csv_text(("path", "warning"), repaired), encoding="utf-8")
         manifest = {
@@ -207,15 +272,14 @@ def prepare(
             "fingerprint": fingerprint,
             "limit": limit,
             "files": len(items),
-            "pieces": len(pieces),
-            "notes": offsets[-1],
+            "pieces": n_pieces,
+            "notes": n_notes,
             "skipped": len(skipped),
-            "pitch_range": [pitch_lo, pitch_hi] if pieces else None,
+            "pitch_range": [pitch_lo, pitch_hi] if n_pieces else None,
             "note_dtype": NOTE_DTYPE.descr,
             "seconds_to_prepare": round(time.perf_counter() - t0, 3),
         }
         atomic_write_text(tmp / "manifest.json", json.dumps(manifest, indent=1))
-    return Dataset.load(out)
 
 
 # ---------------------------------------------------------------------------------------------- loading
@@ -239,14 +303,25 @@ class Dataset:
         self.tempo_offsets = np.load(root / "tempo_offsets.npy")
         self.timesigs = np.load(root / "timesigs.npy")
         self.timesig_offsets = np.load(root / "timesig_offsets.npy")
+        # the piece table, column by column (never every row at once: about 0.4 kB a piece for 100,000 pieces);
+        # splits and composer names repeat, so one string object serves all their rows
+        self.paths: list[str] = []
+        self.composers: list[str] = []
+        self.titles: list[str] = []
+        splits: list[str] = []
+        seconds: list[float] = []
         with open(root / "pieces.csv", newline="", encoding="utf-8") as f:
-            rows = list(csv.reader(f))[1:]
-        self.paths = [r[0] for r in rows]
-        self.splits = np.array([r[1] for r in rows], dtype=object)
-        self.composers = [r[2] for r in rows]
-        self.titles = [r[3] for r in rows]
-        self.seconds = np.array([float(r[5]) for r in rows])
-        if len(rows) + 1 != len(self.offsets):
+            rows = csv.reader(f)
+            next(rows, None)
+            for r in rows:
+                self.paths.append(r[0])
+                splits.append(sys.intern(r[1]))
+                self.composers.append(sys.intern(r[2]))
+                self.titles.append(r[3])
+                seconds.append(float(r[5]))
+        self.splits = np.array(splits, dtype=object)
+        self.seconds = np.array(seconds)
+        if len(self.paths) + 1 != len(self.offsets):
             raise DatasetError(f"{root}: pieces.csv and offsets.npy disagree; prepare the dataset again")
 
     @classmethod

@@ -15,6 +15,17 @@ loss ``-log D(G(z))`` of the same step (optionally G likewise against D). G's ad
 comparison even when G trains on feature matching, because only it is on D's scale (nats); a feature-matching
 value is in squared feature units and would freeze D at arbitrary times. Both gradients come from the same
 forward pass and both updates are applied after both are computed, as in the reference code.
+
+Distributed (torchrun): G and D each train through their own ``DistributedDataParallel`` wrapper
+(:func:`~tunesmith.training.trainer.data_parallel`), so DDP averages their gradients. G's free-running pass is a
+``torch.autograd.Function`` with a hand-written backward; that is no obstacle: the Function returns gradients
+for the weight matrices it was given, autograd carries them back through the ``torch.cat`` / gate reordering
+that built those matrices from the LSTM's parameters, and each parameter's gradient accumulator then runs once
+per backward pass, which is where DDP's hooks fire (tests/test_distributed.py checks that the ranks' weights
+stay identical). The gradients are taken with ``backward(inputs=...)``, which accumulates into ``.grad`` as
+DDP requires (``torch.autograd.grad`` would bypass its hooks), and only into the named network's parameters,
+as before. The freezing decision is taken on the losses averaged over the ranks, so every rank takes the same
+one: a rank that stepped D while another did not would leave D's all-reduce waiting.
 """
 
 from __future__ import annotations
@@ -37,7 +48,7 @@ from ..models.crnngan import (
     next_event_loss,
 )
 from ..representations.tones import ToneConfig, ToneNormalizer, from_tones
-from .trainer import TrainConfig
+from .trainer import TrainConfig, all_mean, data_parallel, shard
 
 #: Offsets added to the run's seed for the fixed noise of validation and of the per-epoch statistics, so neither
 #: draws from (and so shifts) the training random stream.
@@ -132,6 +143,8 @@ class CRNNGANTask:
         self.stats_noise = model.noise(mc.stats_samples, mc.max_length, generator=gen, device=device)
         self._real_stats: dict[str, float] | None = None
         self.counters = {"d_frozen_steps": 0, "g_frozen_steps": 0, "adversarial_steps": 0}
+        self.parallel_g = data_parallel(model.g)
+        self.parallel_d = data_parallel(model.d) if model.d is not None else None
 
     def _optimizer(self, params: list[torch.nn.Parameter], lr: float) -> torch.optim.Optimizer:
         if self.mcfg.optimizer == "adam":
@@ -159,9 +172,9 @@ class CRNNGANTask:
         offsets = (rng.random(pieces.size) * (data.lengths[pieces] - length + 1)).astype(np.int64)
         starts = data.offsets[pieces] + offsets
         adversarial = self.mcfg.is_adversarial_epoch(epoch)
-        b = self.cfg.batch_size
+        b, part = self.cfg.batch_size, shard(self.cfg.batch_size)
         for k in range(start, pieces.size // b):
-            yield ToneBatch(data.gather(starts[k * b : (k + 1) * b], length), adversarial)
+            yield ToneBatch(data.gather(starts[k * b : (k + 1) * b][part], length), adversarial)
 
     def train_step(self, batch: ToneBatch, step: int) -> dict[str, float]:
         if batch.adversarial:
@@ -216,29 +229,35 @@ class CRNNGANTask:
     def _noise(self, x: torch.Tensor) -> torch.Tensor:
         return self.model.noise(x.shape[0], x.shape[1], device=x.device)
 
-    def _apply(self, opt: torch.optim.Optimizer, params: list[torch.nn.Parameter], grads: tuple) -> None:
-        for p, g in zip(params, grads, strict=True):
-            p.grad = g
+    def _apply(self, opt: torch.optim.Optimizer, params: list[torch.nn.Parameter]) -> None:
+        """Clip (optionally) and apply the gradients accumulated in ``params``' ``.grad``, then clear them."""
         if self.cfg.grad_clip:
             torch.nn.utils.clip_grad_norm_(params, self.cfg.grad_clip)
         opt.step()
         opt.zero_grad(set_to_none=True)
 
+    def _d_pass(self, x: torch.Tensor, fake: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        """D on the real and on the generated batch, separately: (real logits, real features, fake logits, fake
+        features)."""
+        assert self.model.d is not None
+        return (*self.model.d(x), *self.model.d(fake))
+
     def pretrain_step(self, x: torch.Tensor) -> dict[str, float]:
         """G alone: next-event squared error (teacher-forced) plus L2."""
         g = self.model.g
-        mse = next_event_loss(g, x, self._noise(x))
+        mse = self.parallel_g(next_event_loss, g, x, self._noise(x))
         loss = mse + self.mcfg.l2 * l2_penalty(g) if self.mcfg.l2 else mse
-        self._apply(self.opt_g, self.g_params, torch.autograd.grad(loss, self.g_params))
+        loss.backward(inputs=self.g_params)
+        self._apply(self.opt_g, self.g_params)
         return {"loss": float(loss.detach()), "mse": float(mse.detach())}
 
     def adversarial_step(self, x: torch.Tensor) -> dict[str, float]:
         """One step of D and G from the same forward pass, with freezing."""
         mc, model = self.mcfg, self.model
         assert model.d is not None and self.opt_d is not None
-        fake = model.g(self._noise(x))  # (B, L, F)
-        real_logits, real_features = model.d(x)
-        fake_logits, fake_features = model.d(fake)
+        assert self.parallel_d is not None
+        fake = self.parallel_g(model.g, self._noise(x))  # (B, L, F)
+        real_logits, real_features, fake_logits, fake_features = self.parallel_d(self._d_pass, x, fake)
         ld = d_loss(real_logits, fake_logits)
         g_adv = g_adversarial_loss(fake_logits, "nonsaturating")
         if mc.feature_matching:
@@ -246,20 +265,21 @@ class CRNNGANTask:
         else:
             g_obj = g_adversarial_loss(fake_logits, mc.gan_loss)
         ld_v, g_adv_v = float(ld.detach()), float(g_adv.detach())
-        update_d = not (mc.freeze_d and ld_v < mc.freeze_ratio * g_adv_v)
-        update_g = not (mc.freeze_g and g_adv_v < mc.freeze_ratio * ld_v)
-        d_grads = g_grads = None
+        # the decision is taken on the losses of the whole (global) batch: the same on every rank
+        ld_all, g_adv_all = all_mean(torch.stack([ld.detach(), g_adv.detach()])).tolist()
+        update_d = not (mc.freeze_d and ld_all < mc.freeze_ratio * g_adv_all)
+        update_g = not (mc.freeze_g and g_adv_all < mc.freeze_ratio * ld_all)
         if update_d:
             loss_d = ld + mc.l2 * l2_penalty(model.d) if mc.l2 else ld
-            d_grads = torch.autograd.grad(loss_d, self.d_params, retain_graph=update_g)
+            loss_d.backward(inputs=self.d_params, retain_graph=update_g)
         if update_g:
             loss_g = g_obj + mc.l2 * l2_penalty(model.g) if mc.l2 else g_obj
-            g_grads = torch.autograd.grad(loss_g, self.g_params)
+            loss_g.backward(inputs=self.g_params)
         # both gradients come from this forward pass: apply the updates only once both are computed
-        if d_grads is not None:
-            self._apply(self.opt_d, self.d_params, d_grads)
-        if g_grads is not None:
-            self._apply(self.opt_g, self.g_params, g_grads)
+        if update_d:
+            self._apply(self.opt_d, self.d_params)
+        if update_g:
+            self._apply(self.opt_g, self.g_params)
         self.counters["adversarial_steps"] += 1
         self.counters["d_frozen_steps"] += int(not update_d)
         self.counters["g_frozen_steps"] += int(not update_g)

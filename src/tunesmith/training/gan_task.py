@@ -25,7 +25,7 @@ from ..models.gan import PianoRollGAN, ns_d_loss
 from ..notes import Notes
 from ..representations.pianoroll import from_pianoroll
 from ..utils import atomic_path
-from .trainer import TrainConfig, autocast_for
+from .trainer import TrainConfig, autocast_for, data_parallel, shard
 
 
 # ------------------------------------------------------------------------------------------------ phrase store
@@ -114,6 +114,11 @@ class GANTask:
         self.fixed_noise = torch.randn(self.mcfg.n_fixed, self.mcfg.latent, generator=gen).to(device)
         self.run: Path | None = None
         self._real_stats: dict[str, float] | None = None
+        # distributed: each network's gradients are averaged by its own DDP wrapper; the generator's BatchNorm
+        # running statistics are broadcast from rank 0 before each generator pass (batch statistics are each
+        # rank's own, as DDP does without SyncBatchNorm)
+        self.parallel_d = data_parallel(model.discriminator)
+        self.parallel_g = data_parallel(model.generator)
 
     # -------------------------------------------------------------------------------------------- trainer hooks
     def attach_run(self, run: Path) -> None:
@@ -126,12 +131,14 @@ class GANTask:
         return len(self.train_data) // self.group  # the last partial group is dropped
 
     def batches(self, epoch: int, rng: np.random.Generator, start: int) -> Iterator[torch.Tensor]:
+        """Groups of ``d_steps`` batches; in a distributed run this rank's block of each of them."""
         order = torch.as_tensor(buffered_permutation(len(self.train_data), self.mcfg.shuffle_buffer, rng))
         order = order.to(self.device)
-        b = self.cfg.batch_size
+        b, part, d_steps = self.cfg.batch_size, shard(self.cfg.batch_size), self.mcfg.d_steps
         for k in range(start, self.num_batches(epoch)):
-            real = self.train_data.unpack(order[k * self.group : (k + 1) * self.group])
-            yield real.view(self.mcfg.d_steps, b, *real.shape[1:])  # (d_steps, B, T, P, C)
+            index = order[k * self.group : (k + 1) * self.group].view(d_steps, b)[:, part]
+            real = self.train_data.unpack(index.reshape(-1))
+            yield real.view(d_steps, -1, *real.shape[1:])  # (d_steps, B / ranks, T, P, C)
 
     def _clip(self, params: Any) -> None:
         if self.cfg.grad_clip:
@@ -144,7 +151,7 @@ class GANTask:
             with torch.no_grad(), self.autocast:
                 fake = model(model.noise(b, self.device)).float()
             with self.autocast:
-                loss, parts = model.d_loss(real, fake)
+                loss, parts = self.parallel_d(model.d_loss, real, fake)
             self.opt_d.zero_grad(set_to_none=True)
             loss.backward()
             self._clip(model.discriminator.parameters())
@@ -155,7 +162,7 @@ class GANTask:
         model.discriminator.requires_grad_(False)
         try:
             with self.autocast:
-                g_loss = model.g_loss(model(model.noise(b, self.device)))
+                g_loss = self.parallel_g(self._generator_loss, model.noise(b, self.device))
             self.opt_g.zero_grad(set_to_none=True)
             g_loss.backward()
             self._clip(model.generator.parameters())
@@ -167,6 +174,9 @@ class GANTask:
             self.save_grid(self.run / "samples" / f"step_{done:06d}.png", title=f"step {done}")
         n = len(batch)
         return {"g_loss": float(g_loss.detach()), **{k: v / n for k, v in sums.items()}}
+
+    def _generator_loss(self, z: torch.Tensor) -> torch.Tensor:
+        return self.model.g_loss(self.model(z))
 
     def val_batches(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
         """Held-out phrases in a fixed order (evenly spread when capped), each batch with its own noise drawn from

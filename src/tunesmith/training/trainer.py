@@ -8,10 +8,30 @@ stopping, checkpoints and exact resume, ``metrics.jsonl``, progress bars, seeds 
 Exact resume: the order of batches in an epoch depends only on (seed, epoch), and the checkpoint holds the
 latest weights, optimizer states, RNG states and the position in the epoch. On the CPU, N epochs straight and
 ``k`` epochs, stop, ``--resume``, ``N - k`` epochs give identical weights.
+
+Data parallelism (``torchrun --nproc-per-node N -m tunesmith train ...``): when the environment says
+``WORLD_SIZE > 1``, :func:`setup_distributed` starts torch's process group (NCCL on CUDA GPUs, gloo on CPUs) and
+every model family's task trains through :func:`data_parallel`, which wraps a network in PyTorch's
+``DistributedDataParallel``, so gradients are averaged by DDP's all-reduce. What it means here:
+
+* ``batch_size`` is the global batch: each of the N processes (ranks) takes ``batch_size / N`` items of every
+  batch, a contiguous block of the batch that one process would draw (:func:`shard`). The ranks' items are
+  disjoint, their union is exactly the single-process batch, and with losses that are means over the batch the
+  averaged gradient is the single-process gradient: N processes train as one does, within float rounding.
+  The step count, the epochs and the learning rate therefore do not depend on N.
+* Validation batches are spread over the ranks (batch ``i`` on rank ``i mod N``); the weighted sums are gathered,
+  so every rank gets the same validation loss and takes the same early-stopping decision.
+* Rank 0 alone writes ``metrics.jsonl``, ``model.safetensors``, ``trainer_state.pt``, samples, and shows the
+  progress bar; the other ranks wait at a barrier after each save. Logged training losses are averaged over the
+  ranks. ``max_time`` is decided on the largest elapsed time of any rank, so all ranks stop at the same step.
+* Random streams: every rank builds the same model from the seed (and DDP broadcasts rank 0's weights anyway);
+  the ranks then draw different noise (GAN inputs, dropout): rank r > 0 reseeds with ``seed + r * RANK_SEED``.
+  The checkpoint keeps every rank's RNG state, so ``--resume`` with the same N continues exactly.
 """
 
 from __future__ import annotations
 
+import inspect
 import json
 import math
 import os
@@ -24,6 +44,7 @@ from typing import Any, Protocol
 
 import numpy as np
 import torch
+import torch.distributed as dist
 from torch import nn
 from tqdm.auto import tqdm
 
@@ -124,6 +145,144 @@ def epoch_rng(seed: int, epoch: int) -> np.random.Generator:
     return np.random.default_rng([seed, epoch])
 
 
+# ------------------------------------------------------------------------------------------------ data parallelism
+#: Stride between the torch seeds of the ranks of a distributed run (rank r > 0 draws from seed + r * RANK_SEED).
+RANK_SEED = 1_000_003
+
+
+def world_size() -> int:
+    """Processes in the running distributed group (1 when there is none)."""
+    return dist.get_world_size() if dist.is_available() and dist.is_initialized() else 1
+
+
+def rank() -> int:
+    """This process's rank in the distributed group (0 when there is none)."""
+    return dist.get_rank() if dist.is_available() and dist.is_initialized() else 0
+
+
+def setup_distributed(device: torch.device) -> torch.device:
+    """Start torch's default process group when launched by torchrun with ``WORLD_SIZE > 1``; returns the device
+    this rank trains on (``cuda:LOCAL_RANK`` for CUDA). Backend: NCCL for CUDA, gloo for the CPU. A group that is
+    already running (started by an earlier call or by the caller) is used as it is; the group lives until the
+    process ends or :func:`shutdown_distributed` (starting a second group in one process is unreliable with
+    torchrun's store, so a group is never torn down between runs)."""
+    if int(os.environ.get("WORLD_SIZE", "1")) <= 1 and not (dist.is_available() and dist.is_initialized()):
+        return device
+    if not dist.is_available():
+        raise ConfigError("WORLD_SIZE > 1 but this torch build has no torch.distributed")
+    if device.type not in ("cpu", "cuda"):
+        raise ConfigError(f"distributed training runs on cpu or cuda devices, not {device.type}; use --device cpu")
+    if device.type == "cuda":
+        local = int(os.environ.get("LOCAL_RANK", "0"))
+        if local >= torch.cuda.device_count():
+            raise ConfigError(
+                f"LOCAL_RANK {local} but only {torch.cuda.device_count()} CUDA GPU(s) here; start at most that many "
+                "processes per machine (--nproc-per-node)"
+            )
+        device = torch.device("cuda", local)
+        torch.cuda.set_device(device)
+    if not dist.is_initialized():
+        dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
+    return device
+
+
+def shutdown_distributed() -> None:
+    """End the process group, after a barrier so that no rank closes its connections while another still reads."""
+    if dist.is_available() and dist.is_initialized():
+        dist.barrier()
+        dist.destroy_process_group()
+
+
+def barrier() -> None:
+    if world_size() > 1:
+        dist.barrier()
+
+
+def local_batch(batch_size: int) -> int:
+    """Items of a global batch of ``batch_size`` that one rank takes."""
+    world = world_size()
+    if batch_size % world:
+        raise ConfigError(
+            f"batch_size {batch_size} is the global batch and must divide evenly among {world} processes; "
+            f"use a multiple of {world}"
+        )
+    return batch_size // world
+
+
+def shard(batch_size: int) -> slice:
+    """This rank's block of a global batch of ``batch_size`` items (all of it in a single process): the ranks'
+    blocks are disjoint and together the whole batch, in order."""
+    n = local_batch(batch_size)
+    r = rank()
+    return slice(r * n, (r + 1) * n)
+
+
+def _collective_device() -> torch.device:
+    """Where tensors for collectives must live: the current GPU for NCCL, else the CPU."""
+    if dist.get_backend() == "nccl":
+        return torch.device("cuda", torch.cuda.current_device())
+    return torch.device("cpu")
+
+
+def all_mean(x: torch.Tensor) -> torch.Tensor:
+    """The mean of ``x`` over the ranks (``x`` itself in a single process). The same value on every rank, so that
+    decisions taken on it (GAN freezing) are the same everywhere. gloo has no AVG reduction: SUM, then divide."""
+    world = world_size()
+    if world == 1:
+        return x
+    t = x.detach().to(_collective_device(), torch.float64, copy=True)
+    dist.all_reduce(t)
+    return (t / world).to(x.device, x.dtype)
+
+
+def mean_over_ranks(values: dict[str, float]) -> dict[str, float]:
+    """Each value averaged over the ranks (every rank must pass the same keys)."""
+    if world_size() == 1 or not values:
+        return values
+    keys = sorted(values)
+    t = all_mean(torch.tensor([values[k] for k in keys], dtype=torch.float64))
+    return dict(zip(keys, t.tolist(), strict=True))
+
+
+class _Objective(nn.Module):
+    """The module DDP wraps: it owns one network (so DDP hooks that network's parameters) and its forward runs
+    any computation given to it. DDP averages gradients only of passes that go through its own ``forward``
+    (that is when it prepares its reducer for the backward pass), so each objective of a task (the RNN's window
+    loss, a discriminator's loss on real and generated batches, a generator's pass) is run through here."""
+
+    def __init__(self, module: nn.Module) -> None:
+        super().__init__()
+        self.module = module
+
+    def forward(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        return fn(*args, **kwargs)
+
+
+def data_parallel(module: nn.Module, *, broadcast_buffers: bool = True) -> Any:
+    """A callable ``run(fn, *args)`` that computes ``fn(*args)``, an objective whose gradients train ``module``.
+
+    In a single process it is just ``fn(*args)``. Under torchrun the call goes through PyTorch's
+    ``DistributedDataParallel`` wrapping ``module``: the backward pass of its result averages ``module``'s
+    gradients over the ranks (bucketed all-reduce overlapping the backward pass). Rules, as for DDP itself: every
+    parameter of ``module`` that requires a gradient must receive one in each backward pass through a result
+    (or none of them must: a network frozen for a step gets no backward at all); the backward pass must
+    accumulate into ``.grad`` (``loss.backward(inputs=...)``, not ``torch.autograd.grad``); and all ranks must
+    take the same backward passes. ``module`` must already be on its device. ``broadcast_buffers``: copy rank
+    0's buffers (e.g. BatchNorm running statistics) to all ranks before each pass; off for constant buffers."""
+    if world_size() == 1:
+        return lambda fn, *args, **kwargs: fn(*args, **kwargs)
+    from torch.nn.parallel import DistributedDataParallel
+
+    dev = next(module.parameters()).device
+    kwargs: dict[str, Any] = {}
+    if dev.type == "cuda":
+        kwargs["device_ids"] = [dev.index if dev.index is not None else torch.cuda.current_device()]
+    if not broadcast_buffers:  # torch 2.13 renamed the option (the old name warns)
+        params = inspect.signature(DistributedDataParallel.__init__).parameters
+        kwargs["forward_sync_buffers" if "forward_sync_buffers" in params else "broadcast_buffers"] = False
+    return DistributedDataParallel(_Objective(module), **kwargs)
+
+
 class Task(Protocol):
     """What a model family gives the trainer."""
 
@@ -157,9 +316,14 @@ class Task(Protocol):
 class Trainer:
     def __init__(self, task: Task, cfg: TrainConfig, run: str | os.PathLike[str], *, progress: bool = True) -> None:
         self.task, self.cfg, self.run, self.progress = task, cfg, Path(run), progress
+        self.rank, self.world = rank(), world_size()
+        self.main = self.rank == 0  # only rank 0 writes files and logs
+        local_batch(cfg.batch_size)
         attach = getattr(task, "attach_run", None)
-        if callable(attach):  # optional hook: tasks that write files of their own (sample grids) learn the run dir
+        if callable(attach) and self.main:  # optional hook: tasks that write files of their own (sample grids)
             attach(self.run)
+        if self.rank:  # the ranks draw different noise (the model is built before this, from the common seed)
+            torch.manual_seed(cfg.seed + self.rank * RANK_SEED)
         self.epoch = 0
         self.batch_in_epoch = 0
         self.step = 0
@@ -171,7 +335,17 @@ class Trainer:
         self.val_time = 0.0  # seconds spent validating, so that training time alone can be reported
 
     # -------------------------------------------------------------------------------------------- state
+    @staticmethod
+    def _rng_state() -> dict[str, Any]:
+        cuda = torch.cuda.is_available() and torch.cuda.is_initialized()
+        return {"torch_rng": torch.get_rng_state(), "cuda_rng": torch.cuda.get_rng_state() if cuda else None}
+
     def _state(self) -> dict[str, Any]:
+        """The resume state; collective in a distributed run (it gathers every rank's RNG state)."""
+        ranks: list[Any] = []
+        if self.world > 1:
+            ranks = [None] * self.world
+            dist.all_gather_object(ranks, self._rng_state())
         return {
             "model": {k: v.detach().cpu().clone() for k, v in unwrap(self.task.model).state_dict().items()},
             "optimizers": {k: o.state_dict() for k, o in self.task.optimizers().items()},
@@ -187,10 +361,15 @@ class Trainer:
             "torch_rng": torch.get_rng_state(),
             "cuda_rng": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [],
             "extra": self.task.extra_state(),
+            "world_size": self.world,
+            "rank_rng": ranks,  # [{"torch_rng", "cuda_rng"}] of each rank of a distributed run
         }
 
     def save(self) -> None:
-        save_trainer_state(self.run / STATE, self._state())
+        state = self._state()
+        if self.main:
+            save_trainer_state(self.run / STATE, state)
+        barrier()
 
     def resume(self) -> None:
         """Load the run's trainer state (latest weights, optimizers, RNG, counters) to continue exactly."""
@@ -205,18 +384,28 @@ class Trainer:
         self.best_val, self.bad_epochs, self.elapsed = st["best_val"], st["bad_epochs"], st["elapsed"]
         self.finished, self.stop_reason = False, ""
         self.val_time = float(st.get("val_time", 0.0))
-        torch.set_rng_state(st["torch_rng"])
-        if st["cuda_rng"] and torch.cuda.is_available():
-            torch.cuda.set_rng_state_all(st["cuda_rng"])
+        rank_rng = st.get("rank_rng") or []
+        if self.world > 1 and len(rank_rng) == self.world:  # each rank continues its own random stream
+            torch.set_rng_state(rank_rng[self.rank]["torch_rng"])
+            if rank_rng[self.rank]["cuda_rng"] is not None and torch.cuda.is_available():
+                torch.cuda.set_rng_state(rank_rng[self.rank]["cuda_rng"])
+        elif self.rank == 0:
+            torch.set_rng_state(st["torch_rng"])
+            if st["cuda_rng"] and torch.cuda.is_available():
+                torch.cuda.set_rng_state_all(st["cuda_rng"])
+        else:  # another number of processes than the saved run: the data order is exact, the noise cannot be
+            torch.manual_seed(self.cfg.seed + self.rank * RANK_SEED + self.step)
         self.task.load_extra_state(st["extra"])
         # metrics logged after the checkpoint (by a run that died later) would be repeated: drop them
         path = self.run / METRICS
-        if path.is_file():
+        if self.main and path.is_file():
             lines = [ln for ln in path.read_text().splitlines() if ln and json.loads(ln).get("step", 0) <= self.step]
             with atomic_path(path) as tmp:
                 tmp.write_text("".join(ln + "\n" for ln in lines))
 
     def log(self, record: dict[str, Any]) -> None:
+        if not self.main:
+            return
         with open(self.run / METRICS, "a", encoding="utf-8") as f:
             f.write(json.dumps(record) + "\n")
 
@@ -237,12 +426,29 @@ class Trainer:
             for i, batch in enumerate(self.task.val_batches()):
                 if self.cfg.val_max_batches is not None and i >= self.cfg.val_max_batches:
                     break
+                if i % self.world != self.rank:  # distributed: batch i is validated on rank i mod N
+                    continue
                 losses, n = self.task.eval_step(batch)
                 for k, v in losses.items():
                     sums[k] = sums.get(k, 0.0) + v * n
                 count += n
         model.train()
+        if self.world > 1:  # every rank gets the same totals, so every rank takes the same decisions
+            parts: list[Any] = [None] * self.world
+            dist.all_gather_object(parts, (sums, count))
+            sums, count = {}, 0
+            for part_sums, part_count in parts:
+                for k, v in part_sums.items():
+                    sums[k] = sums.get(k, 0.0) + v
+                count += part_count
         return {k: v / count for k, v in sums.items()} if count else {}
+
+    def _sync_elapsed(self) -> None:
+        """With a time limit, all ranks must stop at the same step: they all use the largest elapsed time."""
+        if self.world > 1 and self.cfg.max_time is not None:
+            t = torch.tensor([self.elapsed], dtype=torch.float64, device=_collective_device())
+            dist.all_reduce(t, op=dist.ReduceOp.MAX)
+            self.elapsed = float(t.item())
 
     def _limit_reached(self) -> bool:
         """True (with the reason set) once max_steps or max_time is reached; checked before every step too, so
@@ -275,7 +481,7 @@ class Trainer:
                 initial=self.batch_in_epoch,
                 desc=f"epoch {epoch + 1}/{cfg.epochs}",
                 unit="batch",
-                disable=not self.progress,
+                disable=not (self.progress and self.main),
                 dynamic_ncols=True,
             )
             sums: dict[str, float] = {}
@@ -309,25 +515,28 @@ class Trainer:
                             "kind": "train",
                             "epoch": epoch,
                             "step": self.step,
-                            **{f"train/{k}": v / seen for k, v in sums.items()},
+                            **{f"train/{k}": v / seen for k, v in mean_over_ranks(sums).items()},
                         }
                     )
                 self.elapsed = time.perf_counter() - t_start
+                self._sync_elapsed()
                 stop = self._limit_reached()
                 if stop:
                     break
             bar.close()
             if self.batch_in_epoch >= n_batches:  # the epoch is complete
                 val = self.validate()
-                extra = self.task.end_of_epoch(epoch)
+                # per-epoch extras are for the log only (statistics of generated samples): rank 0 computes them
+                extra = self.task.end_of_epoch(epoch) if self.main else {}
                 self.elapsed = time.perf_counter() - t_start
+                self._sync_elapsed()
                 record = {
                     "kind": "epoch",
                     "epoch": epoch + 1,
                     "step": self.step,
                     "time": round(self.elapsed, 3),
                     "train_time": round(self.elapsed - self.val_time, 3),
-                    **{f"train/{k}": v / max(seen, 1) for k, v in sums.items()},
+                    **{f"train/{k}": v / max(seen, 1) for k, v in mean_over_ranks(sums).items()},
                     **{f"val/{k}": v for k, v in val.items()},
                     **extra,
                 }
@@ -342,16 +551,16 @@ class Trainer:
                         self.bad_epochs += 1
                 else:
                     improved = True
-                if improved:
+                if improved and self.main:
                     save_weights(model, self.run / WEIGHTS)
                 record["best"] = improved
                 self.log(record)
                 if cfg.patience is not None and self.bad_epochs >= cfg.patience:
                     stop, self.stop_reason = True, f"early stopping: no better validation loss in {cfg.patience} epochs"
-            if not (self.run / WEIGHTS).is_file() or (stop and self.best_val == math.inf):
+            if self.main and (not (self.run / WEIGHTS).is_file() or (stop and self.best_val == math.inf)):
                 # no validation loss chooses the weights (GANs, or no epoch finished yet): keep the latest ones
                 save_weights(model, self.run / WEIGHTS)
-            self.save()
+            self.save()  # collective: rank 0 writes, the others wait for it
         if not stop:
             self.stop_reason = f"completed {cfg.epochs} epochs"
         self.finished = True
