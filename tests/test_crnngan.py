@@ -511,3 +511,14 @@ def test_dataset_too_small_and_bf16(data, tmp_path):
     with pytest.raises(ConfigError, match="fp32"):
         _train("crnngan", data, tmp_path / "r", precision="bf16")
     assert not (tmp_path / "r").exists()
+
+
+@pytest.mark.parametrize("kind", ["crnngan", "crnngan3", "baseline"])
+def test_presets_paper_sgd_and_default_adam(kind):
+    from tunesmith.api import build_configs
+
+    paper, paper_train = build_configs(kind, "paper")
+    default, default_train = build_configs(kind, "default")
+    assert (paper.optimizer, paper_train.lr, paper_train.batch_size) == ("sgd", 0.1, 20)
+    assert (default.optimizer, default_train.lr, default_train.batch_size) == ("adam", 5e-4, 20)
+    assert paper.hidden == default.hidden == 350 and paper.layers == default.layers == 2

@@ -34,6 +34,10 @@ TRAIN_PRESET: dict[str, Any] = {
 }
 
 
+#: The default preset's learning rate (Adam), from the runs in docs/crnngan.md.
+DEFAULT_LR = 5e-4
+
+
 def tones_by_split(ds: Dataset, split: str, tones: ToneConfig) -> list[np.ndarray]:
     return [to_tones(ds[int(i)], tones) for i in ds.indices(split)]
 
@@ -163,7 +167,7 @@ def _family(kind: str, summary: str) -> Family:
         summary=summary,
         config_cls=gan_model.CRNNGANConfig,
         presets=presets,
-        train_presets={name: dict(TRAIN_PRESET) for name in presets},
+        train_presets={"paper": dict(TRAIN_PRESET), "default": {**TRAIN_PRESET, "lr": DEFAULT_LR}},
         build_model=gan_model.CRNNGAN,
         build_task=build_task,
         generate=generate,
