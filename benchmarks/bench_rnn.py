@@ -188,7 +188,7 @@ def main() -> None:
     ap.add_argument("--heldout", type=int, default=10)
     ap.add_argument("--epochs", type=int, default=3)
     ap.add_argument("--threads", type=int, default=os.cpu_count() or 1)
-    ap.add_argument("--val-every", type=int, default=250, help="steps between validations in the time-to-quality run")
+    ap.add_argument("--val-every", type=int, default=200, help="steps between validations in the time-to-quality run")
     ap.add_argument("--out", type=Path, default=None, help="write the results JSON here too")
     args = ap.parse_args()
     if not (args.data / "maestro" / "2018").is_dir():

@@ -386,6 +386,33 @@ def test_generate_threshold_and_sampling(straight):
     assert phrases(notes[1], cfg).shape[1:] == (16, 36, 2)
 
 
+def test_generate_from_frames_only(straight):
+    """onsets=False: the frame channel alone decides, so a note is a whole run of frames (repeated notes merge)."""
+    from tunesmith.families.gan import generate_rolls
+
+    config, model = load_run(straight)
+    opts = {"n": 2, "length": 2, "seed": 3}
+    both = generate_rolls(model, GenerateOptions(**opts), torch.device("cpu"))[0]
+    frames, used = generate_rolls(model, GenerateOptions(**opts, extra={"onsets": False}), torch.device("cpu"))
+    assert used["onsets"] is False and frames.shape == (*both.shape[:3], 1)
+    assert np.array_equal(frames[..., 0], both[..., 0])
+    cfg = PianoRollConfig(bars=1, lowest_pitch=48, n_pitches=36)
+    fam = get_family("gan")
+    pieces = fam.generate(
+        model, config, straight, GenerateOptions(**opts, extra={"onsets": False}), torch.device("cpu")
+    )
+    for notes, want in zip(pieces, frames[..., 0].astype(bool), strict=True):
+        assert notes.metadata["onsets"] == "false"
+        got = to_pianoroll(notes, cfg, steps=32)
+        rise = want & ~np.concatenate([np.zeros_like(want[:1]), want[:-1]])
+        # the same frames; a note starts only where frames turn on
+        assert np.array_equal(got[..., 0], want) and np.array_equal(got[..., 1], rise)
+    with_onsets = fam.generate(model, config, straight, GenerateOptions(**opts), torch.device("cpu"))
+    assert sum(map(len, pieces)) <= sum(map(len, with_onsets))
+    with pytest.raises(ConfigError, match="onsets must be True or False"):
+        generate_rolls(model, GenerateOptions(**opts, extra={"onsets": "no"}), torch.device("cpu"))
+
+
 @pytest.mark.parametrize(
     ("opts", "match"),
     [
@@ -413,3 +440,12 @@ def test_cli_train_and_generate(data, tmp_path, capsys):
     assert main(["generate", str(run), "--out", str(out), "-n", "2", "--length", "2"]) == 0
     assert sorted(p.name for p in out.glob("*.mid")) == ["sample_00.mid", "sample_01.mid"]
     assert all(read_midi(p).end_qn.max() <= 8 for p in out.glob("*.mid"))
+
+
+def test_cli_generate_frames_only(straight, tmp_path):
+    from tunesmith.cli import main
+
+    out = tmp_path / "gen"
+    assert main(["generate", str(straight), "--out", str(out), "-n", "2", "--length", "1", "--frames-only"]) == 0
+    meta = json.loads((out / "samples.json").read_text())
+    assert meta["extra"] == {"onsets": False} and len(meta["files"]) == 2

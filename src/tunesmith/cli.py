@@ -111,7 +111,11 @@ def _parse_sets(items: list[str]) -> dict[str, str]:
 
 def _best(summary: dict) -> str:
     best = summary["best_val"]
-    return f"best validation loss {best:.4f}" if best != float("inf") else "no complete epoch validated yet"
+    if best != float("inf"):
+        return f"best validation loss {best:.4f}"
+    if summary.get("epochs", 0) > 0:  # a model without a validation loss (the piano-roll GAN)
+        return "latest weights saved (no validation loss to choose by)"
+    return "no complete epoch validated yet"
 
 
 def torchrun_command(args: argparse.Namespace) -> list[str]:
@@ -182,7 +186,15 @@ def cmd_generate(args: argparse.Namespace) -> int:
         primer=args.primer,
         seed=args.seed,
         device=args.device,
-        extra={k: v for k, v in (("threshold", args.threshold), ("sample", args.sample or None)) if v is not None},
+        extra={
+            k: v
+            for k, v in (
+                ("threshold", args.threshold),
+                ("sample", args.sample or None),
+                ("onsets", False if args.frames_only else None),
+            )
+            if v is not None
+        },
     )
     for p in paths:
         print(p)
@@ -460,6 +472,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--device", default="cpu", help="cpu, cuda, mps or auto")
     p.add_argument("--threshold", type=float, default=None, help="gan: a cell sounds above this (default 0.5)")
     p.add_argument("--sample", action="store_true", help="gan: draw each cell from its probability instead")
+    p.add_argument(
+        "--frames-only",
+        action="store_true",
+        help="gan: read notes from the frame channel alone (a note = a run of sounding cells; docs/gan.md)",
+    )
     p.add_argument("--wav", action="store_true", help="also write a WAV beside each MIDI file")
     p.add_argument("--png", action="store_true", help="also write a piano-roll PNG beside each MIDI file")
     p.set_defaults(func=cmd_generate)
