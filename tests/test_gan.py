@@ -23,7 +23,7 @@ from tunesmith.models.gan import (
     wgan_d_loss,
     wgan_g_loss,
 )
-from tunesmith.representations.pianoroll import PianoRollConfig, phrases, to_pianoroll
+from tunesmith.representations.pianoroll import PianoRollConfig, from_pianoroll, phrases, to_pianoroll
 from tunesmith.training.gan_task import (
     PhraseBatches,
     buffered_permutation,
@@ -122,6 +122,30 @@ def test_presets():
     model_cfg, train_cfg = build_configs("gan", "default", {"latent": "64", "train.lr": "0.002"})
     assert (model_cfg.latent, model_cfg.loss, train_cfg.lr) == (64, "wgan-gp", 0.002)
     assert GANConfig().latent == 128
+    # MuseGAN's grid: 96 steps a bar, frames only, the default networks with three more time doublings
+    model_cfg, train_cfg = build_configs("gan", "musegan")
+    assert model_cfg.roll_shape == (384, 84, 1) and model_cfg.roll_config.steps_per_bar == 96
+    assert (model_cfg.arch, model_cfg.loss, model_cfg.up_layers, train_cfg.batch_size) == ("octave", "wgan-gp", 7, 64)
+    full = PianoRollGAN(GANConfig(**{**build_configs("gan", "musegan")[0].to_dict(), "channels": 2}))
+    assert full(full.noise(2, "cpu")).shape == (2, 384, 84, 1)
+    assert full.discriminate(full(full.noise(2, "cpu"))).shape == (2,)
+    with pytest.raises(ConfigError, match="unknown preset 'musegan' for rnn; choose one of paper, default"):
+        build_configs("rnn", "musegan")
+
+
+def test_musegan_grid_trains_and_writes_notes_on_24ths(data, tmp_path):
+    """The musegan preset end to end on a tiny roll: notes come out on the 24-steps-per-quarter grid."""
+    run = tmp_path / "run"
+    tiny = {**TINY, **TINY_LOGS, "up_layers": "3"}  # 1 bar = 96 steps: three halvings to 12
+    summary = train("gan", data, run, preset="musegan", overrides={**tiny, "max_steps": "2"}, progress=False)
+    assert summary["step"] == 2
+    config, model = load_run(run)
+    assert config["model"]["steps_per_quarter"] == 24 and model.cfg.roll_shape == (96, 36, 1)
+    paths = generate(run, tmp_path / "gen", n=2, length=2, seed=1, extra={"threshold": 0.3})
+    notes = [read_midi(p) for p in paths]
+    assert sum(map(len, notes)) > 0
+    for n in notes:
+        assert np.allclose(n.start_qn * 24, np.round(n.start_qn * 24)) and n.end_qn.max() <= 8 + 1e-9
 
 
 # ------------------------------------------------------------------------------------------------ losses
@@ -449,3 +473,62 @@ def test_cli_generate_frames_only(straight, tmp_path):
     assert main(["generate", str(straight), "--out", str(out), "-n", "2", "--length", "1", "--frames-only"]) == 0
     meta = json.loads((out / "samples.json").read_text())
     assert meta["extra"] == {"onsets": False} and len(meta["files"]) == 2
+
+
+# ------------------------------------------------------------------------------------------------ quality check
+def test_roll_quality_pools_statistics_and_chooses_the_threshold_on_validation(data, straight):
+    from tunesmith.evaluation.metrics import pianoroll_statistics
+    from tunesmith.families.gan import TARGET_QN, generate_rolls, real_phrases, roll_quality
+
+    config, model = load_run(straight)
+    ds = Dataset.load(data)
+    q = roll_quality(model, ds, n=6, real=10, thresholds=(0.2, 0.5, 0.9), seed=2)
+    roll = model.cfg.roll_config
+
+    def pooled(rolls: np.ndarray) -> dict[str, float]:
+        notes = from_pianoroll(rolls.reshape(-1, *rolls.shape[2:]), roll)
+        return {"cells_on": float(rolls[..., 0].mean()), **pianoroll_statistics(notes, 4)}
+
+    # the real side: 10 training phrases drawn with the seed, in dataset order, played one after another
+    every = np.concatenate([phrases(ds[int(i)], roll) for i in ds.indices("train")])
+    pick = np.sort(np.random.default_rng(2).choice(len(every), size=10, replace=False))
+    assert np.array_equal(real_phrases(ds, "train", model.cfg, 10, seed=2), every[pick])
+    assert q["real"] == pytest.approx(pooled(every[pick]))
+    # each row: the generated phrases' statistics, the 25% band against the training phrases, the QN bar
+    for row in q["rows"]:
+        extra = {"threshold": row["threshold"], "sample": False, "onsets": True}
+        rolls = generate_rolls(model, GenerateOptions(n=6, length=1, seed=2, extra=extra), torch.device("cpu"))[0]
+        assert row["stats"] == pytest.approx(pooled(rolls))
+        for k, ok in row["within"].items():
+            assert ok == (abs(row["stats"][k] - q["real"][k]) <= 0.25 * q["real"][k])
+        assert row["met"] == (all(row["within"].values()) and row["stats"]["qualified_note_rate"] >= TARGET_QN)
+    # the threshold is chosen on validation phrases: the smallest largest relative difference
+    val = q["validation"]
+    worst = [
+        max(abs(r["stats"][k] - val[k]) / val[k] for k in r["within"]) if all(val[k] for k in r["within"]) else None
+        for r in q["rows"]
+    ]
+    if None not in worst:
+        assert [r["val_worst"] for r in q["rows"]] == pytest.approx(worst)
+    assert q["chosen"] == int(np.argmin([r["val_worst"] for r in q["rows"]]))
+    single = roll_quality(model, ds, n=6, real=10, seed=2)
+    assert single["validation"] is None and single["chosen"] == 0 and single["rows"][0]["threshold"] == 0.5
+    with pytest.raises(ConfigError, match="must be given and positive"):
+        roll_quality(model, ds, n=0)
+
+
+def test_cli_rollstats(data, straight, tmp_path, capsys):
+    from tunesmith.cli import main
+
+    out = tmp_path / "q.json"
+    argv = ["rollstats", str(straight), "--data", str(data), "-n", "4", "--real", "8", "--json", str(out)]
+    assert main(argv + ["--threshold", "0.3", "0.6"]) == 0
+    text = capsys.readouterr().out
+    q = json.loads(out.read_text())
+    assert "real (train)" in text and "threshold 0.3" in text and "threshold 0.6" in text
+    assert "chosen on the validation phrases" in text and len(q["rows"]) == 2
+    assert (
+        "target (all four within 25% of real, QN >= 0.8): " + ("met" if q["rows"][q["chosen"]]["met"] else "not met")
+    ) in text
+    assert main(["rollstats", str(straight), "--data", str(data), "--threshold", "1.5"]) == 1
+    assert "--threshold must lie in (0, 1]" in capsys.readouterr().err

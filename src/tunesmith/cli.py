@@ -297,6 +297,50 @@ def cmd_compare(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_rollstats(args: argparse.Namespace) -> int:
+    from .api import load_run
+    from .dataset import Dataset
+    from .families.gan import TARGET_BAND, TARGET_QN, roll_quality
+    from .utils import atomic_write_text
+
+    config, model = load_run(args.run)
+    if config["kind"] != "gan":
+        raise TunesmithError(f"{args.run}: a {config['kind']} run; rollstats measures piano-roll GAN runs")
+    ds = Dataset.load(args.data)
+    thresholds = tuple(args.threshold) if args.threshold else (0.5,)
+    for t in thresholds:
+        if not 0 < t <= 1:
+            raise TunesmithError(f"--threshold must lie in (0, 1], got {t}")
+    onsets = False if args.frames_only else None
+    q = roll_quality(
+        model, ds, n=args.n, real=args.real, thresholds=thresholds, sample=args.sample, onsets=onsets, seed=args.seed
+    )
+    keys = ("empty_beat_rate", "pitch_classes_per_bar", "qualified_note_rate", "polyphony_rate")
+    short = dict(zip(keys, ("EB", "UPC", "QN", "PR"), strict=True))
+    grid = f"{q['steps_per_quarter']} steps per quarter note, {'with onsets' if q['onsets'] else 'frames only'}"
+    print(f"{args.run}: {grid}; {q['n']} generated phrases against {q['real_phrases']} real ones (pooled)")
+    print(f"{'':<22}{'cells on':>9}{'EB':>8}{'UPC':>8}{'QN':>8}{'PR':>8}   within {TARGET_BAND:.0%} of real")
+
+    def line(name: str, st: dict[str, float], tail: str = "") -> None:
+        print(f"{name:<22}{st['cells_on']:>9.2%}" + "".join(f"{st[k]:>8.3f}" for k in keys) + tail)
+
+    line("real (train)", q["real"])
+    if q["validation"] is not None:
+        line("real (validation)", q["validation"])
+    for i, r in enumerate(q["rows"]):
+        name = ("sampled" if q["sample"] else "threshold") + f" {r['threshold']:g}" + (" *" if i == q["chosen"] else "")
+        line(name, r["stats"], "   " + (" ".join(short[k] for k in keys if r["within"][k]) or "none"))
+    r = q["rows"][q["chosen"]]
+    if len(q["rows"]) > 1:
+        print("* chosen on the validation phrases (closest to them); judged against the training phrases")
+    verdict = "met" if r["met"] else "not met"
+    print(f"target (all four within {TARGET_BAND:.0%} of real, QN >= {TARGET_QN}): {verdict}")
+    if args.json:
+        atomic_write_text(args.json, json.dumps(q, indent=1))
+        print(args.json)
+    return 0
+
+
 #: The demo's models: kind -> (share of the training budget, settings), each with its default preset. C-RNN-GAN
 #: pretrains for 2 epochs instead of 6 so that its adversarial phase starts within a demo's minute.
 DEMO_MODELS: dict[str, tuple[float, dict[str, str]]] = {
@@ -427,9 +471,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, help="run folder to write")
     p.add_argument(
         "--preset",
-        choices=("default", "paper"),
+        choices=("default", "paper", "musegan"),
         default="default",
-        help="paper: exactly the paper's settings; default: tunesmith's better ones (docs/rnn.md; default: default)",
+        help="paper: exactly the paper's settings; default: tunesmith's better ones (docs/rnn.md; default: "
+        "default); musegan (gan only): the default networks on MuseGAN's grid of 24 steps per quarter note",
     )
     p.add_argument("--epochs", type=_positive_int, default=None, help="epochs (default: the preset's)")
     p.add_argument("--max-steps", type=_positive_int, default=None, help="stop after this many optimizer steps")
@@ -502,6 +547,26 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-audio", action="store_true", help="skip rendering the sample WAVs")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_evaluate)
+
+    p = sub.add_parser(
+        "rollstats",
+        help="MuseGAN's piano-roll statistics of a GAN run's phrases against real ones",
+        formatter_class=_Formatter,
+        description="Generate -n phrases with a piano-roll GAN run and compare MuseGAN's four statistics (empty-beat\n"
+        "rate, pitch classes per bar, qualified-note rate, polyphony rate; pooled over the phrases) with --real\n"
+        "random training phrases of the run's grid. With several --threshold values the one closest to validation\n"
+        "phrases is chosen and judged against the training phrases (docs/gan.md, the quality target).",
+    )
+    p.add_argument("run", metavar="RUN", help="a run folder of 'tunesmith train gan'")
+    p.add_argument("--data", required=True, help="the prepared dataset the run was trained on")
+    p.add_argument("-n", type=_positive_int, default=512, help="generated phrases (one noise vector each)")
+    p.add_argument("--real", type=_positive_int, default=2048, help="real phrases drawn from each split")
+    p.add_argument("--threshold", type=float, nargs="+", default=None, help="one or more thresholds (default 0.5)")
+    p.add_argument("--sample", action="store_true", help="draw each cell with its probability instead")
+    p.add_argument("--frames-only", action="store_true", help="decode notes from the frame channel alone")
+    p.add_argument("--seed", type=int, default=0, help="seed of the noise and of the real phrases drawn")
+    p.add_argument("--json", default=None, help="also write every number to this JSON file")
+    p.set_defaults(func=cmd_rollstats)
 
     p = sub.add_parser(
         "compare",

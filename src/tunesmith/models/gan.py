@@ -162,6 +162,12 @@ PRESETS: dict[str, dict[str, Any]] = {
     # MuseGAN's choices: WGAN-GP (lambda 10, 5 critic steps per generator step, Adam betas (0.5, 0.9)),
     # time and pitch convolved separately; latent 128; a sparse prior on the output (output_bias).
     "default": {},
+    # The default networks on MuseGAN's own grid: 24 steps per quarter note (96 per bar, 384 per 4-bar phrase), the
+    # grid on which its qualified-note rate (notes of at least 3 steps, a 32nd note) was defined. Frames only: at
+    # this resolution a performer's repeated notes are apart by at least one step, so the onset channel adds
+    # nothing (MAESTRO training phrases: the same four statistics with and without it; docs/gan.md). Seven time
+    # doublings from 3 steps.
+    "musegan": {"steps_per_quarter": 24, "onsets": False, "up_layers": 7, "sample_every": 250},
 }
 
 
