@@ -530,5 +530,8 @@ def test_cli_rollstats(data, straight, tmp_path, capsys):
     assert (
         "target (all four within 25% of real, QN >= 0.8): " + ("met" if q["rows"][q["chosen"]]["met"] else "not met")
     ) in text
+    row = q["rows"][q["chosen"]]
+    if not row["qn_target"]:
+        assert f"QN {row['stats']['qualified_note_rate']:.3f} < 0.8" in text
     assert main(["rollstats", str(straight), "--data", str(data), "--threshold", "1.5"]) == 1
     assert "--threshold must lie in (0, 1]" in capsys.readouterr().err

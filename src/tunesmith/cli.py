@@ -333,7 +333,10 @@ def cmd_rollstats(args: argparse.Namespace) -> int:
     r = q["rows"][q["chosen"]]
     if len(q["rows"]) > 1:
         print("* chosen on the validation phrases (closest to them); judged against the training phrases")
-    verdict = "met" if r["met"] else "not met"
+    misses = [f"{short[k]} {r['stats'][k]:.3f} vs {q['real'][k]:.3f}" for k in keys if not r["within"][k]]
+    if not r["qn_target"]:
+        misses.append(f"QN {r['stats']['qualified_note_rate']:.3f} < {TARGET_QN}")
+    verdict = "met" if r["met"] else "not met (" + "; ".join(misses) + ")"
     print(f"target (all four within {TARGET_BAND:.0%} of real, QN >= {TARGET_QN}): {verdict}")
     if args.json:
         atomic_write_text(args.json, json.dumps(q, indent=1))
