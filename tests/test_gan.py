@@ -78,6 +78,19 @@ def test_shapes(arch, onsets):
     assert full(full.noise(2, "cpu")).shape == (2, 64, 84, 2)
 
 
+def test_nearest_upsampling_repeats_steps_before_convolving():
+    cfg = tiny_cfg(upsample="nearest", latent=8)
+    model = PianoRollGAN(cfg)
+    assert model(model.noise(3, "cpu")).shape == (3, 16, 36, 2)
+    ups = [m for m in model.generator.net if isinstance(m, torch.nn.Upsample)]
+    assert len(ups) == cfg.up_layers and not any(isinstance(m, torch.nn.ConvTranspose2d) for m in model.generator.net)
+    # each step repeated twice along time, pitch untouched
+    x = torch.arange(6.0).view(1, 1, 3, 2)
+    assert torch.equal(ups[0](x)[0, 0], torch.tensor([[0.0, 1], [0, 1], [2, 3], [2, 3], [4, 5], [4, 5]]))
+    with pytest.raises(ConfigError, match="upsample must be one of transposed, nearest"):
+        GANConfig(upsample="bilinear")
+
+
 def test_output_bias_starts_the_generator_sparse():
     torch.manual_seed(0)
     sparse = PianoRollGAN(tiny_cfg())

@@ -44,6 +44,7 @@ from ..representations.pianoroll import N_CHANNELS, PianoRollConfig
 
 ARCHS = ("tutorial", "octave")
 LOSSES = ("ns", "wgan-gp")
+UPSAMPLES = ("transposed", "nearest")
 
 
 @dataclass
@@ -66,6 +67,11 @@ class GANConfig(ConfigBase):
     #: about 0.6 s a step on 2 CPU cores (32: 3 s, 64: 12 s); on a GPU, wider is affordable
     channels: int = 16
     up_layers: int = 4  # octave: time doublings from T / 2**up_layers steps
+    #: octave: how the generator doubles time. "transposed": (4, 3) transposed convolutions with stride 2;
+    #: "nearest": repeat each step twice, then a (3, 3) convolution (the resize-convolution of Odena et al. 2016,
+    #: "Deconvolution and checkerboard artifacts", which avoids the uneven overlap of strided transposed
+    #: convolutions: along time in a piano roll such artifacts split held notes into fragments)
+    upsample: str = "transposed"
     dropout: float = 0.0  # in the discriminator
     binarize: bool = False  # feed the discriminator thresholded rolls, gradients straight through (BinaryMuseGAN)
     #: initial bias of the generator's output logits: a sparse prior (real rolls have about 3% of their cells
@@ -90,6 +96,8 @@ class GANConfig(ConfigBase):
     def __post_init__(self) -> None:
         if self.arch not in ARCHS:
             raise ConfigError(f"gan: arch must be one of {', '.join(ARCHS)}, got {self.arch!r}")
+        if self.upsample not in UPSAMPLES:
+            raise ConfigError(f"gan: upsample must be one of {', '.join(UPSAMPLES)}, got {self.upsample!r}")
         if self.loss not in LOSSES:
             raise ConfigError(f"gan: loss must be one of {', '.join(LOSSES)}, got {self.loss!r}")
         roll = self.roll_config  # validates the roll settings
@@ -274,11 +282,11 @@ class OctaveGenerator(nn.Module):
         self.bn0 = nn.BatchNorm2d(widths[0])
         layers: list[nn.Module] = []
         for cin, cout in zip(widths[:-1], widths[1:], strict=True):
-            layers += [
-                nn.ConvTranspose2d(cin, cout, (4, 3), stride=(2, 1), padding=(1, 1)),
-                nn.BatchNorm2d(cout),
-                nn.ReLU(),
-            ]
+            if cfg.upsample == "nearest":
+                layers += [nn.Upsample(scale_factor=(2, 1), mode="nearest"), nn.Conv2d(cin, cout, 3, padding=1)]
+            else:
+                layers.append(nn.ConvTranspose2d(cin, cout, (4, 3), stride=(2, 1), padding=(1, 1)))
+            layers += [nn.BatchNorm2d(cout), nn.ReLU()]
         self.net = nn.Sequential(*layers)
         self.pitch = nn.ConvTranspose2d(widths[-1], c, (1, 12), stride=(1, 12), bias=cfg.output_bias is not None)
         _init_output_bias(self.pitch, cfg.output_bias)
