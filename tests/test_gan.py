@@ -450,6 +450,42 @@ def test_generate_from_frames_only(straight):
         generate_rolls(model, GenerateOptions(**opts, extra={"onsets": "no"}), torch.device("cpu"))
 
 
+def test_hysteresis_by_hand():
+    from tunesmith.families.gan import hysteresis
+
+    p = torch.tensor([0.2, 0.6, 0.4, 0.25, 0.7, 0.1, 0.35, 0.55, 0.5]).view(1, -1, 1)
+    # starts at >= 0.5, goes on while >= 0.3: 0.35 after a silent step starts nothing
+    assert hysteresis(p, 0.5, 0.3).view(-1).tolist() == [0, 1, 1, 0, 1, 0, 0, 1, 1]
+    assert torch.equal(hysteresis(p, 0.5, 0.5), p >= 0.5)
+    other = torch.tensor([0.1, 0.9, 0.2, 0.35, 0.6, 0.29, 0.4, 0.5, 0.0])
+    two = torch.stack([p[0, :, 0], other], dim=-1).unsqueeze(0)  # pitches are decoded independently
+    assert hysteresis(two, 0.5, 0.3)[0].T.int().tolist() == [[0, 1, 1, 0, 1, 0, 0, 1, 1], [0, 1, 0, 0, 1, 0, 0, 1, 0]]
+
+
+def test_generate_with_a_hold_threshold(straight):
+    """--hold: frames by hysteresis along the whole chained piece (a note may go on into the next phrase);
+    onsets as before."""
+    from tunesmith.families.gan import generate_rolls, hysteresis
+
+    config, model = load_run(straight)
+    probs = model(model.noise(4, "cpu", torch.Generator().manual_seed(3))).detach()
+    chained = probs.reshape(2, 32, 36, 2)
+    got, used = generate_rolls(
+        model, GenerateOptions(n=2, length=2, seed=3, extra={"threshold": 0.6, "hold": 0.2}), torch.device("cpu")
+    )
+    assert used["hold"] == 0.2 and used["threshold"] == 0.6
+    assert np.array_equal(got[..., 0], hysteresis(chained[..., 0], 0.6, 0.2).numpy())
+    assert np.array_equal(got[..., 1], (chained[..., 1] >= 0.6).numpy())
+    plain = generate_rolls(model, GenerateOptions(n=2, length=2, seed=3, extra={"threshold": 0.6}), torch.device("cpu"))
+    assert plain[1]["hold"] == 0.6 and (got >= plain[0]).all()  # hysteresis only adds frames
+    for extra, match in (
+        ({"threshold": 0.5, "hold": 0.7}, "--hold must lie in"),
+        ({"sample": True, "hold": 0.2}, "does not apply with --sample"),
+    ):
+        with pytest.raises(ConfigError, match=match):
+            generate_rolls(model, GenerateOptions(n=1, length=1, extra=extra), torch.device("cpu"))
+
+
 @pytest.mark.parametrize(
     ("opts", "match"),
     [
@@ -524,6 +560,17 @@ def test_roll_quality_pools_statistics_and_chooses_the_threshold_on_validation(d
     if None not in worst:
         assert [r["val_worst"] for r in q["rows"]] == pytest.approx(worst)
     assert q["chosen"] == int(np.argmin([r["val_worst"] for r in q["rows"]]))
+    pairs = roll_quality(model, ds, n=6, real=10, thresholds=(0.3, 0.8), holds=(None, 0.1, 0.5), seed=2)
+    assert [(r["threshold"], r["hold"]) for r in pairs["rows"]] == [
+        (0.3, 0.3),
+        (0.3, 0.1),
+        (0.8, 0.8),
+        (0.8, 0.1),
+        (0.8, 0.5),
+    ]
+    extra = {"threshold": 0.8, "hold": 0.1, "sample": False, "onsets": True}
+    rolls = generate_rolls(model, GenerateOptions(n=6, length=1, seed=2, extra=extra), torch.device("cpu"))[0]
+    assert pairs["rows"][3]["stats"] == pytest.approx(pooled(rolls))
     single = roll_quality(model, ds, n=6, real=10, seed=2)
     assert single["validation"] is None and single["chosen"] == 0 and single["rows"][0]["threshold"] == 0.5
     with pytest.raises(ConfigError, match="must be given and positive"):
@@ -547,4 +594,6 @@ def test_cli_rollstats(data, straight, tmp_path, capsys):
     if not row["qn_target"]:
         assert f"QN {row['stats']['qualified_note_rate']:.3f} < 0.8" in text
     assert main(["rollstats", str(straight), "--data", str(data), "--threshold", "1.5"]) == 1
-    assert "--threshold must lie in (0, 1]" in capsys.readouterr().err
+    assert "--threshold and --hold must lie in (0, 1]" in capsys.readouterr().err
+    assert main(["rollstats", str(straight), "--data", str(data), "--sample", "--hold", "0.2"]) == 1
+    assert "does not apply with --sample" in capsys.readouterr().err

@@ -190,6 +190,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
             k: v
             for k, v in (
                 ("threshold", args.threshold),
+                ("hold", args.hold),
                 ("sample", args.sample or None),
                 ("onsets", False if args.frames_only else None),
             )
@@ -308,27 +309,41 @@ def cmd_rollstats(args: argparse.Namespace) -> int:
         raise TunesmithError(f"{args.run}: a {config['kind']} run; rollstats measures piano-roll GAN runs")
     ds = Dataset.load(args.data)
     thresholds = tuple(args.threshold) if args.threshold else (0.5,)
-    for t in thresholds:
+    holds = tuple(args.hold) if args.hold else (None,)
+    for t in thresholds + tuple(h for h in holds if h is not None):
         if not 0 < t <= 1:
-            raise TunesmithError(f"--threshold must lie in (0, 1], got {t}")
+            raise TunesmithError(f"--threshold and --hold must lie in (0, 1], got {t}")
+    if args.sample and args.hold:
+        raise TunesmithError("--hold is a second threshold; it does not apply with --sample")
     onsets = False if args.frames_only else None
     q = roll_quality(
-        model, ds, n=args.n, real=args.real, thresholds=thresholds, sample=args.sample, onsets=onsets, seed=args.seed
+        model,
+        ds,
+        n=args.n,
+        real=args.real,
+        thresholds=thresholds,
+        holds=holds,
+        sample=args.sample,
+        onsets=onsets,
+        seed=args.seed,
     )
     keys = ("empty_beat_rate", "pitch_classes_per_bar", "qualified_note_rate", "polyphony_rate")
     short = dict(zip(keys, ("EB", "UPC", "QN", "PR"), strict=True))
     grid = f"{q['steps_per_quarter']} steps per quarter note, {'with onsets' if q['onsets'] else 'frames only'}"
     print(f"{args.run}: {grid}; {q['n']} generated phrases against {q['real_phrases']} real ones (pooled)")
-    print(f"{'':<22}{'cells on':>9}{'EB':>8}{'UPC':>8}{'QN':>8}{'PR':>8}   within {TARGET_BAND:.0%} of real")
+    print(f"{'':<26}{'cells on':>9}{'EB':>8}{'UPC':>8}{'QN':>8}{'PR':>8}   within {TARGET_BAND:.0%} of real")
 
     def line(name: str, st: dict[str, float], tail: str = "") -> None:
-        print(f"{name:<22}{st['cells_on']:>9.2%}" + "".join(f"{st[k]:>8.3f}" for k in keys) + tail)
+        print(f"{name:<26}{st['cells_on']:>9.2%}" + "".join(f"{st[k]:>8.3f}" for k in keys) + tail)
 
     line("real (train)", q["real"])
     if q["validation"] is not None:
         line("real (validation)", q["validation"])
     for i, r in enumerate(q["rows"]):
-        name = ("sampled" if q["sample"] else "threshold") + f" {r['threshold']:g}" + (" *" if i == q["chosen"] else "")
+        name = "sampled" if q["sample"] else f"threshold {r['threshold']:g}"
+        if r["hold"] != r["threshold"]:
+            name += f" hold {r['hold']:g}"
+        name += " *" if i == q["chosen"] else ""
         line(name, r["stats"], "   " + (" ".join(short[k] for k in keys if r["within"][k]) or "none"))
     r = q["rows"][q["chosen"]]
     if len(q["rows"]) > 1:
@@ -519,6 +534,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0, help="random seed: the same seed gives the same pieces")
     p.add_argument("--device", default="cpu", help="cpu, cuda, mps or auto")
     p.add_argument("--threshold", type=float, default=None, help="gan: a cell sounds above this (default 0.5)")
+    p.add_argument(
+        "--hold",
+        type=float,
+        default=None,
+        help="gan: a sounding cell goes on while its probability stays above this (default: the threshold; "
+        "hysteresis, docs/gan.md)",
+    )
     p.add_argument("--sample", action="store_true", help="gan: draw each cell from its probability instead")
     p.add_argument(
         "--frames-only",
@@ -565,6 +587,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-n", type=_positive_int, default=512, help="generated phrases (one noise vector each)")
     p.add_argument("--real", type=_positive_int, default=2048, help="real phrases drawn from each split")
     p.add_argument("--threshold", type=float, nargs="+", default=None, help="one or more thresholds (default 0.5)")
+    p.add_argument(
+        "--hold", type=float, nargs="+", default=None, help="one or more hold thresholds (default: each threshold)"
+    )
     p.add_argument("--sample", action="store_true", help="draw each cell with its probability instead")
     p.add_argument("--frames-only", action="store_true", help="decode notes from the frame channel alone")
     p.add_argument("--seed", type=int, default=0, help="seed of the noise and of the real phrases drawn")

@@ -54,6 +54,22 @@ def build_task(
     return TaskBundle(task, {"train_phrases": len(train), "val_phrases": len(val)})
 
 
+def hysteresis(probs: torch.Tensor, threshold: float, hold: float) -> torch.Tensor:
+    """Frames (B, T, P) from probabilities with two thresholds: a cell starts sounding at ``threshold`` and, once
+    sounding, goes on while its probability stays at least ``hold`` (<= ``threshold``).
+
+    Hysteresis thresholding (Canny 1986; in music transcription a note is likewise started by a confident onset
+    and continued by weaker frame evidence, Hawthorne et al. 2018). A single threshold splits a held note wherever
+    its probability dips below it for a step, and on a fine grid these dips chop long notes into fragments;
+    ``hold == threshold`` is plain thresholding."""
+    start = probs >= threshold
+    keep = probs >= hold
+    out = start.clone()
+    for t in range(1, probs.shape[1]):
+        out[:, t] |= out[:, t - 1] & keep[:, t]
+    return out
+
+
 def generate_rolls(
     model: gan_model.PianoRollGAN, opts: GenerateOptions, device: torch.device
 ) -> tuple[np.ndarray, dict[str, Any]]:
@@ -61,17 +77,23 @@ def generate_rolls(
 
     Each piece chains ``ceil(length / bars)`` phrases from independent noise, cut to ``length`` bars. Rolls are
     the generator's probabilities thresholded (``threshold``, default 0.5) or, with ``sample``, each cell drawn
-    as a Bernoulli variable with its probability; the seed fixes both the noise and the draws.
+    as a Bernoulli variable with its probability; the seed fixes both the noise and the draws. With ``hold`` below
+    the threshold, frames are decoded by :func:`hysteresis` along each piece: a sounding cell goes on while its
+    probability stays at least ``hold``.
 
     ``onsets=False`` keeps the frame channel only (C = 1), so that notes are the runs of frames and repeated notes
     of one pitch merge. For a generator whose onset channel is noisy it gives the more faithful notes: on MAESTRO
     the default preset's generator puts an onset on about 40% of the cells inside its held notes (real phrases: 8%),
     which chops its long notes into one-step notes (docs/gan.md)."""
     extra = dict(opts.extra)
-    unknown = set(extra) - {"threshold", "sample", "qpm", "onsets"}
+    unknown = set(extra) - {"threshold", "hold", "sample", "qpm", "onsets"}
     if unknown:
-        raise ConfigError(f"gan: unknown generation options {sorted(unknown)}; it takes threshold, sample, qpm, onsets")
+        raise ConfigError(
+            f"gan: unknown generation options {sorted(unknown)}; it takes threshold, hold, sample, qpm, onsets"
+        )
     threshold = float(extra.get("threshold", DEFAULT_THRESHOLD))
+    hold = extra.get("hold")
+    hold = threshold if hold is None else float(hold)
     sample = bool(extra.get("sample", False))
     qpm = float(extra.get("qpm", DEFAULT_QPM))
     onsets = extra.get("onsets", True)
@@ -79,6 +101,10 @@ def generate_rolls(
         raise ConfigError(f"gan: onsets must be True or False, got {onsets!r}")
     if not 0 < threshold <= 1:
         raise ConfigError(f"--threshold must lie in (0, 1], got {threshold}")
+    if not 0 < hold <= threshold:
+        raise ConfigError(f"--hold must lie in (0, threshold = {threshold:g}], got {hold:g}")
+    if sample and "hold" in extra:
+        raise ConfigError("--hold is a second threshold; it does not apply with --sample")
     if not qpm > 0:
         raise ConfigError(f"gan: qpm must be positive, got {qpm}")
     if opts.primer is not None:
@@ -99,12 +125,14 @@ def generate_rolls(
             rolls = torch.bernoulli(probs, generator=gen) if sample else (probs >= threshold).float()
     finally:
         model.train(was_training)
-    rolls = rolls.reshape(opts.n, per_piece * roll.phrase_steps, *rolls.shape[2:])[
-        :, : opts.length * roll.steps_per_bar
-    ]
+    chained = (opts.n, per_piece * roll.phrase_steps, *rolls.shape[2:])
+    if not sample and hold < threshold:  # frames of the chained piece, decoded with two thresholds
+        rolls = rolls.reshape(chained)
+        rolls[..., 0] = hysteresis(probs.reshape(chained)[..., 0], threshold, hold).float()
+    rolls = rolls.reshape(chained)[:, : opts.length * roll.steps_per_bar]
     if not onsets:
         rolls = rolls[..., :1]
-    used = {"threshold": threshold, "sample": sample, "qpm": qpm, "onsets": onsets}
+    used = {"threshold": threshold, "hold": hold, "sample": sample, "qpm": qpm, "onsets": onsets}
     return rolls.to(torch.uint8).cpu().numpy(), used
 
 
@@ -119,6 +147,7 @@ def generate(
             bars=str(opts.length),
             sampled=str(used["sample"]).lower(),
             threshold=str(used["threshold"]),
+            hold=str(used["hold"]),
             onsets=str(used["onsets"]).lower(),
         )
         for r in rolls
@@ -198,6 +227,7 @@ def roll_quality(
     n: int = 512,
     real: int = 2048,
     thresholds: tuple[float, ...] = (DEFAULT_THRESHOLD,),
+    holds: tuple[float | None, ...] = (None,),
     sample: bool = False,
     onsets: bool | None = None,
     seed: int = 0,
@@ -206,25 +236,31 @@ def roll_quality(
     """MuseGAN's four statistics of ``n`` generated phrases (one per noise vector) at each threshold, against
     ``real`` random training phrases, and whether each lies within :data:`TARGET_BAND` of the real value.
 
-    With several thresholds the one to use is chosen on held-out data: the threshold whose statistics come
-    closest (smallest largest relative difference) to ``real`` random *validation* phrases; the verdict is then
-    read against the training phrases, which played no part in the choice. ``onsets`` (default: the model's own
-    channels) decodes notes with (True) or without (False) the onset channel."""
+    Every pair of a threshold and a ``hold`` (None: the threshold itself; pairs with hold above the threshold
+    are skipped) is one row. With several rows the one to use is chosen on held-out data: the row whose statistics
+    come closest (smallest largest relative difference) to ``real`` random *validation* phrases; the verdict is
+    then read against the training phrases, which played no part in the choice. ``onsets`` (default: the model's
+    own channels) decodes notes with (True) or without (False) the onset channel."""
     device = device or torch.device("cpu")
     cfg = model.cfg
     if onsets is None:
         onsets = cfg.onsets
-    if n <= 0 or real <= 0 or not thresholds:
-        raise ConfigError("roll_quality: n, real and the thresholds must be given and positive")
+    if n <= 0 or real <= 0 or not thresholds or not holds:
+        raise ConfigError("roll_quality: n, real, the thresholds and holds must be given and positive")
+    pairs = [(float(t), float(t if h is None else h)) for t in thresholds for h in holds if h is None or h <= t]
+    if not pairs:
+        raise ConfigError("roll_quality: every hold is above every threshold; a hold must not exceed its threshold")
     train_stats = _pooled(real_phrases(ds, "train", cfg, real, seed), cfg)
     val_stats = None
-    if len(thresholds) > 1:
+    if len(pairs) > 1:
         if not len(ds.indices("validation")):
             raise DatasetError(f"{ds.root}: no validation pieces to choose a threshold on; give one threshold")
         val_stats = _pooled(real_phrases(ds, "validation", cfg, real, seed), cfg)
     rows = []
-    for t in thresholds:
-        extra = {"threshold": float(t), "sample": sample, "onsets": bool(onsets)}
+    for t, h in pairs:
+        extra: dict[str, Any] = {"threshold": t, "sample": sample, "onsets": bool(onsets)}
+        if h != t:
+            extra["hold"] = h
         rolls, _ = generate_rolls(model, GenerateOptions(n=n, length=cfg.bars, seed=seed, extra=extra), device)
         stats = _pooled(rolls, cfg)
         within = {
@@ -233,7 +269,8 @@ def roll_quality(
         }
         rows.append(
             {
-                "threshold": float(t),
+                "threshold": t,
+                "hold": h,
                 "stats": stats,
                 "within": within,
                 "qn_target": stats["qualified_note_rate"] >= TARGET_QN,
