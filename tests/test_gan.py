@@ -559,7 +559,10 @@ def test_roll_quality_pools_statistics_and_chooses_the_threshold_on_validation(d
     ]
     if None not in worst:
         assert [r["val_worst"] for r in q["rows"]] == pytest.approx(worst)
-    assert q["chosen"] == int(np.argmin([r["val_worst"] for r in q["rows"]]))
+    for r in q["rows"]:
+        assert r["val_met"] == (r["val_worst"] <= 0.25 and r["stats"]["qualified_note_rate"] >= TARGET_QN)
+    pool = [i for i, r in enumerate(q["rows"]) if r["val_met"]] or range(len(q["rows"]))
+    assert q["chosen"] == min(pool, key=lambda i: q["rows"][i]["val_worst"])
     pairs = roll_quality(model, ds, n=6, real=10, thresholds=(0.3, 0.8), holds=(None, 0.1, 0.5), seed=2)
     assert [(r["threshold"], r["hold"]) for r in pairs["rows"]] == [
         (0.3, 0.3),
@@ -575,6 +578,18 @@ def test_roll_quality_pools_statistics_and_chooses_the_threshold_on_validation(d
     assert single["validation"] is None and single["chosen"] == 0 and single["rows"][0]["threshold"] == 0.5
     with pytest.raises(ConfigError, match="must be given and positive"):
         roll_quality(model, ds, n=0)
+
+
+def test_choose_row_prefers_rows_meeting_the_target_on_validation():
+    from tunesmith.families.gan import choose_row
+
+    rows = [
+        {"val_met": False, "val_worst": 0.05},  # closest, but its QN is below the bar
+        {"val_met": True, "val_worst": 0.20},
+        {"val_met": True, "val_worst": 0.12},
+    ]
+    assert choose_row(rows) == 2
+    assert choose_row([{**r, "val_met": False} for r in rows]) == 0  # none meets it: the closest
 
 
 def test_cli_rollstats(data, straight, tmp_path, capsys):

@@ -347,7 +347,10 @@ def cmd_rollstats(args: argparse.Namespace) -> int:
         line(name, r["stats"], "   " + (" ".join(short[k] for k in keys if r["within"][k]) or "none"))
     r = q["rows"][q["chosen"]]
     if len(q["rows"]) > 1:
-        print("* chosen on the validation phrases (closest to them); judged against the training phrases")
+        print(
+            "* chosen on the validation phrases (of the rows meeting the target against them, else of all: the "
+            "closest); judged against the training phrases"
+        )
     misses = [f"{short[k]} {r['stats'][k]:.3f} vs {q['real'][k]:.3f}" for k in keys if not r["within"][k]]
     if not r["qn_target"]:
         misses.append(f"QN {r['stats']['qualified_note_rate']:.3f} < {TARGET_QN}")
@@ -579,8 +582,8 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=_Formatter,
         description="Generate -n phrases with a piano-roll GAN run and compare MuseGAN's four statistics (empty-beat\n"
         "rate, pitch classes per bar, qualified-note rate, polyphony rate; pooled over the phrases) with --real\n"
-        "random training phrases of the run's grid. With several --threshold values the one closest to validation\n"
-        "phrases is chosen and judged against the training phrases (docs/gan.md, the quality target).",
+        "random training phrases of the run's grid. With several --threshold (and --hold) values, the decoding is\n"
+        "chosen on validation phrases and judged against the training phrases (docs/gan.md, the quality target).",
     )
     p.add_argument("run", metavar="RUN", help="a run folder of 'tunesmith train gan'")
     p.add_argument("--data", required=True, help="the prepared dataset the run was trained on")

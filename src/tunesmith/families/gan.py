@@ -220,6 +220,12 @@ def _worst(stats: dict[str, float], ref: dict[str, float]) -> float:
     return worst
 
 
+def choose_row(rows: list[dict[str, Any]]) -> int:
+    """Index of the row to use: of the rows whose ``val_met`` holds (else of all), the smallest ``val_worst``."""
+    pool = [i for i, r in enumerate(rows) if r["val_met"]] or list(range(len(rows)))
+    return min(pool, key=lambda i: rows[i]["val_worst"])
+
+
 def roll_quality(
     model: gan_model.PianoRollGAN,
     ds: Dataset,
@@ -237,10 +243,12 @@ def roll_quality(
     ``real`` random training phrases, and whether each lies within :data:`TARGET_BAND` of the real value.
 
     Every pair of a threshold and a ``hold`` (None: the threshold itself; pairs with hold above the threshold
-    are skipped) is one row. With several rows the one to use is chosen on held-out data: the row whose statistics
-    come closest (smallest largest relative difference) to ``real`` random *validation* phrases; the verdict is
-    then read against the training phrases, which played no part in the choice. ``onsets`` (default: the model's
-    own channels) decodes notes with (True) or without (False) the onset channel."""
+    are skipped) is one row. With several rows the one to use is chosen on held-out data, ``real`` random
+    *validation* phrases: among the rows that meet the target against them (every statistic within the band, QN at
+    least :data:`TARGET_QN`), the one closest to them (smallest largest relative difference); if none does, the
+    closest row. The verdict is then read against the training phrases, which played no part in the choice.
+    ``onsets`` (default: the model's own channels) decodes notes with (True) or without (False) the onset
+    channel."""
     device = device or torch.device("cpu")
     cfg = model.cfg
     if onsets is None:
@@ -276,9 +284,12 @@ def roll_quality(
                 "qn_target": stats["qualified_note_rate"] >= TARGET_QN,
                 "met": all(within.values()) and stats["qualified_note_rate"] >= TARGET_QN,
                 "val_worst": None if val_stats is None else _worst(stats, val_stats),
+                "val_met": None
+                if val_stats is None
+                else _worst(stats, val_stats) <= TARGET_BAND and stats["qualified_note_rate"] >= TARGET_QN,
             }
         )
-    chosen = 0 if val_stats is None else int(np.argmin([r["val_worst"] for r in rows]))
+    chosen = 0 if val_stats is None else choose_row(rows)
     return {
         "n": n,
         "real_phrases": real,
