@@ -580,6 +580,32 @@ def test_roll_quality_pools_statistics_and_chooses_the_threshold_on_validation(d
         roll_quality(model, ds, n=0)
 
 
+def test_rollstats_save_calibrates_generation(data, straight, tmp_path, capsys):
+    import shutil
+
+    from tunesmith.cli import main
+
+    run = tmp_path / "run"
+    shutil.copytree(straight, run)
+    argv = ["rollstats", str(run), "--data", str(data), "-n", "4", "--real", "8", "--threshold", "0.7", "--hold", "0.2"]
+    assert main(argv + ["--save"]) == 0
+    assert "decoding.json: generate and evaluate now decode" in capsys.readouterr().out
+    saved = json.loads((run / "decoding.json").read_text())
+    assert (saved["threshold"], saved["hold"], saved["onsets"]) == (0.7, 0.2, True)
+    # generate uses it when asked for no decoding, and what it is asked for otherwise
+    calibrated = generate(run, tmp_path / "a", n=2, length=2, seed=3)
+    want = generate(straight, tmp_path / "b", n=2, length=2, seed=3, extra={"threshold": 0.7, "hold": 0.2})
+    assert [p.read_bytes() for p in calibrated] == [p.read_bytes() for p in want]
+    asked = generate(run, tmp_path / "c", n=2, length=2, seed=3, extra={"threshold": 0.5})
+    plain = generate(straight, tmp_path / "d", n=2, length=2, seed=3, extra={"threshold": 0.5})
+    assert [p.read_bytes() for p in asked] == [p.read_bytes() for p in plain]
+    (run / "decoding.json").write_text("{}")
+    with pytest.raises(ConfigError, match="decoding.json: not a decoding written by"):
+        generate(run, tmp_path / "e", n=1, length=1)
+    assert main(["rollstats", str(run), "--data", str(data), "-n", "2", "--real", "4", "--sample", "--save"]) == 1
+    assert "--save keeps a threshold and a hold" in capsys.readouterr().err
+
+
 def test_choose_row_prefers_rows_meeting_the_target_on_validation():
     from tunesmith.families.gan import choose_row
 

@@ -301,7 +301,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
 def cmd_rollstats(args: argparse.Namespace) -> int:
     from .api import load_run
     from .dataset import Dataset
-    from .families.gan import TARGET_BAND, TARGET_QN, roll_quality
+    from .families.gan import DECODING_FILE, TARGET_BAND, TARGET_QN, roll_quality
     from .utils import atomic_write_text
 
     config, model = load_run(args.run)
@@ -315,6 +315,8 @@ def cmd_rollstats(args: argparse.Namespace) -> int:
             raise TunesmithError(f"--threshold and --hold must lie in (0, 1], got {t}")
     if args.sample and args.hold:
         raise TunesmithError("--hold is a second threshold; it does not apply with --sample")
+    if args.sample and args.save:
+        raise TunesmithError("--save keeps a threshold and a hold; there is none to keep with --sample")
     onsets = False if args.frames_only else None
     q = roll_quality(
         model,
@@ -359,6 +361,19 @@ def cmd_rollstats(args: argparse.Namespace) -> int:
     if args.json:
         atomic_write_text(args.json, json.dumps(q, indent=1))
         print(args.json)
+    if args.save:
+        saved = {
+            "threshold": r["threshold"],
+            "hold": r["hold"],
+            "onsets": q["onsets"],
+            "chosen_on": f"{q['real_phrases']} validation phrases" if q["validation"] is not None else "given",
+            "stats": r["stats"],
+            "real": q["real"],
+            "met": r["met"],
+        }
+        path = Path(args.run) / DECODING_FILE
+        atomic_write_text(path, json.dumps(saved, indent=1))
+        print(f"{path}: generate and evaluate now decode this run with this threshold and hold")
     return 0
 
 
@@ -597,6 +612,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--frames-only", action="store_true", help="decode notes from the frame channel alone")
     p.add_argument("--seed", type=int, default=0, help="seed of the noise and of the real phrases drawn")
     p.add_argument("--json", default=None, help="also write every number to this JSON file")
+    p.add_argument(
+        "--save",
+        action="store_true",
+        help="keep the chosen threshold and hold in RUN/decoding.json: generate and evaluate then use them unless "
+        "told otherwise",
+    )
     p.set_defaults(func=cmd_rollstats)
 
     p = sub.add_parser(

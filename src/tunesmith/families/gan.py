@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from pathlib import Path
 from typing import Any
@@ -136,10 +137,40 @@ def generate_rolls(
     return rolls.to(torch.uint8).cpu().numpy(), used
 
 
+#: A run's calibrated decoding, written by ``tunesmith rollstats --save``: threshold, hold and onsets chosen on
+#: validation phrases, used by ``generate`` (and ``evaluate``) when none of them is asked for.
+DECODING_FILE = "decoding.json"
+_DECODING_KEYS = ("threshold", "hold", "sample", "onsets")
+
+
+def saved_decoding(run: Path) -> dict[str, Any]:
+    """The decoding saved in ``run/decoding.json`` ({} if none), checked so that a broken file says so."""
+    import json
+
+    path = Path(run) / DECODING_FILE
+    if not path.is_file():
+        return {}
+    try:
+        saved = json.loads(path.read_text())
+        decoding = {"threshold": float(saved["threshold"]), "hold": float(saved["hold"])}
+        if "onsets" in saved:
+            decoding["onsets"] = bool(saved["onsets"])
+    except (ValueError, KeyError, TypeError) as e:
+        raise ConfigError(f"{path}: not a decoding written by 'tunesmith rollstats --save' ({e}); delete it") from None
+    return decoding
+
+
 def generate(
     model: gan_model.PianoRollGAN, config: dict[str, Any], run: Path, opts: GenerateOptions, device: torch.device
 ) -> list[Notes]:
-    """``opts.n`` pieces of ``opts.length`` bars (see :func:`generate_rolls`) at ``qpm`` quarter notes a minute."""
+    """``opts.n`` pieces of ``opts.length`` bars (see :func:`generate_rolls`) at ``qpm`` quarter notes a minute.
+
+    When the run holds a calibrated decoding (:data:`DECODING_FILE`) and ``opts`` asks for none of threshold,
+    hold, sample or onsets, that decoding is used."""
+    if not any(k in opts.extra for k in _DECODING_KEYS):
+        saved = saved_decoding(run)
+        if saved:
+            opts = dataclasses.replace(opts, extra={**opts.extra, **saved})
     rolls, used = generate_rolls(model, opts, device)
     roll = model.cfg.roll_config
     return [
