@@ -138,7 +138,13 @@ def test_presets():
     # MuseGAN's grid: 96 steps a bar, frames only, the default networks with three more time doublings
     model_cfg, train_cfg = build_configs("gan", "musegan")
     assert model_cfg.roll_shape == (384, 84, 1) and model_cfg.roll_config.steps_per_bar == 96
-    assert (model_cfg.arch, model_cfg.loss, model_cfg.up_layers, train_cfg.batch_size) == ("octave", "wgan-gp", 7, 64)
+    assert (model_cfg.arch, model_cfg.loss, model_cfg.up_layers, model_cfg.upsample, train_cfg.batch_size) == (
+        "octave",
+        "wgan-gp",
+        7,
+        "nearest",
+        64,
+    )
     full = PianoRollGAN(GANConfig(**{**build_configs("gan", "musegan")[0].to_dict(), "channels": 2}))
     assert full(full.noise(2, "cpu")).shape == (2, 384, 84, 1)
     assert full.discriminate(full(full.noise(2, "cpu"))).shape == (2,)
