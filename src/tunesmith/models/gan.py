@@ -69,8 +69,8 @@ class GANConfig(ConfigBase):
     up_layers: int = 4  # octave: time doublings from T / 2**up_layers steps
     #: octave: how the generator doubles time. "transposed": (4, 3) transposed convolutions with stride 2;
     #: "nearest": repeat each step twice, then a (3, 3) convolution (the resize-convolution of Odena et al. 2016,
-    #: "Deconvolution and checkerboard artifacts", which avoids the uneven overlap of strided transposed
-    #: convolutions: along time in a piano roll such artifacts split held notes into fragments)
+    #: "Deconvolution and checkerboard artifacts": strided transposed convolutions are prone to periodic patterns
+    #: along the upsampled axis, and along time in a piano roll such patterns split held notes into fragments)
     upsample: str = "transposed"
     dropout: float = 0.0  # in the discriminator
     binarize: bool = False  # feed the discriminator thresholded rolls, gradients straight through (BinaryMuseGAN)
