@@ -301,6 +301,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
 def cmd_rollstats(args: argparse.Namespace) -> int:
     from .api import load_run
     from .dataset import Dataset
+    from .evaluation.metrics import PIANOROLL_STATISTICS
     from .families.gan import DECODING_FILE, TARGET_BAND, TARGET_QN, roll_quality
     from .utils import atomic_write_text
 
@@ -329,7 +330,7 @@ def cmd_rollstats(args: argparse.Namespace) -> int:
         onsets=onsets,
         seed=args.seed,
     )
-    keys = ("empty_beat_rate", "pitch_classes_per_bar", "qualified_note_rate", "polyphony_rate")
+    keys = PIANOROLL_STATISTICS
     short = dict(zip(keys, ("EB", "UPC", "QN", "PR"), strict=True))
     grid = f"{q['steps_per_quarter']} steps per quarter note, {'with onsets' if q['onsets'] else 'frames only'}"
     print(f"{args.run}: {grid}; {q['n']} generated phrases against {q['real_phrases']} real ones (pooled)")

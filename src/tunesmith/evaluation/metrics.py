@@ -536,13 +536,17 @@ def polyphony_rate(notes: Notes, steps_per_quarter: int = DEFAULT_STEPS_PER_QUAR
     return _polyphony_rate(_roll(a, spq)) if a.size else 0.0
 
 
+#: The names of :func:`pianoroll_statistics`, in its order.
+PIANOROLL_STATISTICS = ("empty_beat_rate", "pitch_classes_per_bar", "qualified_note_rate", "polyphony_rate")
+
+
 def pianoroll_statistics(notes: Notes, steps_per_quarter: int = DEFAULT_STEPS_PER_QUARTER) -> dict[str, float]:
     """MuseGAN's piano-roll metrics (Dong et al. 2018) from one piano roll: empty_beat_rate, pitch_classes_per_bar,
     qualified_note_rate, polyphony_rate."""
     spq = _check_steps(steps_per_quarter)
     a = _pitched(notes)
     if a.size == 0:
-        return dict.fromkeys(("empty_beat_rate", "pitch_classes_per_bar", "qualified_note_rate", "polyphony_rate"), 0.0)
+        return dict.fromkeys(PIANOROLL_STATISTICS, 0.0)
     roll = _roll(a, spq)
     return {
         "empty_beat_rate": _empty_beat_rate(roll, spq),

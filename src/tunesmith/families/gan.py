@@ -12,6 +12,7 @@ import torch
 
 from ..dataset import Dataset
 from ..errors import ConfigError, DatasetError
+from ..evaluation.metrics import PIANOROLL_STATISTICS
 from ..models import gan as gan_model
 from ..notes import Notes
 from ..representations.pianoroll import from_pianoroll, phrases
@@ -127,10 +128,10 @@ def generate_rolls(
     finally:
         model.train(was_training)
     chained = (opts.n, per_piece * roll.phrase_steps, *rolls.shape[2:])
+    rolls = rolls.reshape(chained)
     if not sample and hold < threshold:  # frames of the chained piece, decoded with two thresholds
-        rolls = rolls.reshape(chained)
         rolls[..., 0] = hysteresis(probs.reshape(chained)[..., 0], threshold, hold).float()
-    rolls = rolls.reshape(chained)[:, : opts.length * roll.steps_per_bar]
+    rolls = rolls[:, : opts.length * roll.steps_per_bar]
     if not onsets:
         rolls = rolls[..., :1]
     used = {"threshold": threshold, "hold": hold, "sample": sample, "qpm": qpm, "onsets": onsets}
@@ -218,15 +219,12 @@ TARGET_BAND = 0.25
 TARGET_QN = 0.8
 
 
-def _pooled(rolls: np.ndarray, cfg: gan_model.GANConfig) -> dict[str, float]:
+def _pooled(rolls: np.ndarray, model: gan_model.PianoRollGAN) -> dict[str, float]:
     """MuseGAN's statistics of phrases (K, T, P, C) played one after another (each note counts once in QN, each
     beat once in EB), and the share of cells on."""
-    from ..evaluation.metrics import pianoroll_statistics
+    from ..training.gan_task import roll_statistics
 
-    roll = cfg.roll_config
-    notes = from_pianoroll(rolls.reshape(-1, *rolls.shape[2:]), roll)
-    stats = {k: float(v) for k, v in pianoroll_statistics(notes, roll.steps_per_quarter).items()}
-    return {"cells_on": float(rolls[..., 0].mean()), **stats}
+    return {"cells_on": float(rolls[..., 0].mean()), **roll_statistics(rolls, model)}
 
 
 def real_phrases(ds: Dataset, split: str, cfg: gan_model.GANConfig, k: int, seed: int = 0) -> np.ndarray:
@@ -243,7 +241,7 @@ def real_phrases(ds: Dataset, split: str, cfg: gan_model.GANConfig, k: int, seed
 def _worst(stats: dict[str, float], ref: dict[str, float]) -> float:
     """The largest relative difference of the four statistics (``inf`` where the reference is 0 and stats not)."""
     worst = 0.0
-    for k in ("empty_beat_rate", "pitch_classes_per_bar", "qualified_note_rate", "polyphony_rate"):
+    for k in PIANOROLL_STATISTICS:
         if ref[k] == 0:
             worst = max(worst, 0.0 if stats[k] == 0 else math.inf)
         else:
@@ -289,23 +287,20 @@ def roll_quality(
     pairs = [(float(t), float(t if h is None else h)) for t in thresholds for h in holds if h is None or h <= t]
     if not pairs:
         raise ConfigError("roll_quality: every hold is above every threshold; a hold must not exceed its threshold")
-    train_stats = _pooled(real_phrases(ds, "train", cfg, real, seed), cfg)
+    train_stats = _pooled(real_phrases(ds, "train", cfg, real, seed), model)
     val_stats = None
     if len(pairs) > 1:
         if not len(ds.indices("validation")):
             raise DatasetError(f"{ds.root}: no validation pieces to choose a threshold on; give one threshold")
-        val_stats = _pooled(real_phrases(ds, "validation", cfg, real, seed), cfg)
+        val_stats = _pooled(real_phrases(ds, "validation", cfg, real, seed), model)
     rows = []
     for t, h in pairs:
         extra: dict[str, Any] = {"threshold": t, "sample": sample, "onsets": bool(onsets)}
         if h != t:
             extra["hold"] = h
         rolls, _ = generate_rolls(model, GenerateOptions(n=n, length=cfg.bars, seed=seed, extra=extra), device)
-        stats = _pooled(rolls, cfg)
-        within = {
-            k: bool(abs(stats[k] - train_stats[k]) <= TARGET_BAND * train_stats[k])
-            for k in ("empty_beat_rate", "pitch_classes_per_bar", "qualified_note_rate", "polyphony_rate")
-        }
+        stats = _pooled(rolls, model)
+        within = {k: bool(abs(stats[k] - train_stats[k]) <= TARGET_BAND * train_stats[k]) for k in PIANOROLL_STATISTICS}
         rows.append(
             {
                 "threshold": t,
