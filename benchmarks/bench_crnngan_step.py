@@ -37,9 +37,9 @@ import numpy as np
 import torch
 from torch import nn
 
-from tunesmith.models.crnngan import CRNNGAN, PRESETS, CRNNGANConfig
+from tunesmith.families.crnngan.model import CRNNGAN, PRESETS, CRNNGANConfig
+from tunesmith.families.crnngan.task import CRNNGANTask
 from tunesmith.representations.tones import ToneNormalizer
-from tunesmith.training.crnngan_task import CRNNGANTask
 from tunesmith.training.trainer import TrainConfig
 
 

@@ -31,9 +31,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from tunesmith import api
 from tunesmith.dataset import prepare
-from tunesmith.sampling import generate_rnn
+from tunesmith.families.rnn.sample import generate_rnn
+from tunesmith.jobs.runs import load_run
+from tunesmith.jobs.train import train
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DATA = Path(os.environ.get("TUNESMITH_DATA", ROOT.parent / "shared" / "data"))
@@ -102,7 +103,7 @@ def epochs_of(run: Path) -> list[dict]:
 
 
 def train_paper(ds: Path, run: Path, epochs: int, precision: str) -> dict:
-    api.train(
+    train(
         "rnn",
         ds,
         run,
@@ -125,7 +126,7 @@ def time_to_quality(ds: Path, run: Path, target: dict, budget_s: float, val_ever
     target within ``budget_s`` of training time (validation excluded, as the tutorial's epoch times exclude its
     evaluation) gives the time to quality. Training runs past the budget in wall time (that includes the
     validations); validations after the budget of training time do not count."""
-    api.train(
+    train(
         "rnn",
         ds,
         run,
@@ -155,7 +156,7 @@ def time_to_quality(ds: Path, run: Path, target: dict, budget_s: float, val_ever
 
 
 def generation_speed(run: Path) -> dict:
-    _, model = api.load_run(run)
+    _, _, model = load_run(run)
     pool = torch.as_tensor(np.load(run / "primers.npy"))
     out = {}
     for n, length in ((256, 200), (1, 2000)):

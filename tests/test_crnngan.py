@@ -9,11 +9,9 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
-from tunesmith.api import generate, load_run, train
 from tunesmith.dataset import Dataset
 from tunesmith.errors import ConfigError, DatasetError
-from tunesmith.io import read_midi, write_midi
-from tunesmith.models.crnngan import (
+from tunesmith.families.crnngan.model import (
     CRNNGAN,
     KINDS,
     PRESETS,
@@ -30,9 +28,13 @@ from tunesmith.models.crnngan import (
     moment_distance,
     next_event_loss,
 )
+from tunesmith.families.crnngan.task import CRNNGANTask
+from tunesmith.io import read_midi, write_midi
+from tunesmith.jobs.generate import generate
+from tunesmith.jobs.runs import load_run
+from tunesmith.jobs.train import train
 from tunesmith.notes import Notes
 from tunesmith.representations.tones import ToneConfig, ToneNormalizer, to_tones
-from tunesmith.training.crnngan_task import CRNNGANTask
 from tunesmith.training.trainer import TrainConfig, epoch_rng
 
 from .conftest import hand_midi, synthetic_dataset
@@ -265,7 +267,7 @@ def test_batches_follow_the_curriculum_and_resume_mid_epoch():
         assert len(tail) == 1 and torch.equal(tail[0].x, batches[1].x)
     # every window lies inside one piece: its rows are consecutive rows of the stacked data
     x = batches[0].x[0]
-    rows = task.train_data.events
+    rows = task.train_data.rows
     hits = [s for s in range(len(rows) - 7) if torch.equal(rows[s : s + 8], x)]
     assert len(hits) == 1
     piece = np.searchsorted(task.train_data.offsets, hits[0], side="right") - 1
@@ -423,7 +425,8 @@ def test_run_config_metrics_and_statistics(data, straight):
     assert epochs[0]["real/tone_span"] > 0
     assert {"d_frozen_steps", "g_frozen_steps", "adversarial_steps"} <= set(_state(straight)["extra"])
     assert _state(straight)["extra"]["adversarial_steps"] == 4
-    config, model = load_run(straight)
+    run, _, model = load_run(straight)
+    assert run.kind == "crnngan" and run.config == config
     assert isinstance(model, CRNNGAN) and model.cfg.hidden == 8
     assert set(load_file(str(straight / "model.safetensors"))) == set(model.state_dict())
 
@@ -489,7 +492,8 @@ def test_other_kinds_train_and_generate(data, tmp_path, kind):
     run = tmp_path / "run"
     s = _train(kind, data, run, epochs="2")
     assert s["epochs"] == 2
-    config, model = load_run(run)
+    loaded, _, model = load_run(run)
+    config = loaded.config
     epochs = _epochs(run)
     if kind == "baseline":
         assert model.d is None and all(r["val/loss"] == r["val/next_mse"] for r in epochs)
@@ -515,7 +519,7 @@ def test_dataset_too_small_and_bf16(data, tmp_path):
 
 @pytest.mark.parametrize("kind", ["crnngan", "crnngan3", "baseline"])
 def test_presets_paper_sgd_and_default_adam(kind):
-    from tunesmith.api import build_configs
+    from tunesmith.jobs.train import build_configs
 
     paper, paper_train = build_configs(kind, "paper")
     default, default_train = build_configs(kind, "default")

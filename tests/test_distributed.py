@@ -18,8 +18,8 @@ from typing import Any
 import pytest
 import torch
 
-from tunesmith.api import train
 from tunesmith.errors import ConfigError
+from tunesmith.jobs.train import train
 
 from .conftest import ROOT, synthetic_dataset
 
@@ -59,12 +59,13 @@ GAN = {
 
 # ------------------------------------------------------------------------------------------------ the worker
 def worker(out: Path, data: Path) -> None:
-    """Runs in each of torchrun's processes: the same calls of ``tunesmith.api.train`` as a user's script,
+    """Runs in each of torchrun's processes: the same calls of ``tunesmith.jobs.train.train`` as a user's script,
     with a few library functions wrapped to record per rank what was seen and written."""
     import tunesmith.training.trainer as trainer_mod
+    from tunesmith.families.crnngan.task import CRNNGANTask
+    from tunesmith.families.rnn.task import RNNTask
     from tunesmith.training.checkpoint import unwrap
-    from tunesmith.training.crnngan_task import CRNNGANTask
-    from tunesmith.training.tasks import RNNTask
+    from tunesmith.training.distributed import shutdown_distributed
 
     rank = int(os.environ["RANK"])
     record: dict[str, Any] = {"saves": 0, "weight_saves": 0, "rnn_batches": [], "crnngan": []}
@@ -115,7 +116,7 @@ def worker(out: Path, data: Path) -> None:
     train("gan", data, runs / "gan", overrides=GAN, progress=False)
     record["rnn_batches"] = torch.stack(record["rnn_batches"])
     torch.save(record, out / f"record_rank{rank}.pt")
-    trainer_mod.shutdown_distributed()
+    shutdown_distributed()
 
 
 # ------------------------------------------------------------------------------------------------ fixtures
@@ -143,7 +144,7 @@ def _params(out: Path, name: str, rank: int) -> dict[str, torch.Tensor]:
 
 def _single(data: Path, out: Path, monkeypatch, **overrides: str) -> tuple[dict[str, torch.Tensor], torch.Tensor]:
     """A single-process rnn run; returns its final weights and the batches it trained on."""
-    from tunesmith.training.tasks import RNNTask
+    from tunesmith.families.rnn.task import RNNTask
 
     seen: list[torch.Tensor] = []
     step = RNNTask.train_step
@@ -239,8 +240,8 @@ def test_crnngan_freezes_by_the_all_reduced_losses_not_its_own(monkeypatch):
     freezes although this process's own losses (about 1.39 and 0.69) say it should step."""
     import numpy as np
 
-    import tunesmith.training.crnngan_task as task_mod
-    from tunesmith.models.crnngan import CRNNGAN, CRNNGANConfig
+    import tunesmith.families.crnngan.task as task_mod
+    from tunesmith.families.crnngan.model import CRNNGAN, CRNNGANConfig
     from tunesmith.notes import Notes
     from tunesmith.representations.tones import ToneNormalizer, to_tones
     from tunesmith.training.trainer import TrainConfig
@@ -270,16 +271,16 @@ def test_crnngan_freezes_by_the_all_reduced_losses_not_its_own(monkeypatch):
 
 
 def test_shards_of_a_global_batch(monkeypatch):
-    import tunesmith.training.trainer as trainer_mod
+    import tunesmith.training.distributed as distributed_mod
 
-    monkeypatch.setattr(trainer_mod, "world_size", lambda: 3)
+    monkeypatch.setattr(distributed_mod, "world_size", lambda: 3)
     blocks = []
     for r in range(3):
-        monkeypatch.setattr(trainer_mod, "rank", lambda r=r: r)
-        blocks.append(list(range(12))[trainer_mod.shard(12)])
+        monkeypatch.setattr(distributed_mod, "rank", lambda r=r: r)
+        blocks.append(list(range(12))[distributed_mod.shard(12)])
     assert blocks == [[0, 1, 2, 3], [4, 5, 6, 7], [8, 9, 10, 11]]
     with pytest.raises(ConfigError, match="batch_size 10 .* 3 processes"):
-        trainer_mod.shard(10)
+        distributed_mod.shard(10)
 
 
 def test_nproc_relaunches_through_torchrun(monkeypatch, tmp_path):

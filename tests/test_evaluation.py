@@ -126,8 +126,8 @@ def test_reference_counts_replace_empty_pieces():
 def test_statistics_matrix_rows_and_widths():
     rng = np.random.default_rng(3)
     pieces = [random_piece(rng, np.arange(60, 72)) for _ in range(3)]
-    s = protocol.statistics_matrix(pieces)
-    assert set(s) == set(protocol.STATISTICS)
+    s = protocol.mse_statistics_matrix(pieces)
+    assert set(s) == set(protocol.MSE_STATISTICS)
     assert s["pitch_class_histogram"].shape == (3, 12) and s["polyphony"].shape == (3, 1)
 
 
@@ -143,7 +143,7 @@ def test_eval_options_are_checked():
 def runs(tmp_path_factory) -> tuple[Path, list[Path]]:
     """A tiny dataset and three tiny trained runs: the RNN, the C-RNN-GAN baseline and the piano-roll GAN."""
     from tests.conftest import synthetic_dataset
-    from tunesmith.api import train
+    from tunesmith.jobs.train import train
 
     root = tmp_path_factory.mktemp("evaluation")
     data = synthetic_dataset(root, steps=[0.25, 0.5], durations=[0.2, 0.4], n_notes=80)
@@ -182,7 +182,7 @@ def test_evaluate_writes_a_report_with_a_row_per_model(runs, tmp_path):
     assert by_name["gan"]["prediction"] is None  # the GAN does not predict a next event
     for m in rep["models"]:
         assert m["rmse"] == pytest.approx(math.sqrt(m["mse"]))
-        assert 0.0 <= m["overlap"] <= 1.0 and set(m["set_comparison"]) == set(setcompare.FEATURES)
+        assert 0.0 <= m["overlap"] <= 1.0 and set(m["set_comparison"]) == set(setcompare.SET_FEATURES)
     # the event models write exactly --length notes after their primer (one tone per step for the baseline)
     assert by_name["rnn"]["notes_per_piece"] == 12 and by_name["baseline"]["notes_per_piece"] == 12
     assert 0 <= by_name["gan"]["empty_pieces"] <= 4
@@ -193,7 +193,7 @@ def test_evaluate_writes_a_report_with_a_row_per_model(runs, tmp_path):
 
 
 def test_evaluate_is_repeatable_under_a_seed(runs, tmp_path):
-    from tunesmith.evaluation.report import evaluate
+    from tunesmith.jobs.report import evaluate
 
     data, run_dirs = runs
     opts = protocol.EvalOptions(n=4, length=12, bars=1, seed=3)
@@ -230,7 +230,7 @@ def test_compare_a_folder_skips_broken_files_and_needs_two_pieces(runs, tmp_path
     assert main(["compare", str(folder), "--data", str(data), "--json", str(out)]) == 0
     (result,) = json.loads(out.read_text())
     assert result["pieces"] == 4 and [Path(f).name for f, _ in result["unreadable"]] == ["broken.mid"]
-    assert set(result["set_comparison"]) == set(setcompare.FEATURES) and result["errors"]["mse"] > 0
+    assert set(result["set_comparison"]) == set(setcompare.SET_FEATURES) and result["errors"]["mse"] > 0
     lonely = tmp_path / "one"
     lonely.mkdir()
     write_midi(random_piece(rng, np.arange(55, 80)), lonely / "a.mid")

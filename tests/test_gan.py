@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 from pathlib import Path
@@ -9,12 +10,11 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
-from tunesmith.api import build_configs, generate, load_run, train
 from tunesmith.dataset import Dataset
 from tunesmith.errors import ConfigError, DatasetError
-from tunesmith.families import GenerateOptions, get_family
-from tunesmith.io import read_midi
-from tunesmith.models.gan import (
+from tunesmith.families import GenerateOptions, Run, get_family
+from tunesmith.families.gan import GANFamily
+from tunesmith.families.gan.model import (
     GANConfig,
     PianoRollGAN,
     gradient_penalty,
@@ -23,14 +23,15 @@ from tunesmith.models.gan import (
     wgan_d_loss,
     wgan_g_loss,
 )
+from tunesmith.families.gan.sample import Decoding, GANOptions, generate_rolls, resolve
+from tunesmith.families.gan.task import buffered_permutation, phrase_statistics, save_roll_grid
+from tunesmith.io import read_midi
+from tunesmith.jobs.generate import generate
+from tunesmith.jobs.runs import load_run
+from tunesmith.jobs.train import build_configs, train
 from tunesmith.representations.pianoroll import PianoRollConfig, from_pianoroll, phrases, to_pianoroll
-from tunesmith.training.gan_task import (
-    PhraseBatches,
-    buffered_permutation,
-    pack_phrases,
-    roll_statistics,
-    save_roll_grid,
-)
+from tunesmith.runfiles import DECODING
+from tunesmith.training.stores import PhraseStore, pack_phrases
 
 from .conftest import synthetic_dataset
 
@@ -39,11 +40,12 @@ TINY_ROLL = {"bars": "1", "lowest_pitch": "48", "n_pitches": "36"}
 TINY = {**TINY_ROLL, "channels": "4", "up_layers": "2", "batch_size": "4", "d_steps": "2", "device": "cpu"}
 TINY_LOGS = {"sample_every": "3", "n_fixed": "4", "stat_phrases": "8", "output_bias": "none"}  # notes from tiny nets
 N_PIECES = 12
+CPU = torch.device("cpu")
 
 
 def tiny_cfg(**kw: object) -> GANConfig:
     base = {"bars": 1, "lowest_pitch": 48, "n_pitches": 36, "channels": 4, "up_layers": 2}
-    return GANConfig(**{**base, **kw})
+    return GANConfig.from_dict({**base, **kw})
 
 
 @pytest.fixture(scope="module")
@@ -109,16 +111,22 @@ def test_config_errors():
     with pytest.raises(ConfigError, match="loss must be one of"):
         GANConfig(loss="hinge")
     with pytest.raises(ConfigError, match="whole octaves"):
-        GANConfig(n_pitches=88, lowest_pitch=21)
+        GANConfig.from_dict({"n_pitches": 88, "lowest_pitch": 21})
     with pytest.raises(ConfigError, match="cannot be halved"):
-        GANConfig(bars=1, up_layers=5)
+        GANConfig.from_dict({"bars": 1, "up_layers": 5})
     with pytest.raises(ConfigError, match="divisible by 4"):
-        GANConfig(arch="tutorial", n_pitches=30)
+        GANConfig(arch="tutorial", roll=PianoRollConfig(n_pitches=30))
     with pytest.raises(ConfigError, match="leave MIDI"):
-        GANConfig(lowest_pitch=60)
+        GANConfig.from_dict({"lowest_pitch": 60})
     with pytest.raises(ConfigError, match="unknown config keys"):
         GANConfig.from_dict({"latent": 8, "hidden": 3})
     assert GANConfig.from_dict(GANConfig(latent=7).to_dict()) == GANConfig(latent=7)
+    # the piano roll is a nested config: given flat or nested, written nested, listed flat
+    flat = GANConfig.from_dict({"latent": 7, "bars": 2, "n_pitches": 36})
+    assert flat == GANConfig.from_dict({"latent": 7, "roll": {"bars": 2, "n_pitches": 36}})
+    assert flat.roll == PianoRollConfig(bars=2, n_pitches=36) and flat.to_dict()["roll"]["bars"] == 2
+    assert GANConfig.from_dict(flat.to_dict()) == flat
+    assert flat.settings()["n_pitches"] == 36 and flat.settings()["latent"] == 7 and "roll" not in flat.settings()
 
 
 def test_presets():
@@ -137,7 +145,7 @@ def test_presets():
     assert GANConfig().latent == 128
     # MuseGAN's grid: 96 steps a bar, frames only, the default networks with three more time doublings
     model_cfg, train_cfg = build_configs("gan", "musegan")
-    assert model_cfg.roll_shape == (384, 84, 1) and model_cfg.roll_config.steps_per_bar == 96
+    assert model_cfg.roll_shape == (384, 84, 1) and model_cfg.roll.steps_per_bar == 96
     assert (model_cfg.arch, model_cfg.loss, model_cfg.up_layers, model_cfg.upsample, train_cfg.batch_size) == (
         "octave",
         "wgan-gp",
@@ -145,11 +153,17 @@ def test_presets():
         "nearest",
         64,
     )
-    full = PianoRollGAN(GANConfig(**{**build_configs("gan", "musegan")[0].to_dict(), "channels": 2}))
+    full = PianoRollGAN(GANConfig.from_dict({**build_configs("gan", "musegan")[0].to_dict(), "channels": 2}))
     assert full(full.noise(2, "cpu")).shape == (2, 384, 84, 1)
     assert full.discriminate(full(full.noise(2, "cpu"))).shape == (2,)
     with pytest.raises(ConfigError, match="unknown preset 'musegan' for rnn; choose one of paper, default"):
         build_configs("rnn", "musegan")
+    # on the command line each model's presets are its own: an unknown one is a usage error
+    from tunesmith.cli import main
+
+    with pytest.raises(SystemExit) as exit_info:
+        main(["train", "rnn", "--data", "d", "--out", "o", "--preset", "musegan"])
+    assert exit_info.value.code == 2
 
 
 def test_musegan_grid_trains_and_writes_notes_on_24ths(data, tmp_path):
@@ -158,9 +172,9 @@ def test_musegan_grid_trains_and_writes_notes_on_24ths(data, tmp_path):
     tiny = {**TINY, **TINY_LOGS, "up_layers": "3"}  # 1 bar = 96 steps: three halvings to 12
     summary = train("gan", data, run, preset="musegan", overrides={**tiny, "max_steps": "2"}, progress=False)
     assert summary["step"] == 2
-    config, model = load_run(run)
-    assert config["model"]["steps_per_quarter"] == 24 and model.cfg.roll_shape == (96, 36, 1)
-    paths = generate(run, tmp_path / "gen", n=2, length=2, seed=1, extra={"threshold": 0.3})
+    loaded, _, model = load_run(run)
+    assert loaded.config["model"]["roll"]["steps_per_quarter"] == 24 and model.cfg.roll_shape == (96, 36, 1)
+    paths = generate(run, tmp_path / "gen", n=2, length=2, seed=1, options={"threshold": 0.3})
     notes = [read_midi(p) for p in paths]
     assert sum(map(len, notes)) > 0
     for n in notes:
@@ -257,7 +271,7 @@ def test_packed_phrases_unpack_exactly():
     x = (rng.random((7, 5, 3, 3)) > 0.5).astype(np.uint8)  # 45 bits per phrase: not a whole number of bytes
     packed = pack_phrases(x)
     assert packed.shape == (7, 6)
-    store = PhraseBatches(packed, (5, 3, 3), torch.device("cpu"))
+    store = PhraseStore(packed, (5, 3, 3), torch.device("cpu"))
     assert len(store) == 7
     assert np.array_equal(store.numpy(np.arange(7)), x)
     assert np.array_equal(store.unpack(torch.tensor([4, 1])).numpy(), x[[4, 1]])
@@ -330,13 +344,13 @@ def test_run_folder_metrics_and_samples(data, straight):
             assert np.isfinite(r[f"gen/{k}"]) and np.isfinite(r[f"real/{k}"])
     assert epochs[0]["real/qualified_note_rate"] == epochs[1]["real/qualified_note_rate"] > 0.5
     # gen/ is the last epoch's generator (the run's weights) on the fixed noise, in inference mode
-    config, model = load_run(straight)
+    _, _, model = load_run(straight)
     noise = torch.randn(4, model.cfg.latent, generator=torch.Generator().manual_seed(0))
     assert torch.equal(_state(straight)["extra"]["fixed_noise"], noise)
     with torch.no_grad():
-        stats = roll_statistics(model(noise).numpy(), model)
+        stats = phrase_statistics(model(noise).numpy(), model)
     assert {f"gen/{k}": v for k, v in stats.items()} == {k: v for k, v in epochs[-1].items() if k.startswith("gen/")}
-    assert isinstance(model, PianoRollGAN) and model.cfg.n_pitches == 36 and not model.training
+    assert isinstance(model, PianoRollGAN) and model.cfg.roll.n_pitches == 36 and not model.training
 
 
 def test_resume_in_the_middle_of_an_epoch_is_exact(data, straight, tmp_path):
@@ -402,14 +416,18 @@ def test_generate_writes_midi_of_the_asked_bars(straight, tmp_path):
     assert [p.read_bytes() for p in paths] != [p.read_bytes() for p in other]
 
 
+def _rolls(model: PianoRollGAN, run: Path | None, **opts: object) -> np.ndarray:
+    """generate_rolls as the family decodes ``opts``: the options resolved to a decoding first."""
+    o = get_family("gan").options(**opts)
+    return generate_rolls(model, o.n, o.length, o.seed, resolve(o, run), CPU)
+
+
 def test_generate_threshold_and_sampling(straight):
-    from tunesmith.families.gan import generate_rolls
+    run, fam, model = load_run(straight)
+    assert isinstance(fam, GANFamily) and fam is get_family("gan") and isinstance(run, Run) and run.kind == "gan"
 
-    config, model = load_run(straight)
-    fam = get_family("gan")
-
-    def rolls(**extra: object) -> np.ndarray:
-        return generate_rolls(model, GenerateOptions(n=2, length=2, seed=3, extra=extra), torch.device("cpu"))[0]
+    def rolls(**own: object) -> np.ndarray:
+        return _rolls(model, straight, n=2, length=2, seed=3, **own)
 
     probs = model(model.noise(4, "cpu", torch.Generator().manual_seed(3))).detach().numpy()
     chained = probs.reshape(2, 32, 36, 2)
@@ -420,44 +438,51 @@ def test_generate_threshold_and_sampling(straight):
     assert not np.array_equal(sampled, rolls())
     # a piece's notes are its roll's: the same frames, and a note starts at each onset inside frames or where
     # frames turn on (onsets on silent cells start nothing)
-    notes = fam.generate(model, config, straight, GenerateOptions(n=2, length=2, seed=3), torch.device("cpu"))
+    opts = fam.options(n=2, length=2, seed=3)
+    assert isinstance(opts, GANOptions)
+    notes = fam.generate(model, run, opts, CPU)
     cfg = PianoRollConfig(bars=1, lowest_pitch=48, n_pitches=36)
     got, want = to_pianoroll(notes[0], cfg, steps=32), rolls()[0].astype(bool)
     frame = want[..., 0]
     rise = frame & ~np.concatenate([np.zeros_like(frame[:1]), frame[:-1]])
     assert np.array_equal(got[..., 0], frame) and np.array_equal(got[..., 1], frame & (want[..., 1] | rise))
     assert phrases(notes[1], cfg).shape[1:] == (16, 36, 2)
+    # the family takes the common options as well and decodes them with its defaults
+    plain = fam.generate(model, run, GenerateOptions(n=2, length=2, seed=3), CPU)
+    assert all(np.array_equal(a.notes, b.notes) for a, b in zip(plain, notes, strict=True))
 
 
 def test_generate_from_frames_only(straight):
     """onsets=False: the frame channel alone decides, so a note is a whole run of frames (repeated notes merge)."""
-    from tunesmith.families.gan import generate_rolls
-
-    config, model = load_run(straight)
+    run, fam, model = load_run(straight)
     opts = {"n": 2, "length": 2, "seed": 3}
-    both = generate_rolls(model, GenerateOptions(**opts), torch.device("cpu"))[0]
-    frames, used = generate_rolls(model, GenerateOptions(**opts, extra={"onsets": False}), torch.device("cpu"))
-    assert used["onsets"] is False and frames.shape == (*both.shape[:3], 1)
+    both = _rolls(model, straight, **opts)
+    assert resolve(fam.options(**opts, onsets=False), straight).onsets is False
+    assert resolve(fam.options(**opts), straight).onsets is True
+    frames = _rolls(model, straight, **opts, onsets=False)
+    assert frames.shape == (*both.shape[:3], 1)
     assert np.array_equal(frames[..., 0], both[..., 0])
     cfg = PianoRollConfig(bars=1, lowest_pitch=48, n_pitches=36)
-    fam = get_family("gan")
-    pieces = fam.generate(
-        model, config, straight, GenerateOptions(**opts, extra={"onsets": False}), torch.device("cpu")
-    )
+    pieces = fam.generate(model, run, fam.options(**opts, onsets=False), CPU)
     for notes, want in zip(pieces, frames[..., 0].astype(bool), strict=True):
         assert notes.metadata["onsets"] == "false"
         got = to_pianoroll(notes, cfg, steps=32)
         rise = want & ~np.concatenate([np.zeros_like(want[:1]), want[:-1]])
         # the same frames; a note starts only where frames turn on
         assert np.array_equal(got[..., 0], want) and np.array_equal(got[..., 1], rise)
-    with_onsets = fam.generate(model, config, straight, GenerateOptions(**opts), torch.device("cpu"))
+    with_onsets = fam.generate(model, run, fam.options(**opts), CPU)
     assert sum(map(len, pieces)) <= sum(map(len, with_onsets))
-    with pytest.raises(ConfigError, match="onsets must be True or False"):
-        generate_rolls(model, GenerateOptions(**opts, extra={"onsets": "no"}), torch.device("cpu"))
+    # frames only is asked for by the option ``onsets``; a decoding without onsets is still checked
+    with pytest.raises(ConfigError, match="frames_only do\\(es\\) not apply to gan runs; its own options are"):
+        fam.options(**opts, frames_only=True)
+    with pytest.raises(ConfigError, match="--hold must lie in"):
+        Decoding(threshold=0.5, hold=0.7, onsets=False)
+    with pytest.raises(ConfigError, match="--threshold must lie in"):
+        Decoding(threshold=1.5, hold=0.5, onsets=False)
 
 
 def test_hysteresis_by_hand():
-    from tunesmith.families.gan import hysteresis
+    from tunesmith.families.gan.sample import hysteresis
 
     p = torch.tensor([0.2, 0.6, 0.4, 0.25, 0.7, 0.1, 0.35, 0.55, 0.5]).view(1, -1, 1)
     # starts at >= 0.5, goes on while >= 0.3: 0.35 after a silent step starts nothing
@@ -471,25 +496,28 @@ def test_hysteresis_by_hand():
 def test_generate_with_a_hold_threshold(straight):
     """--hold: frames by hysteresis along the whole chained piece (a note may go on into the next phrase);
     onsets as before."""
-    from tunesmith.families.gan import generate_rolls, hysteresis
+    from tunesmith.families.gan.sample import hysteresis
 
-    config, model = load_run(straight)
+    _, fam, model = load_run(straight)
     probs = model(model.noise(4, "cpu", torch.Generator().manual_seed(3))).detach()
     chained = probs.reshape(2, 32, 36, 2)
-    got, used = generate_rolls(
-        model, GenerateOptions(n=2, length=2, seed=3, extra={"threshold": 0.6, "hold": 0.2}), torch.device("cpu")
-    )
-    assert used["hold"] == 0.2 and used["threshold"] == 0.6
+    used = resolve(fam.options(n=2, length=2, seed=3, threshold=0.6, hold=0.2), straight)
+    assert used.hold == 0.2 and used.threshold == 0.6
+    got = generate_rolls(model, 2, 2, 3, used, CPU)
+    assert np.array_equal(got, _rolls(model, straight, n=2, length=2, seed=3, threshold=0.6, hold=0.2))
     assert np.array_equal(got[..., 0], hysteresis(chained[..., 0], 0.6, 0.2).numpy())
     assert np.array_equal(got[..., 1], (chained[..., 1] >= 0.6).numpy())
-    plain = generate_rolls(model, GenerateOptions(n=2, length=2, seed=3, extra={"threshold": 0.6}), torch.device("cpu"))
-    assert plain[1]["hold"] == 0.6 and (got >= plain[0]).all()  # hysteresis only adds frames
-    for extra, match in (
+    plain_used = resolve(fam.options(n=2, length=2, seed=3, threshold=0.6), straight)
+    plain = generate_rolls(model, 2, 2, 3, plain_used, CPU)
+    assert plain_used.hold == 0.6 and (got >= plain).all()  # hysteresis only adds frames
+    for own, match in (
         ({"threshold": 0.5, "hold": 0.7}, "--hold must lie in"),
         ({"sample": True, "hold": 0.2}, "does not apply with --sample"),
     ):
         with pytest.raises(ConfigError, match=match):
-            generate_rolls(model, GenerateOptions(n=1, length=1, extra=extra), torch.device("cpu"))
+            resolve(fam.options(n=1, length=1, **own), straight)
+        with pytest.raises(ConfigError, match=match):
+            fam.generate(model, Run(straight, {}), fam.options(n=1, length=1, **own), CPU)
 
 
 @pytest.mark.parametrize(
@@ -498,14 +526,24 @@ def test_generate_with_a_hold_threshold(straight):
         ({"primer": "x.mid"}, "cannot continue a --primer"),
         ({"top_k": 5}, "no --temperature"),
         ({"temperature": 0.5}, "no --temperature"),
-        ({"extra": {"threshold": 0.0}}, "--threshold must lie"),
-        ({"extra": {"beam": 3}}, "unknown generation options"),
+        ({"threshold": 0.0}, "--threshold must lie"),
+        ({"beam": 3}, "beam do\\(es\\) not apply to gan runs"),
     ],
 )
-def test_generate_errors(straight, opts, match):
-    config, model = load_run(straight)
+def test_generate_errors(straight, tmp_path, opts, match):
+    run, fam, model = load_run(straight)
     with pytest.raises(ConfigError, match=match):
-        get_family("gan").generate(model, config, straight, GenerateOptions(**opts), torch.device("cpu"))
+        fam.generate(model, run, fam.options(**opts), CPU)
+    names = {f.name for f in dataclasses.fields(GenerateOptions)}
+    common = {k: v for k, v in opts.items() if k in names}
+    if common == opts:  # the common options given as the base class are checked the same
+        with pytest.raises(ConfigError, match=match):
+            fam.generate(model, run, GenerateOptions(**common), CPU)
+    # and so through the generate job, which passes the family's own options by name
+    own = {k: v for k, v in opts.items() if k not in names}
+    with pytest.raises(ConfigError, match=match):
+        generate(straight, tmp_path / "gen", n=1, length=1, options=own, **common)
+    assert not (tmp_path / "gen").exists()
 
 
 def test_cli_train_and_generate(data, tmp_path, capsys):
@@ -527,22 +565,24 @@ def test_cli_generate_frames_only(straight, tmp_path):
     out = tmp_path / "gen"
     assert main(["generate", str(straight), "--out", str(out), "-n", "2", "--length", "1", "--frames-only"]) == 0
     meta = json.loads((out / "samples.json").read_text())
-    assert meta["extra"] == {"onsets": False} and len(meta["files"]) == 2
+    own = {k: meta[k] for k in ("threshold", "hold", "sample", "onsets")}
+    assert own == {"threshold": None, "hold": None, "sample": False, "onsets": False} and len(meta["files"]) == 2
 
 
 # ------------------------------------------------------------------------------------------------ quality check
 def test_roll_quality_pools_statistics_and_chooses_the_threshold_on_validation(data, straight):
-    from tunesmith.evaluation.metrics import pianoroll_statistics
-    from tunesmith.families.gan import TARGET_QN, generate_rolls, real_phrases, roll_quality
+    from tunesmith.evaluation.metrics import musegan_statistics
+    from tunesmith.families.gan.quality import TARGET_BAND, TARGET_QN, real_phrases, roll_quality
 
-    config, model = load_run(straight)
+    _, _, model = load_run(straight)
     ds = Dataset.load(data)
     q = roll_quality(model, ds, n=6, real=10, thresholds=(0.2, 0.5, 0.9), seed=2)
-    roll = model.cfg.roll_config
+    roll = model.cfg.roll
+    assert (TARGET_BAND, TARGET_QN) == (0.25, 0.8)
 
     def pooled(rolls: np.ndarray) -> dict[str, float]:
         notes = from_pianoroll(rolls.reshape(-1, *rolls.shape[2:]), roll)
-        return {"cells_on": float(rolls[..., 0].mean()), **pianoroll_statistics(notes, 4)}
+        return {"cells_on": float(rolls[..., 0].mean()), **musegan_statistics(notes, 4)}
 
     # the real side: 10 training phrases drawn with the seed, in dataset order, played one after another
     every = np.concatenate([phrases(ds[int(i)], roll) for i in ds.indices("train")])
@@ -551,9 +591,9 @@ def test_roll_quality_pools_statistics_and_chooses_the_threshold_on_validation(d
     assert q["real"] == pytest.approx(pooled(every[pick]))
     # each row: the generated phrases' statistics, the 25% band against the training phrases, the QN bar
     for row in q["rows"]:
-        extra = {"threshold": row["threshold"], "sample": False, "onsets": True}
-        rolls = generate_rolls(model, GenerateOptions(n=6, length=1, seed=2, extra=extra), torch.device("cpu"))[0]
-        assert row["stats"] == pytest.approx(pooled(rolls))
+        own = {"threshold": row["threshold"], "sample": False, "onsets": True}
+        rolls = _rolls(model, None, n=6, length=1, seed=2, **own)
+        assert row["hold"] == row["threshold"] and row["stats"] == pytest.approx(pooled(rolls))
         for k, ok in row["within"].items():
             assert ok == (abs(row["stats"][k] - q["real"][k]) <= 0.25 * q["real"][k])
         assert row["met"] == (all(row["within"].values()) and row["stats"]["qualified_note_rate"] >= TARGET_QN)
@@ -577,8 +617,7 @@ def test_roll_quality_pools_statistics_and_chooses_the_threshold_on_validation(d
         (0.8, 0.1),
         (0.8, 0.5),
     ]
-    extra = {"threshold": 0.8, "hold": 0.1, "sample": False, "onsets": True}
-    rolls = generate_rolls(model, GenerateOptions(n=6, length=1, seed=2, extra=extra), torch.device("cpu"))[0]
+    rolls = generate_rolls(model, 6, 1, 2, Decoding(threshold=0.8, hold=0.1, sample=False, onsets=True), CPU)
     assert pairs["rows"][3]["stats"] == pytest.approx(pooled(rolls))
     single = roll_quality(model, ds, n=6, real=10, seed=2)
     assert single["validation"] is None and single["chosen"] == 0 and single["rows"][0]["threshold"] == 0.5
@@ -596,16 +635,16 @@ def test_rollstats_save_calibrates_generation(data, straight, tmp_path, capsys):
     argv = ["rollstats", str(run), "--data", str(data), "-n", "4", "--real", "8", "--threshold", "0.7", "--hold", "0.2"]
     assert main(argv + ["--save"]) == 0
     assert "decoding.json: generate and evaluate now decode" in capsys.readouterr().out
-    saved = json.loads((run / "decoding.json").read_text())
+    saved = json.loads((run / DECODING).read_text())
     assert (saved["threshold"], saved["hold"], saved["onsets"]) == (0.7, 0.2, True)
     # generate uses it when asked for no decoding, and what it is asked for otherwise
     calibrated = generate(run, tmp_path / "a", n=2, length=2, seed=3)
-    want = generate(straight, tmp_path / "b", n=2, length=2, seed=3, extra={"threshold": 0.7, "hold": 0.2})
+    want = generate(straight, tmp_path / "b", n=2, length=2, seed=3, options={"threshold": 0.7, "hold": 0.2})
     assert [p.read_bytes() for p in calibrated] == [p.read_bytes() for p in want]
-    asked = generate(run, tmp_path / "c", n=2, length=2, seed=3, extra={"threshold": 0.5})
-    plain = generate(straight, tmp_path / "d", n=2, length=2, seed=3, extra={"threshold": 0.5})
+    asked = generate(run, tmp_path / "c", n=2, length=2, seed=3, options={"threshold": 0.5})
+    plain = generate(straight, tmp_path / "d", n=2, length=2, seed=3, options={"threshold": 0.5})
     assert [p.read_bytes() for p in asked] == [p.read_bytes() for p in plain]
-    (run / "decoding.json").write_text("{}")
+    (run / DECODING).write_text("{}")
     with pytest.raises(ConfigError, match="decoding.json: not a decoding written by"):
         generate(run, tmp_path / "e", n=1, length=1)
     assert main(["rollstats", str(run), "--data", str(data), "-n", "2", "--real", "4", "--sample", "--save"]) == 1
@@ -613,7 +652,7 @@ def test_rollstats_save_calibrates_generation(data, straight, tmp_path, capsys):
 
 
 def test_choose_row_prefers_rows_meeting_the_target_on_validation():
-    from tunesmith.families.gan import choose_row
+    from tunesmith.families.gan.quality import choose_row
 
     rows = [
         {"val_met": False, "val_worst": 0.05},  # closest, but its QN is below the bar

@@ -243,7 +243,7 @@ def test_polyphony_rate_by_hand():
 def test_pianoroll_statistics_on_one_piece():
     # C4 [0,1), E4 [0,0.5), G4 [2,3): beats 0 and 2 sound of 3 -> EB 1/3; one bar {C, E, G} -> 3;
     # lengths 4, 2, 4 steps -> QN 2/3; PR 2 of 8 sounding steps
-    stats = m.pianoroll_statistics(piece([60, 64, 67], [0, 0, 2], [1, 0.5, 3]))
+    stats = m.musegan_statistics(piece([60, 64, 67], [0, 0, 2], [1, 0.5, 3]))
     assert list(stats) == ["empty_beat_rate", "pitch_classes_per_bar", "qualified_note_rate", "polyphony_rate"]
     assert stats["empty_beat_rate"] == pytest.approx(1 / 3)
     assert stats["pitch_classes_per_bar"] == 3.0
@@ -261,7 +261,7 @@ def test_steps_per_quarter_changes_the_grid():
 # ---------------------------------------------------------------------------------------------------- conventions
 def test_empty_notes_give_the_documented_zeros():
     empty = Notes.empty()
-    stats = m.all_statistics(empty)
+    stats = m.all_metrics(empty)
     assert stats and all(v == 0.0 for v in stats.values())
     assert m.note_length_histogram(empty).tolist() == [0.0] * 12
     assert m.pitch_range(empty) == 0 and m.intensity_span(empty) == 0
@@ -270,14 +270,14 @@ def test_empty_notes_give_the_documented_zeros():
 
 def test_drum_notes_are_ignored(basic):
     with_drums = Notes.concatenate([basic, piece([36, 42], [0, 0.5], [0.25, 0.75], is_drum=True)])
-    assert m.all_statistics(with_drums) == m.all_statistics(basic)
-    assert m.all_statistics(piece([36], [0], [1], is_drum=True)) == m.all_statistics(Notes.empty())
+    assert m.all_metrics(with_drums) == m.all_metrics(basic)
+    assert m.all_metrics(piece([36], [0], [1], is_drum=True)) == m.all_metrics(Notes.empty())
 
 
 def test_all_statistics_holds_every_scalar_metric(basic):
-    stats = m.all_statistics(basic)
+    stats = m.all_metrics(basic)
     assert set(m.crnngan_statistics(basic)) <= set(stats)
-    assert set(m.pianoroll_statistics(basic)) <= set(stats)
+    assert set(m.musegan_statistics(basic)) <= set(stats)
     basic_keys = {"pitch_range", "pitches_used", "pitch_classes_used", "pitch_entropy", "pitch_class_entropy"}
     assert basic_keys | {"average_inter_onset_interval", "groove_consistency"} <= set(stats)
     assert all(type(v) is float for v in stats.values())
@@ -286,7 +286,7 @@ def test_all_statistics_holds_every_scalar_metric(basic):
 
 def test_metrics_do_not_depend_on_note_order(basic):
     shuffled = basic[np.array([3, 1, 4, 0, 2])]
-    assert m.all_statistics(shuffled) == m.all_statistics(basic)
+    assert m.all_metrics(shuffled) == m.all_metrics(basic)
 
 
 @pytest.mark.parametrize(
@@ -294,7 +294,7 @@ def test_metrics_do_not_depend_on_note_order(basic):
     [
         lambda n: m.repetitions(n, 0),
         lambda n: m.empty_beat_rate(n, steps_per_quarter=0),
-        lambda n: m.pianoroll_statistics(n, steps_per_quarter=1.5),
+        lambda n: m.musegan_statistics(n, steps_per_quarter=1.5),
         lambda n: m.qualified_note_rate(n, min_steps=-1),
         lambda n: m.groove_consistency(n, beats_per_bar=0),
         lambda n: m.note_length_histogram(n, bins=[]),

@@ -13,7 +13,6 @@ from tunesmith.cli import main
 from tunesmith.errors import ConfigError, DatasetError, TunesmithError
 from tunesmith.notes import Notes, make_time_signatures
 from tunesmith.plots import (
-    RUN_METRICS,
     note_features,
     pitch_name,
     plot_dataset,
@@ -23,6 +22,7 @@ from tunesmith.plots import (
     qn_to_bars,
     read_metrics,
 )
+from tunesmith.runfiles import METRICS
 
 from .conftest import synthetic_dataset
 
@@ -94,14 +94,18 @@ def _fake_run(path: Path, gen_scale: float, *, train_lines: bool = True) -> Path
                 "gen/polyphony": 0.1 * e,
             }
         )
-    (path / RUN_METRICS).write_text("".join(json.dumps(r) + "\n" for r in lines))
+    (path / METRICS).write_text("".join(json.dumps(r) + "\n" for r in lines))
     return path
 
 
-def test_run_metrics_file_name_matches_the_trainers():
-    from tunesmith.training.checkpoint import METRICS
+def test_run_file_names_need_no_torch():
+    """plots and the run-folder names are one definition (tunesmith.runfiles) that loads without torch."""
+    import subprocess
+    import sys
 
-    assert RUN_METRICS == METRICS
+    code = "import sys, tunesmith.runfiles, tunesmith.plots; print('torch' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "False"
 
 
 def test_read_metrics_by_kind(tmp_path):
@@ -109,7 +113,7 @@ def test_read_metrics_by_kind(tmp_path):
     assert [r["epoch"] for r in read_metrics(run)] == [1, 2, 3]  # epoch lines only, by default
     assert [r["step"] for r in read_metrics(run, kinds=("train",))] == [5, 8, 18, 28]
     assert len(read_metrics(run, kinds=("train", "val", "epoch"))) == 10
-    (run / RUN_METRICS).write_text('{"kind": "epoch"}\nnot json\n')
+    (run / METRICS).write_text('{"kind": "epoch"}\nnot json\n')
     with pytest.raises(TunesmithError, match="line 2 is not JSON"):
         read_metrics(run)
 
@@ -121,7 +125,7 @@ def test_plot_runs_draws_losses_and_statistics(tmp_path):
     with pytest.raises(ConfigError, match="pitch_span: not logged"):
         plot_runs([a], tmp_path / "x.png", stats=["pitch_span"])
     (tmp_path / "new").mkdir()
-    (tmp_path / "new" / RUN_METRICS).write_text("")
+    (tmp_path / "new" / METRICS).write_text("")
     with pytest.raises(TunesmithError, match="no records yet"):
         plot_runs([tmp_path / "new"], tmp_path / "x.png")
     assert not (tmp_path / "x.png").exists()
@@ -211,15 +215,16 @@ def test_wav_and_png_beside_generated_midi(tmp_path, hand_piece, monkeypatch, ca
     """What ``generate --wav --png`` does for each MIDI file it writes."""
     import sys
 
-    from tunesmith.cli import _companions
+    from tunesmith.jobs.generate import companions
 
     monkeypatch.setitem(sys.modules, "fluidsynth", None)  # the same engine on every machine
     monkeypatch.setattr("tunesmith.audio._symusic_probe", lambda font, sr: "symusic off in this test")
-    _companions(hand_piece, wav=True, png=True)
-    wav, png = hand_piece.with_suffix(".wav"), hand_piece.with_suffix(".png")
+    (wav, engine), png = companions(hand_piece, wav=True, png=True)
+    assert (wav, png) == (hand_piece.with_suffix(".wav"), hand_piece.with_suffix(".png"))
+    assert companions(hand_piece, wav=False, png=False) == (None, None)
     import wave
 
     with wave.open(str(wav)) as w:
         assert w.getnframes() > 3 * w.getframerate()
     read_png(png)
-    assert f"{wav} (rendered with built-in synthesizer" in capsys.readouterr().out
+    assert engine.startswith("built-in synthesizer")

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from tunesmith.errors import ConfigError
-from tunesmith.models.rnn import PRESETS, NoteRNN, RNNConfig, RNNOutput, time_bin_edges, time_bin_values
+from tunesmith.families.rnn.model import PRESETS, NoteRNN, RNNConfig, RNNOutput, time_bin_edges, time_bin_values
 
 
 def _events(b: int, t: int, seed: int = 0) -> torch.Tensor:

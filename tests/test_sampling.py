@@ -6,11 +6,11 @@ import pytest
 import torch
 
 from tunesmith.errors import ConfigError
-from tunesmith.models.rnn import PRESETS, NoteRNN, RNNConfig
+from tunesmith.families.rnn.model import PRESETS, NoteRNN, RNNConfig
+from tunesmith.families.rnn.sample import generate_rnn
 from tunesmith.sampling import (
     FILTERS,
     check_options,
-    generate_rnn,
     sample_logits,
     temperature_filter,
     top_k_filter,

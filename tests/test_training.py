@@ -9,15 +9,16 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
-from tunesmith.api import generate, load_run, train
 from tunesmith.cli import main
 from tunesmith.dataset import Dataset, hash_split
-from tunesmith.errors import ConfigError, DatasetError
+from tunesmith.errors import CheckpointError, ConfigError, DatasetError
+from tunesmith.families.rnn.model import NoteRNN
 from tunesmith.io import read_midi, write_midi
-from tunesmith.models.rnn import NoteRNN
+from tunesmith.jobs.generate import generate
+from tunesmith.jobs.runs import load_run
+from tunesmith.jobs.train import train
 from tunesmith.notes import Notes
 from tunesmith.representations.note_events import to_note_events
-from tunesmith.training.checkpoint import CheckpointError
 
 from .conftest import hand_midi, synthetic_dataset
 
@@ -160,7 +161,7 @@ def test_run_folder_and_metrics(data, straight):
     assert primers[..., 0].min() >= 48 and primers[..., 0].max() < 84 and primers[..., 1].min() >= 0
     # the safetensors weights load into the configured model, and the state's latest weights match them
     # when the last epoch was the best
-    config, model = load_run(straight)
+    _, _, model = load_run(straight)
     assert isinstance(model, NoteRNN) and model.cfg.hidden == 16 and not model.training
     if epochs[-1]["best"]:
         for k, v in model.state_dict().items():

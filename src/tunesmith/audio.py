@@ -26,7 +26,7 @@ from types import ModuleType
 
 import numpy as np
 
-from .errors import ConfigError
+from .errors import ConfigError, EngineUnavailable
 from .notes import Notes
 from .utils import atomic_path
 
@@ -54,10 +54,6 @@ _HARMONICS = np.array([1.0, 0.5, 0.25, 0.12, 0.06])
 _DRUM_CHANNEL = 9
 _MELODIC_CHANNELS = tuple(c for c in range(16) if c != _DRUM_CHANNEL)
 _NO_FLUIDSYNTH = "no FluidSynth library found: install libfluidsynth and pyfluidsynth for SoundFont rendering"
-
-
-class _Unavailable(Exception):
-    """An engine cannot run here; the message says why (shown to the user)."""
 
 
 def midi_to_hz(pitch: np.ndarray | float) -> np.ndarray:
@@ -151,7 +147,7 @@ def find_soundfont(soundfont: str | os.PathLike[str] | None = None) -> Path | No
 
 def _need_soundfont(soundfont: Path | None) -> Path:
     if soundfont is None:
-        raise _Unavailable(
+        raise EngineUnavailable(
             f"no SoundFont found: give one with --soundfont, set {SOUNDFONT_ENV}, or install pretty_midi "
             "(which ships TimGM6mb.sf2) or Debian's fluid-soundfont-gm"
         )
@@ -176,11 +172,12 @@ def _load_fluidsynth() -> ModuleType:
     try:
         import fluidsynth
     except ModuleNotFoundError as e:
-        raise _Unavailable(_NO_FLUIDSYNTH) from e
+        raise EngineUnavailable(_NO_FLUIDSYNTH) from e
     except (ImportError, OSError) as e:  # pyfluidsynth is there, the shared library is not
-        raise _Unavailable(f"pyfluidsynth found but not the FluidSynth library ({e}): install libfluidsynth") from e
+        reason = f"pyfluidsynth found but not the FluidSynth library ({e}): install libfluidsynth"
+        raise EngineUnavailable(reason) from e
     if not hasattr(fluidsynth, "Synth"):  # PyPI's unrelated 'fluidsynth' package has the same module name
-        raise _Unavailable(f"the installed 'fluidsynth' module is not pyfluidsynth; {_NO_FLUIDSYNTH}")
+        raise EngineUnavailable(f"the installed 'fluidsynth' module is not pyfluidsynth; {_NO_FLUIDSYNTH}")
     return fluidsynth
 
 
@@ -193,7 +190,7 @@ def _fluidsynth(notes: Notes, sample_rate: int, soundfont: Path) -> np.ndarray:
     try:
         sfid = synth.sfload(str(soundfont))
         if sfid is None or sfid < 0:
-            raise _Unavailable(f"{soundfont}: FluidSynth could not load this SoundFont")
+            raise EngineUnavailable(f"{soundfont}: FluidSynth could not load this SoundFont")
         a = notes.notes
         channel, presets = _channels(a)
         for ch, (program, drum) in presets.items():
@@ -256,7 +253,7 @@ def _symusic(notes: Notes, sample_rate: int, soundfont: Path) -> np.ndarray:
     Never let symusic pick its own font: ``symusic.Synthesizer()`` without a path downloads one."""
     problem = _symusic_probe(str(soundfont), int(sample_rate))
     if problem:
-        raise _Unavailable(problem)
+        raise EngineUnavailable(problem)
     import symusic.core
 
     from .io.midi import notes_to_score
@@ -264,7 +261,7 @@ def _symusic(notes: Notes, sample_rate: int, soundfont: Path) -> np.ndarray:
     try:
         audio = symusic.core.Synthesizer(str(soundfont), sample_rate, 0).render(notes_to_score(notes), stereo=True)
     except Exception as e:
-        raise _Unavailable(f"symusic's synthesizer failed ({type(e).__name__}: {e})") from e
+        raise EngineUnavailable(f"symusic's synthesizer failed ({type(e).__name__}: {e})") from e
     y = np.asarray(audio, dtype=np.float32)
     if y.ndim == 1:
         y = y[:, None]
@@ -305,7 +302,7 @@ def synthesize_with(
                 _load_fluidsynth()  # the library is the likelier thing to be missing: say that first
             path = _need_soundfont(font)
             signal = fn(notes, sample_rate, path)
-        except _Unavailable as e:
+        except EngineUnavailable as e:
             if engine != "auto":
                 raise ConfigError(f"engine {engine!r} cannot run here: {e}") from None
             reasons.append(str(e))

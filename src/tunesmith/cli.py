@@ -9,9 +9,13 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from . import __version__
 from .errors import TunesmithError
+
+if TYPE_CHECKING:
+    from .families import Family
 
 DEFAULT_CACHE = Path(os.environ.get("TUNESMITH_CACHE", Path.home() / ".cache" / "tunesmith"))
 
@@ -39,40 +43,14 @@ def _positive_int(text: str) -> int:
 
 
 # ---------------------------------------------------------------------------------------------- prepare / info
-def _print_info(info: dict) -> None:
-    p = print
-    p(f"dataset   {info['path']}")
-    p(f"source    {info['source']}")
-    p(f"pieces    {info['pieces']}   notes {info['notes']:,}   hours {info['hours']:.2f}")
-    p(f"{'split':<11}{'pieces':>8}{'notes':>12}{'hours':>9}")
-    for name, s in info["splits"].items():
-        p(f"{name:<11}{s['pieces']:>8}{s['notes']:>12,}{s['hours']:>9.2f}")
-    if info["pitch_range"]:
-        lo, hi = info["pitch_range"]
-        p(f"pitches   {lo}..{hi}")
-    skipped = info["skipped"]
-    p(f"skipped   {len(skipped)} file(s)" + (":" if skipped else ""))
-    for s in skipped[:20]:
-        p(f"  {s['path']}: {s['reason']}")
-    if len(skipped) > 20:
-        p(f"  ... and {len(skipped) - 20} more (see skipped.csv)")
-
-
 def cmd_prepare(args: argparse.Namespace) -> int:
-    from .dataset import prepare
+    from .jobs.prepare import describe, prepare_dataset
 
-    source = args.source
-    if args.download:
-        if source is not None:
-            raise TunesmithError("give either SOURCE or --download, not both")
-        from .corpora.download import fetch_maestro
-
-        source = fetch_maestro(args.cache_dir, progress=not args.quiet)
-    if source is None:
-        raise TunesmithError("no SOURCE given: name a folder, a MIDI file, 'bach', or use --download maestro")
-    ds = prepare(
-        source,
+    ds = prepare_dataset(
+        args.source,
         args.out,
+        download=args.download,
+        cache_dir=args.cache_dir,
         workers=args.workers,
         limit=args.limit,
         layout=args.layout,
@@ -84,18 +62,16 @@ def cmd_prepare(args: argparse.Namespace) -> int:
         print(f"{args.out}: up to date with its source, nothing to do (--force rebuilds)")
     else:
         print(f"prepared {info['pieces']} pieces in {ds.manifest['seconds_to_prepare']:.1f} s")
-    _print_info(info)
+    print(describe(info))
     return 0
 
 
 def cmd_info(args: argparse.Namespace) -> int:
     from .dataset import Dataset
+    from .jobs.prepare import describe
 
     info = Dataset.load(args.dir).info()
-    if args.json:
-        print(json.dumps(info, indent=1))
-    else:
-        _print_info(info)
+    print(json.dumps(info, indent=1) if args.json else describe(info))
     return 0
 
 
@@ -107,15 +83,6 @@ def _parse_sets(items: list[str]) -> dict[str, str]:
             raise TunesmithError(f"--set {item!r}: expected key=value, e.g. --set hidden=256")
         out[key.strip()] = value.strip()
     return out
-
-
-def _best(summary: dict) -> str:
-    best = summary["best_val"]
-    if best != float("inf"):
-        return f"best validation loss {best:.4f}"
-    if summary.get("epochs", 0) > 0:  # a model without a validation loss (the piano-roll GAN)
-        return "latest weights saved (no validation loss to choose by)"
-    return "no complete epoch validated yet"
 
 
 def torchrun_command(args: argparse.Namespace) -> list[str]:
@@ -144,8 +111,9 @@ def cmd_train(args: argparse.Namespace) -> int:
         print(f"tunesmith train: {shlex.join(cmd)}", file=sys.stderr, flush=True)
         return subprocess.run(cmd, check=False).returncode
 
-    from .api import train
-    from .training.trainer import rank, shutdown_distributed
+    from .jobs.demo import best_weights
+    from .jobs.train import train
+    from .training.distributed import rank, shutdown_distributed
 
     overrides = _parse_sets(args.set)
     for key in ("epochs", "max_steps", "max_time", "device", "seed"):
@@ -167,15 +135,21 @@ def cmd_train(args: argparse.Namespace) -> int:
     if main_process:
         print(
             f"{args.model}: {summary['stopped']} after {summary['epochs']} epoch(s), {summary['step']} steps, "
-            f"{summary['seconds']:.1f} s; {_best(summary)}; run in {args.out}"
+            f"{summary['seconds']:.1f} s; {best_weights(summary)}; run in {args.out}"
         )
     return 0
 
 
 def cmd_generate(args: argparse.Namespace) -> int:
-    from .api import generate
+    from .jobs.generate import generate
 
-    paths = generate(
+    own = {  # the piano-roll GAN's options, passed only when given (other families refuse them by name)
+        "threshold": args.threshold,
+        "hold": args.hold,
+        "sample": args.sample or None,
+        "onsets": False if args.frames_only else None,
+    }
+    written = generate(
         args.run,
         args.out,
         n=args.n,
@@ -186,43 +160,20 @@ def cmd_generate(args: argparse.Namespace) -> int:
         primer=args.primer,
         seed=args.seed,
         device=args.device,
-        extra={
-            k: v
-            for k, v in (
-                ("threshold", args.threshold),
-                ("hold", args.hold),
-                ("sample", args.sample or None),
-                ("onsets", False if args.frames_only else None),
-            )
-            if v is not None
-        },
+        options={k: v for k, v in own.items() if v is not None},
+        wav=args.wav,
+        png=args.png,
     )
-    for p in paths:
+    engines = {engine for _, engine in written.wav}
+    for p in written:
         print(p)
-        _companions(p, wav=args.wav, png=args.png)
+    for path, _ in written.wav:
+        print(path)
+    if engines:
+        print(f"WAV files rendered with {'; '.join(sorted(engines))}")
+    for path in written.png:
+        print(path)
     return 0
-
-
-_ENGINES_SAID: set[str] = set()  # the synthesis engine is named once, not beside every WAV
-
-
-def _companions(midi: Path, *, wav: bool, png: bool) -> None:
-    """Write a WAV and/or a piano-roll PNG beside a MIDI file."""
-    from .io import read_midi
-
-    if not (wav or png):
-        return
-    notes = read_midi(midi)
-    if wav:
-        from .audio import render
-
-        path, engine = render(notes, midi.with_suffix(".wav"))
-        print(path if engine in _ENGINES_SAID else f"{path} (rendered with {engine})")
-        _ENGINES_SAID.add(engine)
-    if png:
-        from .plots import plot_pianoroll
-
-        print(plot_pianoroll(notes, midi.with_suffix(".png")))
 
 
 def cmd_render(args: argparse.Namespace) -> int:
@@ -238,8 +189,8 @@ def cmd_render(args: argparse.Namespace) -> int:
 
 def cmd_plot(args: argparse.Namespace) -> int:
     from .io import read
-    from .plots import RUN_METRICS as METRICS
     from .plots import plot_dataset, plot_pianoroll, plot_runs
+    from .runfiles import METRICS
 
     paths = [Path(p) for p in args.paths]
     for p in paths:
@@ -266,7 +217,7 @@ def cmd_plot(args: argparse.Namespace) -> int:
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
     from .evaluation.protocol import EvalOptions
-    from .evaluation.report import evaluate
+    from .jobs.report import evaluate
 
     opts = EvalOptions(n=args.n, seed=args.seed, length=args.length, bars=args.bars, device=args.device)
     report = evaluate(args.runs, args.data, args.out, opts, progress=not args.quiet, audio=not args.no_audio)
@@ -280,7 +231,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 def cmd_compare(args: argparse.Namespace) -> int:
     from .dataset import Dataset
-    from .evaluation.protocol import compare_folder
+    from .jobs.compare import compare_folder
     from .utils import atomic_write_text
 
     ds = Dataset.load(args.data)
@@ -299,38 +250,24 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
 
 def cmd_rollstats(args: argparse.Namespace) -> int:
-    from .api import load_run
-    from .dataset import Dataset
-    from .evaluation.metrics import PIANOROLL_STATISTICS
-    from .families.gan import DECODING_FILE, TARGET_BAND, TARGET_QN, roll_quality
+    from .evaluation.metrics import MUSEGAN_STATISTICS
+    from .families.gan.quality import TARGET_BAND, TARGET_QN
+    from .jobs.rollstats import rollstats
     from .utils import atomic_write_text
 
-    config, model = load_run(args.run)
-    if config["kind"] != "gan":
-        raise TunesmithError(f"{args.run}: a {config['kind']} run; rollstats measures piano-roll GAN runs")
-    ds = Dataset.load(args.data)
-    thresholds = tuple(args.threshold) if args.threshold else (0.5,)
-    holds = tuple(args.hold) if args.hold else (None,)
-    for t in thresholds + tuple(h for h in holds if h is not None):
-        if not 0 < t <= 1:
-            raise TunesmithError(f"--threshold and --hold must lie in (0, 1], got {t}")
-    if args.sample and args.hold:
-        raise TunesmithError("--hold is a second threshold; it does not apply with --sample")
-    if args.sample and args.save:
-        raise TunesmithError("--save keeps a threshold and a hold; there is none to keep with --sample")
-    onsets = False if args.frames_only else None
-    q = roll_quality(
-        model,
-        ds,
+    q = rollstats(
+        args.run,
+        args.data,
         n=args.n,
         real=args.real,
-        thresholds=thresholds,
-        holds=holds,
+        thresholds=tuple(args.threshold or ()),
+        holds=tuple(args.hold or ()),
         sample=args.sample,
-        onsets=onsets,
+        frames_only=args.frames_only,
         seed=args.seed,
+        save=args.save,
     )
-    keys = PIANOROLL_STATISTICS
+    keys = MUSEGAN_STATISTICS
     short = dict(zip(keys, ("EB", "UPC", "QN", "PR"), strict=True))
     grid = f"{q['steps_per_quarter']} steps per quarter note, {'with onsets' if q['onsets'] else 'frames only'}"
     print(f"{args.run}: {grid}; {q['n']} generated phrases against {q['real_phrases']} real ones (pooled)")
@@ -362,85 +299,69 @@ def cmd_rollstats(args: argparse.Namespace) -> int:
     if args.json:
         atomic_write_text(args.json, json.dumps(q, indent=1))
         print(args.json)
-    if args.save:
-        saved = {
-            "threshold": r["threshold"],
-            "hold": r["hold"],
-            "onsets": q["onsets"],
-            "chosen_on": f"{q['real_phrases']} validation phrases" if q["validation"] is not None else "given",
-            "stats": r["stats"],
-            "real": q["real"],
-            "met": r["met"],
-        }
-        path = Path(args.run) / DECODING_FILE
-        atomic_write_text(path, json.dumps(saved, indent=1))
-        print(f"{path}: generate and evaluate now decode this run with this threshold and hold")
+    if q["saved"]:
+        print(f"{q['saved']}: generate and evaluate now decode this run with this threshold and hold")
     return 0
 
 
-#: The demo's models: kind -> (share of the training budget, settings), each with its default preset. C-RNN-GAN
-#: pretrains for 2 epochs instead of 6 so that its adversarial phase starts within a demo's minute.
-DEMO_MODELS: dict[str, tuple[float, dict[str, str]]] = {
-    "rnn": (0.35, {"val_every": "250"}),  # an epoch of the default preset outlasts the demo's budget
-    "gan": (0.2, {"epochs": "100000"}),  # a GAN epoch on the chorales is a few iterations: its time share limits it
-    "crnngan": (0.3, {"pretrain_epochs": "2"}),
-    "baseline": (0.15, {}),
-}
-
-
 def cmd_demo(args: argparse.Namespace) -> int:
-    import shutil
+    from .jobs.demo import demo
 
-    from .api import train
-    from .dataset import prepare
-    from .evaluation.protocol import EvalOptions
-    from .evaluation.report import evaluate
-    from .plots import plot_dataset, plot_runs
-
-    out = Path(args.out)
-    progress = not args.quiet
-    models = [m.strip() for m in args.models.split(",") if m.strip()]
-    unknown = [m for m in models if m not in DEMO_MODELS]
-    if unknown or not models:
-        raise TunesmithError(f"demo: --models takes a comma-separated list of {', '.join(DEMO_MODELS)}")
-    print(f"[1/4] preparing the built-in Bach chorales into {out / 'data'}")
-    ds = prepare("bach", out / "data", workers=args.workers, limit=args.limit, progress=progress)
-    _print_info(ds.info())
-    print(f"      {plot_dataset(ds, out / 'data.png')}")
-    share = sum(DEMO_MODELS[m][0] for m in models)
-    print(f"[2/4] training {', '.join(models)} in {args.max_time:g} s in all, into {out / 'runs'}")
-    runs = []
-    for kind in models:
-        weight, settings = DEMO_MODELS[kind]
-        run = out / "runs" / kind
-        if run.exists():
-            shutil.rmtree(run)
-        seconds = args.max_time * weight / share
-        summary = train(
-            kind,
-            out / "data",
-            run,
-            preset="default",
-            progress=progress,
-            overrides={"epochs": str(args.epochs), **settings, "max_time": f"{seconds:.1f}"},
-        )
-        print(f"      {kind}: {summary['stopped']}, {summary['epochs']} epoch(s) in {seconds:.0f} s, {_best(summary)}")
-        runs.append(run)
-    logged = [r for r in runs if (r / "metrics.jsonl").is_file()]  # a run stopped before its first log has none
-    if logged:
-        print(f"      {plot_runs(logged, out / 'training.png')}")
-    print(f"[3/4] evaluating against the test split ({args.n} pieces per model), samples into {out / 'samples'}")
-    report = evaluate(runs, out / "data", out, EvalOptions(n=args.n, seed=0), progress=progress)
-    for m in report["models"]:
-        print(f"      {m['name']:<10} MSE {m['mse']:.4f}  RMSE {m['rmse']:.4f}  overlap {m['overlap']:.3f}")
-    print(f"      {'real':<10} MSE {report['real']['mse']:.4f}  RMSE {report['real']['rmse']:.4f}  ", end="")
-    print(f"overlap {report['real']['overlap']:.3f}")
-    print(f"[4/4] done: {out / 'report.md'} compares the models; listen to {out / 'samples'}/*.wav")
+    demo(
+        args.out,
+        models=[m.strip() for m in args.models.split(",") if m.strip()],
+        epochs=args.epochs,
+        max_time=args.max_time,
+        n=args.n,
+        workers=args.workers,
+        limit=args.limit,
+        progress=not args.quiet,
+    )
     return 0
 
 
 # ---------------------------------------------------------------------------------------------- parser
+def _add_train_parser(models: Any, fam: Family) -> None:
+    """``tunesmith train NAME``: the training options, with the presets that this family has."""
+    settings = ", ".join(fam.config_cls.from_dict(dict(fam.presets["default"])).settings())
+    p = models.add_parser(
+        fam.name,
+        help=fam.summary,
+        formatter_class=_Formatter,
+        description=f"Train {fam.name}: {fam.summary}.\nIts model settings (--set KEY=VALUE): {settings}.",
+    )
+    p.add_argument("--data", required=True, help="a prepared dataset folder")
+    p.add_argument("--out", required=True, help="run folder to write")
+    p.add_argument(
+        "--preset",
+        choices=list(fam.presets),
+        default="default",
+        help="paper: exactly the paper's settings; default: tunesmith's better ones (docs/)"
+        + ("; musegan: the default networks on MuseGAN's 24 steps per quarter note" if "musegan" in fam.presets else "")
+        + " (default: default)",
+    )
+    p.add_argument("--epochs", type=_positive_int, default=None, help="epochs (default: the preset's)")
+    p.add_argument("--max-steps", type=_positive_int, default=None, help="stop after this many optimizer steps")
+    p.add_argument("--max-time", type=float, default=None, help="stop after this many seconds, with a checkpoint")
+    p.add_argument("--device", default=None, help="auto, cpu, cuda, cuda:N or mps (default: auto)")
+    p.add_argument("--seed", type=int, default=None, help="random seed (default: 0)")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="change a model or training setting")
+    p.add_argument("--resume", action="store_true", help="continue the run in --out exactly where it stopped")
+    p.add_argument(
+        "--nproc",
+        type=_positive_int,
+        default=None,
+        help="train with N processes on this machine (DistributedDataParallel, launched through torchrun; "
+        "batch_size stays the global batch; docs/scaling.md; default: 1)",
+    )
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_train)
+
+
 def build_parser() -> argparse.ArgumentParser:
+    from .families import REGISTRY
+    from .jobs.demo import DEMO_MODELS
+
     parser = argparse.ArgumentParser(
         prog="tunesmith",
         description="Learn from MIDI collections and compose new music.",
@@ -497,38 +418,12 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=_Formatter,
         description="Train MODEL on a dataset written by 'tunesmith prepare'. The run folder gets config.json,\n"
         "model.safetensors (best weights on validation), trainer_state.pt (for --resume) and metrics.jsonl.\n"
-        "Any model or training setting can be changed with --set key=value (e.g. --set hidden=256 --set lr=0.001).",
+        "Any model or training setting can be changed with --set key=value (e.g. --set hidden=256 --set lr=0.001).\n"
+        "'tunesmith train MODEL --help' lists that model's presets and settings.",
     )
-    p.add_argument(
-        "model",
-        help="the model kind: rnn (LSTM note model), gan (piano-roll GAN), crnngan, crnngan3 (C-RNN-GAN with 1 or "
-        "3 tones per step) or baseline (C-RNN-GAN's generator trained only to predict the next tone)",
-    )
-    p.add_argument("--data", required=True, help="a prepared dataset folder")
-    p.add_argument("--out", required=True, help="run folder to write")
-    p.add_argument(
-        "--preset",
-        choices=("default", "paper", "musegan"),
-        default="default",
-        help="paper: exactly the paper's settings; default: tunesmith's better ones (docs/rnn.md; default: "
-        "default); musegan (gan only): the default networks on MuseGAN's grid of 24 steps per quarter note",
-    )
-    p.add_argument("--epochs", type=_positive_int, default=None, help="epochs (default: the preset's)")
-    p.add_argument("--max-steps", type=_positive_int, default=None, help="stop after this many optimizer steps")
-    p.add_argument("--max-time", type=float, default=None, help="stop after this many seconds, with a checkpoint")
-    p.add_argument("--device", default=None, help="auto, cpu, cuda, cuda:N or mps (default: auto)")
-    p.add_argument("--seed", type=int, default=None, help="random seed (default: 0)")
-    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="change a model or training setting")
-    p.add_argument("--resume", action="store_true", help="continue the run in --out exactly where it stopped")
-    p.add_argument(
-        "--nproc",
-        type=_positive_int,
-        default=None,
-        help="train with N processes on this machine (DistributedDataParallel, launched through torchrun; "
-        "batch_size stays the global batch; docs/scaling.md; default: 1)",
-    )
-    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
-    p.set_defaults(func=cmd_train)
+    models = p.add_subparsers(dest="model", metavar="MODEL", required=True)
+    for fam in REGISTRY.values():
+        _add_train_parser(models, fam)
 
     p = sub.add_parser(
         "generate",

@@ -39,12 +39,12 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from tqdm.auto import tqdm
 
 from . import __version__
 from .corpora import SPLITS, Corpus, Item, Layout, resolve
 from .errors import DatasetError, ReadError
 from .notes import NOTE_DTYPE, TEMPO_DTYPE, TIMESIG_DTYPE, Notes
+from .progress import progress_bar
 from .utils import atomic_dir, atomic_write_text
 
 FORMAT_VERSION = 1
@@ -229,7 +229,7 @@ def _write_dataset(
             table.writerow(PIECE_FIELDS)
             for f in (offsets_file, tempo_off_file, ts_off_file):
                 f.write(np.int64(0).tobytes())
-            bar = tqdm(total=len(items), desc=f"prepare {corpus.name}", unit="file", disable=not progress)
+            bar = progress_bar(total=len(items), desc=f"prepare {corpus.name}", unit="file", disable=not progress)
             for r in _parse_all(items, pool, workers):
                 it = items[r.index]
                 bar.update(1)

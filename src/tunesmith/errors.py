@@ -48,3 +48,15 @@ class DownloadError(TunesmithError):
 
 class ConfigError(TunesmithError):
     """An option or configuration value is invalid."""
+
+
+class CheckpointError(TunesmithError):
+    """A run directory is missing, corrupt, or does not match the model being built."""
+
+
+class EngineUnavailable(TunesmithError):
+    """A synthesis engine cannot run here; the message says why (audio falls back to the next engine)."""
+
+
+class CorruptArchiveError(TunesmithError):
+    """A downloaded zip cannot be read or a member fails its CRC check: the archive itself is bad."""

@@ -17,8 +17,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .errors import ConfigError, DatasetError
+from .errors import CheckpointError, ConfigError, DatasetError
 from .notes import Notes
+from .runfiles import METRICS
 from .utils import atomic_path
 
 if TYPE_CHECKING:
@@ -33,8 +34,6 @@ TAIL_QUANTILE = 0.995
 TIME_BINS = 60
 #: width of a velocity bin
 VELOCITY_BIN = 4
-#: a run's metric log: training.checkpoint.METRICS, not imported from there since that module imports torch
-RUN_METRICS = "metrics.jsonl"
 
 
 def pitch_name(pitch: int) -> str:
@@ -153,9 +152,9 @@ def read_metrics(run: str | os.PathLike[str], kinds: Iterable[str] = ("epoch",))
     one ``epoch`` line at the end of each epoch."""
     import json
 
-    path = Path(run) / RUN_METRICS
+    path = Path(run) / METRICS
     if not path.is_file():
-        raise _run_error(f"{run}: no {RUN_METRICS}; is it a run folder written by 'tunesmith train'?")
+        raise _run_error(f"{run}: no {METRICS}; is it a run folder written by 'tunesmith train'?")
     wanted = set(kinds)
     records = []
     for number, line in enumerate(path.read_text().splitlines(), 1):
@@ -171,7 +170,6 @@ def read_metrics(run: str | os.PathLike[str], kinds: Iterable[str] = ("epoch",))
 
 
 def _run_error(message: str) -> Exception:
-    from .training.checkpoint import CheckpointError  # imports torch: only when there is an error to raise
 
     return CheckpointError(message)
 
@@ -210,7 +208,7 @@ def plot_runs(
     logs = {r: read_metrics(r, kinds=("train", "val", "epoch")) for r in runs}
     for run, recs in logs.items():
         if not recs:
-            raise _run_error(f"{run}: {RUN_METRICS} has no records yet; train for a few steps first")
+            raise _run_error(f"{run}: {METRICS} has no records yet; train for a few steps first")
     epochs = {r: [rec for rec in recs if rec.get("kind") == "epoch"] for r, recs in logs.items()}
     gen_keys = sorted({k[4:] for recs in epochs.values() for rec in recs for k in rec if k.startswith("gen/")})
     logged = {k.split("/", 1)[1] for recs in logs.values() for rec in recs for k in rec if "/" in k}
@@ -260,7 +258,7 @@ def plot_runs(
 
 
 # ---------------------------------------------------------------------------------------------- distributions
-FEATURES = ("pitch", "step", "duration", "velocity")
+SET_FEATURES = ("pitch", "step", "duration", "velocity")
 _XLABELS = {
     "pitch": "pitch",
     "step": "step: time to the next note start (s)",
@@ -275,7 +273,7 @@ def note_features(pieces: Iterable[Notes | np.ndarray]) -> dict[str, np.ndarray]
     and per-piece ``low``, ``high`` (lowest, highest pitch) and ``seconds`` (end of the last note). Drum notes
     are left out (their "pitch" names an instrument); pieces without pitched notes count in no per-piece value.
     """
-    cols: dict[str, list[np.ndarray]] = {k: [] for k in (*FEATURES, "low", "high", "seconds")}
+    cols: dict[str, list[np.ndarray]] = {k: [] for k in (*SET_FEATURES, "low", "high", "seconds")}
     for piece in pieces:
         a = piece.notes if isinstance(piece, Notes) else piece
         a = a[~a["is_drum"]]
@@ -338,7 +336,7 @@ def plot_distributions(
         else:
             style[name] = {"histtype": "step", "color": next(colors), "linewidth": 1.5}
     order = [reference] * (reference is not None) + [n for n in sets if n != reference]  # reference underneath
-    for ax, feature in zip(axes.ravel(), FEATURES, strict=True):
+    for ax, feature in zip(axes.ravel(), SET_FEATURES, strict=True):
         pooled = np.concatenate([features[n][feature] for n in sets]).astype(np.float64)
         bins, note = _bins(feature, pooled)
         for name in order:
@@ -385,7 +383,7 @@ def plot_dataset(
 
     plt = _pyplot()
     fig, axes = plt.subplots(2, 3, figsize=(14, 7.5), dpi=100)
-    for ax, feature in zip(axes.ravel()[:4], FEATURES, strict=True):
+    for ax, feature in zip(axes.ravel()[:4], SET_FEATURES, strict=True):
         bins, note = _bins(feature, f[feature].astype(np.float64))
         ax.hist(f[feature], bins=bins, color="tab:blue", alpha=0.85)
         if feature == "pitch":

@@ -1,4 +1,4 @@
-"""Small helpers shared across the package: atomic writes, hashing."""
+"""Small helpers shared across the package: atomic writes, hashing, a module's eval mode for a block."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 
 @contextlib.contextmanager
@@ -70,3 +71,16 @@ def sha256_file(path: str | os.PathLike[str], chunk: int = 1 << 20) -> str:
         while block := f.read(chunk):
             h.update(block)
     return h.hexdigest()
+
+
+@contextlib.contextmanager
+def eval_mode(module: Any) -> Iterator[Any]:
+    """Put a torch module in inference mode (``.eval()``) for the block, then restore the mode it had, in a
+    ``finally`` so that an error inside does not leave a training model in eval mode. (Duck-typed: no torch
+    import here.)"""
+    was_training = module.training
+    module.eval()
+    try:
+        yield module
+    finally:
+        module.train(was_training)

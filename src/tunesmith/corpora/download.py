@@ -27,10 +27,9 @@ import zipfile
 import zlib
 from pathlib import Path, PurePosixPath, PureWindowsPath
 
-from tqdm import tqdm
-
-from tunesmith.errors import DownloadError
-from tunesmith.utils import atomic_dir, sha256_file
+from ..errors import CorruptArchiveError, DownloadError
+from ..progress import progress_bar
+from ..utils import atomic_dir, sha256_file
 
 __all__ = [
     "MAESTRO_DIRNAME",
@@ -160,7 +159,7 @@ def _receive(url: str, part: Path, timeout: float, progress: bool) -> None:
         total = offset + expected if expected is not None else None
         with (
             open(part, mode) as out,
-            tqdm(
+            progress_bar(
                 total=total,
                 initial=offset,
                 unit="B",
@@ -230,10 +229,6 @@ def download(
     return dest
 
 
-class _CorruptArchive(Exception):
-    """The zip cannot be read or a member fails its CRC check: the archive itself is bad."""
-
-
 def _member_parts(name: str, archive: Path) -> tuple[str, ...]:
     """The path components of a zip member, refusing absolute paths, drive letters and ``..``."""
     posix = name.replace("\\", "/")
@@ -258,7 +253,7 @@ def _extract(archive: Path, target: Path) -> None:
             members = [(info, parts) for info, parts in members if parts]
             bad = zf.testzip()
             if bad is not None:
-                raise _CorruptArchive(f"member {bad!r} fails its CRC check")
+                raise CorruptArchiveError(f"member {bad!r} fails its CRC check")
             strip = 0
             if not any(len(p) == 1 and _CSV_RE.match(p[0]) for _, p in members):
                 tops = {p[0] for _, p in members}
@@ -286,7 +281,7 @@ def _extract(archive: Path, target: Path) -> None:
                     with zf.open(info) as src, open(out, "wb") as dst:
                         shutil.copyfileobj(src, dst, _CHUNK)
     except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError) as exc:
-        raise _CorruptArchive(f"not a readable zip archive: {exc}") from exc
+        raise CorruptArchiveError(f"not a readable zip archive: {exc}") from exc
 
 
 def fetch_maestro(
@@ -314,7 +309,7 @@ def fetch_maestro(
     archive = download(url, cache_dir / name, sha256=sha256, size=size, progress=progress)
     try:
         _extract(archive, target)
-    except _CorruptArchive as exc:
+    except CorruptArchiveError as exc:
         archive.unlink(missing_ok=True)  # useless as it is: the next run must fetch it afresh
         raise DownloadError(
             f"the archive downloaded from {url} is damaged ({exc}), so it was deleted. "

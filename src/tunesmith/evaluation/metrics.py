@@ -34,6 +34,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from ..errors import ConfigError
+from ..grid import DEFAULT_STEPS_PER_QUARTER, check_steps, note_steps, to_steps
 from ..notes import Notes
 
 #: Onsets less than this apart (in quarter notes) are the same onset: one tick at 384 ticks per quarter note.
@@ -41,7 +42,6 @@ ONSET_TOLERANCE_QN = 1.0 / 384.0
 # Float slack so that onsets exactly one tick apart (k/384 - (k-1)/384 in float64) stay distinct.
 _ONSET_SLACK = 1e-9
 
-DEFAULT_STEPS_PER_QUARTER = 4
 #: MuseGAN's qualified note: at least this many steps long (3 steps = a dotted 8th at 4 steps per quarter).
 QUALIFIED_MIN_STEPS = 3
 #: Subsequence lengths of C-RNN-GAN's repetition statistics.
@@ -99,22 +99,9 @@ def _same_onset_as_previous(start_qn_sorted: np.ndarray) -> np.ndarray:
     return np.diff(start_qn_sorted) < ONSET_TOLERANCE_QN - _ONSET_SLACK
 
 
-def _check_steps(steps_per_quarter: int) -> int:
-    if int(steps_per_quarter) != steps_per_quarter or steps_per_quarter < 1:
-        raise ConfigError(f"steps_per_quarter must be a positive integer, got {steps_per_quarter!r}")
-    return int(steps_per_quarter)
-
-
-def _to_step(qn: np.ndarray, steps_per_quarter: int) -> np.ndarray:
-    # half up, not NumPy's half-to-even: an onset half a step late lands on the next step, whichever step it is
-    return np.floor(qn * steps_per_quarter + 0.5).astype(np.int64)
-
-
 def _grid(a: np.ndarray, steps_per_quarter: int) -> tuple[np.ndarray, np.ndarray]:
-    """Start and end steps of each note (end exclusive, at least one step after the start)."""
-    start = np.maximum(_to_step(a["start_qn"], steps_per_quarter), 0)
-    end = np.maximum(_to_step(a["end_qn"], steps_per_quarter), start + 1)
-    return start, end
+    """Start and end steps of each note (end exclusive, at least one step after the start): the one quantiser."""
+    return note_steps(a["start_qn"], a["end_qn"], steps_per_quarter)
 
 
 def _roll(a: np.ndarray, steps_per_quarter: int) -> np.ndarray:
@@ -152,7 +139,7 @@ def _bar_starts(time_signatures: np.ndarray, n_steps: int, steps_per_quarter: in
             continue
         count = int(np.ceil((stop - begin) / length - 1e-9))
         starts.append(begin + length * np.arange(max(count, 1)))
-    steps = np.unique(_to_step(np.concatenate(starts), steps_per_quarter))
+    steps = np.unique(to_steps(np.concatenate(starts), steps_per_quarter))
     return steps[steps < n_steps]
 
 
@@ -237,7 +224,7 @@ def note_length_histogram(
 
     Source: Yang & Lerch 2018, "On the evaluation of generative models in music", section 4.2 (NLH).
     """
-    spq = _check_steps(steps_per_quarter)
+    spq = check_steps(steps_per_quarter)
     classes = NOTE_LENGTH_CLASSES_QN * spq if bins is None else np.asarray(bins, dtype=np.float64).ravel()
     if classes.size == 0 or not np.all(np.isfinite(classes)):
         raise ConfigError("note_length_histogram: bins must be a non-empty list of finite lengths in steps")
@@ -324,7 +311,7 @@ def groove_consistency(
 
     Source: Wu & Yang 2020, "The Jazz Transformer on the Front Line" (GS); muspy's ``groove_consistency``.
     """
-    spq = _check_steps(steps_per_quarter)
+    spq = check_steps(steps_per_quarter)
     if beats_per_bar is None:
         ts = notes.time_signatures
         bar_qn = _bar_length_qn(int(ts["numerator"][0]), int(ts["denominator"][0])) if ts.size else 4.0
@@ -336,7 +323,7 @@ def groove_consistency(
     a = _pitched(notes)
     if a.size == 0:
         return 0.0
-    onset = np.maximum(_to_step(a["start_qn"], spq), 0)
+    onset = np.maximum(to_steps(a["start_qn"], spq), 0)
     bar, position = np.divmod(onset, q)
     n_bars = int(bar.max()) + 1
     if n_bars < 2:
@@ -479,7 +466,7 @@ def empty_beat_rate(notes: Notes, steps_per_quarter: int = DEFAULT_STEPS_PER_QUA
     this beat version is their pypianoroll's (and muspy's) ``empty_beat_rate``. Beware pypianoroll's, which
     returns the share of NON-empty beats.
     """
-    spq = _check_steps(steps_per_quarter)
+    spq = check_steps(steps_per_quarter)
     a = _pitched(notes)
     return _empty_beat_rate(_roll(a, spq), spq) if a.size else 0.0
 
@@ -491,7 +478,7 @@ def pitch_classes_per_bar(notes: Notes, steps_per_quarter: int = DEFAULT_STEPS_P
 
     Source: Dong et al. 2018, "MuseGAN", section "Objective metrics" (UPC).
     """
-    spq = _check_steps(steps_per_quarter)
+    spq = check_steps(steps_per_quarter)
     a = _pitched(notes)
     return _pitch_classes_per_bar(_roll(a, spq), notes.time_signatures, spq) if a.size else 0.0
 
@@ -513,7 +500,7 @@ def qualified_note_rate(
     3 steps are a dotted 8th, a much stricter bar (MuseGAN's training-data figure of about 90% does not carry
     over).
     """
-    spq = _check_steps(steps_per_quarter)
+    spq = check_steps(steps_per_quarter)
     if int(min_steps) != min_steps or min_steps < 0:
         raise ConfigError(f"min_steps must be a non-negative integer, got {min_steps!r}")
     a = _pitched(notes)
@@ -531,22 +518,22 @@ def polyphony_rate(notes: Notes, steps_per_quarter: int = DEFAULT_STEPS_PER_QUAR
     steps with MORE than ``threshold=2`` pitches over all steps, silence included; here silence does not dilute
     the rate and two pitches already make a step polyphonic.
     """
-    spq = _check_steps(steps_per_quarter)
+    spq = check_steps(steps_per_quarter)
     a = _pitched(notes)
     return _polyphony_rate(_roll(a, spq)) if a.size else 0.0
 
 
-#: The names of :func:`pianoroll_statistics`, in its order.
-PIANOROLL_STATISTICS = ("empty_beat_rate", "pitch_classes_per_bar", "qualified_note_rate", "polyphony_rate")
+#: The names of :func:`musegan_statistics`, in its order.
+MUSEGAN_STATISTICS = ("empty_beat_rate", "pitch_classes_per_bar", "qualified_note_rate", "polyphony_rate")
 
 
-def pianoroll_statistics(notes: Notes, steps_per_quarter: int = DEFAULT_STEPS_PER_QUARTER) -> dict[str, float]:
+def musegan_statistics(notes: Notes, steps_per_quarter: int = DEFAULT_STEPS_PER_QUARTER) -> dict[str, float]:
     """MuseGAN's piano-roll metrics (Dong et al. 2018) from one piano roll: empty_beat_rate, pitch_classes_per_bar,
     qualified_note_rate, polyphony_rate."""
-    spq = _check_steps(steps_per_quarter)
+    spq = check_steps(steps_per_quarter)
     a = _pitched(notes)
     if a.size == 0:
-        return dict.fromkeys(PIANOROLL_STATISTICS, 0.0)
+        return dict.fromkeys(MUSEGAN_STATISTICS, 0.0)
     roll = _roll(a, spq)
     return {
         "empty_beat_rate": _empty_beat_rate(roll, spq),
@@ -557,10 +544,10 @@ def pianoroll_statistics(notes: Notes, steps_per_quarter: int = DEFAULT_STEPS_PE
 
 
 # ---------------------------------------------------------------------------------------------------- together
-def all_statistics(notes: Notes) -> dict[str, float]:
+def all_metrics(notes: Notes) -> dict[str, float]:
     """Every scalar metric of this module, as floats, for reports: the basic ones (pitch_range, pitches_used,
     pitch_classes_used, pitch_entropy, pitch_class_entropy, average_inter_onset_interval, groove_consistency),
-    :func:`crnngan_statistics` and :func:`pianoroll_statistics`, each with its defaults."""
+    :func:`crnngan_statistics` and :func:`musegan_statistics`, each with its defaults."""
     stats = {
         "pitch_range": float(pitch_range(notes)),
         "pitches_used": float(pitches_used(notes)),
@@ -571,5 +558,5 @@ def all_statistics(notes: Notes) -> dict[str, float]:
         "groove_consistency": groove_consistency(notes),
     }
     stats.update(crnngan_statistics(notes))
-    stats.update(pianoroll_statistics(notes))
+    stats.update(musegan_statistics(notes))
     return stats

@@ -10,7 +10,7 @@ For each run:
    (in onset order) from a test-split piece, piece and position drawn with the seed (:func:`reference_excerpts`),
    so that length-dependent features (pitch count, repetitions, ranges) compare like with like. The same draw
    from the training split gives the *ceiling*: real music against real music.
-3. **Set statistics** (:data:`STATISTICS`): per piece, the scalar features of Yang & Lerch (2018), the
+3. **Set statistics** (:data:`MSE_STATISTICS`): per piece, the scalar features of Yang & Lerch (2018), the
    pitch-class and note-length histograms, and C-RNN-GAN's statistics (tone span and unique tones are the pitch
    range and pitch count already there, so they count once); per set, their means.
 4. **MSE and RMSE** (the paper's Table 1): each entry of the generated set's mean vector minus the reference's,
@@ -33,7 +33,6 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -43,16 +42,8 @@ from ..errors import ConfigError, DatasetError
 from ..notes import Notes, make_tempo_map, make_time_signatures
 from . import metrics, setcompare
 
-#: The paper's Table 1 (MSE, RMSE), by model family. It does not define the protocol.
-PAPER_TABLE: dict[str, tuple[float, float]] = {
-    "rnn": (0.255, 0.504),
-    "gan": (0.622, 0.788),
-    "crnngan": (0.040, 0.2),
-    "crnngan3": (0.040, 0.2),
-}
-
 #: Set statistics of the MSE/RMSE table: name -> function of one piece (scalar or vector).
-STATISTICS: dict[str, Callable[[Notes], Any]] = {
+MSE_STATISTICS: dict[str, Callable[[Notes], Any]] = {
     "pitch_count": metrics.pitches_used,
     "pitch_range": metrics.pitch_range,
     "average_pitch_interval": metrics.average_pitch_interval,
@@ -68,7 +59,7 @@ STATISTICS: dict[str, Callable[[Notes], Any]] = {
 }
 
 #: Musical statistics shown in the report's table (set means), beside the errors.
-TABLE_STATISTICS = (
+REPORT_COLUMNS = (
     "polyphony",
     "scale_consistency",
     "repetitions_4",
@@ -168,11 +159,11 @@ def reference_excerpts(ds: Dataset, split: str, counts: Sequence[int], seed: int
 
 
 # ---------------------------------------------------------------------------------------------------- statistics
-def statistics_matrix(pieces: Sequence[Notes]) -> dict[str, np.ndarray]:
-    """Per statistic of :data:`STATISTICS`, the (pieces, entries) matrix of its values."""
+def mse_statistics_matrix(pieces: Sequence[Notes]) -> dict[str, np.ndarray]:
+    """Per statistic of :data:`MSE_STATISTICS`, the (pieces, entries) matrix of its values."""
     return {
         name: np.stack([np.atleast_1d(np.asarray(fn(p), dtype=np.float64)).ravel() for p in pieces])
-        for name, fn in STATISTICS.items()
+        for name, fn in MSE_STATISTICS.items()
     }
 
 
@@ -191,9 +182,9 @@ def table_errors(generated: dict[str, np.ndarray], reference: dict[str, np.ndarr
     return {"mse": mse, "rmse": math.sqrt(mse), "per_statistic": per}
 
 
-def musical_statistics(pieces: Sequence[Notes]) -> dict[str, float]:
-    """Set means of every scalar metric (:func:`tunesmith.evaluation.metrics.all_statistics`) and the note count."""
-    rows = [{**metrics.all_statistics(p), "notes": float(len(p))} for p in pieces]
+def mean_metrics(pieces: Sequence[Notes]) -> dict[str, float]:
+    """Set means of every scalar metric (:func:`tunesmith.evaluation.metrics.all_metrics`) and the note count."""
+    rows = [{**metrics.all_metrics(p), "notes": float(len(p))} for p in pieces]
     return {k: float(np.mean([r[k] for r in rows])) for k in rows[0]}
 
 
@@ -229,61 +220,6 @@ def mean_of(comparison: dict[str, setcompare.FeatureComparison], measure: str) -
     return float(np.mean([getattr(c, measure) for c in comparison.values()]))
 
 
-def generate_pieces(model: Any, config: dict[str, Any], run: Path, opts: EvalOptions) -> list[Notes]:
-    """The run's ``opts.n`` evaluation pieces (step 1), primers dropped."""
-    from ..families import GenerateOptions, get_family
-
-    kind = config["kind"]
-    gen = GenerateOptions(n=opts.n, length=opts.bars if kind == "gan" else opts.length, seed=opts.seed)
-    pieces = get_family(kind).generate(model, config, Path(run), gen, next(model.parameters()).device)
-    return [continuation(p) for p in pieces]
-
-
-def prediction_errors(model: Any, config: dict[str, Any], ds: Dataset, opts: EvalOptions) -> dict[str, float] | None:
-    """Step 6, or None for a model that does not predict the next event."""
-    from ..families import get_family
-
-    fam = get_family(config["kind"])
-    if fam.prediction_errors is None:
-        return None
-    device = next(model.parameters()).device
-    per = fam.prediction_errors(model, config, ds, "test", device, opts.max_windows, opts.seed)
-    if not per:
-        return None
-    mse = float(np.mean(list(per.values())))
-    return {"mse": mse, "rmse": math.sqrt(mse), **{f"mse_{k}": v for k, v in per.items()}}
-
-
-def evaluate_run(run: Path, ds: Dataset, opts: EvalOptions, name: str | None = None) -> ModelResult:
-    """Steps 1 to 6 for one run."""
-    from ..api import load_run
-    from ..training.trainer import choose_device
-
-    config, model = load_run(run, choose_device(opts.device))
-    pieces = generate_pieces(model, config, run, opts)
-    counts = reference_counts(pieces, opts)
-    reference = reference_excerpts(ds, "test", counts, opts.seed)
-    train_like = reference_excerpts(ds, "train", counts, opts.seed)
-    errors = table_errors(statistics_matrix(pieces), statistics_matrix(reference))
-    return ModelResult(
-        name=name or Path(run).name,
-        kind=config["kind"],
-        pieces=pieces,
-        reference=reference,
-        errors=errors,
-        comparison=setcompare.compare_sets(pieces, reference),
-        ceiling=setcompare.compare_sets(train_like, reference),
-        statistics=musical_statistics(pieces),
-        prediction=prediction_errors(model, config, ds, opts),
-        info={
-            "run": str(run),
-            "preset": config.get("preset", ""),
-            "notes_per_piece": float(np.mean([len(p) for p in pieces])),
-            "empty_pieces": sum(len(p) == 0 for p in pieces),
-        },
-    )
-
-
 def real_row(ds: Dataset, opts: EvalOptions) -> dict[str, Any]:
     """The real data's row: training-split excerpts of ``opts.length`` notes against test-split excerpts of the
     same length (the errors and overlap that real music itself reaches)."""
@@ -294,51 +230,10 @@ def real_row(ds: Dataset, opts: EvalOptions) -> dict[str, Any]:
     return {
         "pieces": train_like,
         "reference": reference,
-        "errors": table_errors(statistics_matrix(train_like), statistics_matrix(reference)),
+        "errors": table_errors(mse_statistics_matrix(train_like), mse_statistics_matrix(reference)),
         "comparison": comparison,
         "overlap": mean_of(comparison, "overlap"),
         "kl": mean_of(comparison, "kl"),
-        "statistics": musical_statistics(train_like),
-        "reference_statistics": musical_statistics(reference),
-    }
-
-
-# ---------------------------------------------------------------------------------------------------- any folder
-def read_folder(path: str | Path) -> tuple[list[Notes], list[tuple[str, str]]]:
-    """Every music file below ``path`` (sorted), read; unreadable files are returned as (file, reason), not
-    raised, so that one broken file does not stop a comparison."""
-    from ..errors import ReadError
-    from ..io import SUPPORTED_EXTENSIONS, read
-
-    root = Path(path)
-    if not root.exists():
-        raise DatasetError(f"{root}: no such file or folder")
-    files = [root] if root.is_file() else sorted(p for p in root.rglob("*") if p.suffix.lower() in SUPPORTED_EXTENSIONS)
-    pieces, bad = [], []
-    for f in files:
-        try:
-            pieces.append(read(f))
-        except ReadError as e:
-            bad.append((str(f), str(e)))
-    if len(pieces) < 2:
-        raise DatasetError(f"{root}: {len(pieces)} readable music file(s); a comparison needs at least two")
-    return pieces, bad
-
-
-def compare_folder(path: str | Path, ds: Dataset, split: str = "test", seed: int = 0) -> dict[str, Any]:
-    """A folder of pieces (generated by any tool) against excerpts of ``split`` as long as each piece: the
-    table's MSE/RMSE, the set comparison per feature and the musical statistics (steps 2 to 5 of the protocol)."""
-    pieces, bad = read_folder(path)
-    reference = reference_excerpts(ds, split, [len(p) for p in pieces], seed)
-    comparison = setcompare.compare_sets(pieces, reference)
-    return {
-        "path": str(path),
-        "pieces": len(pieces),
-        "unreadable": bad,
-        "errors": table_errors(statistics_matrix(pieces), statistics_matrix(reference)),
-        "overlap": mean_of(comparison, "overlap"),
-        "kl": mean_of(comparison, "kl"),
-        "set_comparison": {f: vars(c) for f, c in comparison.items()},
-        "statistics": musical_statistics(pieces),
-        "reference_statistics": musical_statistics(reference),
+        "statistics": mean_metrics(train_like),
+        "reference_statistics": mean_metrics(reference),
     }

@@ -1,7 +1,7 @@
 """Set comparison after Yang & Lerch 2018, "On the evaluation of generative models in music" (Neural Computing
 and Applications 32): how close a set of generated pieces is to a reference set, feature by feature.
 
-1. **Per-piece features** (:data:`FEATURES`, from :mod:`tunesmith.evaluation.metrics`): pitch count, pitch-class
+1. **Per-piece features** (:data:`SET_FEATURES`, from :mod:`tunesmith.evaluation.metrics`): pitch count, pitch-class
    histogram, pitch-class transition matrix, pitch range, average pitch interval, note count, average
    inter-onset interval, note-length histogram, note-length transition matrix. Each is a vector (a scalar is a
    vector of one; matrices are flattened).
@@ -34,7 +34,7 @@ from ..notes import Notes
 from . import metrics
 
 #: name -> function of one piece, in the order reports list them.
-FEATURES: dict[str, Callable[[Notes], float | np.ndarray]] = {
+SET_FEATURES: dict[str, Callable[[Notes], float | np.ndarray]] = {
     "pitch_count": metrics.pitches_used,
     "pitch_class_histogram": metrics.pitch_class_histogram,
     "pitch_class_transition_matrix": metrics.pitch_class_transition_matrix,
@@ -51,11 +51,11 @@ KL_FLOOR = 1e-12
 
 def piece_features(notes: Notes, features: Sequence[str] | None = None) -> dict[str, np.ndarray]:
     """The features of one piece as flat float64 vectors."""
-    names = list(FEATURES) if features is None else list(features)
-    unknown = [f for f in names if f not in FEATURES]
+    names = list(SET_FEATURES) if features is None else list(features)
+    unknown = [f for f in names if f not in SET_FEATURES]
     if unknown:
-        raise ConfigError(f"unknown set-comparison features {unknown}; choose from {', '.join(FEATURES)}")
-    return {f: np.atleast_1d(np.asarray(FEATURES[f](notes), dtype=np.float64)).ravel() for f in names}
+        raise ConfigError(f"unknown set-comparison features {unknown}; choose from {', '.join(SET_FEATURES)}")
+    return {f: np.atleast_1d(np.asarray(SET_FEATURES[f](notes), dtype=np.float64)).ravel() for f in names}
 
 
 def feature_matrices(pieces: Sequence[Notes], features: Sequence[str] | None = None) -> dict[str, np.ndarray]:

@@ -31,13 +31,13 @@ from typing import Any
 import numpy as np
 
 from ..errors import ConfigError
+from ..grid import DEFAULT_STEPS_PER_QUARTER, note_steps
 from ..notes import DEFAULT_VELOCITY, Notes, make_tempo_map
 
 #: Channels of a roll.
 FRAME, ONSET = 0, 1
 N_CHANNELS = 2
 
-DEFAULT_STEPS_PER_QUARTER = 4
 DEFAULT_LOWEST_PITCH = 24  # C1
 DEFAULT_N_PITCHES = 84  # C1 .. B7, as MuseGAN
 DEFAULT_BARS = 4
@@ -84,10 +84,7 @@ def _grid(notes: Notes, config: PianoRollConfig) -> tuple[np.ndarray, np.ndarray
     a = notes.notes
     keep = (~a["is_drum"]) & (a["pitch"] >= config.lowest_pitch) & (a["pitch"] <= config.highest_pitch)
     a = a[keep]
-    spq = config.steps_per_quarter
-    # np.rint rounds halves to even; floor(x + 0.5) rounds them up, the same way for starts and ends
-    start = np.floor(a["start_qn"] * spq + 0.5).astype(np.int64)
-    end = np.maximum(np.floor(a["end_qn"] * spq + 0.5).astype(np.int64), start + 1)
+    start, end = note_steps(a["start_qn"], a["end_qn"], config.steps_per_quarter)
     return a["pitch"].astype(np.int64) - config.lowest_pitch, start, end
 
 

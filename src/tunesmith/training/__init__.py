@@ -1,6 +1,2 @@
-"""The one training loop (trainer), run directories (checkpoint) and what each model family adds (tasks)."""
-
-from .checkpoint import CheckpointError
-from .trainer import TrainConfig, Trainer, choose_device
-
-__all__ = ["CheckpointError", "TrainConfig", "Trainer", "choose_device"]
+"""The one training loop (trainer), data parallelism (distributed), device-side data stores (stores) and run
+directories (checkpoint). Knows no model: families give it a :class:`~tunesmith.training.trainer.Task`."""

@@ -1,13 +1,5 @@
-"""Run directories: what a training run leaves behind, and how a model is rebuilt from it.
-
-A run directory holds:
-
-* ``config.json``: model kind, model / representation / training configs, data fingerprint, package versions;
-* ``model.safetensors``: the weights to generate with (the best on validation so far), weights only, so
-  loading never unpickles code; saved from the unwrapped module (no DDP or compile prefixes);
-* ``trainer_state.pt``: for ``--resume`` only: latest weights, optimizer states, RNG states, counters;
-* ``metrics.jsonl``: one JSON object per logged step or epoch.
-"""
+"""Run directories: saving and loading a run's config, weights and trainer state (the file names are in
+:mod:`tunesmith.runfiles`)."""
 
 from __future__ import annotations
 
@@ -24,17 +16,9 @@ from safetensors.torch import load_file, save_file
 from torch import nn
 
 from .. import __version__
-from ..errors import TunesmithError
+from ..errors import CheckpointError
+from ..runfiles import CONFIG
 from ..utils import atomic_path, atomic_write_text
-
-CONFIG = "config.json"
-WEIGHTS = "model.safetensors"
-STATE = "trainer_state.pt"
-METRICS = "metrics.jsonl"
-
-
-class CheckpointError(TunesmithError):
-    """A run directory is missing, corrupt, or does not match the model being built."""
 
 
 def unwrap(model: nn.Module) -> nn.Module:

@@ -31,36 +31,29 @@ every model family's task trains through :func:`data_parallel`, which wraps a ne
 
 from __future__ import annotations
 
-import inspect
 import json
 import math
 import os
 import random
 import time
+from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import numpy as np
 import torch
 import torch.distributed as dist
 from torch import nn
-from tqdm.auto import tqdm
 
 from ..config import ConfigBase
-from ..errors import ConfigError
+from ..errors import CheckpointError, ConfigError
+from ..progress import progress_bar
+from ..runfiles import METRICS, STATE, WEIGHTS
 from ..utils import atomic_path
-from .checkpoint import (
-    METRICS,
-    STATE,
-    WEIGHTS,
-    CheckpointError,
-    load_trainer_state,
-    save_trainer_state,
-    save_weights,
-    unwrap,
-)
+from .checkpoint import load_trainer_state, save_trainer_state, save_weights, unwrap
+from .distributed import RANK_SEED, barrier, collective_device, local_batch, mean_over_ranks, rank, world_size
 
 
 @dataclass
@@ -145,172 +138,52 @@ def epoch_rng(seed: int, epoch: int) -> np.random.Generator:
     return np.random.default_rng([seed, epoch])
 
 
-# ------------------------------------------------------------------------------------------------ data parallelism
-#: Stride between the torch seeds of the ranks of a distributed run (rank r > 0 draws from seed + r * RANK_SEED).
-RANK_SEED = 1_000_003
+class Task(ABC):
+    """What a model family gives the trainer: its model, optimizers, batches and steps.
 
-
-def world_size() -> int:
-    """Processes in the running distributed group (1 when there is none)."""
-    return dist.get_world_size() if dist.is_available() and dist.is_initialized() else 1
-
-
-def rank() -> int:
-    """This process's rank in the distributed group (0 when there is none)."""
-    return dist.get_rank() if dist.is_available() and dist.is_initialized() else 0
-
-
-def setup_distributed(device: torch.device) -> torch.device:
-    """Start torch's default process group when launched by torchrun with ``WORLD_SIZE > 1``; returns the device
-    this rank trains on (``cuda:LOCAL_RANK`` for CUDA). Backend: NCCL for CUDA, gloo for the CPU. A group that is
-    already running (started by an earlier call or by the caller) is used as it is; the group lives until the
-    process ends or :func:`shutdown_distributed` (starting a second group in one process is unreliable with
-    torchrun's store, so a group is never torn down between runs)."""
-    if int(os.environ.get("WORLD_SIZE", "1")) <= 1 and not (dist.is_available() and dist.is_initialized()):
-        return device
-    if not dist.is_available():
-        raise ConfigError("WORLD_SIZE > 1 but this torch build has no torch.distributed")
-    if device.type not in ("cpu", "cuda"):
-        raise ConfigError(f"distributed training runs on cpu or cuda devices, not {device.type}; use --device cpu")
-    if device.type == "cuda":
-        local = int(os.environ.get("LOCAL_RANK", "0"))
-        if local >= torch.cuda.device_count():
-            raise ConfigError(
-                f"LOCAL_RANK {local} but only {torch.cuda.device_count()} CUDA GPU(s) here; start at most that many "
-                "processes per machine (--nproc-per-node)"
-            )
-        device = torch.device("cuda", local)
-        torch.cuda.set_device(device)
-    if not dist.is_initialized():
-        dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
-    return device
-
-
-def shutdown_distributed() -> None:
-    """End the process group, after a barrier so that no rank closes its connections while another still reads."""
-    if dist.is_available() and dist.is_initialized():
-        dist.barrier()
-        dist.destroy_process_group()
-
-
-def barrier() -> None:
-    if world_size() > 1:
-        dist.barrier()
-
-
-def local_batch(batch_size: int) -> int:
-    """Items of a global batch of ``batch_size`` that one rank takes."""
-    world = world_size()
-    if batch_size % world:
-        raise ConfigError(
-            f"batch_size {batch_size} is the global batch and must divide evenly among {world} processes; "
-            f"use a multiple of {world}"
-        )
-    return batch_size // world
-
-
-def shard(batch_size: int) -> slice:
-    """This rank's block of a global batch of ``batch_size`` items (all of it in a single process): the ranks'
-    blocks are disjoint and together the whole batch, in order."""
-    n = local_batch(batch_size)
-    r = rank()
-    return slice(r * n, (r + 1) * n)
-
-
-def _collective_device() -> torch.device:
-    """Where tensors for collectives must live: the current GPU for NCCL, else the CPU."""
-    if dist.get_backend() == "nccl":
-        return torch.device("cuda", torch.cuda.current_device())
-    return torch.device("cpu")
-
-
-def all_mean(x: torch.Tensor) -> torch.Tensor:
-    """The mean of ``x`` over the ranks (``x`` itself in a single process). The same value on every rank, so that
-    decisions taken on it (GAN freezing) are the same everywhere. gloo has no AVG reduction: SUM, then divide."""
-    world = world_size()
-    if world == 1:
-        return x
-    t = x.detach().to(_collective_device(), torch.float64, copy=True)
-    dist.all_reduce(t)
-    return (t / world).to(x.device, x.dtype)
-
-
-def mean_over_ranks(values: dict[str, float]) -> dict[str, float]:
-    """Each value averaged over the ranks (every rank must pass the same keys)."""
-    if world_size() == 1 or not values:
-        return values
-    keys = sorted(values)
-    t = all_mean(torch.tensor([values[k] for k in keys], dtype=torch.float64))
-    return dict(zip(keys, t.tolist(), strict=True))
-
-
-class _Objective(nn.Module):
-    """The module DDP wraps: it owns one network (so DDP hooks that network's parameters) and its forward runs
-    any computation given to it. DDP averages gradients only of passes that go through its own ``forward``
-    (that is when it prepares its reducer for the backward pass), so each objective of a task (the RNN's window
-    loss, a discriminator's loss on real and generated batches, a generator's pass) is run through here."""
-
-    def __init__(self, module: nn.Module) -> None:
-        super().__init__()
-        self.module = module
-
-    def forward(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
-        return fn(*args, **kwargs)
-
-
-def data_parallel(module: nn.Module, *, broadcast_buffers: bool = True) -> Any:
-    """A callable ``run(fn, *args)`` that computes ``fn(*args)``, an objective whose gradients train ``module``.
-
-    In a single process it is just ``fn(*args)``. Under torchrun the call goes through PyTorch's
-    ``DistributedDataParallel`` wrapping ``module``: the backward pass of its result averages ``module``'s
-    gradients over the ranks (bucketed all-reduce overlapping the backward pass). Rules, as for DDP itself: every
-    parameter of ``module`` that requires a gradient must receive one in each backward pass through a result
-    (or none of them must: a network frozen for a step gets no backward at all); the backward pass must
-    accumulate into ``.grad`` (``loss.backward(inputs=...)``, not ``torch.autograd.grad``); and all ranks must
-    take the same backward passes. ``module`` must already be on its device. ``broadcast_buffers``: copy rank
-    0's buffers (e.g. BatchNorm running statistics) to all ranks before each pass; off for constant buffers."""
-    if world_size() == 1:
-        return lambda fn, *args, **kwargs: fn(*args, **kwargs)
-    from torch.nn.parallel import DistributedDataParallel
-
-    dev = next(module.parameters()).device
-    kwargs: dict[str, Any] = {}
-    if dev.type == "cuda":
-        kwargs["device_ids"] = [dev.index if dev.index is not None else torch.cuda.current_device()]
-    if not broadcast_buffers:  # torch 2.13 renamed the option (the old name warns)
-        params = inspect.signature(DistributedDataParallel.__init__).parameters
-        kwargs["forward_sync_buffers" if "forward_sync_buffers" in params else "broadcast_buffers"] = False
-    return DistributedDataParallel(_Objective(module), **kwargs)
-
-
-class Task(Protocol):
-    """What a model family gives the trainer."""
+    The abstract methods are what every task has; the others have defaults that a task overrides when it needs
+    them (per-epoch statistics, state to resume beyond the optimizers, files of its own in the run folder)."""
 
     model: nn.Module
 
-    def optimizers(self) -> dict[str, torch.optim.Optimizer]: ...
+    @abstractmethod
+    def optimizers(self) -> dict[str, torch.optim.Optimizer]:
+        """Every optimizer by name (their states are saved for resume)."""
 
-    def num_batches(self, epoch: int) -> int: ...
+    @abstractmethod
+    def num_batches(self, epoch: int) -> int:
+        """Batches in ``epoch`` (it may depend on the epoch: C-RNN-GAN's curriculum)."""
 
+    @abstractmethod
     def batches(self, epoch: int, rng: np.random.Generator, start: int) -> Iterator[Any]:
         """The batches of ``epoch`` from number ``start`` on, in an order drawn from ``rng``."""
-        ...
 
-    def train_step(self, batch: Any, step: int) -> dict[str, float]: ...
+    @abstractmethod
+    def train_step(self, batch: Any, step: int) -> dict[str, float]:
+        """One optimizer step (or one GAN iteration) on ``batch``; returns the losses to log."""
 
-    def val_batches(self) -> Iterator[Any]: ...
+    @abstractmethod
+    def val_batches(self) -> Iterator[Any]:
+        """Held-out batches in a fixed order."""
 
+    @abstractmethod
     def eval_step(self, batch: Any) -> tuple[dict[str, float], int]:
-        """Mean losses on a batch and its size (validation averages weight by size)."""
-        ...
+        """Mean losses on a batch and its size (validation averages weight by size). A ``loss`` entry is what
+        the best weights and early stopping are chosen by; without one the latest weights are kept."""
+
+    def attach_run(self, run: Path) -> None:  # noqa: B027 (optional hook: a default that does nothing)
+        """Called on the main process with the run folder, for tasks that write files of their own."""
 
     def end_of_epoch(self, epoch: int) -> dict[str, float]:
-        """Extra per-epoch metrics (e.g. musical statistics of samples); may be empty."""
-        ...
+        """Extra per-epoch metrics (e.g. musical statistics of samples), logged on the main process."""
+        return {}
 
-    def extra_state(self) -> dict[str, Any]: ...
+    def extra_state(self) -> dict[str, Any]:
+        """State beyond the model and optimizers that resume needs (tensors, numbers, dicts)."""
+        return {}
 
-    def load_extra_state(self, state: dict[str, Any]) -> None: ...
+    def load_extra_state(self, state: dict[str, Any]) -> None:  # noqa: B027
+        """Restore what :meth:`extra_state` returned."""
 
 
 class Trainer:
@@ -319,9 +192,8 @@ class Trainer:
         self.rank, self.world = rank(), world_size()
         self.main = self.rank == 0  # only rank 0 writes files and logs
         local_batch(cfg.batch_size)
-        attach = getattr(task, "attach_run", None)
-        if callable(attach) and self.main:  # optional hook: tasks that write files of their own (sample grids)
-            attach(self.run)
+        if self.main:
+            task.attach_run(self.run)
         if self.rank:  # the ranks draw different noise (the model is built before this, from the common seed)
             torch.manual_seed(cfg.seed + self.rank * RANK_SEED)
         self.epoch = 0
@@ -446,7 +318,7 @@ class Trainer:
     def _sync_elapsed(self) -> None:
         """With a time limit, all ranks must stop at the same step: they all use the largest elapsed time."""
         if self.world > 1 and self.cfg.max_time is not None:
-            t = torch.tensor([self.elapsed], dtype=torch.float64, device=_collective_device())
+            t = torch.tensor([self.elapsed], dtype=torch.float64, device=collective_device())
             dist.all_reduce(t, op=dist.ReduceOp.MAX)
             self.elapsed = float(t.item())
 
@@ -462,6 +334,19 @@ class Trainer:
             return True
         return False
 
+    def _label(self, epoch: int, n_batches: int) -> str:
+        """The progress bar's label: the epoch, and the budget that will stop the run. The epoch count is shown
+        only when it can be what stops it; a step or time budget is shown with how much of it is used."""
+        cfg = self.cfg
+        steps_by_epochs = self.step - self.batch_in_epoch + (cfg.epochs - epoch) * n_batches
+        by_steps = cfg.max_steps is not None and cfg.max_steps < steps_by_epochs
+        label = f"epoch {epoch + 1}" if by_steps else f"epoch {epoch + 1}/{cfg.epochs}"
+        if by_steps:
+            label += f", step {self.step}/{cfg.max_steps}"
+        if cfg.max_time is not None:
+            label += f", {self.elapsed:.0f}/{cfg.max_time:g} s"
+        return label
+
     def fit(self) -> dict[str, Any]:
         """Train until the epochs are done, early stopping, ``max_steps`` or ``max_time``; returns a summary."""
         cfg = self.cfg
@@ -476,13 +361,12 @@ class Trainer:
             if n_batches == 0:
                 raise ConfigError("no training batches: the training split is smaller than one batch or window")
             rng = epoch_rng(cfg.seed, epoch)
-            bar = tqdm(
+            bar = progress_bar(
                 total=n_batches,
                 initial=self.batch_in_epoch,
-                desc=f"epoch {epoch + 1}/{cfg.epochs}",
+                desc=self._label(epoch, n_batches),
                 unit="batch",
                 disable=not (self.progress and self.main),
-                dynamic_ncols=True,
             )
             sums: dict[str, float] = {}
             seen = 0
@@ -495,6 +379,7 @@ class Trainer:
                     sums[k] = sums.get(k, 0.0) + v
                 bar.update(1)
                 if self.step % 10 == 0 or self.batch_in_epoch == n_batches:
+                    bar.set_description(self._label(epoch, n_batches), refresh=False)
                     bar.set_postfix({k: f"{v / seen:.4f}" for k, v in list(sums.items())[:3]}, refresh=False)
                 if cfg.val_every and self.step % cfg.val_every == 0 and self.batch_in_epoch < n_batches:
                     val = self.validate()

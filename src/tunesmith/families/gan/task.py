@@ -14,6 +14,7 @@ statistics of the fixed-noise batch (``gen/<name>``) beside those of real traini
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -21,17 +22,26 @@ from typing import Any
 import numpy as np
 import torch
 
-from ..models.gan import PianoRollGAN, ns_d_loss
-from ..notes import Notes
-from ..representations.pianoroll import from_pianoroll
-from ..utils import atomic_path
-from .trainer import TrainConfig, autocast_for, data_parallel, shard
+from ...dataset import Dataset
+from ...evaluation.metrics import musegan_statistics
+from ...notes import Notes
+from ...representations.pianoroll import from_pianoroll, phrases
+from ...runfiles import SAMPLES
+from ...training.distributed import data_parallel, shard
+from ...training.stores import PhraseStore, evenly_spread, pack_phrases
+from ...training.trainer import Task, TrainConfig, autocast_for
+from ...utils import atomic_path, eval_mode
+from .model import GANConfig, PianoRollGAN, ns_d_loss
 
 
-# ------------------------------------------------------------------------------------------------ phrase store
-def pack_phrases(phrases: np.ndarray) -> np.ndarray:
-    """uint8 phrases (K, T, P, C) of 0/1 -> packed bits (K, ceil(T P C / 8)): 8 times smaller in memory."""
-    return np.packbits(phrases.reshape(len(phrases), -1).astype(bool), axis=1)
+# ------------------------------------------------------------------------------------------------ phrases
+def packed_phrases(ds: Dataset, split: str, cfg: GANConfig) -> np.ndarray:
+    """Every phrase of the split's pieces, bit-packed (K, bytes), cut within each piece (never across two)."""
+    roll = cfg.roll
+    hop = None if cfg.hop_bars is None else cfg.hop_bars * roll.steps_per_bar
+    width = math.ceil(int(np.prod(cfg.roll_shape)) / 8)
+    parts = [pack_phrases(phrases(ds[int(i)], roll, hop=hop, channels=cfg.n_channels)) for i in ds.indices(split)]
+    return np.concatenate(parts) if parts else np.zeros((0, width), dtype=np.uint8)
 
 
 def buffered_permutation(n: int, buffer: int | None, rng: np.random.Generator) -> np.ndarray:
@@ -55,48 +65,23 @@ def buffered_permutation(n: int, buffer: int | None, rng: np.random.Generator) -
     return out
 
 
-class PhraseBatches:
-    """Training phrases kept packed on the device; batches are unpacked to float (B, T, P, C) when drawn."""
-
-    def __init__(self, packed: np.ndarray, shape: tuple[int, int, int], device: torch.device) -> None:
-        self.data = torch.as_tensor(packed, dtype=torch.uint8, device=device)  # (K, bytes)
-        self.shape = shape
-        self.size = int(np.prod(shape))
-        self.shifts = torch.arange(7, -1, -1, dtype=torch.uint8, device=device)  # np.packbits: first item in the MSB
-
-    def __len__(self) -> int:
-        return int(self.data.shape[0])
-
-    def unpack(self, index: torch.Tensor) -> torch.Tensor:
-        bits = (self.data[index].unsqueeze(-1) >> self.shifts) & 1  # (B, bytes, 8)
-        return bits.flatten(1)[:, : self.size].view(-1, *self.shape).float()  # (B, T, P, C)
-
-    def numpy(self, index: np.ndarray) -> np.ndarray:
-        return self.unpack(torch.as_tensor(index, device=self.data.device)).cpu().numpy()
-
-
-def chain(rolls: np.ndarray) -> np.ndarray:
-    """Phrases (K, T, P, C) one after another: (K T, P, C)."""
-    return rolls.reshape(-1, *rolls.shape[2:])
-
-
-def roll_statistics(rolls: np.ndarray, model: PianoRollGAN, threshold: float = 0.5) -> dict[str, float]:
-    """``pianoroll_statistics`` of phrases played one after another (so note and bar rates pool over them)."""
-    from ..evaluation.metrics import pianoroll_statistics
-
-    notes: Notes = from_pianoroll(chain(rolls), model.cfg.roll_config, threshold=threshold)
-    return {k: float(v) for k, v in pianoroll_statistics(notes, steps_per_quarter=model.cfg.steps_per_quarter).items()}
+def phrase_statistics(rolls: np.ndarray, model: PianoRollGAN, threshold: float = 0.5) -> dict[str, float]:
+    """MuseGAN's statistics (:func:`~tunesmith.evaluation.metrics.musegan_statistics`) of phrases (K, T, P, C)
+    played one after another (so note and bar rates pool over them)."""
+    notes: Notes = from_pianoroll(rolls.reshape(-1, *rolls.shape[2:]), model.cfg.roll, threshold=threshold)
+    spq = model.cfg.roll.steps_per_quarter
+    return {k: float(v) for k, v in musegan_statistics(notes, steps_per_quarter=spq).items()}
 
 
 # ------------------------------------------------------------------------------------------------ the task
-class GANTask:
+class GANTask(Task):
     """Adam for each network; ``d_steps`` discriminator updates then one generator update per trainer step."""
 
     def __init__(
         self,
         model: PianoRollGAN,
-        train: PhraseBatches,
-        val: PhraseBatches,
+        train: PhraseStore,
+        val: PhraseStore,
         cfg: TrainConfig,
         device: torch.device,
     ) -> None:
@@ -171,7 +156,7 @@ class GANTask:
             model.discriminator.requires_grad_(True)
         done = step + 1
         if self.run is not None and self.mcfg.sample_every and done % self.mcfg.sample_every == 0:
-            self.save_grid(self.run / "samples" / f"step_{done:06d}.png", title=f"step {done}")
+            self.save_grid(self.run / SAMPLES / f"step_{done:06d}.png", title=f"step {done}")
         n = len(batch)
         return {"g_loss": float(g_loss.detach()), **{k: v / n for k, v in sums.items()}}
 
@@ -181,13 +166,10 @@ class GANTask:
     def val_batches(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
         """Held-out phrases in a fixed order (evenly spread when capped), each batch with its own noise drawn from
         a generator seeded afresh for every validation, so validations compare and never touch the global RNG."""
-        n = len(self.val_data)
-        b = self.cfg.batch_size
-        cap = self.cfg.val_max_batches
-        want = n if cap is None else min(n, cap * b)
-        idx = np.linspace(0, n - 1, want).round().astype(np.int64) if want < n else np.arange(n)
+        b, cap = self.cfg.batch_size, self.cfg.val_max_batches
+        idx = evenly_spread(len(self.val_data), None if cap is None else cap * b)
         gen = torch.Generator(device=self.device).manual_seed(self.cfg.seed + 1)
-        for k in range(0, want, b):
+        for k in range(0, len(idx), b):
             real = self.val_data.unpack(torch.as_tensor(idx[k : k + b], device=self.device))
             yield real, self.model.noise(len(real), self.device, gen)
 
@@ -211,8 +193,8 @@ class GANTask:
 
     def end_of_epoch(self, epoch: int) -> dict[str, float]:
         """Statistics of the fixed-noise batch, thresholded at 0.5 (``gen/``), and of real phrases (``real/``)."""
-        gen = {f"gen/{k}": v for k, v in roll_statistics(self.fixed_rolls(), self.model).items()}
-        return {**gen, **{f"real/{k}": v for k, v in self.real_statistics().items()}}
+        gen = {f"gen/{k}": v for k, v in phrase_statistics(self.fixed_rolls(), self.model).items()}
+        return {**gen, **{f"real/{k}": v for k, v in self.real_phrase_statistics().items()}}
 
     def extra_state(self) -> dict[str, Any]:
         return {"fixed_noise": self.fixed_noise.detach().cpu()}
@@ -225,24 +207,20 @@ class GANTask:
     @torch.no_grad()
     def fixed_rolls(self) -> np.ndarray:
         """The generator's probabilities for the fixed noise, (n_fixed, T, P, C), in inference mode."""
-        was_training = self.model.training
-        self.model.eval()
-        try:
+        with eval_mode(self.model):
             return self.model(self.fixed_noise).float().cpu().numpy()
-        finally:
-            self.model.train(was_training)
 
-    def real_statistics(self) -> dict[str, float]:
+    def real_phrase_statistics(self) -> dict[str, float]:
         """Computed once: the statistics of up to ``stat_phrases`` training phrases chosen by the seed."""
         if self._real_stats is None:
             n = len(self.train_data)
             rng = np.random.default_rng(self.cfg.seed)
             pick = np.sort(rng.choice(n, size=min(n, self.mcfg.stat_phrases), replace=False))
-            self._real_stats = roll_statistics(self.train_data.numpy(pick), self.model)
+            self._real_stats = phrase_statistics(self.train_data.numpy(pick), self.model)
         return self._real_stats
 
     def save_grid(self, path: Path, title: str = "") -> Path:
-        return save_roll_grid(self.fixed_rolls(), path, self.model.cfg.lowest_pitch, title=title)
+        return save_roll_grid(self.fixed_rolls(), path, self.model.cfg.roll.lowest_pitch, title=title)
 
 
 def save_roll_grid(rolls: np.ndarray, path: str | Path, lowest_pitch: int = 24, title: str = "") -> Path:

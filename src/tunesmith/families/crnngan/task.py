@@ -17,7 +17,7 @@ value is in squared feature units and would freeze D at arbitrary times. Both gr
 forward pass and both updates are applied after both are computed, as in the reference code.
 
 Distributed (torchrun): G and D each train through their own ``DistributedDataParallel`` wrapper
-(:func:`~tunesmith.training.trainer.data_parallel`), so DDP averages their gradients. G's free-running pass is a
+(:func:`~tunesmith.training.distributed.data_parallel`), so DDP averages their gradients. G's free-running pass is a
 ``torch.autograd.Function`` with a hand-written backward; that is no obstacle: the Function returns gradients
 for the weight matrices it was given, autograd carries them back through the ``torch.cat`` / gate reordering
 that built those matrices from the LSTM's parameters, and each parameter's gradient accumulator then runs once
@@ -37,7 +37,12 @@ from typing import Any
 import numpy as np
 import torch
 
-from ..models.crnngan import (
+from ...evaluation.metrics import crnngan_statistics
+from ...representations.tones import ToneConfig, ToneNormalizer, from_tones
+from ...training.distributed import all_mean, data_parallel, shard
+from ...training.stores import EventStore
+from ...training.trainer import Task, TrainConfig
+from .model import (
     CRNNGAN,
     d_loss,
     decision,
@@ -47,8 +52,6 @@ from ..models.crnngan import (
     moment_distance,
     next_event_loss,
 )
-from ..representations.tones import ToneConfig, ToneNormalizer, from_tones
-from .trainer import TrainConfig, all_mean, data_parallel, shard
 
 #: Offsets added to the run's seed for the fixed noise of validation and of the per-epoch statistics, so neither
 #: draws from (and so shifts) the training random stream.
@@ -61,41 +64,12 @@ class ToneBatch:
     adversarial: bool
 
 
-class ToneSequences:
-    """Pieces' standardised tone steps stacked in one tensor; a window never crosses a piece boundary."""
-
-    def __init__(self, pieces: list[np.ndarray], n_features: int, device: torch.device) -> None:
-        self.lengths = np.array([len(p) for p in pieces], dtype=np.int64)
-        self.offsets = np.concatenate([[0], np.cumsum(self.lengths)]).astype(np.int64)
-        rows = np.concatenate(pieces) if pieces else np.zeros((0, n_features))
-        self.events = torch.as_tensor(rows, dtype=torch.float32, device=device)  # (N, F)
-
-    def pieces_at_least(self, length: int) -> np.ndarray:
-        return np.flatnonzero(self.lengths >= length)
-
-    def gather(self, starts: np.ndarray, length: int) -> torch.Tensor:
-        dev = self.events.device
-        idx = torch.as_tensor(starts, dtype=torch.long, device=dev)[:, None] + torch.arange(length, device=dev)
-        return self.events[idx]  # (B, L, F)
-
-    def fixed_windows(self, length: int, limit: int | None = None) -> np.ndarray:
-        """Starts of the non-overlapping windows of ``length`` steps in every piece, in order; evenly spread over
-        all of them when there are more than ``limit``."""
-        starts = [
-            self.offsets[i] + np.arange(0, self.lengths[i] - length + 1, length) for i in self.pieces_at_least(length)
-        ]
-        all_starts = np.concatenate(starts) if starts else np.zeros(0, dtype=np.int64)
-        if limit is not None and all_starts.size > limit:
-            all_starts = all_starts[np.linspace(0, all_starts.size - 1, limit).astype(np.int64)]
-        return all_starts
-
-
-class CRNNGANTask:
+class CRNNGANTask(Task):
     """The trainer's task for ``crnngan``, ``crnngan3`` and ``baseline``.
 
     Validation ``loss`` (what the trainer keeps the best weights and stops early by):
 
-    - C-RNN-GAN: the moment distance (:func:`~tunesmith.models.crnngan.moment_distance`) between G's output for
+    - C-RNN-GAN: the moment distance (:func:`~tunesmith.families.crnngan.model.moment_distance`) between G's output for
       fixed noise and the validation windows, in standardised units: 0 when every generated feature has the real
       mean and spread. It measures what the adversarial phase is for (generated tones distributed like real
       ones), does not depend on D (whose own losses are not comparable across epochs, as D changes), and keeps
@@ -127,8 +101,8 @@ class CRNNGANTask:
         self.norm = normalizer
         self.tones = ToneConfig(tones_per_step=self.mcfg.tones_per_step)
         nf = self.mcfg.n_features
-        self.train_data = ToneSequences([normalizer.normalize(p) for p in train], nf, device)
-        self.val_data = ToneSequences([normalizer.normalize(p) for p in val], nf, device)
+        self.train_data = EventStore.from_pieces([normalizer.normalize(p) for p in train], nf, device)
+        self.val_data = EventStore.from_pieces([normalizer.normalize(p) for p in val], nf, device)
         mc = self.mcfg
         self.g_params = list(model.g.parameters())
         self.d_params = list(model.d.parameters()) if model.d is not None else []
@@ -136,7 +110,7 @@ class CRNNGANTask:
         self.opt_d = self._optimizer(self.d_params, cfg.lr * mc.d_lr_scale) if model.d is not None else None
         # validation: fixed windows of max_length, each with its own fixed noise
         limit = None if cfg.val_max_batches is None else cfg.val_max_batches * cfg.batch_size
-        self.val_starts = self.val_data.fixed_windows(mc.max_length, limit)
+        self.val_starts = self.val_data.window_starts(mc.max_length, hop=mc.max_length, cap=limit)
         gen = torch.Generator().manual_seed(cfg.seed + VAL_NOISE_SEED)
         self.val_noise = model.noise(len(self.val_starts), mc.max_length, generator=gen, device=device)
         gen = torch.Generator().manual_seed(cfg.seed + STATS_NOISE_SEED)
@@ -205,8 +179,6 @@ class CRNNGANTask:
         return out, int(x.shape[0])
 
     def end_of_epoch(self, epoch: int) -> dict[str, float]:
-        from ..evaluation.metrics import crnngan_statistics
-
         with torch.no_grad():
             generated = self.model.g.run(self.stats_noise)[0]
         out: dict[str, float] = {
@@ -311,7 +283,7 @@ class CRNNGANTask:
         validation has none that long; evenly spread."""
         length, n = self.mcfg.max_length, self.mcfg.stats_samples
         for data in (self.val_data, self.train_data):
-            starts = data.fixed_windows(length, n)
+            starts = data.window_starts(length, hop=length, cap=n)
             if starts.size:
                 return data.gather(starts, length)
         return torch.zeros(0, length, self.mcfg.n_features, device=self.device)

@@ -1,13 +1,9 @@
-"""High-level jobs shared by the command line and the demo: train a model on a dataset, load a run, generate.
-
-Model kinds are :mod:`tunesmith.families`; everything here works the same for each.
-"""
+"""The ``train`` job: configs from a family's preset and ``--set`` overrides, then the one training loop on a
+prepared dataset into a run folder (a fresh run or ``--resume``)."""
 
 from __future__ import annotations
 
-import dataclasses
 import io
-import json
 import os
 import time
 from pathlib import Path
@@ -16,20 +12,18 @@ from typing import Any
 import numpy as np
 import torch
 
-from .dataset import Dataset
-from .errors import ConfigError
-from .families import GenerateOptions, get_family
-from .training.checkpoint import CONFIG, STATE, WEIGHTS, CheckpointError, load_config, load_weights, save_config
-from .training.trainer import (
-    TrainConfig,
-    Trainer,
-    choose_device,
-    local_batch,
-    rank,
-    seed_everything,
-    setup_distributed,
-)
-from .utils import atomic_write_bytes
+from ..config import ConfigBase
+from ..dataset import Dataset
+from ..errors import CheckpointError, ConfigError
+from ..families import get_family
+from ..runfiles import STATE, array_file
+from ..training.checkpoint import load_config, save_config
+from ..training.distributed import local_batch, rank, setup_distributed
+from ..training.trainer import TrainConfig, Trainer, choose_device, seed_everything
+from ..utils import atomic_write_bytes
+
+#: Training settings that a resumed run may change (limits and where it runs), not what it learns.
+RESUMABLE_SETTINGS = ("epochs", "max_steps", "max_time", "patience", "device", "threads")
 
 
 def _coerce(value: str, current: Any, key: str) -> Any:
@@ -56,18 +50,18 @@ def _coerce(value: str, current: Any, key: str) -> Any:
     return value
 
 
-def build_configs(kind: str, preset: str, overrides: dict[str, str] | None = None) -> tuple[Any, TrainConfig]:
+def build_configs(
+    kind: str, preset: str, overrides: dict[str, str] | None = None
+) -> tuple[ConfigBase, TrainConfig]:
     """Model and training configs for ``kind`` and ``preset`` with ``--set key=value`` overrides applied.
     A key is a field of the model config or of the training config (``model.x`` / ``train.x`` to be explicit)."""
     fam = get_family(kind)
-    if preset not in fam.presets:
-        raise ConfigError(f"unknown preset {preset!r} for {kind}; choose one of {', '.join(fam.presets)}")
+    fam.check_preset(preset)
     model_kw = dict(fam.presets[preset])
     train_kw = dict(fam.train_presets[preset])
-    model_fields = {f.name: f for f in dataclasses.fields(fam.config_cls)}
-    train_fields = {f.name: f for f in dataclasses.fields(TrainConfig)}
-    model_defaults = fam.config_cls(**model_kw)
-    train_defaults = TrainConfig(**train_kw)
+    model_defaults = fam.config_cls.from_dict(model_kw).settings()
+    train_defaults = TrainConfig(**train_kw).settings()
+    model_fields, train_fields = list(model_defaults), list(train_defaults)
     for raw_key, value in (overrides or {}).items():
         scope, _, key = raw_key.rpartition(".")
         if scope not in ("", "model", "train"):
@@ -76,11 +70,11 @@ def build_configs(kind: str, preset: str, overrides: dict[str, str] | None = Non
         if scope == "model" or (scope == "" and in_model and not in_train):
             if not in_model:
                 raise ConfigError(f"--set {raw_key}: {kind} has no setting {key!r}; it has {', '.join(model_fields)}")
-            model_kw[key] = _coerce(value, getattr(model_defaults, key), raw_key)
+            model_kw[key] = _coerce(value, model_defaults[key], raw_key)
         elif scope == "train" or (scope == "" and in_train and not in_model):
             if not in_train:
                 raise ConfigError(f"--set {raw_key}: training has no setting {key!r}; it has {', '.join(train_fields)}")
-            train_kw[key] = _coerce(value, getattr(train_defaults, key), raw_key)
+            train_kw[key] = _coerce(value, train_defaults[key], raw_key)
         elif in_model and in_train:
             raise ConfigError(f"--set {raw_key}: ambiguous; write model.{key} or train.{key}")
         else:
@@ -88,7 +82,7 @@ def build_configs(kind: str, preset: str, overrides: dict[str, str] | None = Non
                 f"--set {raw_key}: unknown setting; model settings: {', '.join(model_fields)}; "
                 f"training settings: {', '.join(train_fields)}"
             )
-    return fam.config_cls(**model_kw), TrainConfig(**train_kw)
+    return fam.config_cls.from_dict(model_kw), TrainConfig(**train_kw)
 
 
 def train(
@@ -107,7 +101,7 @@ def train(
     Started by torchrun (``WORLD_SIZE > 1``), every process calls this with the same arguments: the process group
     is started here (it stays up for the rest of the process), each process trains on its share of every batch
     (``batch_size`` is the global batch) and rank 0 alone writes the run folder (see
-    :mod:`tunesmith.training.trainer`)."""
+    the docstring of :mod:`tunesmith.training.distributed`)."""
     out = Path(out)
     ds = Dataset.load(data)
     fam = get_family(kind)
@@ -119,7 +113,7 @@ def train(
         train_dict = dict(saved["train"])
         for k, v in (overrides or {}).items():
             k = k.removeprefix("train.")
-            if k not in ("epochs", "max_steps", "max_time", "patience", "device", "threads"):
+            if k not in RESUMABLE_SETTINGS:
                 raise ConfigError(f"--set {k}: cannot change a resumed run's {k}; start a new run instead")
             train_dict[k] = _coerce(v, train_dict.get(k), k)
         train_cfg = TrainConfig.from_dict(train_dict)
@@ -155,7 +149,7 @@ def train(
             },
         )
         for name, arr in bundle.arrays.items():
-            _save_npy(out / f"{name}.npy", arr)
+            _save_npy(out / array_file(name), arr)
     trainer = Trainer(bundle.task, train_cfg, out, progress=progress)
     if resume:
         trainer.resume()
@@ -169,63 +163,3 @@ def _save_npy(path: Path, arr: np.ndarray) -> None:
     atomic_write_bytes(path, buf.getvalue())
 
 
-def load_run(run: str | os.PathLike[str], device: str | torch.device = "cpu") -> tuple[dict[str, Any], Any]:
-    """Rebuild a run's model from its config and weights; errors name the run and the problem."""
-    run = Path(run)
-    config = load_config(run)
-    try:
-        fam = get_family(config["kind"])
-    except ConfigError as e:
-        raise CheckpointError(f"{run / CONFIG}: {e}") from e
-    try:
-        model_cfg = fam.config_cls.from_dict(config["model"])
-    except (ConfigError, TypeError) as e:
-        raise CheckpointError(f"{run / CONFIG}: invalid model config ({e})") from e
-    model = fam.build_model(model_cfg)
-    load_weights(model, run / WEIGHTS)
-    return config, model.to(device).eval()
-
-
-def generate(
-    run: str | os.PathLike[str],
-    out: str | os.PathLike[str],
-    *,
-    n: int = 4,
-    length: int = 200,
-    temperature: float = 1.0,
-    top_k: int | None = None,
-    top_p: float | None = None,
-    primer: str | os.PathLike[str] | None = None,
-    seed: int = 0,
-    device: str = "cpu",
-    prefix: str = "sample",
-    extra: dict[str, Any] | None = None,
-) -> list[Path]:
-    """Generate ``n`` pieces of ``length`` new events with a trained run and write them as MIDI into ``out``.
-    The same run, options and seed give the same files."""
-    from .io import write_midi
-    from .sampling import check_options
-
-    check_options(temperature=temperature, top_k=top_k, top_p=top_p, length=length, n=n)
-    config, model = load_run(run, choose_device(device))
-    dev = next(model.parameters()).device
-    opts = GenerateOptions(
-        extra=dict(extra or {}),
-        n=n,
-        length=length,
-        temperature=temperature,
-        top_k=top_k,
-        top_p=top_p,
-        primer=None if primer is None else str(primer),
-        seed=seed,
-    )
-    pieces = get_family(config["kind"]).generate(model, config, Path(run), opts, dev)
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    paths = [
-        write_midi(p.with_metadata(generator=f"tunesmith {config['kind']}"), out / f"{prefix}_{i:02d}.mid")
-        for i, p in enumerate(pieces)
-    ]
-    meta = {"run": str(run), "kind": config["kind"], **dataclasses.asdict(opts), "files": [p.name for p in paths]}
-    (out / f"{prefix}s.json").write_text(json.dumps(meta, indent=1))
-    return paths

@@ -23,9 +23,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..config import ConfigBase
-from ..errors import ConfigError
-from ..representations.note_events import DURATION, PITCH, STEP, VELOCITY
+from ...config import ConfigBase
+from ...errors import ConfigError
+from ...representations.note_events import DURATION, PITCH, STEP, VELOCITY
 
 N_PITCHES = 128
 

@@ -31,16 +31,16 @@ Losses (:func:`ns_d_loss` ... :func:`gradient_penalty`):
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..config import ConfigBase
-from ..errors import ConfigError
-from ..representations.pianoroll import N_CHANNELS, PianoRollConfig
+from ...config import ConfigBase
+from ...errors import ConfigError
+from ...representations.pianoroll import N_CHANNELS, PianoRollConfig
 
 ARCHS = ("tutorial", "octave")
 LOSSES = ("ns", "wgan-gp")
@@ -51,12 +51,9 @@ UPSAMPLES = ("transposed", "nearest")
 class GANConfig(ConfigBase):
     config_name = "gan"
 
-    # the piano roll (see representations/pianoroll.py)
-    steps_per_quarter: int = 4
-    lowest_pitch: int = 24
-    n_pitches: int = 84
-    bars: int = 4
-    beats_per_bar: int = 4
+    #: the piano roll (representations/pianoroll.py): steps_per_quarter, lowest_pitch, n_pitches, bars,
+    #: beats_per_bar; each can be set by its own name (``--set steps_per_quarter=24``)
+    roll: PianoRollConfig = field(default_factory=PianoRollConfig)
     onsets: bool = True  # two channels (frame, onset); False: frames only (repeated notes merge)
     #: phrases start every ``hop_bars`` bars within a piece (None: one phrase length, no overlap)
     hop_bars: int | None = None
@@ -100,7 +97,7 @@ class GANConfig(ConfigBase):
             raise ConfigError(f"gan: upsample must be one of {', '.join(UPSAMPLES)}, got {self.upsample!r}")
         if self.loss not in LOSSES:
             raise ConfigError(f"gan: loss must be one of {', '.join(LOSSES)}, got {self.loss!r}")
-        roll = self.roll_config  # validates the roll settings
+        roll = self.roll
         for name in ("latent", "channels", "up_layers", "d_steps", "n_fixed", "stat_phrases"):
             if getattr(self, name) <= 0:
                 raise ConfigError(f"gan: {name} must be positive, got {getattr(self, name)}")
@@ -128,23 +125,13 @@ class GANConfig(ConfigBase):
             )
 
     @property
-    def roll_config(self) -> PianoRollConfig:
-        return PianoRollConfig(
-            steps_per_quarter=self.steps_per_quarter,
-            lowest_pitch=self.lowest_pitch,
-            n_pitches=self.n_pitches,
-            bars=self.bars,
-            beats_per_bar=self.beats_per_bar,
-        )
-
-    @property
     def n_channels(self) -> int:
         return N_CHANNELS if self.onsets else 1
 
     @property
     def roll_shape(self) -> tuple[int, int, int]:
         """(T, P, C) of one phrase."""
-        roll = self.roll_config
+        roll = self.roll
         return roll.phrase_steps, roll.n_pitches, self.n_channels
 
 

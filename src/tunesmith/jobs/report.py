@@ -14,11 +14,24 @@ from typing import Any
 
 import numpy as np
 
+from ..audio import render
 from ..dataset import Dataset
 from ..errors import ConfigError
+from ..evaluation.protocol import REPORT_COLUMNS, EvalOptions, ModelResult, real_row
+from ..evaluation.setcompare import SET_FEATURES
+from ..io import write_midi
+from ..plots import plot_distributions, plot_pianoroll
+from ..progress import progress_bar
 from ..utils import atomic_write_text
-from .protocol import PAPER_TABLE, TABLE_STATISTICS, EvalOptions, ModelResult, evaluate_run, real_row
-from .setcompare import FEATURES
+from .evaluate import evaluate_run
+
+#: The paper's Table 1 (MSE, RMSE), by model family. It does not define the protocol.
+PAPER_TABLE: dict[str, tuple[float, float]] = {
+    "rnn": (0.255, 0.504),
+    "gan": (0.622, 0.788),
+    "crnngan": (0.040, 0.2),
+    "crnngan3": (0.040, 0.2),
+}
 
 SAMPLES_PER_MODEL = 2
 PAPER_NOTE = (
@@ -56,8 +69,6 @@ def evaluate(
 ) -> dict[str, Any]:
     """Evaluate ``runs`` against the prepared dataset ``data``; write the report into the folder ``out``.
     Returns what ``report.json`` holds."""
-    from tqdm.auto import tqdm
-
     opts = opts or EvalOptions()
     if not runs:
         raise ConfigError("evaluate: give at least one run folder")
@@ -66,7 +77,8 @@ def evaluate(
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     results: list[ModelResult] = []
-    bar = tqdm(list(zip(run_paths, _unique_names(run_paths), strict=True)), desc="evaluate", disable=not progress)
+    named = list(zip(run_paths, _unique_names(run_paths), strict=True))
+    bar = progress_bar(iterable=named, desc="evaluate", unit="run", disable=not progress)
     for run, name in bar:
         bar.set_postfix_str(name)
         results.append(evaluate_run(run, ds, opts, name))
@@ -81,18 +93,12 @@ def evaluate(
 
 # ---------------------------------------------------------------------------------------------------- outputs
 def _figures(results: list[ModelResult], real: dict[str, Any], out: Path) -> dict[str, str]:
-    from ..plots import plot_distributions
-
     sets = {"test split (reference)": real["reference"], **{r.name: r.pieces for r in results}}
     return {"distributions": plot_distributions(sets, out / "distributions.png", "test split (reference)").name}
 
 
 def _samples(results: list[ModelResult], out: Path, *, audio: bool) -> dict[str, list[dict[str, str]]]:
     """The first :data:`SAMPLES_PER_MODEL` non-empty pieces of each model as MIDI, piano-roll PNG and WAV."""
-    from ..audio import render
-    from ..io import write_midi
-    from ..plots import plot_pianoroll
-
     folder = out / "samples"
     folder.mkdir(exist_ok=True)
     written: dict[str, list[dict[str, str]]] = {}
@@ -179,7 +185,7 @@ def _markdown(rep: dict[str, Any]) -> str:
         "## Table 1, extended",
         "",
     ]
-    stats_head = [s.replace("_", " ") for s in TABLE_STATISTICS]
+    stats_head = [s.replace("_", " ") for s in REPORT_COLUMNS]
     head = ["model", "MSE", "RMSE", "paper MSE", "paper RMSE", "overlap", "of ceiling", "KL", "pred. MSE"]
     head += ["pred. RMSE", *stats_head, "notes"]
     lines += ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
@@ -197,16 +203,16 @@ def _markdown(rep: dict[str, Any]) -> str:
             _fmt(pred.get("mse")),
             _fmt(pred.get("rmse")),
         ]
-        row += [_fmt(m["statistics"].get(s), 2) for s in TABLE_STATISTICS]
+        row += [_fmt(m["statistics"].get(s), 2) for s in REPORT_COLUMNS]
         empty = f" ({m['empty_pieces']} empty)" if m.get("empty_pieces") else ""
         row.append(_fmt(m["statistics"]["notes"], 1) + empty)
         lines.append("| " + " | ".join(row) + " |")
     r = rep["real"]
     row = ["real: train split", _fmt(r["mse"]), _fmt(r["rmse"]), "–", "–", _fmt(r["overlap"]), "1.00", _fmt(r["kl"])]
-    row += ["–", "–", *(_fmt(r["statistics"].get(s), 2) for s in TABLE_STATISTICS), _fmt(r["statistics"]["notes"], 1)]
+    row += ["–", "–", *(_fmt(r["statistics"].get(s), 2) for s in REPORT_COLUMNS), _fmt(r["statistics"]["notes"], 1)]
     lines.append("| " + " | ".join(row) + " |")
     row = ["real: test split (reference)", "0", "0", "–", "–", "–", "–", "–", "–", "–"]
-    row += [_fmt(r["reference_statistics"].get(s), 2) for s in TABLE_STATISTICS]
+    row += [_fmt(r["reference_statistics"].get(s), 2) for s in REPORT_COLUMNS]
     row.append(_fmt(r["reference_statistics"]["notes"], 1))
     lines.append("| " + " | ".join(row) + " |")
     lines += [
@@ -222,7 +228,7 @@ def _markdown(rep: dict[str, Any]) -> str:
     ]
     head = ["feature", *(m["name"] for m in rep["models"]), "real: train split"]
     lines += ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-    for f in FEATURES:
+    for f in SET_FEATURES:
         cells = [f.replace("_", " ")]
         for m in rep["models"]:
             cells.append(f"{_fmt(m['set_comparison'][f]['overlap'])} ({_fmt(m['ceiling'][f]['overlap'])})")
@@ -243,9 +249,12 @@ def _markdown(rep: dict[str, Any]) -> str:
             lines.append(f"- {m['name']}: {parts}")
     lines += ["", "## Figures", "", f"![pitch, step, duration and velocity]({rep['figures']['distributions']})", ""]
     lines += ["## Listen and look", ""]
+    engines = sorted({e["synthesizer"] for entries in rep["samples"].values() for e in entries if "wav" in e})
+    if engines:  # the same engine renders every sample: said once, not after each
+        lines += [f"WAV files rendered with {'; '.join(engines)}.", ""]
     for name, entries in rep["samples"].items():
         for e in entries:
-            wav = f", [WAV]({e['wav']}) ({e['synthesizer']})" if "wav" in e else ""
+            wav = f", [WAV]({e['wav']})" if "wav" in e else ""
             lines.append(f"- {name}: [MIDI]({e['midi']}){wav}")
     lines.append("")
     for name, entries in rep["samples"].items():

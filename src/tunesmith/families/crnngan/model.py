@@ -35,9 +35,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..config import ConfigBase
-from ..errors import ConfigError
-from ..representations.tones import n_features
+from ...config import ConfigBase
+from ...errors import ConfigError
+from ...representations.tones import n_features
 
 
 @dataclass

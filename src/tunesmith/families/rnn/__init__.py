@@ -1,0 +1,127 @@
+"""The RNN note model as a family: note-event windows in, sampled note events out.
+
+``model.py`` the LSTM and its losses, ``task.py`` its training step, ``sample.py`` its incremental sampler."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import torch
+
+from ...dataset import Dataset
+from ...errors import DatasetError
+from ...notes import Notes
+from ...representations.note_events import DURATION, N_FEATURES, STEP, Windows, from_note_events, to_note_events
+from ...training.stores import evenly_spread
+from ...training.trainer import TrainConfig
+from ...utils import eval_mode
+from ..base import Family, GenerateOptions, Run, TaskBundle, seeded_generator
+from .model import PRESETS, NoteRNN, RNNConfig
+from .sample import generate_rnn, load_primer
+from .task import RNNTask
+
+N_PRIMERS = 256  # training windows kept in a run, to seed generation without the dataset
+
+
+def events_by_split(ds: Dataset, split: str) -> list[np.ndarray]:
+    return [to_note_events(ds[int(i)]) for i in ds.indices(split)]
+
+
+class RNNFamily(Family):
+    name = "rnn"
+    summary = "the LSTM note model (pitch, step, duration)"
+    config_cls = RNNConfig
+    presets = PRESETS
+    train_presets = {
+        # the paper and the TensorFlow tutorial: batch 64, Adam 0.005, 50 epochs with early stopping (5)
+        "paper": {"batch_size": 64, "lr": 0.005, "epochs": 50, "patience": 5},
+        # bf16 where the hardware does it natively: 1.5x faster steps on a CPU with AVX512-BF16, no loss of
+        # quality measured (docs/rnn.md)
+        "default": {"batch_size": 128, "lr": 0.005, "epochs": 30, "patience": 3, "grad_clip": 1.0, "precision": "auto"},
+    }
+    representation = "note_events"
+    predicts_next_event = True
+
+    def build_model(self, cfg: RNNConfig) -> NoteRNN:
+        return NoteRNN(cfg)
+
+    def build_task(
+        self, model: NoteRNN, cfg: RNNConfig, train_cfg: TrainConfig, ds: Dataset, device: torch.device
+    ) -> TaskBundle:
+        train_w = Windows.build(events_by_split(ds, "train"), cfg.seq_length)
+        val_w = Windows.build(events_by_split(ds, "validation"), cfg.seq_length)
+        if len(train_w) < train_cfg.batch_size:
+            raise DatasetError(
+                f"{ds.root}: only {len(train_w)} training windows of {cfg.seq_length + 1} notes, fewer than one batch "
+                f"of {train_cfg.batch_size}; use more data or --set batch_size=N"
+            )
+        rng = np.random.default_rng(train_cfg.seed)
+        pick = rng.choice(len(train_w), size=min(N_PRIMERS, len(train_w)), replace=False)
+        primers = np.stack([train_w.events[s : s + cfg.seq_length] for s in train_w.starts[pick]]).astype(np.float32)
+        return TaskBundle(
+            RNNTask(model, train_w, val_w, train_cfg, device),
+            {"train_windows": len(train_w), "val_windows": len(val_w)},
+            {"primers": primers},
+        )
+
+    def generate(self, model: NoteRNN, run: Run, opts: GenerateOptions, device: torch.device) -> list[Notes]:
+        """Continue a primer (or training excerpts kept in the run) by ``opts.length`` sampled notes each; every
+        returned piece holds its primer, then the continuation."""
+        if opts.primer is not None:
+            primers = np.repeat(load_primer(opts.primer)[None].astype(np.float32), opts.n, axis=0)
+        else:
+            pool = run.array("primers")
+            pick = np.random.default_rng(opts.seed).choice(len(pool), size=opts.n, replace=opts.n > len(pool))
+            primers = pool[pick]
+        x = torch.as_tensor(primers[..., :N_FEATURES], dtype=torch.float32, device=device)
+        events = (
+            generate_rnn(
+                model,
+                x,
+                opts.length,
+                temperature=opts.temperature,
+                top_k=opts.top_k,
+                top_p=opts.top_p,
+                generator=seeded_generator(opts.seed, device),
+            )
+            .cpu()
+            .numpy()
+        )
+        pieces = []
+        for i in range(opts.n):
+            whole = np.concatenate([primers[i].astype(np.float64), events[i].astype(np.float64)])
+            pieces.append(from_note_events(whole).with_metadata(primer_notes=str(len(primers[i]))))
+        return pieces
+
+    @torch.no_grad()
+    def prediction_errors(
+        self, model: NoteRNN, run: Run, ds: Dataset, split: str, device: torch.device, max_windows: int, seed: int
+    ) -> dict[str, float]:
+        """Squared error of the predicted step and duration of each window's last note (the paper's measure: the
+        next note after ``seq_length`` notes) on up to ``max_windows`` windows of ``split`` (evenly spread), in
+        units of the training split's standard deviation of each. The point estimate is the regression output, or
+        the mean of the binned distribution. Pitch is a class, not a number, and is left out."""
+        cfg = model.cfg
+        windows = Windows.build(events_by_split(ds, split), cfg.seq_length)
+        if len(windows) == 0:
+            return {}
+        train_events = np.concatenate(events_by_split(ds, "train") or [np.zeros((0, N_FEATURES))])
+        pick = windows.starts[evenly_spread(len(windows), max_windows)]
+        batch = torch.as_tensor(
+            np.stack([windows.events[s : s + cfg.seq_length + 1] for s in pick]), dtype=torch.float32, device=device
+        )
+        with eval_mode(model):
+            out, _ = model(batch[:, :-1], last_only=True)
+        errors: dict[str, Any] = {}
+        for name, col in (("step", STEP), ("duration", DURATION)):
+            pred = getattr(out, name)[:, -1]
+            if cfg.timing == "bins":
+                pred = model.expected_time(pred)
+            std = float(train_events[:, col].std()) or 1.0
+            err = float(((pred.double().cpu().numpy() - batch[:, -1, col].double().cpu().numpy()) ** 2).mean())
+            errors[name] = err / std**2
+        return errors
+
+
+FAMILIES = [RNNFamily()]

@@ -1,0 +1,38 @@
+"""The one quantiser of quarter-note times onto a grid of ``steps_per_quarter`` steps per quarter note.
+
+Piano rolls (:mod:`tunesmith.representations.pianoroll`) and the grid-based metrics
+(:mod:`tunesmith.evaluation.metrics`: MuseGAN's statistics, groove consistency) both place notes with these
+functions, so a roll and the metrics computed on it agree on every note's steps.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .errors import ConfigError
+
+#: MuseGAN's and the piano-roll GAN's default resolution: 4 steps per quarter note (16th notes).
+DEFAULT_STEPS_PER_QUARTER = 4
+
+
+def check_steps(steps_per_quarter: int) -> int:
+    """``steps_per_quarter`` as an int; a ConfigError unless it is a positive whole number."""
+    if int(steps_per_quarter) != steps_per_quarter or steps_per_quarter < 1:
+        raise ConfigError(f"steps_per_quarter must be a positive integer, got {steps_per_quarter!r}")
+    return int(steps_per_quarter)
+
+
+def to_steps(qn: np.ndarray, steps_per_quarter: int) -> np.ndarray:
+    """Quarter-note times -> grid steps, rounded half up (``floor(x + 0.5)``).
+
+    Not NumPy's half-to-even ``rint``: an onset half a step late lands on the next step whichever step it is, and
+    starts and ends round the same way."""
+    return np.floor(np.asarray(qn) * steps_per_quarter + 0.5).astype(np.int64)
+
+
+def note_steps(start_qn: np.ndarray, end_qn: np.ndarray, steps_per_quarter: int) -> tuple[np.ndarray, np.ndarray]:
+    """Start and end step of each note (end exclusive): ``start = max(to_steps(start_qn), 0)``,
+    ``end = max(to_steps(end_qn), start + 1)``, so every note covers at least one step."""
+    start = np.maximum(to_steps(start_qn, steps_per_quarter), 0)
+    end = np.maximum(to_steps(end_qn, steps_per_quarter), start + 1)
+    return start, end

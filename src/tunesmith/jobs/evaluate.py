@@ -1,0 +1,78 @@
+"""The run-level half of the evaluation protocol (docs/evaluation.md): generate each run's pieces, draw the
+reference excerpts and hand both to the pure statistics of :mod:`tunesmith.evaluation.protocol`."""
+
+from __future__ import annotations
+
+import math
+import os
+from pathlib import Path
+
+import numpy as np
+from torch import nn
+
+from ..dataset import Dataset
+from ..evaluation import setcompare
+from ..evaluation.protocol import (
+    EvalOptions,
+    ModelResult,
+    continuation,
+    mean_metrics,
+    mse_statistics_matrix,
+    reference_counts,
+    reference_excerpts,
+    table_errors,
+)
+from ..families import Family, Run
+from ..notes import Notes
+from ..training.trainer import choose_device
+from .runs import load_run
+
+
+def generate_pieces(fam: Family, model: nn.Module, run: Run, opts: EvalOptions) -> list[Notes]:
+    """The run's ``opts.n`` evaluation pieces (step 1), primers dropped: ``opts.bars`` bars for a family that
+    counts its length in bars, else ``opts.length`` events."""
+    length = opts.bars if fam.length_unit == "bars" else opts.length
+    options = fam.options(n=opts.n, length=length, seed=opts.seed)
+    pieces = fam.generate(model, run, options, next(model.parameters()).device)
+    return [continuation(p) for p in pieces]
+
+
+def prediction_errors(
+    fam: Family, model: nn.Module, run: Run, ds: Dataset, opts: EvalOptions
+) -> dict[str, float] | None:
+    """Step 6, or None for a model that does not predict the next event."""
+    if not fam.predicts_next_event:
+        return None
+    device = next(model.parameters()).device
+    per = fam.prediction_errors(model, run, ds, "test", device, opts.max_windows, opts.seed)
+    if not per:
+        return None
+    mse = float(np.mean(list(per.values())))
+    return {"mse": mse, "rmse": math.sqrt(mse), **{f"mse_{k}": v for k, v in per.items()}}
+
+
+def evaluate_run(path: str | os.PathLike[str], ds: Dataset, opts: EvalOptions, name: str | None = None) -> ModelResult:
+    """Steps 1 to 6 for one run."""
+    run, fam, model = load_run(path, choose_device(opts.device))
+    pieces = generate_pieces(fam, model, run, opts)
+    counts = reference_counts(pieces, opts)
+    reference = reference_excerpts(ds, "test", counts, opts.seed)
+    train_like = reference_excerpts(ds, "train", counts, opts.seed)
+    errors = table_errors(mse_statistics_matrix(pieces), mse_statistics_matrix(reference))
+    return ModelResult(
+        name=name or Path(path).name,
+        kind=run.kind,
+        pieces=pieces,
+        reference=reference,
+        errors=errors,
+        comparison=setcompare.compare_sets(pieces, reference),
+        ceiling=setcompare.compare_sets(train_like, reference),
+        statistics=mean_metrics(pieces),
+        prediction=prediction_errors(fam, model, run, ds, opts),
+        info={
+            "run": str(path),
+            "preset": run.config.get("preset", ""),
+            "notes_per_piece": float(np.mean([len(p) for p in pieces])),
+            "empty_pieces": sum(len(p) == 0 for p in pieces),
+        },
+    )

@@ -1,0 +1,95 @@
+"""The ``generate`` job: pieces from a trained run written as MIDI files (and, if asked, WAV and piano-roll PNG
+files beside them)."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from ..audio import render
+from ..errors import ConfigError
+from ..io import read_midi, write_midi
+from ..plots import plot_pianoroll
+from ..sampling import check_options
+from ..training.trainer import choose_device
+from ..utils import atomic_write_text
+from .runs import load_run
+
+
+class Written(list[Path]):
+    """What :func:`generate` wrote: the list of MIDI files, with the WAV files beside them (each with the engine
+    that rendered it) in ``wav`` and the piano-roll PNG files in ``png``."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.wav: list[tuple[Path, str]] = []
+        self.png: list[Path] = []
+
+
+def companions(midi: Path, *, wav: bool, png: bool) -> tuple[tuple[Path, str] | None, Path | None]:
+    """A WAV (with the engine that rendered it) and/or a piano-roll PNG beside a MIDI file, as the file reads."""
+    if not (wav or png):
+        return None, None
+    notes = read_midi(midi)
+    rendered = render(notes, midi.with_suffix(".wav")) if wav else None
+    drawn = plot_pianoroll(notes, midi.with_suffix(".png")) if png else None
+    return rendered, drawn
+
+
+def output_folder(out: str | os.PathLike[str]) -> Path:
+    """``out`` as a folder to write into; a ConfigError when it is an existing file."""
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise ConfigError(f"{out}: is a file; --out names a folder for the generated files")
+    return out
+
+
+def generate(
+    run: str | os.PathLike[str],
+    out: str | os.PathLike[str],
+    *,
+    n: int = 4,
+    length: int = 200,
+    temperature: float = 1.0,
+    top_k: int | None = None,
+    top_p: float | None = None,
+    primer: str | os.PathLike[str] | None = None,
+    seed: int = 0,
+    device: str = "cpu",
+    prefix: str = "sample",
+    options: dict[str, Any] | None = None,
+    wav: bool = False,
+    png: bool = False,
+) -> Written:
+    """Generate ``n`` pieces of ``length`` new events (bars for the GAN) with a trained run and write them as MIDI
+    into the folder ``out``; ``options`` are the family's own generation options (e.g. the GAN's ``threshold``).
+    The same run, options and seed give the same files."""
+    check_options(temperature=temperature, top_k=top_k, top_p=top_p, length=length, n=n)
+    out = output_folder(out)
+    loaded, fam, model = load_run(run, choose_device(device))
+    opts = fam.options(
+        n=n,
+        length=length,
+        temperature=temperature,
+        top_k=top_k,
+        top_p=top_p,
+        primer=None if primer is None else str(primer),
+        seed=seed,
+        **(options or {}),
+    )
+    dev = next(model.parameters()).device
+    pieces = fam.generate(model, loaded, opts, dev)
+    out.mkdir(parents=True, exist_ok=True)
+    written = Written()
+    for i, p in enumerate(pieces):
+        path = write_midi(p.with_metadata(generator=f"tunesmith {loaded.kind}"), out / f"{prefix}_{i:02d}.mid")
+        written.append(path)
+        rendered, drawn = companions(path, wav=wav, png=png)
+        written.wav += [rendered] if rendered else []
+        written.png += [drawn] if drawn else []
+    meta = {"run": str(run), "kind": loaded.kind, **dataclasses.asdict(opts), "files": [p.name for p in written]}
+    atomic_write_text(out / f"{prefix}s.json", json.dumps(meta, indent=1))
+    return written

@@ -1,0 +1,159 @@
+"""The floors of docs/architecture.md, enforced: every import in the package (function-local ones included) goes
+down the floors, never up, and never sideways between packages of one floor.
+
+The table below is the one in docs/architecture.md; a test there checks that the two agree."""
+
+from __future__ import annotations
+
+import ast
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+SRC = Path(__file__).resolve().parents[1] / "src" / "tunesmith"
+DOC = Path(__file__).resolve().parents[1] / "docs" / "architecture.md"
+
+#: floor -> the top-level modules and packages of tunesmith on it, lowest first
+FLOORS: dict[int, tuple[str, ...]] = {
+    0: ("__init__", "errors", "config", "utils", "notes", "grid", "runfiles", "progress"),
+    1: ("io",),
+    2: ("corpora",),
+    3: ("dataset",),
+    4: ("representations", "evaluation", "sampling", "training", "audio", "plots"),
+    5: ("families",),
+    6: ("jobs",),
+    7: ("cli",),
+    8: ("__main__",),
+}
+FLOOR_OF = {name: floor for floor, names in FLOORS.items() for name in names}
+
+
+def module_name(path: Path, src: Path = SRC) -> str:
+    parts = list(path.relative_to(src.parent).with_suffix("").parts)
+    if parts[-1] == "__init__" and len(parts) > 1:
+        parts = parts[:-1]
+    return ".".join(parts)
+
+
+def imports_of(path: Path, src: Path = SRC) -> list[tuple[int, str]]:
+    """(line, absolute module name) of every import of a tunesmith module in ``path``, at any depth."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    package = module_name(path, src).split(".")
+    if path.name != "__init__.py":
+        package = package[:-1]
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found += [(node.lineno, a.name) for a in node.names if a.name.split(".")[0] == "tunesmith"]
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package[: len(package) - node.level + 1]
+                target = ".".join(base + ([node.module] if node.module else []))
+            else:
+                target = node.module or ""
+            if target.split(".")[0] != "tunesmith":
+                continue
+            # "from . import x" / "from .pkg import mod": the imported names may be modules themselves
+            for alias in node.names:
+                candidate = f"{target}.{alias.name}"
+                as_module = src.parent / Path(*candidate.split("."))
+                is_module = as_module.with_suffix(".py").is_file() or (as_module / "__init__.py").is_file()
+                found.append((node.lineno, candidate if is_module else target))
+    return found
+
+
+def top(module: str) -> str:
+    parts = module.split(".")
+    return parts[1] if len(parts) > 1 else "__init__"
+
+
+def family_package(module: str) -> str | None:
+    """``rnn`` for tunesmith.families.rnn.*; None for the registry and the contract (families, families.base)."""
+    parts = module.split(".")
+    if len(parts) > 2 and parts[1] == "families" and parts[2] != "base":
+        return parts[2]
+    return None
+
+
+def violations(src: Path = SRC) -> list[str]:
+    bad = []
+    for path in sorted(src.rglob("*.py")):
+        me = module_name(path, src)
+        mine = top(me)
+        if mine not in FLOOR_OF:
+            bad.append(f"{me}: its top-level name {mine!r} is on no floor of docs/architecture.md")
+            continue
+        for line, target in imports_of(path, src):
+            theirs = top(target)
+            where = f"{path.relative_to(src.parent)}:{line}: {me} imports {target}"
+            if theirs not in FLOOR_OF:
+                bad.append(f"{where} (on no floor)")
+            elif FLOOR_OF[theirs] > FLOOR_OF[mine]:
+                bad.append(f"{where} (up from floor {FLOOR_OF[mine]} to {FLOOR_OF[theirs]})")
+            elif FLOOR_OF[theirs] == FLOOR_OF[mine] and theirs != mine and FLOOR_OF[mine] != 0:
+                bad.append(f"{where} (sideways on floor {FLOOR_OF[mine]})")
+            elif family_package(me) and family_package(target) and family_package(me) != family_package(target):
+                bad.append(f"{where} (one family package imports another)")
+            elif mine == "families" and me != "tunesmith.families" and target == "tunesmith.families":
+                bad.append(f"{where} (a family imports the registry; import families.base instead)")
+    return bad
+
+
+def test_imports_go_down_the_floors():
+    assert violations() == []
+
+
+@pytest.fixture
+def copy(tmp_path):
+    """A copy of the package's source to plant bad imports in."""
+    shutil.copytree(SRC, tmp_path / "tunesmith", ignore=shutil.ignore_patterns("__pycache__"))
+    return tmp_path / "tunesmith"
+
+
+def test_the_checker_catches_an_upward_and_a_sideways_import(copy):
+    """Plant bad imports (function-local ones) in a copy of the package and see them reported."""
+    (copy / "evaluation" / "planted.py").write_text(
+        "def f():\n    from ..jobs import report  # up\n    from ..training import trainer  # sideways\n"
+        "    from ..families.rnn import model  # up\n    from ..notes import Notes  # fine\n"
+    )
+    found = violations(copy)
+    assert len(found) == 3
+    assert any("up from floor 4 to 6" in v for v in found)
+    assert any("sideways on floor 4" in v for v in found)
+    assert any("up from floor 4 to 5" in v for v in found)
+
+
+def test_one_family_package_never_imports_another(copy):
+    planted = copy / "families" / "gan" / "planted.py"
+    planted.write_text("from ..rnn.model import NoteRNN\nfrom ..base import Family\n")
+    found = violations(copy)
+    assert found and all("one family package imports another" in v for v in found) and len(found) == 1
+
+
+def test_the_floors_are_the_ones_the_docs_state():
+    """docs/architecture.md's floor table lists the same names on the same floors as :data:`FLOORS`."""
+    text = DOC.read_text(encoding="utf-8")
+    rows = re.findall(r"^\| (\d) \| ([^|]+) \|", text, flags=re.MULTILINE)
+    documented = {int(floor): tuple(re.findall(r"`([\w_]+)`", names)) for floor, names in rows}
+    assert documented == FLOORS
+
+
+@pytest.mark.parametrize("kind", ["rnn", "gan", "crnngan"])
+def test_every_family_package_has_the_documented_files(kind):
+    folder = SRC / "families" / kind
+    assert {"__init__.py", "model.py", "task.py", "sample.py"} <= {p.name for p in folder.iterdir()}
+
+
+def test_no_family_name_branches_outside_the_families():
+    """No ``kind == "gan"``-style branch outside the families: what differs between models is on the Family."""
+    pattern = re.compile(r"""(kind|\["kind"\]|\.name)\s*[!=]=\s*["'](rnn|gan|crnngan|crnngan3|baseline)["']""")
+    found = [
+        f"{p.relative_to(SRC)}:{i}"
+        for p in SRC.rglob("*.py")
+        if "families" not in p.parts
+        for i, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1)
+        if pattern.search(line)
+    ]
+    assert found == []
