@@ -70,9 +70,10 @@ def top(module: str) -> str:
 
 
 def family_package(module: str) -> str | None:
-    """``rnn`` for tunesmith.families.rnn.*; None for the registry and the contract (families, families.base)."""
+    """``rnn`` for tunesmith.families.rnn.*; None for what the families share (the registry, families.base and
+    families.scoring)."""
     parts = module.split(".")
-    if len(parts) > 2 and parts[1] == "families" and parts[2] != "base":
+    if len(parts) > 2 and parts[1] == "families" and parts[2] not in ("base", "scoring"):
         return parts[2]
     return None
 

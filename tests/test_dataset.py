@@ -1,7 +1,13 @@
 from __future__ import annotations
 
 import csv
+import os
+import re
 import shutil
+import socket
+import subprocess
+import sys
+import time
 from collections import Counter
 from pathlib import Path
 
@@ -9,11 +15,13 @@ import numpy as np
 import pytest
 
 import tunesmith.dataset as dataset_mod
+from tunesmith.cli import main
 from tunesmith.corpora import resolve
 from tunesmith.dataset import Dataset, hash_split, prepare
 from tunesmith.errors import DatasetError, SourceError
 from tunesmith.io import read_midi, write_midi
 from tunesmith.notes import Notes
+from tunesmith.utils import WRITER_MARKER
 
 from .conftest import hand_midi
 from .test_midi import CLASSICAL_EMPTY
@@ -124,6 +132,84 @@ def test_interrupted_prepare_keeps_the_old_dataset(tmp_path, monkeypatch):
         prepare(src, tmp_path / "ds", workers=1, progress=False)
     assert _dataset_bytes(tmp_path / "ds") == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["ds", "src"]  # no half-written leftovers
+
+
+def _leftover(folder: Path, pid: int | None = None, *, age_s: float = 0.0) -> Path:
+    """A folder as an interrupted atomic_dir leaves it: some data, a writer marker naming ``pid`` (none when
+    None), its files and itself last modified ``age_s`` ago."""
+    folder.mkdir()
+    (folder / "notes.bin").write_bytes(b"half")
+    if pid is not None:
+        (folder / WRITER_MARKER).write_text(f"{pid} {socket.gethostname()}\n")
+    when = time.time() - age_s
+    for f in (*folder.iterdir(), folder):
+        os.utime(f, (when, when))
+    return folder
+
+
+@pytest.mark.parametrize("existing", [False, True], ids=["fresh", "reused"])
+def test_prepare_clears_dead_runs_leftovers_but_not_live_ones(tmp_path, existing):
+    src = tmp_path / "src"
+    src.mkdir()
+    hand_midi(src / "a.mid")
+    if existing:  # an up-to-date dataset is reused without writing anything: leftovers go all the same
+        prepare(src, tmp_path / "ds", workers=1, progress=False)
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()  # reaped: its PID is surely not a running process now
+    hour = 3600.0
+    stale = [
+        _leftover(tmp_path / ".ds.dead1234.tmp", dead.pid),
+        _leftover(tmp_path / ".ds.nomark99.tmp", age_s=hour),  # killed before writing its marker, long ago
+        _leftover(tmp_path / f".ds.old-{dead.pid}"),  # killed during the swap
+    ]
+    kept = [
+        _leftover(tmp_path / ".ds.live1234.tmp", os.getpid()),  # another prepare writing right now
+        _leftover(tmp_path / ".ds.fresh123.tmp"),  # no marker yet, but just made: may be someone's
+        _leftover(tmp_path / f".ds.old-{os.getpid()}"),
+        _leftover(tmp_path / ".other.dead1234.tmp", dead.pid),  # another dataset's
+        _leftover(tmp_path / ".ds.x.nomark99.tmp", age_s=hour),  # the dataset "ds.x"'s, not "ds"'s
+        _leftover(tmp_path / f".other.old-{dead.pid}"),
+    ]
+    ds = prepare(src, tmp_path / "ds", workers=1, progress=False)
+    assert ds.reused == existing and len(ds) == 1
+    assert [p for p in stale if p.exists()] == []
+    assert [p for p in kept if not p.exists()] == []
+    assert not (ds.root / WRITER_MARKER).exists()  # the marker never reaches the finished dataset
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["ds", "src", *(p.name for p in kept)])
+
+
+def test_prepare_of_only_unreadable_files_fails_and_writes_nothing(tmp_path, capsys, monkeypatch):
+    src = tmp_path / "broken"
+    src.mkdir()
+    (src / "a.mid").write_bytes(b"")
+    (src / "b.mid").write_text("just some text")
+    out = tmp_path / "ds"
+    reasons = r"a\.mid: empty file \(0 bytes\)\n  b\.mid: not a MIDI file \(it starts with b'just', not b'MThd'\)"
+    folder = re.escape(str(src.resolve()))
+    with pytest.raises(DatasetError, match=rf"^{folder}: no file could be read \(2 tried\).*:\n  {reasons}$"):
+        prepare(src, out, workers=1, progress=False)
+    assert not out.exists() and sorted(p.name for p in tmp_path.iterdir()) == ["broken"]
+
+    # an existing dataset at ``out`` stays as it was; past REASONS_SHOWN reasons, the rest are counted
+    good = tmp_path / "good"
+    good.mkdir()
+    hand_midi(good / "a.mid")
+    prepare(good, out, workers=1, progress=False)
+    before = _dataset_bytes(out)
+    monkeypatch.setattr(dataset_mod, "REASONS_SHOWN", 1)
+    with pytest.raises(DatasetError, match=r"\n  a\.mid: empty file \(0 bytes\)\n  \.\.\. and 1 more$"):
+        prepare(src, out, workers=1, force=True, progress=False)
+    assert _dataset_bytes(out) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["broken", "ds", "good"]
+    monkeypatch.undo()
+
+    # through the command line: exit status 1, the message on stderr, no traceback
+    shutil.rmtree(out)
+    assert main(["prepare", str(src), "--out", str(out), "-q"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith(f"tunesmith prepare: error: {src.resolve()}: no file could be read (2 tried)")
+    assert "a.mid: empty file (0 bytes)" in err and "b.mid: not a MIDI file" in err
+    assert "Traceback" not in err and not out.exists()
 
 
 def test_limit_takes_first_files(tmp_path):

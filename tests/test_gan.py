@@ -38,6 +38,8 @@ from .conftest import synthetic_dataset
 # a tiny roll (1 bar of 16 steps x 3 octaves) and tiny networks
 TINY_ROLL = {"bars": "1", "lowest_pitch": "48", "n_pitches": "36"}
 TINY = {**TINY_ROLL, "channels": "4", "up_layers": "2", "batch_size": "4", "d_steps": "2", "device": "cpu"}
+# the tiny runs keep their latest weights, decoded at 0.5 (selection by statistics has its own test)
+TINY = {**TINY, "select_by": "last"}
 TINY_LOGS = {"sample_every": "3", "n_fixed": "4", "stat_phrases": "8", "output_bias": "none"}  # notes from tiny nets
 N_PIECES = 12
 CPU = torch.device("cpu")
@@ -338,10 +340,11 @@ def test_run_folder_metrics_and_samples(data, straight):
     assert [r["epoch"] for r in epochs] == [1, 2]
     keys = ("empty_beat_rate", "pitch_classes_per_bar", "qualified_note_rate", "polyphony_rate")
     for r in epochs:
-        assert "val/loss" not in r and r["best"] is True  # no validation loss to early-stop on
+        assert "val/loss" not in r and r["best"] is True  # select_by=last: the latest weights at every validation
         assert np.isfinite(r["val/wasserstein"]) and np.isfinite(r["train/g_loss"]) and r["train/gp"] >= 0
         for k in keys:
             assert np.isfinite(r[f"gen/{k}"]) and np.isfinite(r[f"real/{k}"])
+    best = epochs[-1]
     assert epochs[0]["real/qualified_note_rate"] == epochs[1]["real/qualified_note_rate"] > 0.5
     # gen/ is the last epoch's generator (the run's weights) on the fixed noise, in inference mode
     _, _, model = load_run(straight)
@@ -349,7 +352,8 @@ def test_run_folder_metrics_and_samples(data, straight):
     assert torch.equal(_state(straight)["extra"]["fixed_noise"], noise)
     with torch.no_grad():
         stats = phrase_statistics(model(noise).numpy(), model)
-    assert {f"gen/{k}": v for k, v in stats.items()} == {k: v for k, v in epochs[-1].items() if k.startswith("gen/")}
+    assert {f"gen/{k}": v for k, v in stats.items()} == {k: v for k, v in best.items() if k.startswith("gen/")}
+    assert not (straight / DECODING).exists()  # no calibrated decoding unless selected by statistics
     assert isinstance(model, PianoRollGAN) and model.cfg.roll.n_pitches == 36 and not model.training
 
 
@@ -359,7 +363,7 @@ def test_resume_in_the_middle_of_an_epoch_is_exact(data, straight, tmp_path):
     assert s["step"] == 4 and s["epochs"] == 0
     s = _resume(data, run, max_steps="13")  # into the second epoch
     assert s["epochs"] == 1 and _state(run)["batch_in_epoch"] == 13 - _records(run)[0]["step"] > 0
-    # the weights of the last iteration are kept, not those of the last epoch's end
+    # the weights of the last iteration are kept (validated at the stop), not those of the last epoch's end
     assert all(torch.equal(v, _state(run)["model"][k]) for k, v in load_file(str(run / "model.safetensors")).items())
     s = _resume(data, run, max_steps="none")
     assert s["stopped"] == "completed 2 epochs"

@@ -45,9 +45,11 @@ from .corpora import SPLITS, Corpus, Item, Layout, resolve
 from .errors import DatasetError, ReadError
 from .notes import NOTE_DTYPE, TEMPO_DTYPE, TIMESIG_DTYPE, Notes
 from .progress import progress_bar
-from .utils import atomic_dir, atomic_write_text
+from .utils import atomic_dir, atomic_write_text, clear_stale_temporaries
 
 FORMAT_VERSION = 1
+#: How many unreadable files (with their reasons) the error of a source none of whose files could be read lists.
+REASONS_SHOWN = 10
 PIECE_FIELDS = ("path", "split", "composer", "title", "notes", "seconds")
 
 
@@ -173,7 +175,8 @@ def prepare(
 ) -> Dataset:
     """Parse every file of ``source`` into a dataset folder ``out`` and return it loaded.
 
-    Files that cannot be read are skipped and listed with their reason in ``skipped.csv`` (the run goes on).
+    Files that cannot be read are skipped and listed with their reason in ``skipped.csv`` (the run goes on);
+    if no file at all can be read, a :class:`DatasetError` lists the reasons and nothing is written at ``out``.
     If ``out`` already holds a dataset of the same fingerprint (same files, sizes, times and options), it is
     reused without parsing anything, unless ``force``.
     """
@@ -187,10 +190,12 @@ def prepare(
         items = corpus.items[:limit] if limit else corpus.items
         fingerprint = corpus_fingerprint(corpus, limit)
         out = Path(out)
+        # what an interrupted earlier prepare of ``out`` left beside it (also when the dataset is reused below)
+        clear_stale_temporaries(out)
         if not force and (out / "manifest.json").is_file():
             try:
                 ds = Dataset.load(out)
-                if ds.manifest.get("fingerprint") == fingerprint:
+                if ds.manifest.get("fingerprint") == fingerprint and len(ds):
                     ds.reused = True
                     return ds
             except DatasetError:
@@ -254,6 +259,8 @@ def _write_dataset(
                 split = it.split or hash_split(it.relpath)
                 table.writerow((it.relpath, split, it.composer, it.title, len(r.notes), f"{seconds:.3f}"))
             bar.close()
+        if n_pieces == 0:  # raised inside atomic_dir: the temporary folder goes, ``out`` is left as it was
+            raise _nothing_read(corpus, skipped, out)
         for name, dtype in (
             ("offsets", np.dtype(np.int64)),
             ("tempos", TEMPO_DTYPE),
@@ -280,6 +287,17 @@ def _write_dataset(
             "seconds_to_prepare": round(time.perf_counter() - t0, 3),
         }
         atomic_write_text(tmp / "manifest.json", json.dumps(manifest, indent=1))
+
+
+def _nothing_read(corpus: Corpus, skipped: list[tuple[str, str]], out: Path) -> DatasetError:
+    """The error of a source none of whose files could be read: the folder, then the first reasons."""
+    if not skipped:
+        return DatasetError(f"{corpus.root}: no music files to read; nothing written to {out}")
+    lines = [f"{corpus.root}: no file could be read ({len(skipped)} tried); nothing written to {out}:"]
+    lines += [f"  {rel}: {reason}" for rel, reason in skipped[:REASONS_SHOWN]]
+    if len(skipped) > REASONS_SHOWN:
+        lines.append(f"  ... and {len(skipped) - REASONS_SHOWN} more")
+    return DatasetError("\n".join(lines))
 
 
 # ---------------------------------------------------------------------------------------------- loading

@@ -182,6 +182,39 @@ def table_errors(generated: dict[str, np.ndarray], reference: dict[str, np.ndarr
     return {"mse": mse, "rmse": math.sqrt(mse), "per_statistic": per}
 
 
+#: A generated set has collapsed when its mean unique tones or mean tone span is below this share of the real
+#: excerpts' (or every piece is the same).
+COLLAPSE_SHARE = 0.25
+
+
+def collapse(pieces: Sequence[Notes], reference: Sequence[Notes]) -> str | None:
+    """Why a generated set has collapsed, or None: its mean number of distinct pitches (C-RNN-GAN's unique tones)
+    or mean pitch range (tone span) below :data:`COLLAPSE_SHARE` of the reference excerpts', or every piece the
+    same notes (pitches and onsets), or no notes at all."""
+    if not pieces:
+        return None
+    if all(len(p) == 0 for p in pieces):
+        return "collapse: every generated piece is empty"
+    gen_tones = float(np.mean([metrics.pitches_used(p) for p in pieces]))
+    gen_span = float(np.mean([metrics.pitch_range(p) for p in pieces]))
+    real_tones = float(np.mean([metrics.pitches_used(p) for p in reference])) if reference else 0.0
+    real_span = float(np.mean([metrics.pitch_range(p) for p in reference])) if reference else 0.0
+    if gen_tones < COLLAPSE_SHARE * real_tones:
+        return f"collapse: {gen_tones:.1f} unique tones per piece against {real_tones:.1f} in real music"
+    if gen_span < COLLAPSE_SHARE * real_span:
+        return f"collapse: tone span {gen_span:.1f} semitones per piece against {real_span:.1f} in real music"
+    if len(pieces) > 1:
+        first = pieces[0].sorted().notes
+        key = (first["pitch"].tobytes(), np.round(first["start_qn"], 6).tobytes())
+        same = all(
+            (p.sorted().notes["pitch"].tobytes(), np.round(p.sorted().notes["start_qn"], 6).tobytes()) == key
+            for p in pieces[1:]
+        )
+        if same:
+            return f"collapse: all {len(pieces)} generated pieces are the same"
+    return None
+
+
 def mean_metrics(pieces: Sequence[Notes]) -> dict[str, float]:
     """Set means of every scalar metric (:func:`tunesmith.evaluation.metrics.all_metrics`) and the note count."""
     rows = [{**metrics.all_metrics(p), "notes": float(len(p))} for p in pieces]

@@ -35,6 +35,7 @@ import json
 import math
 import os
 import random
+import sys
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
@@ -77,6 +78,10 @@ class TrainConfig(ConfigBase):
     #: "bf16": autocast matrix products to bfloat16; "auto": bf16 where the hardware does it natively (GPUs with
     #: bf16, CPUs with AVX512-BF16 or AMX), else fp32
     precision: str = "fp32"
+    #: which weights ``model.safetensors`` keeps, decided at every validation: "loss" (the lowest validation loss;
+    #: the latest weights where the task has no loss), "statistics" (the lowest score of generated pieces against
+    #: the validation split, for generators whose loss says little about the music: the GANs) or "last"
+    select_by: str = "loss"
 
     def __post_init__(self) -> None:
         if self.epochs <= 0 or self.batch_size <= 0:
@@ -91,6 +96,21 @@ class TrainConfig(ConfigBase):
             raise ConfigError(f"precision must be fp32, bf16 or auto, got {self.precision!r}")
         if self.val_every is not None and self.val_every <= 0:
             raise ConfigError(f"val_every must be positive, got {self.val_every}")
+        if self.select_by not in SELECT_BY:
+            raise ConfigError(f"select_by must be one of {', '.join(SELECT_BY)}, got {self.select_by!r}")
+
+
+SELECT_BY = ("loss", "statistics", "last")
+
+
+@dataclass
+class Selection:
+    """A task's verdict on its current weights for ``select_by="statistics"``: ``score`` (lower is better), the
+    figures behind it (logged as ``val/<name>``), and a reason when the generated pieces have collapsed."""
+
+    score: float
+    metrics: dict[str, float]
+    collapse: str | None = None
 
 
 def choose_device(name: str = "auto") -> torch.device:
@@ -174,6 +194,18 @@ class Task(ABC):
     def attach_run(self, run: Path) -> None:  # noqa: B027 (optional hook: a default that does nothing)
         """Called on the main process with the run folder, for tasks that write files of their own."""
 
+    #: whether :meth:`select` is implemented (``select_by="statistics"`` needs it)
+    selects_by_statistics: bool = False
+
+    def select(self) -> Selection:
+        """Score the current weights by the statistics of pieces they generate (fixed seed) against the
+        validation split; called on the main process at every validation when ``select_by="statistics"``."""
+        raise ConfigError(f"{type(self).__name__} has no statistics to select weights by; use select_by=loss")
+
+    def on_best(self, run: Path) -> None:  # noqa: B027
+        """Called on the main process when the current weights were just saved as the best (e.g. to keep what
+        was chosen with them, such as a decoding)."""
+
     def end_of_epoch(self, epoch: int) -> dict[str, float]:
         """Extra per-epoch metrics (e.g. musical statistics of samples), logged on the main process."""
         return {}
@@ -192,6 +224,8 @@ class Trainer:
         self.rank, self.world = rank(), world_size()
         self.main = self.rank == 0  # only rank 0 writes files and logs
         local_batch(cfg.batch_size)
+        if cfg.select_by == "statistics" and not task.selects_by_statistics:
+            raise ConfigError(f"select_by=statistics: {type(task).__name__} cannot score its samples; use loss or last")
         if self.main:
             task.attach_run(self.run)
         if self.rank:  # the ranks draw different noise (the model is built before this, from the common seed)
@@ -201,6 +235,8 @@ class Trainer:
         self.step = 0
         self.best_val = math.inf
         self.bad_epochs = 0
+        self.improved_in_epoch = False  # a validation during the current epoch chose new best weights
+        self.validated_step = -1  # the step of the latest validation
         self.elapsed = 0.0
         self.finished = False
         self.stop_reason = ""
@@ -226,6 +262,8 @@ class Trainer:
             "step": self.step,
             "best_val": self.best_val,
             "bad_epochs": self.bad_epochs,
+            "improved_in_epoch": self.improved_in_epoch,
+            "validated_step": self.validated_step,
             "elapsed": self.elapsed,
             "val_time": self.val_time,
             "finished": self.finished,
@@ -256,6 +294,8 @@ class Trainer:
         self.best_val, self.bad_epochs, self.elapsed = st["best_val"], st["bad_epochs"], st["elapsed"]
         self.finished, self.stop_reason = False, ""
         self.val_time = float(st.get("val_time", 0.0))
+        self.improved_in_epoch = bool(st.get("improved_in_epoch", False))
+        self.validated_step = int(st.get("validated_step", -1))
         rank_rng = st.get("rank_rng") or []
         if self.world > 1 and len(rank_rng) == self.world:  # each rank continues its own random stream
             torch.set_rng_state(rank_rng[self.rank]["torch_rng"])
@@ -314,6 +354,54 @@ class Trainer:
                     sums[k] = sums.get(k, 0.0) + v
                 count += part_count
         return {k: v / count for k, v in sums.items()} if count else {}
+
+    def _select(self, val: dict[str, float], epoch: int) -> dict[str, Any]:
+        """After a validation: decide by ``select_by`` whether the current weights are the best so far and keep
+        them if so. Returns what to add to the log record (``best``, and the statistics' score)."""
+        cfg, out = self.cfg, {}
+        metric: float | None = None
+        if cfg.select_by == "statistics":
+            selection = self.task.select() if self.main else None
+            if self.world > 1:  # rank 0 scores; every rank takes its decision
+                box = [selection]
+                dist.broadcast_object_list(box, src=0)
+                selection = box[0]
+            assert selection is not None
+            metric = selection.score
+            out = {"val/score": selection.score, **{f"val/{k}": v for k, v in selection.metrics.items()}}
+            if selection.collapse:
+                out["collapse"] = selection.collapse
+                if self.main:
+                    print(f"warning: epoch {epoch + 1}, step {self.step}: {selection.collapse}", file=sys.stderr)
+        elif cfg.select_by == "loss":
+            metric = val.get("loss")
+        improved = metric is None or metric < self.best_val  # no metric ("last", or no loss): the latest weights
+        if improved:
+            if metric is not None:
+                self.best_val = metric
+            self.improved_in_epoch = True
+            if self.main:
+                save_weights(self.task.model, self.run / WEIGHTS)
+                self.task.on_best(self.run)
+        self.validated_step = self.step
+        return {**out, "best": improved}
+
+    def _log_validation(self, val: dict[str, float], epoch: int, t_start: float, **extra: Any) -> None:
+        """Select by the validation just made and log a ``val`` record."""
+        chosen = self._select(val, epoch)
+        now = time.perf_counter() - t_start
+        self.log(
+            {
+                "kind": "val",
+                "epoch": epoch,
+                "step": self.step,
+                "time": round(now, 3),
+                "train_time": round(now - self.val_time, 3),
+                **{f"val/{k}": v for k, v in val.items()},
+                **chosen,
+                **extra,
+            }
+        )
 
     def _sync_elapsed(self) -> None:
         """With a time limit, all ranks must stop at the same step: they all use the largest elapsed time."""
@@ -382,18 +470,7 @@ class Trainer:
                     bar.set_description(self._label(epoch, n_batches), refresh=False)
                     bar.set_postfix({k: f"{v / seen:.4f}" for k, v in list(sums.items())[:3]}, refresh=False)
                 if cfg.val_every and self.step % cfg.val_every == 0 and self.batch_in_epoch < n_batches:
-                    val = self.validate()
-                    now = time.perf_counter() - t_start
-                    self.log(
-                        {
-                            "kind": "val",
-                            "epoch": epoch,
-                            "step": self.step,
-                            "time": round(now, 3),
-                            "train_time": round(now - self.val_time, 3),
-                            **{f"val/{k}": v for k, v in val.items()},
-                        }
-                    )
+                    self._log_validation(self.validate(), epoch, t_start)
                 if self.step % cfg.log_every == 0:
                     self.log(
                         {
@@ -425,26 +502,19 @@ class Trainer:
                     **{f"val/{k}": v for k, v in val.items()},
                     **extra,
                 }
+                record.update(self._select(val, epoch))
+                self.bad_epochs = 0 if self.improved_in_epoch else self.bad_epochs + 1
+                self.improved_in_epoch = False
                 self.epoch += 1
                 self.batch_in_epoch = 0
-                improved = False
-                if "loss" in val:
-                    improved = val["loss"] < self.best_val
-                    if improved:
-                        self.best_val, self.bad_epochs = val["loss"], 0
-                    else:
-                        self.bad_epochs += 1
-                else:
-                    improved = True
-                if improved and self.main:
-                    save_weights(model, self.run / WEIGHTS)
-                record["best"] = improved
                 self.log(record)
                 if cfg.patience is not None and self.bad_epochs >= cfg.patience:
-                    stop, self.stop_reason = True, f"early stopping: no better validation loss in {cfg.patience} epochs"
-            if self.main and (not (self.run / WEIGHTS).is_file() or (stop and self.best_val == math.inf)):
-                # no validation loss chooses the weights (GANs, or no epoch finished yet): keep the latest ones
-                save_weights(model, self.run / WEIGHTS)
+                    what = "validation loss" if cfg.select_by == "loss" else f"validation {cfg.select_by}"
+                    stop, self.stop_reason = True, f"early stopping: no better {what} in {cfg.patience} epochs"
+            elif stop and self.validated_step != self.step:
+                # stopped within an epoch by max_steps / max_time: validate here, so that every run has a held-out
+                # figure and its best weights, however short
+                self._log_validation(self.validate(), epoch, t_start, stopped=True)
             self.save()  # collective: rank 0 writes, the others wait for it
         if not stop:
             self.stop_reason = f"completed {cfg.epochs} epochs"

@@ -21,6 +21,7 @@ from ...training.stores import EventStore
 from ...training.trainer import TrainConfig
 from ...utils import eval_mode
 from ..base import Family, GenerateOptions, Run, TaskBundle, seeded_generator
+from ..scoring import ValidationScorer
 from .model import CRNNGAN, KINDS, PRESETS, CRNNGANConfig
 from .sample import generate_tones, normalizer_of
 from .task import CRNNGANTask
@@ -51,7 +52,6 @@ class CRNNGANFamily(Family):
     (:data:`~tunesmith.families.crnngan.model.KINDS`)."""
 
     config_cls = CRNNGANConfig
-    train_presets = {"paper": dict(TRAIN_PRESET), "default": {**TRAIN_PRESET, "lr": DEFAULT_LR}}
     representation = "tones"
     predicts_next_event = True
 
@@ -59,6 +59,13 @@ class CRNNGANFamily(Family):
         self.name = name
         self.summary = summary
         self.presets = {preset: {**KINDS[name], **values} for preset, values in PRESETS.items()}
+        # the adversarial kinds keep the weights whose music scores best on validation (their losses say little
+        # about it); the baseline predicts the next event and keeps its best validation loss
+        select = {"select_by": "statistics"} if KINDS[name].get("adversarial", True) else {}
+        self.train_presets = {
+            "paper": {**TRAIN_PRESET, **select},
+            "default": {**TRAIN_PRESET, "lr": DEFAULT_LR, **select},
+        }
 
     def build_model(self, cfg: CRNNGANConfig) -> CRNNGAN:
         return CRNNGAN(cfg)
@@ -79,7 +86,8 @@ class CRNNGANFamily(Family):
                 "--set max_length=N / batch_size=N / windows_per_piece=N"
             )
         norm = ToneNormalizer.fit(train, cfg.tones_per_step)
-        task = CRNNGANTask(model, train, val, train_cfg, device, norm)
+        scorer = ValidationScorer(ds, train_cfg.seed) if train_cfg.select_by == "statistics" else None
+        task = CRNNGANTask(model, train, val, train_cfg, device, norm, scorer)
         info = {
             "tones": {"ticks_per_quarter": TICKS_PER_QUARTER, "tones_per_step": cfg.tones_per_step, **norm.to_dict()},
             "train_pieces": len(train),

@@ -12,6 +12,7 @@ from ...errors import CheckpointError, ConfigError
 from ...io import read
 from ...notes import DEFAULT_QPM, Notes
 from ...representations.tones import ToneConfig, ToneNormalizer, from_tones, to_tones
+from ...utils import eval_mode
 from ..base import GenerateOptions, Run, seeded_generator
 from .model import CRNNGAN
 
@@ -60,3 +61,15 @@ def generate_tones(model: CRNNGAN, run: Run, opts: GenerateOptions, device: torc
         notes = from_tones(np.concatenate([primer_raw, seq]), tones, qpm, min_length=1)
         pieces.append(notes.with_metadata(primer_steps=str(len(primer_raw))))
     return pieces
+
+
+def sample_pieces(
+    model: CRNNGAN, tones: ToneConfig, norm: ToneNormalizer, n: int, length: int, seed: int, device: torch.device
+) -> list[Notes]:
+    """``n`` pieces of ``length`` tone steps from noise drawn with ``seed``, as :func:`generate_tones` makes them
+    without a primer; the model's mode is restored after (for scoring during training)."""
+    gen = seeded_generator(seed, device)
+    with eval_mode(model), torch.no_grad():
+        x = model.generate(model.noise(n, length, generator=gen, device=device))
+    raw = norm.denormalize(x.cpu().double().numpy())
+    return [from_tones(seq, tones, DEFAULT_QPM, min_length=1) for seq in raw]

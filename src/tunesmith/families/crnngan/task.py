@@ -37,11 +37,13 @@ from typing import Any
 import numpy as np
 import torch
 
+from ...errors import ConfigError
 from ...evaluation.metrics import crnngan_statistics
 from ...representations.tones import ToneConfig, ToneNormalizer, from_tones
 from ...training.distributed import all_mean, data_parallel, shard
 from ...training.stores import EventStore
-from ...training.trainer import Task, TrainConfig
+from ...training.trainer import Selection, Task, TrainConfig
+from ..scoring import LENGTH, PIECES, ValidationScorer
 from .model import (
     CRNNGAN,
     d_loss,
@@ -52,10 +54,11 @@ from .model import (
     moment_distance,
     next_event_loss,
 )
+from .sample import sample_pieces
 
-#: Offsets added to the run's seed for the fixed noise of validation and of the per-epoch statistics, so neither
-#: draws from (and so shifts) the training random stream.
-VAL_NOISE_SEED, STATS_NOISE_SEED = 104_729, 7_919
+#: Offsets added to the run's seed for the fixed noise of validation, of the per-epoch statistics and of the pieces
+#: scored to select weights, so none draws from (and so shifts) the training random stream.
+VAL_NOISE_SEED, STATS_NOISE_SEED, SELECT_NOISE_SEED = 104_729, 7_919, 15_485_863
 
 
 @dataclass
@@ -93,12 +96,14 @@ class CRNNGANTask(Task):
         cfg: TrainConfig,
         device: torch.device,
         normalizer: ToneNormalizer,
+        scorer: ValidationScorer | None = None,
     ) -> None:
         self.model = model.to(device)
         self.mcfg = model.cfg
         self.cfg = cfg
         self.device = device
         self.norm = normalizer
+        self.scorer = scorer
         self.tones = ToneConfig(tones_per_step=self.mcfg.tones_per_step)
         nf = self.mcfg.n_features
         self.train_data = EventStore.from_pieces([normalizer.normalize(p) for p in train], nf, device)
@@ -190,6 +195,17 @@ class CRNNGANTask(Task):
             self._real_stats = self._statistics(self._real_windows(), crnngan_statistics)
         out.update({f"real/{k}": v for k, v in self._real_stats.items()})
         return out
+
+    selects_by_statistics = True
+
+    def select(self) -> Selection:
+        """The protocol's statistics of :data:`~tunesmith.families.scoring.PIECES` sequences of
+        :data:`~tunesmith.families.scoring.LENGTH` tone steps from fixed noise, against validation excerpts."""
+        if self.scorer is None:
+            raise ConfigError("crnngan: the task was built without a validation scorer (select_by is not statistics)")
+        seed = self.cfg.seed + SELECT_NOISE_SEED
+        pieces = sample_pieces(self.model, self.tones, self.norm, PIECES, LENGTH, seed, self.device)
+        return self.scorer.score(pieces)
 
     def extra_state(self) -> dict[str, Any]:
         return dict(self.counters)

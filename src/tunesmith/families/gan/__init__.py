@@ -13,9 +13,15 @@ from ...notes import Notes
 from ...training.stores import PhraseStore
 from ...training.trainer import TrainConfig
 from ..base import Family, GenerateOptions, Run, TaskBundle
+from ..scoring import ValidationScorer
 from .model import PRESETS, GANConfig, PianoRollGAN
+from .phrases import packed_phrases
 from .sample import GANOptions, generate_pieces
-from .task import GANTask, packed_phrases
+from .task import GANTask
+
+#: A GAN's losses measure its two networks against each other: its weights are kept by the music they make
+#: (the decoding calibrated on validation phrases, the protocol's statistics against validation excerpts).
+SELECT = {"select_by": "statistics"}
 
 
 class GANFamily(Family):
@@ -27,13 +33,13 @@ class GANFamily(Family):
         # TensorFlow's DCGAN tutorial (which the paper's GAN follows): BATCH_SIZE 256, Adam(1e-4); the paper's
         # 1000 iterations. epochs is only an upper bound (1000 epochs of >= 1 batch reach 1000 steps); there is
         # no validation loss to stop early on.
-        "paper": {"batch_size": 256, "lr": 1e-4, "max_steps": 1000, "epochs": 1000, "patience": None},
+        "paper": {**SELECT, "batch_size": 256, "lr": 1e-4, "max_steps": 1000, "epochs": 1000, "patience": None},
         # MuseGAN's optimiser: Adam 1e-3 (with betas (0.5, 0.9), in the model config), batch 64. On MAESTRO,
         # 1e-3 came closer to the real statistics than 2e-4 after 200 steps (3 of 4). 5000 steps: about an hour
         # on 2 CPU cores.
-        "default": {"batch_size": 64, "lr": 1e-3, "max_steps": 5000, "epochs": 100000, "patience": None},
+        "default": {**SELECT, "batch_size": 64, "lr": 1e-3, "max_steps": 5000, "epochs": 100000, "patience": None},
         # the same optimiser on MuseGAN's 24-step grid (6x the cells: about 1.2 s a step on 2 CPU cores)
-        "musegan": {"batch_size": 64, "lr": 1e-3, "max_steps": 3000, "epochs": 100000, "patience": None},
+        "musegan": {**SELECT, "batch_size": 64, "lr": 1e-3, "max_steps": 3000, "epochs": 100000, "patience": None},
     }
     representation = "pianoroll"
     length_unit = "bars"
@@ -55,7 +61,9 @@ class GANFamily(Family):
                 "--set batch_size=N"
             )
         shape = cfg.roll_shape
-        task = GANTask(model, PhraseStore(train, shape, device), PhraseStore(val, shape, device), train_cfg, device)
+        scorer = ValidationScorer(ds, train_cfg.seed) if train_cfg.select_by == "statistics" else None
+        train_store, val_store = PhraseStore(train, shape, device), PhraseStore(val, shape, device)
+        task = GANTask(model, train_store, val_store, train_cfg, device, scorer)
         return TaskBundle(task, {"train_phrases": len(train), "val_phrases": len(val)})
 
     def generate(self, model: PianoRollGAN, run: Run, opts: GenerateOptions, device: torch.device) -> list[Notes]:

@@ -14,8 +14,8 @@ from ...errors import ConfigError, DatasetError
 from ...evaluation.metrics import MUSEGAN_STATISTICS
 from ...training.stores import PhraseStore
 from .model import GANConfig, PianoRollGAN
+from .phrases import packed_phrases, phrase_statistics
 from .sample import DEFAULT_THRESHOLD, Decoding, generate_rolls
-from .task import packed_phrases, phrase_statistics
 
 #: The quality target of docs/gan.md: each of MuseGAN's four statistics of generated phrases within 25% of the real
 #: training phrases' value, and a qualified-note rate of at least 0.8.
@@ -53,6 +53,46 @@ def choose_row(rows: list[dict[str, Any]]) -> int:
     """Index of the row to use: of the rows whose ``val_met`` holds (else of all), the smallest ``val_worst``."""
     pool = [i for i, r in enumerate(rows) if r["val_met"]] or list(range(len(rows)))
     return min(pool, key=lambda i: rows[i]["val_worst"])
+
+
+#: The decodings tried at each scoring during training (``select_by="statistics"``): every threshold with each
+#: hold (None: the threshold itself), as ``tunesmith rollstats --threshold ... --hold ...`` would try them.
+CALIBRATION_THRESHOLDS = (0.3, 0.5, 0.7, 0.9)
+CALIBRATION_HOLDS: tuple[float | None, ...] = (None, 0.2)
+CALIBRATION_PHRASES = 64
+
+
+def pooled_statistics(rolls: np.ndarray, model: PianoRollGAN) -> dict[str, float]:
+    """MuseGAN's statistics of phrases pooled, and the share of cells on (what the quality target compares)."""
+    return _pooled(rolls, model)
+
+
+def calibrate(
+    model: PianoRollGAN,
+    val_stats: dict[str, float],
+    device: torch.device,
+    *,
+    n: int = CALIBRATION_PHRASES,
+    seed: int = 0,
+    thresholds: tuple[float, ...] = CALIBRATION_THRESHOLDS,
+    holds: tuple[float | None, ...] = CALIBRATION_HOLDS,
+) -> tuple[Decoding, dict[str, Any]]:
+    """The decoding (threshold, hold) whose ``n`` generated phrases come closest to ``val_stats`` (the statistics
+    of real *validation* phrases), chosen as ``rollstats`` chooses (:func:`choose_row`), and its row."""
+    rows = []
+    for t in thresholds:
+        for h in holds:
+            if h is not None and h > t:
+                continue
+            decoding = Decoding(threshold=t, hold=h, onsets=model.cfg.onsets)
+            stats = _pooled(generate_rolls(model, n, model.cfg.roll.bars, seed, decoding, device), model)
+            worst = _worst(stats, val_stats)
+            met = worst <= TARGET_BAND and stats["qualified_note_rate"] >= TARGET_QN
+            rows.append({"decoding": decoding, "stats": stats, "val_worst": worst, "val_met": met})
+    if not rows:
+        raise ConfigError("calibrate: every hold is above every threshold; a hold must not exceed its threshold")
+    row = rows[choose_row(rows)]
+    return row["decoding"], row
 
 
 def roll_quality(

@@ -141,18 +141,31 @@ def generate_rolls(
     return rolls.to(torch.uint8).cpu().numpy()
 
 
+def decode_pieces(
+    model: PianoRollGAN,
+    n: int,
+    bars: int,
+    seed: int,
+    decoding: Decoding,
+    device: torch.device,
+    qpm: float = DEFAULT_QPM,
+) -> list[Notes]:
+    """:func:`generate_rolls` read as notes, ``qpm`` quarter notes a minute."""
+    rolls = generate_rolls(model, n, bars, seed, decoding, device)
+    return [from_pianoroll(r, model.cfg.roll, threshold=0.5, qpm=qpm) for r in rolls]
+
+
 def generate_pieces(model: PianoRollGAN, opts: GANOptions, run: Path | None, device: torch.device) -> list[Notes]:
     """``opts.n`` pieces of ``opts.length`` bars (see :func:`generate_rolls`) at ``opts.qpm`` quarter notes a
     minute, decoded as :func:`resolve` decides."""
     decoding = resolve(opts, run)
-    rolls = generate_rolls(model, opts.n, opts.length, opts.seed, decoding, device)
     return [
-        from_pianoroll(r, model.cfg.roll, threshold=0.5, qpm=opts.qpm).with_metadata(
+        piece.with_metadata(
             bars=str(opts.length),
             sampled=str(decoding.sample).lower(),
             threshold=str(decoding.threshold),
             hold=str(decoding.hold),
             onsets=str(decoding.onsets).lower(),
         )
-        for r in rolls
+        for piece in decode_pieces(model, opts.n, opts.length, opts.seed, decoding, device, opts.qpm)
     ]

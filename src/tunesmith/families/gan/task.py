@@ -14,7 +14,7 @@ statistics of the fixed-noise batch (``gen/<name>``) beside those of real traini
 
 from __future__ import annotations
 
-import math
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -22,26 +22,17 @@ from typing import Any
 import numpy as np
 import torch
 
-from ...dataset import Dataset
-from ...evaluation.metrics import musegan_statistics
-from ...notes import Notes
-from ...representations.pianoroll import from_pianoroll, phrases
-from ...runfiles import SAMPLES
+from ...errors import ConfigError
+from ...runfiles import DECODING, SAMPLES
 from ...training.distributed import data_parallel, shard
-from ...training.stores import PhraseStore, evenly_spread, pack_phrases
-from ...training.trainer import Task, TrainConfig, autocast_for
-from ...utils import atomic_path, eval_mode
-from .model import GANConfig, PianoRollGAN, ns_d_loss
-
-
-# ------------------------------------------------------------------------------------------------ phrases
-def packed_phrases(ds: Dataset, split: str, cfg: GANConfig) -> np.ndarray:
-    """Every phrase of the split's pieces, bit-packed (K, bytes), cut within each piece (never across two)."""
-    roll = cfg.roll
-    hop = None if cfg.hop_bars is None else cfg.hop_bars * roll.steps_per_bar
-    width = math.ceil(int(np.prod(cfg.roll_shape)) / 8)
-    parts = [pack_phrases(phrases(ds[int(i)], roll, hop=hop, channels=cfg.n_channels)) for i in ds.indices(split)]
-    return np.concatenate(parts) if parts else np.zeros((0, width), dtype=np.uint8)
+from ...training.stores import PhraseStore, evenly_spread
+from ...training.trainer import Selection, Task, TrainConfig, autocast_for
+from ...utils import atomic_path, atomic_write_text, eval_mode
+from ..scoring import BARS, PIECES, ValidationScorer
+from .model import PianoRollGAN, ns_d_loss
+from .phrases import phrase_statistics
+from .quality import calibrate, pooled_statistics
+from .sample import decode_pieces
 
 
 def buffered_permutation(n: int, buffer: int | None, rng: np.random.Generator) -> np.ndarray:
@@ -65,15 +56,11 @@ def buffered_permutation(n: int, buffer: int | None, rng: np.random.Generator) -
     return out
 
 
-def phrase_statistics(rolls: np.ndarray, model: PianoRollGAN, threshold: float = 0.5) -> dict[str, float]:
-    """MuseGAN's statistics (:func:`~tunesmith.evaluation.metrics.musegan_statistics`) of phrases (K, T, P, C)
-    played one after another (so note and bar rates pool over them)."""
-    notes: Notes = from_pianoroll(rolls.reshape(-1, *rolls.shape[2:]), model.cfg.roll, threshold=threshold)
-    spq = model.cfg.roll.steps_per_quarter
-    return {k: float(v) for k, v in musegan_statistics(notes, steps_per_quarter=spq).items()}
-
-
 # ------------------------------------------------------------------------------------------------ the task
+#: Offset added to the run's seed for the noise of the pieces scored to select weights (never the training stream).
+SELECT_NOISE_SEED = 15_485_863
+
+
 class GANTask(Task):
     """Adam for each network; ``d_steps`` discriminator updates then one generator update per trainer step."""
 
@@ -84,9 +71,13 @@ class GANTask(Task):
         val: PhraseStore,
         cfg: TrainConfig,
         device: torch.device,
+        scorer: ValidationScorer | None = None,
     ) -> None:
         self.model = model.to(device)
         self.cfg, self.mcfg, self.device = cfg, model.cfg, device
+        self.scorer = scorer
+        self._val_phrase_stats: dict[str, float] | None = None
+        self._decoding: dict[str, Any] | None = None  # the decoding of the latest scoring, kept with best weights
         self.train_data, self.val_data = train, val
         self.group = self.mcfg.d_steps * cfg.batch_size  # real phrases per trainer step
         fused = device.type in ("cpu", "cuda")
@@ -195,6 +186,44 @@ class GANTask(Task):
         """Statistics of the fixed-noise batch, thresholded at 0.5 (``gen/``), and of real phrases (``real/``)."""
         gen = {f"gen/{k}": v for k, v in phrase_statistics(self.fixed_rolls(), self.model).items()}
         return {**gen, **{f"real/{k}": v for k, v in self.real_phrase_statistics().items()}}
+
+    # -------------------------------------------------------------------------------------------- selection
+    selects_by_statistics = True
+
+    def val_phrase_statistics(self) -> dict[str, float]:
+        """Computed once: the pooled statistics of up to ``stat_phrases`` validation phrases, evenly spread."""
+        if self._val_phrase_stats is None:
+            pick = evenly_spread(len(self.val_data), self.mcfg.stat_phrases)
+            if pick.size == 0:
+                raise ConfigError("gan: no validation phrases to calibrate the decoding on (select_by=statistics)")
+            self._val_phrase_stats = pooled_statistics(self.val_data.numpy(pick), self.model)
+        return self._val_phrase_stats
+
+    def select(self) -> Selection:
+        """The decoding calibrated on validation phrases (as ``rollstats`` chooses it), then the protocol's
+        statistics of :data:`~tunesmith.families.scoring.PIECES` pieces of
+        :data:`~tunesmith.families.scoring.BARS` bars so decoded, against validation excerpts."""
+        if self.scorer is None:
+            raise ConfigError("gan: the task was built without a validation scorer (select_by is not statistics)")
+        seed = self.cfg.seed + SELECT_NOISE_SEED
+        decoding, row = calibrate(self.model, self.val_phrase_statistics(), self.device, seed=seed)
+        selection = self.scorer.score(decode_pieces(self.model, PIECES, BARS, seed, decoding, self.device))
+        selection.metrics.update({"threshold": decoding.threshold, "hold": float(decoding.hold or 0.0)})
+        self._decoding = {
+            "threshold": decoding.threshold,
+            "hold": decoding.hold,
+            "onsets": decoding.onsets,
+            "chosen_on": "validation phrases, during training (select_by=statistics)",
+            "stats": row["stats"],
+            "real": self.val_phrase_statistics(),
+            "met": bool(row["val_met"]),
+        }
+        return selection
+
+    def on_best(self, run: Path) -> None:
+        """Keep the decoding the best weights were scored with: generate and evaluate then use it."""
+        if self._decoding is not None:
+            atomic_write_text(Path(run) / DECODING, json.dumps(self._decoding, indent=1))
 
     def extra_state(self) -> dict[str, Any]:
         return {"fixed_noise": self.fixed_noise.detach().cpu()}
