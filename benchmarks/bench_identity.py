@@ -29,7 +29,14 @@ ROOT = Path(__file__).resolve().parents[1]
 CRNN = ["--set", "batch_size=8", "--set", "max_length=32"]
 #: (name, model, preset, steps, extra train options, generate options)
 CASES: list[tuple[str, str, str, int, list[str], list[list[str]]]] = [
-    ("rnn-default", "rnn", "default", 30, [], [["-n", "3", "--length", "24"], ["--temperature", "0.8", "--top-k", "4"]]),  # noqa: E501
+    (
+        "rnn-default",
+        "rnn",
+        "default",
+        30,
+        [],
+        [["-n", "3", "--length", "24"], ["--temperature", "0.8", "--top-k", "4"]],
+    ),  # noqa: E501
     ("rnn-bins", "rnn", "default", 30, ["--set", "timing=bins"], [["-n", "2", "--length", "24", "--top-p", "0.8"]]),
     ("rnn-paper", "rnn", "paper", 20, [], [["-n", "2", "--length", "16", "--top-p", "0.9"]]),
     (
@@ -67,8 +74,24 @@ def fingerprint(src: Path, work: Path, limit: int) -> dict[str, str]:
         t0 = time.perf_counter()
         rundir = work / "runs" / name
         run(
-            ["train", model, "--data", str(data), "--out", str(rundir), "--preset", preset, "--max-steps", str(steps),
-             "--seed", "0", "--set", "threads=1", "-q", *extra],
+            [
+                "train",
+                model,
+                "--data",
+                str(data),
+                "--out",
+                str(rundir),
+                "--preset",
+                preset,
+                "--max-steps",
+                str(steps),
+                "--seed",
+                "0",
+                "--set",
+                "threads=1",
+                "-q",
+                *extra,
+            ],
             env,
         )
         out[f"{name}/model.safetensors"] = sha(rundir / "model.safetensors")

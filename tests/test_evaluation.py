@@ -169,14 +169,19 @@ def test_evaluate_writes_a_report_with_a_row_per_model(runs, tmp_path):
     assert [m["kind"] for m in rep["models"]] == ["rnn", "baseline", "gan"]
     table = (out / "report.md").read_text().split("## Table 1, extended")[1].split("\n\n")[1].splitlines()
     rows = [line for line in table if line.startswith("| ") and not line.startswith("| model")]
+    by_name = {m["name"]: m for m in rep["models"]}
+    # a collapsed model is marked in its row and said under the table, never passed off as a result
+    marks = {n: " **collapsed**" if by_name[n]["collapse"] else "" for n in by_name}
     assert [r.split(" | ")[0] for r in rows] == [
-        "| rnn (rnn)",
-        "| baseline (baseline)",
-        "| gan (gan)",
+        f"| rnn (rnn){marks['rnn']}",
+        f"| baseline (baseline){marks['baseline']}",
+        f"| gan (gan){marks['gan']}",
         "| real: train split",
         "| real: test split (reference)",
     ]
-    by_name = {m["name"]: m for m in rep["models"]}
+    md = (out / "report.md").read_text()
+    for name, m in by_name.items():
+        assert (f"**{name} collapsed**: {m['collapse']}" in md) == bool(m["collapse"])
     assert by_name["rnn"]["paper_mse"] == 0.255 and by_name["baseline"]["paper_mse"] is None
     assert by_name["rnn"]["prediction"]["mse"] > 0 and set(by_name["baseline"]["prediction"]) >= {"mse", "mse_time"}
     assert by_name["gan"]["prediction"] is None  # the GAN does not predict a next event
@@ -235,3 +240,24 @@ def test_compare_a_folder_skips_broken_files_and_needs_two_pieces(runs, tmp_path
     lonely.mkdir()
     write_midi(random_piece(rng, np.arange(55, 80)), lonely / "a.mid")
     assert main(["compare", str(lonely), "--data", str(data)]) == 1
+
+
+# ---------------------------------------------------------------------------------------------------- collapse
+def _melody(pitches: list[int], step: float = 0.5) -> Notes:
+    starts = np.arange(len(pitches)) * step
+    return Notes.from_arrays(np.array(pitches, dtype=np.uint8), starts, starts + step)
+
+
+def test_collapse_fires_on_a_constant_generator_and_not_on_real_excerpts():
+    rng = np.random.default_rng(0)
+    real = [_melody(list(rng.integers(48, 84, 40))) for _ in range(6)]
+    assert protocol.collapse(real[:3], real[3:]) is None
+    constant = [_melody([60] * 40) for _ in range(6)]  # one repeated tone: 1 unique tone, span 0
+    distinct = np.mean([len(set(p.pitch.tolist())) for p in real])  # by hand: distinct pitches per real piece
+    expected = f"collapse: 1.0 unique tones per piece against {distinct:.1f} in real music"
+    assert protocol.collapse(constant, real) == expected
+    narrow = [_melody(list(rng.choice([60, 62, 64, 65, 67, 69, 71, 72], 40))) for _ in range(6)]  # 8 tones
+    assert protocol.collapse(narrow, real) is None  # 8 tones and span 12: above a quarter of real music's
+    same = [_melody(list(range(48, 88))) for _ in range(4)]  # varied, but every piece the same notes
+    assert protocol.collapse(same, real) == "collapse: all 4 generated pieces are the same"
+    assert protocol.collapse([Notes.empty(), Notes.empty()], real) == "collapse: every generated piece is empty"

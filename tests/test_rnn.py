@@ -6,8 +6,20 @@ import numpy as np
 import pytest
 import torch
 
-from tunesmith.errors import ConfigError
-from tunesmith.families.rnn.model import PRESETS, NoteRNN, RNNConfig, RNNOutput, time_bin_edges, time_bin_values
+from tunesmith.errors import CheckpointError, ConfigError
+from tunesmith.families.base import Run
+from tunesmith.families.rnn import RNNFamily, time_draws
+from tunesmith.families.rnn.model import (
+    PRESETS,
+    NoteRNN,
+    RNNConfig,
+    RNNOutput,
+    time_bin_edges,
+    time_bin_quantiles,
+    time_bin_values,
+)
+from tunesmith.representations.note_events import to_note_events
+from tunesmith.runfiles import array_file
 
 
 def _events(b: int, t: int, seed: int = 0) -> torch.Tensor:
@@ -144,6 +156,116 @@ def test_time_bins():
     assert float(model.expected_time(one_hot)) == pytest.approx(values[5], rel=1e-5)
 
 
+def test_time_bin_quantiles_by_hand():
+    cfg = RNNConfig(**PRESETS["default"])
+    edges = time_bin_edges(cfg).astype(np.float32)
+    b5 = float(np.sqrt(edges[4] * edges[5]))  # inside bin 5
+    times = np.array([0.004, 0.0, 0.0, b5, 100.0, 20.0])
+    q = time_bin_quantiles(times, cfg, q=3)
+    assert q.shape == (cfg.time_bins, 3) and q.dtype == np.float32
+    # bin 0 holds 0, 0, 0.004: the quantiles at 1/6, 3/6, 5/6 are values of the data, no interpolation
+    assert q[0].tolist() == pytest.approx([0.0, 0.0, 0.004])
+    assert q[5].tolist() == pytest.approx([b5] * 3)
+    assert q[-1].tolist() == pytest.approx([20.0, 20.0, 100.0])  # the last bin is open above
+    # a bin without data: evenly within its edges
+    assert q[1].tolist() == pytest.approx([edges[0] + (k + 0.5) / 3 * (edges[1] - edges[0]) for k in range(3)])
+    # with 30 quantiles, two thirds of bin 0's are exact zeros
+    q30 = time_bin_quantiles(times, cfg, q=30)
+    assert (q30[0] == 0).sum() == 20 and (q30[0] == np.float32(0.004)).sum() == 10
+    # the quantiles of many values: every one decodes back into its own bin, and they follow the data
+    rng = np.random.default_rng(0)
+    many = np.concatenate([np.zeros(500), rng.uniform(0, 0.01, 1500), rng.exponential(0.3, 5000), edges])
+    qm = time_bin_quantiles(many, cfg)
+    model = NoteRNN(cfg)
+    assert (model.time_to_bin(torch.tensor(qm)) == torch.arange(cfg.time_bins)[:, None]).all()
+    assert (qm[0] == 0).mean() == pytest.approx(0.25, abs=1 / 32)  # 500 of bin 0's 2000 values are 0
+    # no data at all: every bin evenly within its edges, the last at bin_max_s
+    empty = time_bin_quantiles(np.zeros(0), cfg)
+    assert (model.time_to_bin(torch.tensor(empty)) == torch.arange(cfg.time_bins)[:, None]).all()
+    assert (empty[0] > 0).all() and (empty[0] < cfg.bin_min_s).all() and (empty[-1] == np.float32(cfg.bin_max_s)).all()
+
+
+def _run(tmp_path, cfg: RNNConfig, arrays: dict[str, np.ndarray]) -> Run:
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    for name, a in arrays.items():
+        np.save(tmp_path / array_file(name), a)
+    return Run(tmp_path, {"kind": "rnn", "model": cfg.to_dict()})
+
+
+def _train_like_primers(n: int = 40, t: int = 10, seed: int = 0) -> np.ndarray:
+    """Primers whose steps are chords (0), performed chords (a few ms) and melody steps."""
+    rng = np.random.default_rng(seed)
+    p = np.empty((n, t, 4), dtype=np.float32)
+    p[..., 0] = rng.integers(40, 90, (n, t))
+    p[..., 1] = rng.choice([0.0, 0.0, 0.003, 0.25, 0.5], (n, t))
+    p[..., 2] = rng.choice([0.0, 0.004, 0.3, 1.0], (n, t))
+    p[..., 3] = rng.integers(40, 110, (n, t))
+    return p
+
+
+def test_time_draws_of_a_run_new_old_and_choices(tmp_path):
+    cfg = RNNConfig(**{**PRESETS["default"], "hidden": 16, "seq_length": 10})
+    primers = _train_like_primers()
+    step_q = time_bin_quantiles(primers[..., 1] + 0.001, cfg)  # differ from the primers' own
+    dur_q = time_bin_quantiles(primers[..., 2] + 0.002, cfg)
+    new = _run(tmp_path / "new", cfg, {"primers": primers, "step_quantiles": step_q, "duration_quantiles": dur_q})
+    s, d = time_draws(cfg, new)
+    assert np.array_equal(s.numpy(), step_q) and np.array_equal(d.numpy(), dur_q)
+    # a run from before the quantiles were kept: the quantiles of its primers (training windows)
+    old = _run(tmp_path / "old", cfg, {"primers": primers})
+    s, d = time_draws(cfg, old)
+    assert np.array_equal(s.numpy(), time_bin_quantiles(primers[..., 1], cfg))
+    assert np.array_equal(d.numpy(), time_bin_quantiles(primers[..., 2], cfg))
+    # nothing of the data: evenly within each bin
+    bare = _run(tmp_path / "bare", cfg, {})
+    uniform = time_bin_quantiles(np.zeros(0), cfg)
+    assert all(np.array_equal(x.numpy(), uniform) for x in time_draws(cfg, bare))
+    # the other choices, and regression timing
+    assert all(
+        np.array_equal(x.numpy(), uniform)
+        for x in time_draws(RNNConfig(**{**cfg.to_dict(), "time_decoding": "uniform"}), new)
+    )
+    assert time_draws(RNNConfig(**{**cfg.to_dict(), "time_decoding": "value"}), new) is None
+    assert time_draws(RNNConfig(**PRESETS["paper"]), new) is None
+    # a wrong shape is the run's fault
+    bad = _run(tmp_path / "bad", cfg, {"step_quantiles": step_q[:5], "duration_quantiles": dur_q})
+    with pytest.raises(CheckpointError, match="step_quantiles"):
+        time_draws(cfg, bad)
+
+
+def _family_generate(model: NoteRNN, run: Run, seed: int = 3) -> np.ndarray:
+    fam = RNNFamily()
+    pieces = fam.generate(model, run, fam.options(n=4, length=30, seed=seed), torch.device("cpu"))
+    return np.stack([to_note_events(p) for p in pieces])
+
+
+def test_family_generates_from_new_and_old_runs(tmp_path):
+    cfg = RNNConfig(**{**PRESETS["default"], "hidden": 16, "seq_length": 10})
+    torch.manual_seed(0)
+    model = NoteRNN(cfg).eval()
+    primers = _train_like_primers()
+    arrays = {f"{n}_quantiles": time_bin_quantiles(primers[..., c], cfg) for n, c in (("step", 1), ("duration", 2))}
+    new = _run(tmp_path / "new", cfg, {"primers": primers, **arrays})
+    old = _run(tmp_path / "old", cfg, {"primers": primers})  # trained before the quantiles were kept
+    a, b = _family_generate(model, new), _family_generate(model, new)
+    assert np.array_equal(a, b)  # a seed gives the same pieces
+    assert not np.array_equal(a, _family_generate(model, new, seed=4))
+    assert np.array_equal(a, _family_generate(model, old))  # the same quantiles, from the primers
+    # the continuations' times are the data's own values: bin 0's steps are the primers' 0 and 0.003 only
+    for k, col in (("step", 1), ("duration", 2)):
+        gap = np.abs(a[:, 10:, col].reshape(-1, 1) - arrays[f"{k}_quantiles"].reshape(1, -1)).min(axis=1)
+        assert gap.max() < 1e-6
+    short = a[:, 10:, 1][a[:, 10:, 1] < cfg.bin_min_s]
+    assert short.size and np.all((np.abs(short) < 1e-9) | (np.abs(short - 0.003) < 1e-6))
+    # time_decoding="value": the bins' fixed values, as before
+    value_cfg = RNNConfig(**{**cfg.to_dict(), "time_decoding": "value"})
+    value_model = NoteRNN(value_cfg).eval()
+    value_model.load_state_dict(model.state_dict())
+    v = _family_generate(value_model, _run(tmp_path / "value", value_cfg, {"primers": primers}))
+    gap = np.abs(v[:, 10:, 1:3].reshape(-1, 1) - time_bin_values(cfg).reshape(1, -1)).min(axis=1)
+    assert gap.max() < 1e-5
+
+
 def test_velocity_bins():
     model = NoteRNN(RNNConfig(**PRESETS["default"]))
     v = torch.tensor([0.0, 3.0, 4.0, 64.0, 127.0, 200.0])
@@ -163,6 +285,7 @@ def test_velocity_bins():
         ({"layers": 0}, "positive"),
         ({"bin_min_s": 0.0}, "bin_min_s"),
         ({"bin_min_s": 5.0, "bin_max_s": 4.0}, "bin_min_s"),
+        ({"time_decoding": "centre"}, "time_decoding"),
     ],
 )
 def test_config_validation(kwargs, match):

@@ -6,8 +6,8 @@ import pytest
 import torch
 
 from tunesmith.errors import ConfigError
-from tunesmith.families.rnn.model import PRESETS, NoteRNN, RNNConfig
-from tunesmith.families.rnn.sample import generate_rnn
+from tunesmith.families.rnn.model import PRESETS, NoteRNN, RNNConfig, time_bin_quantiles
+from tunesmith.families.rnn.sample import decode_time_bins, generate_rnn
 from tunesmith.sampling import (
     FILTERS,
     check_options,
@@ -189,3 +189,77 @@ def test_generate_validates_options():
         generate_rnn(model, _primers(), 5, temperature=0.0)
     with pytest.raises(ConfigError, match="length"):
         generate_rnn(model, _primers(), 0)
+
+
+# ------------------------------------------------------------------------------------------------ binned times
+def _draws(cfg: RNNConfig, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+    """Quantiles of made-up training times: exact zeros, performed chords of a few ms, melody steps."""
+    g = torch.Generator().manual_seed(seed)
+    steps = torch.cat([torch.zeros(300), torch.rand(700, generator=g) * 0.01, torch.rand(2000, generator=g) * 3])
+    durations = torch.rand(3000, generator=g) * 5
+    return (
+        torch.as_tensor(time_bin_quantiles(steps.numpy(), cfg)),
+        torch.as_tensor(time_bin_quantiles(durations.numpy(), cfg)),
+    )
+
+
+def test_decoded_times_lie_in_the_sampled_bin_and_follow_the_data():
+    model = _model("default")
+    cfg = model.cfg
+    draws, _ = _draws(cfg)
+    bins = torch.arange(cfg.time_bins).repeat(200)  # every bin 200 times
+    t = decode_time_bins(bins, model, draws, torch.Generator().manual_seed(0))
+    assert t.shape == bins.shape and t.dtype == torch.float32
+    assert torch.equal(model.time_to_bin(t), bins)
+    assert (t[:, None] == draws[bins]).any(-1).all()  # one of the sampled bin's own values
+    # bin 0 held 300 zeros and 700 times below 10 ms: about 30% of its draws are exactly 0, the rest are not
+    zero = (t[bins == 0] == 0).float().mean()
+    assert 0.15 < float(zero) < 0.45
+    # without draws: the bin's fixed value (bin 0 is exactly 0), and no random number is drawn
+    g = torch.Generator().manual_seed(0)
+    state = g.get_state()
+    assert torch.equal(decode_time_bins(bins, model, None, g), model.time_values[bins])
+    assert torch.equal(g.get_state(), state)
+
+
+def test_decoding_is_seeded():
+    model = _model("default")
+    draws, _ = _draws(model.cfg)
+    bins = torch.zeros(500, dtype=torch.long)
+    a = decode_time_bins(bins, model, draws, torch.Generator().manual_seed(7))
+    b = decode_time_bins(bins, model, draws, torch.Generator().manual_seed(7))
+    c = decode_time_bins(bins, model, draws, torch.Generator().manual_seed(8))
+    assert torch.equal(a, b) and not torch.equal(a, c)
+    # in whole generated sequences too
+    primers = _primers()
+    x = _gen(model, primers, 1, time_draws=_draws(model.cfg))
+    y = _gen(model, primers, 1, time_draws=_draws(model.cfg))
+    z = _gen(model, primers, 2, time_draws=_draws(model.cfg))
+    assert torch.equal(x, y) and not torch.equal(x[..., 1:3], z[..., 1:3])
+
+
+@pytest.mark.parametrize("options", [{}, {"temperature": 0.7, "top_p": 0.9}])
+def test_incremental_equals_rerunning_the_history_with_drawn_times(options):
+    model = _model("default")
+    primers = _primers()
+    draws = _draws(model.cfg)
+    inc = _gen(model, primers, 11, incremental=True, time_draws=draws, **options)
+    full = _gen(model, primers, 11, incremental=False, time_draws=draws, **options)
+    assert torch.equal(inc[..., 0], full[..., 0])
+    assert torch.allclose(inc[..., 1:], full[..., 1:], atol=1e-5, rtol=0)
+    # the times are the draws' values, not the bins' fixed ones
+    for col, d in ((1, draws[0]), (2, draws[1])):
+        assert torch.isin(inc[..., col], d).all()
+    assert not torch.isin(inc[..., 1:3], model.time_values).all()
+
+
+def test_time_draws_are_checked():
+    primers = _primers()
+    with pytest.raises(ConfigError, match="timing=bins"):
+        generate_rnn(_model("paper"), primers, 3, time_draws=_draws(_model("default").cfg))
+    model = _model("default")
+    step, dur = _draws(model.cfg)
+    with pytest.raises(ConfigError, match="step time draws must have shape"):
+        generate_rnn(model, primers, 3, time_draws=(step[:10], dur))
+    with pytest.raises(ConfigError, match="duration time draws must have shape"):
+        generate_rnn(model, primers, 3, time_draws=(step, dur[:, :0]))

@@ -17,7 +17,7 @@ from torch import nn
 from tunesmith.errors import ConfigError
 from tunesmith.progress import progress_bar
 from tunesmith.runfiles import METRICS, STATE, WEIGHTS
-from tunesmith.training.trainer import Task, TrainConfig, Trainer
+from tunesmith.training.trainer import Selection, Task, TrainConfig, Trainer
 
 
 class StubTask(Task):
@@ -158,3 +158,80 @@ def test_progress_in_a_log_is_whole_lines():
     assert "\r" not in text and text.endswith("\n")
     lines = text.splitlines()
     assert 1 <= len(lines) <= 3 and lines[-1].startswith("epoch 1/3") and "1000/1000" in lines[-1]
+
+
+class ScoredTask(StubTask):
+    """The stub with scripted statistics' scores (lower is better) and, optionally, a collapse verdict."""
+
+    selects_by_statistics = True
+
+    def __init__(self, scores: list[float], collapse_at: int | None = None) -> None:
+        super().__init__()
+        self.scores = list(scores)
+        self.calls = 0
+        self.collapse_at = collapse_at
+        self.best_seen: list[int] = []
+
+    def select(self) -> Selection:
+        self.calls += 1
+        why = "collapse: 1.0 unique tones" if self.calls == self.collapse_at else None
+        return Selection(score=self.scores.pop(0), metrics={"mse": 0.5}, collapse=why)
+
+    def on_best(self, run: Path) -> None:
+        self.best_seen.append(self.calls)
+
+
+def test_selection_by_statistics_keeps_the_better_of_planted_checkpoints(tmp_path, capsys):
+    """Scores 2, 1, 3 at the three epochs: the second epoch's weights are kept, though its loss is not the best."""
+    task = ScoredTask([2.0, 1.0, 3.0], collapse_at=3)
+    weights: list[dict[str, torch.Tensor]] = []
+    original = task.end_of_epoch
+
+    def spy(epoch: int) -> dict[str, float]:
+        weights.append({k: v.clone() for k, v in task.model.state_dict().items()})
+        return original(epoch)
+
+    task.end_of_epoch = spy  # type: ignore[method-assign]
+    cfg = TrainConfig(epochs=3, patience=None, select_by="statistics")
+    summary = Trainer(task, cfg, tmp_path, progress=False).fit()
+    assert summary["best_val"] == 1.0 and summary["select_by"] == "statistics"
+    epochs = records(tmp_path)
+    assert [r["best"] for r in epochs] == [True, True, False] and [r["val/score"] for r in epochs] == [2.0, 1.0, 3.0]
+    assert all(r["val/mse"] == 0.5 for r in epochs) and task.best_seen == [1, 2]
+    saved = load_file(str(tmp_path / WEIGHTS))
+    assert all(torch.equal(saved[k], weights[1][k]) for k in saved)
+    # the third epoch's pieces collapsed: said with the epoch on stderr and in the log
+    assert "warning: epoch 3, step 24: collapse: 1.0 unique tones" in capsys.readouterr().err
+    assert epochs[2]["collapse"] == "collapse: 1.0 unique tones" and "collapse" not in epochs[0]
+
+
+def test_select_by_statistics_needs_a_task_that_scores(tmp_path):
+    with pytest.raises(ConfigError, match="cannot score its samples"):
+        Trainer(StubTask(), TrainConfig(select_by="statistics"), tmp_path, progress=False)
+    with pytest.raises(ConfigError, match="select_by must be one of loss, statistics, last"):
+        TrainConfig(select_by="best")
+
+
+def test_select_by_last_keeps_the_latest_weights(tmp_path):
+    task = StubTask(val_losses=[1.0, 2.0, 3.0])
+    Trainer(task, TrainConfig(epochs=3, patience=None, select_by="last"), tmp_path, progress=False).fit()
+    assert [r["best"] for r in records(tmp_path)] == [True, True, True]
+    saved = load_file(str(tmp_path / WEIGHTS))
+    assert all(torch.equal(saved[k], task.model.state_dict()[k]) for k in saved)
+
+
+def test_a_run_stopped_within_its_first_epoch_is_validated(tmp_path):
+    """max_steps before the first epoch ends: a validation at the stop gives a held-out loss and kept weights."""
+    task = StubTask()
+    summary = Trainer(task, TrainConfig(epochs=3, max_steps=5), tmp_path, progress=False).fit()
+    assert summary["epochs"] == 0 and np.isfinite(summary["best_val"])
+    (val,) = records(tmp_path, "val")
+    assert val["step"] == 5 and val["stopped"] is True and val["best"] is True
+    assert val["val/loss"] == summary["best_val"]
+    saved = load_file(str(tmp_path / WEIGHTS))
+    assert all(torch.equal(saved[k], task.model.state_dict()[k]) for k in saved)
+    # resuming a run stopped at its limit takes no step and does not validate again
+    again = Trainer(StubTask(), TrainConfig(epochs=3, max_steps=5), tmp_path, progress=False)
+    again.resume()
+    again.fit()
+    assert len(records(tmp_path, "val")) == 1

@@ -302,3 +302,12 @@ def test_cli_train_and_generate(data, tmp_path, capsys):
         assert main(args) == 1, args
         err = capsys.readouterr().err
         assert message in err and "Traceback" not in err and err.count("\n") == 1, err
+
+
+def test_generate_out_an_existing_file_is_a_clear_error(straight, tmp_path, capsys):
+    target = tmp_path / "taken.mid"
+    target.write_bytes(b"MThd")
+    assert main(["generate", str(straight), "--out", str(target), "-n", "1", "--length", "4"]) == 1
+    err = capsys.readouterr().err
+    assert f"{target}: is a file; --out names a folder" in err and "Traceback" not in err
+    assert target.read_bytes() == b"MThd"

@@ -181,10 +181,11 @@ def _labels(runs: list[Path]) -> list[str]:
 
 
 def _loss_names(records: Iterable[dict]) -> list[str]:
-    """Loss-like metrics of the records: ``loss`` first, then every ``*_loss`` (a GAN's d_loss, g_loss)."""
+    """Loss-like metrics of the records: ``loss`` first, then every ``*_loss`` (a GAN's d_loss, g_loss), then
+    ``score`` (the statistics' score that ``select_by=statistics`` keeps weights by)."""
     names = {k.split("/", 1)[1] for rec in records for k in rec if k.startswith(("train/", "val/"))}
     losses = sorted(n for n in names if n == "loss" or n.endswith("_loss"))
-    return sorted(losses, key=lambda n: n != "loss")
+    return sorted(losses, key=lambda n: n != "loss") + (["score"] if "score" in names else [])
 
 
 def _curve(records: list[dict], key: str) -> tuple[list[float], list[float]]:
@@ -240,8 +241,12 @@ def plot_runs(
             steps_lines = [r for r in recs if r["kind"] == "train"] or [r for r in recs if r["kind"] == "epoch"]
             x, y = _curve(steps_lines, f"train/{name}")
             ax.plot(x, y, color=color, label=f"{label} train")
-            x, y = _curve([r for r in recs if r["kind"] in ("val", "epoch")], f"val/{name}")
+            validations = [r for r in recs if r["kind"] in ("val", "epoch")]
+            x, y = _curve(validations, f"val/{name}")
             ax.plot(x, y, "--", color=color, marker="." if len(x) < 30 else None, label=f"{label} validation")
+            kept = [r for r in validations if r.get("best") and f"val/{name}" in r]
+            if name == "score" and kept:  # the weights model.safetensors holds
+                ax.plot([kept[-1]["step"]], [kept[-1]["val/score"]], "*", color=color, markersize=12, label="kept")
         if real is not None:
             ax.axhline(real, color="black", linestyle="--", linewidth=1, label="real data")
         ax.set_title(name.replace("_", " "))

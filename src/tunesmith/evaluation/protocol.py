@@ -234,6 +234,7 @@ class ModelResult:
     statistics: dict[str, float]
     prediction: dict[str, float] | None = None
     info: dict[str, Any] = field(default_factory=dict)
+    collapse: str | None = None  # why the generated set has collapsed (:func:`collapse`), or None
 
     @property
     def overlap(self) -> float:

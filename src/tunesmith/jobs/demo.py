@@ -28,12 +28,12 @@ DEMO_MODELS: dict[str, tuple[float, dict[str, str]]] = {
 
 def best_weights(summary: dict[str, Any]) -> str:
     """How a training summary's kept weights were chosen, in words."""
-    best = summary["best_val"]
+    best, select_by = summary["best_val"], summary.get("select_by", "loss")
+    if select_by == "statistics" and best != float("inf"):
+        return f"kept the weights whose music scored best on validation (MSE {best:.4f})"
     if best != float("inf"):
         return f"best validation loss {best:.4f}"
-    if summary.get("epochs", 0) > 0:  # a model without a validation loss (the piano-roll GAN)
-        return "latest weights saved (no validation loss to choose by)"
-    return "no complete epoch validated yet"
+    return "latest weights kept" + (" (no validation loss to choose by)" if select_by == "loss" else "")
 
 
 def demo(

@@ -15,6 +15,7 @@ from ..evaluation import setcompare
 from ..evaluation.protocol import (
     EvalOptions,
     ModelResult,
+    collapse,
     continuation,
     mean_metrics,
     mse_statistics_matrix,
@@ -69,6 +70,7 @@ def evaluate_run(path: str | os.PathLike[str], ds: Dataset, opts: EvalOptions, n
         ceiling=setcompare.compare_sets(train_like, reference),
         statistics=mean_metrics(pieces),
         prediction=prediction_errors(fam, model, run, ds, opts),
+        collapse=collapse(pieces, reference),
         info={
             "run": str(path),
             "preset": run.config.get("preset", ""),

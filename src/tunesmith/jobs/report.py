@@ -135,6 +135,7 @@ def _json(
                 "name": r.name,
                 "kind": r.kind,
                 **r.info,
+                "collapse": r.collapse,
                 "mse": r.errors["mse"],
                 "rmse": r.errors["rmse"],
                 "paper_mse": paper[0] if paper else None,
@@ -191,8 +192,9 @@ def _markdown(rep: dict[str, Any]) -> str:
     lines += ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for m in rep["models"]:
         pred = m["prediction"] or {}
+        warn = " **collapsed**" if m.get("collapse") else ""
         row = [
-            f"{m['name']} ({m['kind']})",
+            f"{m['name']} ({m['kind']}){warn}",
             _fmt(m["mse"]),
             _fmt(m["rmse"]),
             _fmt(m["paper_mse"]),
@@ -222,6 +224,12 @@ def _markdown(rep: dict[str, Any]) -> str:
         "reference); *of ceiling*: as a fraction of the overlap that training-split excerpts of the same lengths "
         "reach. KL: mean KL divergence of those densities (nats). Pred. MSE/RMSE: next-event prediction error on "
         "test windows in standard deviations (models that predict the next event).",
+        "",
+        *[
+            f"**{m['name']} collapsed**: {m['collapse']}; its figures are not a result."
+            for m in rep["models"]
+            if m.get("collapse")
+        ],
         "",
         "## Set comparison per feature (overlapping area; in brackets the ceiling)",
         "",

@@ -29,5 +29,3 @@ def load_run(path: str | os.PathLike[str], device: str | torch.device = "cpu") -
     model = fam.build_model(model_cfg)
     load_weights(model, run.path / WEIGHTS)
     return run, fam, model.to(device).eval()
-
-

@@ -50,9 +50,7 @@ def _coerce(value: str, current: Any, key: str) -> Any:
     return value
 
 
-def build_configs(
-    kind: str, preset: str, overrides: dict[str, str] | None = None
-) -> tuple[ConfigBase, TrainConfig]:
+def build_configs(kind: str, preset: str, overrides: dict[str, str] | None = None) -> tuple[ConfigBase, TrainConfig]:
     """Model and training configs for ``kind`` and ``preset`` with ``--set key=value`` overrides applied.
     A key is a field of the model config or of the training config (``model.x`` / ``train.x`` to be explicit)."""
     fam = get_family(kind)
@@ -161,5 +159,3 @@ def _save_npy(path: Path, arr: np.ndarray) -> None:
     buf = io.BytesIO()
     np.save(buf, arr)
     atomic_write_bytes(path, buf.getvalue())
-
-

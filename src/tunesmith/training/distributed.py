@@ -158,5 +158,3 @@ def data_parallel(module: nn.Module, *, broadcast_buffers: bool = True) -> Any:
         params = inspect.signature(DistributedDataParallel.__init__).parameters
         kwargs["forward_sync_buffers" if "forward_sync_buffers" in params else "broadcast_buffers"] = False
     return DistributedDataParallel(_Objective(module), **kwargs)
-
-

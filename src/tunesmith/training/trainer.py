@@ -526,5 +526,6 @@ class Trainer:
             "seconds": round(self.elapsed, 2),
             "train_seconds": round(self.elapsed - self.val_time, 2),
             "best_val": self.best_val,
+            "select_by": self.cfg.select_by,
             "stopped": self.stop_reason,
         }

@@ -10,22 +10,50 @@ import numpy as np
 import torch
 
 from ...dataset import Dataset
-from ...errors import DatasetError
+from ...errors import CheckpointError, DatasetError
 from ...notes import Notes
 from ...representations.note_events import DURATION, N_FEATURES, STEP, Windows, from_note_events, to_note_events
 from ...training.stores import evenly_spread
 from ...training.trainer import TrainConfig
 from ...utils import eval_mode
 from ..base import Family, GenerateOptions, Run, TaskBundle, seeded_generator
-from .model import PRESETS, NoteRNN, RNNConfig
+from .model import PRESETS, NoteRNN, RNNConfig, time_bin_quantiles
 from .sample import generate_rnn, load_primer
 from .task import RNNTask
 
 N_PRIMERS = 256  # training windows kept in a run, to seed generation without the dataset
+TIMES = (("step", STEP), ("duration", DURATION))  # the binned times: name, event column
 
 
 def events_by_split(ds: Dataset, split: str) -> list[np.ndarray]:
     return [to_note_events(ds[int(i)]) for i in ds.indices(split)]
+
+
+def time_draws(cfg: RNNConfig, run: Run) -> tuple[torch.Tensor, torch.Tensor] | None:
+    """What the run's sampled time bins decode to (``cfg.time_decoding``): None for the bins' fixed values (or
+    regression timing); else (step, duration) values per bin, ``(time_bins, Q)`` each, to draw from.
+
+    ``"data"`` reads the training split's quantiles kept in the run. A run trained before they were kept
+    (2026-12-02) has none: its quantiles are computed from the training windows it keeps as primers
+    (``N_PRIMERS`` x ``seq_length`` events of the training split), and a bin none of those reaches (every bin,
+    without primers) is drawn evenly within its edges."""
+    if cfg.timing != "bins" or cfg.time_decoding == "value":
+        return None
+    if cfg.time_decoding == "uniform":
+        empty = time_bin_quantiles(np.zeros(0), cfg)  # every bin: evenly within its edges
+        return torch.as_tensor(empty), torch.as_tensor(empty)
+    try:
+        draws = [run.array(f"{name}_quantiles") for name, _ in TIMES]
+    except CheckpointError:  # a run from before 2026-12-02
+        try:
+            primers = run.array("primers")
+        except CheckpointError:  # nothing of the training data: every bin evenly within its edges
+            primers = np.zeros((0, 0, N_FEATURES), dtype=np.float32)
+        draws = [time_bin_quantiles(primers[..., col], cfg) for _, col in TIMES]
+    for (name, _), d in zip(TIMES, draws, strict=True):
+        if d.ndim != 2 or d.shape[0] != cfg.time_bins:
+            raise CheckpointError(f"{run.path}: {name}_quantiles has shape {d.shape}, expected ({cfg.time_bins}, Q)")
+    return torch.as_tensor(draws[0], dtype=torch.float32), torch.as_tensor(draws[1], dtype=torch.float32)
 
 
 class RNNFamily(Family):
@@ -59,10 +87,14 @@ class RNNFamily(Family):
         rng = np.random.default_rng(train_cfg.seed)
         pick = rng.choice(len(train_w), size=min(N_PRIMERS, len(train_w)), replace=False)
         primers = np.stack([train_w.events[s : s + cfg.seq_length] for s in train_w.starts[pick]]).astype(np.float32)
+        arrays = {"primers": primers}
+        if cfg.timing == "bins":
+            # what a sampled time bin decodes to (time_decoding="data"): the training split's own times in it
+            arrays |= {f"{name}_quantiles": time_bin_quantiles(train_w.events[:, col], cfg) for name, col in TIMES}
         return TaskBundle(
             RNNTask(model, train_w, val_w, train_cfg, device),
             {"train_windows": len(train_w), "val_windows": len(val_w)},
-            {"primers": primers},
+            arrays,
         )
 
     def generate(self, model: NoteRNN, run: Run, opts: GenerateOptions, device: torch.device) -> list[Notes]:
@@ -84,6 +116,7 @@ class RNNFamily(Family):
                 top_k=opts.top_k,
                 top_p=opts.top_p,
                 generator=seeded_generator(opts.seed, device),
+                time_draws=time_draws(model.cfg, run),
             )
             .cpu()
             .numpy()

@@ -28,6 +28,10 @@ from ...errors import ConfigError
 from ...representations.note_events import DURATION, PITCH, STEP, VELOCITY
 
 N_PITCHES = 128
+#: :attr:`RNNConfig.time_decoding`'s choices
+TIME_DECODINGS = ("data", "uniform", "value")
+#: values kept per time bin to draw a sampled bin's time from (:func:`time_bin_quantiles`)
+TIME_QUANTILES = 32
 
 
 @dataclass
@@ -46,6 +50,11 @@ class RNNConfig(ConfigBase):
     time_bins: int = 48
     bin_min_s: float = 0.01  # seconds: the first bin holds 0 <= t < bin_min_s (chords)
     bin_max_s: float = 4.0  # seconds: the last bin holds t >= bin_max_s
+    #: bins only, generation only: how a sampled bin becomes seconds. "data": a value drawn from the training
+    #: split's own times in that bin (kept in the run as quantiles), so exact zeros (block chords) stay as common
+    #: as in the data and performed chords keep their spreads of a few ms; "uniform": drawn evenly within the
+    #: bin's edges; "value": the bin's fixed value (time_bin_values: bin 0 is exactly 0; before 2026-12-02)
+    time_decoding: str = "data"
     velocity: bool = False  # model velocity (in 32 bins) too
     velocity_bins: int = 32
     #: "last": only the window's last step is predicted (paper); "all": every step is
@@ -58,7 +67,12 @@ class RNNConfig(ConfigBase):
     time_mse_weight: float = 0.0  # bins only: weight of the squared error of the distribution's mean
 
     def __post_init__(self) -> None:
-        choices = {"pitch_input": ("scalar", "embedding"), "timing": ("regression", "bins"), "targets": ("last", "all")}
+        choices = {
+            "pitch_input": ("scalar", "embedding"),
+            "timing": ("regression", "bins"),
+            "targets": ("last", "all"),
+            "time_decoding": TIME_DECODINGS,
+        }
         for name, allowed in choices.items():
             if getattr(self, name) not in allowed:
                 raise ConfigError(f"rnn: {name} must be one of {', '.join(allowed)}, got {getattr(self, name)!r}")
@@ -106,6 +120,33 @@ def time_bin_values(cfg: RNNConfig) -> np.ndarray:
     """The time each bin stands for when sampled: 0 for the first, geometric centres, ``bin_max_s`` for the last."""
     e = time_bin_edges(cfg)
     return np.concatenate([[0.0], np.sqrt(e[:-1] * e[1:]), [cfg.bin_max_s]])
+
+
+def time_bin_quantiles(times: np.ndarray, cfg: RNNConfig, q: int = TIME_QUANTILES) -> np.ndarray:
+    """``(time_bins, q)`` float32: for each time bin, the quantiles at probabilities ``(k + 0.5) / q``,
+    ``k = 0 .. q - 1``, of the ``times`` that fall in it, so that drawing one of a bin's ``q`` values evenly
+    follows the times' own distribution within the bin.
+
+    Each quantile is one of the times (the inverse of the empirical distribution, no interpolation): a bin holding
+    0, 0 and 0.004 gets 0 in two thirds of its quantiles, so exact zeros stay exactly 0. Times are binned as
+    :meth:`NoteRNN.time_to_bin` bins them (in float32), so every value decodes back into its own bin. A bin without
+    any time gets ``q`` values evenly spread within its edges (the last bin, open above: ``bin_max_s``)."""
+    edges = time_bin_edges(cfg).astype(np.float32)
+    t = np.sort(np.clip(np.asarray(times, dtype=np.float32).ravel(), 0.0, None))
+    bins = np.searchsorted(edges, t, side="right")  # torch.bucketize(right=True): edges[i-1] <= t < edges[i]
+    bounds = np.searchsorted(bins, np.arange(cfg.time_bins + 1))  # t[bounds[b] : bounds[b + 1]] lie in bin b
+    lo = np.concatenate([[0.0], edges]).astype(np.float32)
+    hi = np.concatenate([edges, [edges[-1]]]).astype(np.float32)
+    k = np.arange(q)
+    out = np.empty((cfg.time_bins, q), dtype=np.float32)
+    for b in range(cfg.time_bins):
+        values = t[bounds[b] : bounds[b + 1]]
+        n = values.size
+        if n:
+            out[b] = values[((2 * k + 1) * n + 2 * q - 1) // (2 * q) - 1]  # ceil(n (k + 0.5) / q) - 1, exactly
+        else:
+            out[b] = lo[b] + (k + 0.5) / q * (hi[b] - lo[b])
+    return out
 
 
 @dataclass
