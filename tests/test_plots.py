@@ -228,3 +228,19 @@ def test_wav_and_png_beside_generated_midi(tmp_path, hand_piece, monkeypatch, ca
         assert w.getnframes() > 3 * w.getframerate()
     read_png(png)
     assert engine.startswith("built-in synthesizer")
+
+
+def test_a_run_selected_by_statistics_gets_a_score_panel(tmp_path):
+    from tunesmith.plots import _loss_names
+
+    run = tmp_path / "gan"
+    run.mkdir()
+    lines = [
+        {"kind": "train", "epoch": 0, "step": 5, "train/d_loss": 1.0, "train/g_loss": 2.0},
+        {"kind": "epoch", "epoch": 1, "step": 10, "val/score": 0.8, "val/mse": 0.8, "best": True},
+        {"kind": "epoch", "epoch": 2, "step": 20, "val/score": 0.5, "val/mse": 0.5, "best": True},
+        {"kind": "epoch", "epoch": 3, "step": 30, "val/score": 0.9, "val/mse": 0.9, "best": False},
+    ]
+    (run / METRICS).write_text("".join(json.dumps(r) + "\n" for r in lines))
+    assert _loss_names(read_metrics(run, kinds=("train", "val", "epoch"))) == ["d_loss", "g_loss", "score"]
+    read_png(plot_runs([run], tmp_path / "curves.png"))

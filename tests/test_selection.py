@@ -11,7 +11,7 @@ import pytest
 from tests.conftest import synthetic_dataset
 from tunesmith.dataset import Dataset
 from tunesmith.errors import DatasetError
-from tunesmith.families.scoring import ValidationScorer
+from tunesmith.families.scoring import COLLAPSE_PENALTY, ValidationScorer
 from tunesmith.jobs.train import train
 from tunesmith.notes import Notes
 from tunesmith.runfiles import DECODING, METRICS
@@ -49,6 +49,7 @@ def test_the_scorer_reads_validation_pieces_only(data, reads):
     bad = scorer.score([_melody([60] * 30) for _ in range(8)])
     assert set(reads) <= set(ds.indices("validation").tolist()) and reads
     assert good.score < bad.score and good.collapse is None and bad.collapse.startswith("collapse: 1.0 unique")
+    assert good.score == good.metrics["mse"] and bad.score == bad.metrics["mse"] + COLLAPSE_PENALTY
     assert bad.metrics["unique_tones"] == 1.0 and bad.metrics["tone_span"] == 0.0 and bad.metrics["notes"] == 30
 
 
