@@ -23,9 +23,16 @@ from tunesmith.dataset import Dataset
 from tunesmith.evaluation.metrics import polyphony
 from tunesmith.families.base import seeded_generator
 from tunesmith.families.crnngan import tones_by_split
-from tunesmith.families.crnngan.sample import normalizer_of
+from tunesmith.families.crnngan.sample import normalizer_of, presence_of
 from tunesmith.jobs.runs import load_run
-from tunesmith.representations.tones import FEATURES_PER_TONE, FREQUENCY, MIN_PRESENT_PITCH, from_tones, pitch_to_hz
+from tunesmith.representations.tones import (
+    FEATURES_PER_TONE,
+    FREQUENCY,
+    MIN_PRESENT_PITCH,
+    from_tones,
+    pitch_to_hz,
+    slot_shares,
+)
 
 PRESENT_HZ = float(pitch_to_hz(MIN_PRESENT_PITCH))
 
@@ -65,11 +72,19 @@ def main() -> int:
         cells = "".join(f"{s:>14.3f}{m:>11.1f}{p:>9.1f}" for s, m, p in slot_table(steps, k))
         print(f"{name:<12}{cells}")
     gen_poly = float(np.mean([polyphony(from_tones(seq, tones, min_length=1)) for seq in generated]))
+    # the calibrated decoding (what generation does for runs that keep the training data's slot shares)
+    shares = run.data()["tones"].get("slot_shares") or slot_shares(real, k)
+    present = presence_of(model, tones, norm, shares, torch.device("cpu"))
+    calibrated = [from_tones(seq, tones, min_length=1, present_hz=present) for seq in generated]
+    cal_poly = float(np.mean([polyphony(notes) for notes in calibrated]))
     rng = np.random.default_rng(args.seed)
     long_enough = [p for p in real if len(p) > args.length]
     windows = [p[s : s + args.length] for p in long_enough for s in [rng.integers(len(p) - args.length)]]
     real_poly = float(np.mean([polyphony(from_tones(w, tones)) for w in windows[: args.n]]))
-    print(f"polyphony   real {real_poly:.3f}   generated {gen_poly:.3f}")
+    print(f"slot shares of real steps: {', '.join(f'{s:.3f}' for s in shares)}")
+    if present is not None:
+        print(f"calibrated presence thresholds (Hz): {', '.join(f'{h:.1f}' for h in present)}")
+    print(f"polyphony   real {real_poly:.3f}   generated {gen_poly:.3f}   generated, calibrated {cal_poly:.3f}")
     return 0
 
 

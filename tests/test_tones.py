@@ -200,3 +200,26 @@ def test_normalizer_pools_present_tones_over_slots():
     x = norm.normalize(t)
     assert x[0, 6] == x[1, 3] == x[1, 6] == pytest.approx(-lengths.mean() / lengths.std())
     assert len(from_tones(norm.denormalize(x), tones_per_step=3)) == 6
+
+
+# ---------------------------------------------------------------------------------------------------- slot presence
+def test_slot_shares_and_presence_thresholds_by_hand():
+    from tunesmith.representations.tones import presence_thresholds, slot_shares
+
+    hz = float(pitch_to_hz(60))
+    # 4 steps of 3 slots: slot 2 filled in 2 of 4 steps, slot 3 in 1 of 4
+    rows = np.zeros((4, 10))
+    rows[:, 1] = hz
+    rows[[0, 2], 4] = hz
+    rows[0, 7] = hz
+    assert slot_shares([rows[:2], rows[2:]], 3) == [1.0, 0.5, 0.25]
+    # a regressing generator's slot frequencies: never 0 Hz; the thresholds keep the same shares of them
+    gen = np.zeros((8, 10))
+    gen[:, 1] = 300.0
+    gen[:, 4] = [10, 20, 30, 40, 50, 60, 70, 80]
+    gen[:, 7] = [80, 70, 60, 50, 40, 30, 20, 10]
+    thresholds = presence_thresholds(gen, [1.0, 0.5, 0.25])
+    assert thresholds[0] == 0.0 and thresholds[1] == pytest.approx(45.0) and thresholds[2] == pytest.approx(62.5)
+    notes = from_tones(gen, ToneConfig(tones_per_step=3), present_hz=thresholds)
+    assert len(notes) == 8 + 4 + 2  # every first slot, the top half of slot 2, the top quarter of slot 3
+    assert len(from_tones(gen, ToneConfig(tones_per_step=3))) == 24  # the fixed rule: every slot sounds

@@ -24,6 +24,7 @@ kept in the run's config so that generation inverts it).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -133,6 +134,7 @@ def from_tones(
     tones_per_step: int | None = None,
     min_length: int = 0,
     program: int = 0,
+    present_hz: Sequence[float] | None = None,
 ) -> Notes:
     """Tone array ``(steps, 3 k + 1)`` -> Notes (one track) at a constant tempo of ``qpm`` quarter notes per
     minute (120 by default).
@@ -142,7 +144,8 @@ def from_tones(
     real data exact; generation uses 1 so that every tone survives in a MIDI file); frequency goes to the
     nearest MIDI pitch, clamped to 0..127; intensity to the nearest velocity, clamped to 1..127. The first slot
     of a step is always a tone; slots 2..k are tones when their frequency is at least that of pitch -0.5
-    (absent tones are stored as zeros)."""
+    (absent tones are stored as zeros), or at least ``present_hz[j]`` for slot ``j`` when given (a decoding
+    calibrated for a generator whose regressed frequencies never reach 0: see :func:`slot_shares`)."""
     cfg = _config(config, tones_per_step)
     k, tpq = cfg.tones_per_step, cfg.ticks_per_quarter
     tones = np.asarray(tones, dtype=np.float64)
@@ -162,7 +165,12 @@ def from_tones(
     for j in range(k):
         col = FEATURES_PER_TONE * j
         pitch = hz_to_pitch(tones[:, col + FREQUENCY])
-        present = np.ones(len(tones), dtype=bool) if j == 0 else pitch >= MIN_PRESENT_PITCH
+        if j == 0:
+            present = np.ones(len(tones), dtype=bool)
+        elif present_hz is not None:
+            present = tones[:, col + FREQUENCY] >= present_hz[j]
+        else:
+            present = pitch >= MIN_PRESENT_PITCH
         idx = np.flatnonzero(present)
         starts.append(step_start[idx])
         lengths.append(np.maximum(np.rint(tones[idx, col + LENGTH]), min_length).astype(np.int64))
@@ -181,6 +189,33 @@ def from_tones(
         program=program,
         tempos=make_tempo_map([0.0], [qpm]),
     )
+
+
+def slot_shares(pieces: Sequence[np.ndarray], tones_per_step: int) -> list[float]:
+    """For each slot of a step, the share of steps of ``pieces`` whose slot holds a tone (1.0 for the first)."""
+    rows = np.concatenate(list(pieces)) if len(pieces) else np.zeros((0, n_features(tones_per_step)))
+    shares = [1.0]
+    for j in range(1, tones_per_step):
+        hz = rows[:, FEATURES_PER_TONE * j + FREQUENCY]
+        shares.append(float((hz_to_pitch(hz) >= MIN_PRESENT_PITCH).mean()) if len(rows) else 0.0)
+    return shares
+
+
+def presence_thresholds(tones: np.ndarray, shares: Sequence[float]) -> list[float]:
+    """Per slot, the frequency (Hz) at or above which a slot of ``tones`` (``(..., 3 k + 1)``, raw units) is read
+    as a tone so that the share of steps holding a tone there equals ``shares[j]``: the ``1 - shares[j]`` quantile
+    of the slot's frequencies (0 for the first slot, which always holds one).
+
+    A generator trained by regression outputs, for a slot that is sometimes empty, frequencies between 0 Hz and a
+    pitch, almost never the 0 Hz of an absent tone; read by the fixed rule every slot sounds, and every tone
+    starts together with another (C-RNN-GAN-3's polyphony of 1.00 against 0.6-0.7 in real music, docs/crnngan.md).
+    Matching the real share of filled slots is the decoding's counterpart of the GAN's calibrated threshold."""
+    rows = np.asarray(tones, dtype=np.float64).reshape(-1, np.shape(tones)[-1])
+    out = [0.0]
+    for j in range(1, len(shares)):
+        hz = rows[:, FEATURES_PER_TONE * j + FREQUENCY]
+        out.append(float(np.quantile(hz, 1.0 - shares[j])) if len(hz) else 0.0)
+    return out
 
 
 @dataclass

@@ -89,7 +89,12 @@ class CRNNGANFamily(Family):
         scorer = ValidationScorer(ds, train_cfg.seed) if train_cfg.select_by == "statistics" else None
         task = CRNNGANTask(model, train, val, train_cfg, device, norm, scorer)
         info = {
-            "tones": {"ticks_per_quarter": TICKS_PER_QUARTER, "tones_per_step": cfg.tones_per_step, **norm.to_dict()},
+            "tones": {
+                "ticks_per_quarter": TICKS_PER_QUARTER,
+                "tones_per_step": cfg.tones_per_step,
+                **norm.to_dict(),
+                **({"slot_shares": task.slot_shares} if task.slot_shares else {}),
+            },
             "train_pieces": len(train),
             "train_steps": int(sum(len(p) for p in train)),
             "val_pieces": len(val),

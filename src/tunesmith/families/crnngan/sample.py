@@ -11,7 +11,7 @@ import torch
 from ...errors import CheckpointError, ConfigError
 from ...io import read
 from ...notes import DEFAULT_QPM, Notes
-from ...representations.tones import ToneConfig, ToneNormalizer, from_tones, to_tones
+from ...representations.tones import ToneConfig, ToneNormalizer, from_tones, presence_thresholds, to_tones
 from ...utils import eval_mode
 from ..base import GenerateOptions, Run, seeded_generator
 from .model import CRNNGAN
@@ -25,6 +25,25 @@ def normalizer_of(run: Run) -> tuple[ToneConfig, ToneNormalizer]:
         return ToneConfig(int(t["ticks_per_quarter"]), int(t["tones_per_step"])), ToneNormalizer.from_dict(t)
     except (KeyError, TypeError, ValueError, ConfigError) as e:
         raise CheckpointError(f"{run.config_path}: no valid tone normalisation in data.tones ({e})") from e
+
+
+#: The fixed batch on which C-RNN-GAN-3's slot presence is calibrated (independent of the pieces asked for).
+CALIBRATION_PIECES, CALIBRATION_LENGTH, CALIBRATION_SEED = 64, 100, 7_777
+
+
+def presence_of(
+    model: CRNNGAN, tones: ToneConfig, norm: ToneNormalizer, shares: list[float] | None, device: torch.device
+) -> list[float] | None:
+    """Frequencies (Hz) from which each tone slot of a C-RNN-GAN-3 step sounds, calibrated so that the model's
+    fixed calibration batch fills each slot as often as the training data does (``shares``, kept in the run's
+    ``data.tones.slot_shares``; :func:`~tunesmith.representations.tones.presence_thresholds`). None (the fixed
+    rule) for one tone per step or a run without the shares."""
+    if tones.tones_per_step == 1 or not shares:
+        return None
+    gen = seeded_generator(CALIBRATION_SEED, device)
+    with eval_mode(model), torch.no_grad():
+        x = model.generate(model.noise(CALIBRATION_PIECES, CALIBRATION_LENGTH, generator=gen, device=device))
+    return presence_thresholds(norm.denormalize(x.cpu().double().numpy()), shares)
 
 
 def generate_tones(model: CRNNGAN, run: Run, opts: GenerateOptions, device: torch.device) -> list[Notes]:
@@ -56,15 +75,23 @@ def generate_tones(model: CRNNGAN, run: Run, opts: GenerateOptions, device: torc
         primer_noise = model.noise(opts.n, len(primer_raw), generator=gen, device=device)
     x = model.generate(z, primer, primer_noise)  # (n, length, F) standardised
     raw = norm.denormalize(x.cpu().double().numpy())
+    present = presence_of(model, tones, norm, run.data()["tones"].get("slot_shares"), device)
     pieces = []
     for seq in raw:
-        notes = from_tones(np.concatenate([primer_raw, seq]), tones, qpm, min_length=1)
+        notes = from_tones(np.concatenate([primer_raw, seq]), tones, qpm, min_length=1, present_hz=present)
         pieces.append(notes.with_metadata(primer_steps=str(len(primer_raw))))
     return pieces
 
 
 def sample_pieces(
-    model: CRNNGAN, tones: ToneConfig, norm: ToneNormalizer, n: int, length: int, seed: int, device: torch.device
+    model: CRNNGAN,
+    tones: ToneConfig,
+    norm: ToneNormalizer,
+    n: int,
+    length: int,
+    seed: int,
+    device: torch.device,
+    shares: list[float] | None = None,
 ) -> list[Notes]:
     """``n`` pieces of ``length`` tone steps from noise drawn with ``seed``, as :func:`generate_tones` makes them
     without a primer; the model's mode is restored after (for scoring during training)."""
@@ -72,4 +99,5 @@ def sample_pieces(
     with eval_mode(model), torch.no_grad():
         x = model.generate(model.noise(n, length, generator=gen, device=device))
     raw = norm.denormalize(x.cpu().double().numpy())
-    return [from_tones(seq, tones, DEFAULT_QPM, min_length=1) for seq in raw]
+    present = presence_of(model, tones, norm, shares, device)
+    return [from_tones(seq, tones, DEFAULT_QPM, min_length=1, present_hz=present) for seq in raw]

@@ -39,7 +39,7 @@ import torch
 
 from ...errors import ConfigError
 from ...evaluation.metrics import crnngan_statistics
-from ...representations.tones import ToneConfig, ToneNormalizer, from_tones
+from ...representations.tones import ToneConfig, ToneNormalizer, from_tones, slot_shares
 from ...training.distributed import all_mean, data_parallel, shard
 from ...training.stores import EventStore
 from ...training.trainer import Selection, Task, TrainConfig
@@ -54,7 +54,7 @@ from .model import (
     moment_distance,
     next_event_loss,
 )
-from .sample import sample_pieces
+from .sample import presence_of, sample_pieces
 
 #: Offsets added to the run's seed for the fixed noise of validation, of the per-epoch statistics and of the pieces
 #: scored to select weights, so none draws from (and so shifts) the training random stream.
@@ -104,6 +104,8 @@ class CRNNGANTask(Task):
         self.device = device
         self.norm = normalizer
         self.scorer = scorer
+        # C-RNN-GAN-3: how often real steps fill each tone slot, to decode generated slots the same way
+        self.slot_shares = slot_shares(train, self.mcfg.tones_per_step) if self.mcfg.tones_per_step > 1 else None
         self.tones = ToneConfig(tones_per_step=self.mcfg.tones_per_step)
         nf = self.mcfg.n_features
         self.train_data = EventStore.from_pieces([normalizer.normalize(p) for p in train], nf, device)
@@ -190,9 +192,10 @@ class CRNNGANTask(Task):
             "length": float(self.mcfg.sequence_length(epoch)),
             "adversarial": float(self.mcfg.is_adversarial_epoch(epoch)),
         }
-        out.update({f"gen/{k}": v for k, v in self._statistics(generated, crnngan_statistics).items()})
+        gen_stats = self._statistics(generated, crnngan_statistics, generated=True)
+        out.update({f"gen/{k}": v for k, v in gen_stats.items()})
         if self._real_stats is None:
-            self._real_stats = self._statistics(self._real_windows(), crnngan_statistics)
+            self._real_stats = self._statistics(self._real_windows(), crnngan_statistics, generated=False)
         out.update({f"real/{k}": v for k, v in self._real_stats.items()})
         return out
 
@@ -204,7 +207,7 @@ class CRNNGANTask(Task):
         if self.scorer is None:
             raise ConfigError("crnngan: the task was built without a validation scorer (select_by is not statistics)")
         seed = self.cfg.seed + SELECT_NOISE_SEED
-        pieces = sample_pieces(self.model, self.tones, self.norm, PIECES, LENGTH, seed, self.device)
+        pieces = sample_pieces(self.model, self.tones, self.norm, PIECES, LENGTH, seed, self.device, self.slot_shares)
         return self.scorer.score(pieces)
 
     def extra_state(self) -> dict[str, Any]:
@@ -285,13 +288,17 @@ class CRNNGANTask(Task):
         return logs
 
     # -------------------------------------------------------------------------------------------- statistics
-    def decode(self, x: torch.Tensor) -> list[Any]:
-        """Standardised tone steps (B, T, F) -> one Notes per sequence (120 qpm; tones of at least one tick)."""
+    def decode(self, x: torch.Tensor, generated: bool) -> list[Any]:
+        """Standardised tone steps (B, T, F) -> one Notes per sequence (120 qpm; tones of at least one tick).
+        Generated steps of C-RNN-GAN-3 are read with the calibrated slot presence; real ones by the fixed rule
+        (their absent tones are exact zeros)."""
         raw = self.norm.denormalize(x.detach().cpu().double().numpy())
-        return [from_tones(seq, self.tones, min_length=1) for seq in raw]
+        shares = self.slot_shares if generated else None
+        present = presence_of(self.model, self.tones, self.norm, shares, self.device)
+        return [from_tones(seq, self.tones, min_length=1, present_hz=present) for seq in raw]
 
-    def _statistics(self, x: torch.Tensor, fn: Any) -> dict[str, float]:
-        rows = [fn(notes) for notes in self.decode(x)]
+    def _statistics(self, x: torch.Tensor, fn: Any, *, generated: bool) -> dict[str, float]:
+        rows = [fn(notes) for notes in self.decode(x, generated)]
         return {k: float(np.mean([r[k] for r in rows])) for k in rows[0]} if rows else {}
 
     def _real_windows(self) -> torch.Tensor:
