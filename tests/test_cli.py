@@ -93,3 +93,16 @@ def test_demo_trains_evaluates_and_writes_the_report(tmp_path):
         f"rnn_{i:02d}.{ext}" for i in range(2) for ext in ("mid", "png", "wav")
     ]
     assert main(["demo", "--out", str(out), "--models", "lstm"]) == 1
+
+
+def test_a_family_option_another_family_lacks_is_refused_by_name(tmp_path, capsys):
+    """--threshold is the GAN's; an RNN run refuses it, naming the option, with no traceback."""
+    from tests.conftest import synthetic_dataset
+
+    data = synthetic_dataset(tmp_path, steps=[0.5], durations=[0.4], n_notes=40)
+    run = tmp_path / "run"
+    argv = ["train", "rnn", "--data", str(data), "--out", str(run), "--preset", "paper", "--max-steps", "2"]
+    assert main([*argv, "--set", "batch_size=8", "-q"]) == 0
+    assert main(["generate", str(run), "--out", str(tmp_path / "g"), "--threshold", "0.4"]) == 1
+    err = capsys.readouterr().err
+    assert "rnn runs take no option threshold; it has no options of its own" in err and "Traceback" not in err

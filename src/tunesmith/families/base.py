@@ -118,7 +118,7 @@ class Family(ABC):
         if unknown:
             own = sorted(names - {f.name for f in dataclasses.fields(GenerateOptions)})
             takes = f"its own options are {', '.join(own)}" if own else "it has no options of its own"
-            raise ConfigError(f"{self.name}: {', '.join(unknown)} do(es) not apply to {self.name} runs; {takes}")
+            raise ConfigError(f"{self.name} runs take no option {', '.join(unknown)}; {takes}")
         return self.options_cls(**values)
 
     def prediction_errors(
