@@ -34,6 +34,7 @@ class StubTask(Task):
         self.epochs_seen: list[int] = []
         self.attached: Path | None = None
         self.counter = 0  # extra state that resume must restore
+        self.weights_at_epoch_end: list[dict[str, torch.Tensor]] = []
 
     def optimizers(self) -> dict[str, torch.optim.Optimizer]:
         return {"sgd": self.opt}
@@ -67,6 +68,7 @@ class StubTask(Task):
 
     def end_of_epoch(self, epoch: int) -> dict[str, float]:
         self.epochs_seen.append(epoch)
+        self.weights_at_epoch_end.append({k: v.clone() for k, v in self.model.state_dict().items()})
         return {"gen/slope": float(self.model.weight.detach())}
 
     def extra_state(self) -> dict[str, int]:
@@ -96,14 +98,7 @@ def test_the_loop_trains_validates_and_logs(tmp_path):
 def test_best_weights_and_early_stopping_follow_the_validation_loss(tmp_path):
     """Scripted losses 3, 1, 2, 2: epoch 2's weights are kept; patience 2 stops after epoch 4."""
     task = StubTask(val_losses=[3.0, 1.0, 2.0, 2.0, 9.0])
-    weights_after: list[dict[str, torch.Tensor]] = []
-    original = task.end_of_epoch
-
-    def spy(epoch: int) -> dict[str, float]:
-        weights_after.append({k: v.clone() for k, v in task.model.state_dict().items()})
-        return original(epoch)
-
-    task.end_of_epoch = spy  # type: ignore[method-assign]
+    weights_after = task.weights_at_epoch_end
     summary = Trainer(task, TrainConfig(epochs=10, patience=2), tmp_path, progress=False).fit()
     assert summary["epochs"] == 4 and summary["best_val"] == 1.0
     assert summary["stopped"] == "early stopping: no better validation loss in 2 epochs"
@@ -184,14 +179,7 @@ class ScoredTask(StubTask):
 def test_selection_by_statistics_keeps_the_better_of_planted_checkpoints(tmp_path, capsys):
     """Scores 2, 1, 3 at the three epochs: the second epoch's weights are kept, though its loss is not the best."""
     task = ScoredTask([2.0, 1.0, 3.0], collapse_at=3)
-    weights: list[dict[str, torch.Tensor]] = []
-    original = task.end_of_epoch
-
-    def spy(epoch: int) -> dict[str, float]:
-        weights.append({k: v.clone() for k, v in task.model.state_dict().items()})
-        return original(epoch)
-
-    task.end_of_epoch = spy  # type: ignore[method-assign]
+    weights = task.weights_at_epoch_end
     cfg = TrainConfig(epochs=3, patience=None, select_by="statistics")
     summary = Trainer(task, cfg, tmp_path, progress=False).fit()
     assert summary["best_val"] == 1.0 and summary["select_by"] == "statistics"

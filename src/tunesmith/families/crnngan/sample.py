@@ -91,13 +91,13 @@ def sample_pieces(
     length: int,
     seed: int,
     device: torch.device,
-    shares: list[float] | None = None,
+    present: list[float] | None = None,
 ) -> list[Notes]:
     """``n`` pieces of ``length`` tone steps from noise drawn with ``seed``, as :func:`generate_tones` makes them
-    without a primer; the model's mode is restored after (for scoring during training)."""
+    without a primer, slots read with the presence thresholds ``present`` (:func:`presence_of`; None: the fixed
+    rule); the model's mode is restored after (for scoring during training)."""
     gen = seeded_generator(seed, device)
     with eval_mode(model), torch.no_grad():
         x = model.generate(model.noise(n, length, generator=gen, device=device))
     raw = norm.denormalize(x.cpu().double().numpy())
-    present = presence_of(model, tones, norm, shares, device)
     return [from_tones(seq, tones, DEFAULT_QPM, min_length=1, present_hz=present) for seq in raw]

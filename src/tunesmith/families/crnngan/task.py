@@ -106,6 +106,8 @@ class CRNNGANTask(Task):
         self.scorer = scorer
         # C-RNN-GAN-3: how often real steps fill each tone slot, to decode generated slots the same way
         self.slot_shares = slot_shares(train, self.mcfg.tones_per_step) if self.mcfg.tones_per_step > 1 else None
+        self._presence: tuple[int, list[float] | None] | None = None  # (steps taken, thresholds) of those weights
+        self._steps_taken = 0
         self.tones = ToneConfig(tones_per_step=self.mcfg.tones_per_step)
         nf = self.mcfg.n_features
         self.train_data = EventStore.from_pieces([normalizer.normalize(p) for p in train], nf, device)
@@ -158,6 +160,7 @@ class CRNNGANTask(Task):
             yield ToneBatch(data.gather(starts[k * b : (k + 1) * b][part], length), adversarial)
 
     def train_step(self, batch: ToneBatch, step: int) -> dict[str, float]:
+        self._steps_taken += 1  # the weights change: calibrated slot thresholds are computed anew
         if batch.adversarial:
             return self.adversarial_step(batch.x)
         return self.pretrain_step(batch.x)
@@ -207,7 +210,7 @@ class CRNNGANTask(Task):
         if self.scorer is None:
             raise ConfigError("crnngan: the task was built without a validation scorer (select_by is not statistics)")
         seed = self.cfg.seed + SELECT_NOISE_SEED
-        pieces = sample_pieces(self.model, self.tones, self.norm, PIECES, LENGTH, seed, self.device, self.slot_shares)
+        pieces = sample_pieces(self.model, self.tones, self.norm, PIECES, LENGTH, seed, self.device, self.presence())
         return self.scorer.score(pieces)
 
     def extra_state(self) -> dict[str, Any]:
@@ -293,9 +296,16 @@ class CRNNGANTask(Task):
         Generated steps of C-RNN-GAN-3 are read with the calibrated slot presence; real ones by the fixed rule
         (their absent tones are exact zeros)."""
         raw = self.norm.denormalize(x.detach().cpu().double().numpy())
-        shares = self.slot_shares if generated else None
-        present = presence_of(self.model, self.tones, self.norm, shares, self.device)
+        present = self.presence() if generated else None
         return [from_tones(seq, self.tones, min_length=1, present_hz=present) for seq in raw]
+
+    def presence(self) -> list[float] | None:
+        """C-RNN-GAN-3's calibrated slot thresholds for the current weights, computed once per set of weights (the
+        statistics at the end of an epoch and the selection score share them)."""
+        if self._presence is None or self._presence[0] != self._steps_taken:
+            thresholds = presence_of(self.model, self.tones, self.norm, self.slot_shares, self.device)
+            self._presence = (self._steps_taken, thresholds)
+        return self._presence[1]
 
     def _statistics(self, x: torch.Tensor, fn: Any, *, generated: bool) -> dict[str, float]:
         rows = [fn(notes) for notes in self.decode(x, generated)]

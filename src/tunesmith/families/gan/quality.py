@@ -23,9 +23,9 @@ TARGET_BAND = 0.25
 TARGET_QN = 0.8
 
 
-def _pooled(rolls: np.ndarray, model: PianoRollGAN) -> dict[str, float]:
+def pooled_statistics(rolls: np.ndarray, model: PianoRollGAN) -> dict[str, float]:
     """MuseGAN's statistics of phrases (K, T, P, C) played one after another (each note counts once in QN, each
-    beat once in EB), and the share of cells on."""
+    beat once in EB), and the share of cells on: what the quality target compares."""
     return {"cells_on": float(rolls[..., 0].mean()), **phrase_statistics(rolls, model)}
 
 
@@ -49,6 +49,19 @@ def _worst(stats: dict[str, float], ref: dict[str, float]) -> float:
     return worst
 
 
+def _meets(stats: dict[str, float], ref: dict[str, float]) -> bool:
+    """The quality target against ``ref``: every statistic within the band, and QN at least :data:`TARGET_QN`."""
+    return _worst(stats, ref) <= TARGET_BAND and stats["qualified_note_rate"] >= TARGET_QN
+
+
+def _pairs(thresholds: tuple[float, ...], holds: tuple[float | None, ...]) -> list[tuple[float, float]]:
+    """Every (threshold, hold) to try (a hold of None is the threshold itself; holds above it are skipped)."""
+    pairs = [(float(t), float(t if h is None else h)) for t in thresholds for h in holds if h is None or h <= t]
+    if not pairs:
+        raise ConfigError("every hold is above every threshold; a hold must not exceed its threshold")
+    return pairs
+
+
 def choose_row(rows: list[dict[str, Any]]) -> int:
     """Index of the row to use: of the rows whose ``val_met`` holds (else of all), the smallest ``val_worst``."""
     pool = [i for i, r in enumerate(rows) if r["val_met"]] or list(range(len(rows)))
@@ -60,11 +73,6 @@ def choose_row(rows: list[dict[str, Any]]) -> int:
 CALIBRATION_THRESHOLDS = (0.3, 0.5, 0.7, 0.9)
 CALIBRATION_HOLDS: tuple[float | None, ...] = (None, 0.2)
 CALIBRATION_PHRASES = 64
-
-
-def pooled_statistics(rolls: np.ndarray, model: PianoRollGAN) -> dict[str, float]:
-    """MuseGAN's statistics of phrases pooled, and the share of cells on (what the quality target compares)."""
-    return _pooled(rolls, model)
 
 
 def calibrate(
@@ -80,17 +88,17 @@ def calibrate(
     """The decoding (threshold, hold) whose ``n`` generated phrases come closest to ``val_stats`` (the statistics
     of real *validation* phrases), chosen as ``rollstats`` chooses (:func:`choose_row`), and its row."""
     rows = []
-    for t in thresholds:
-        for h in holds:
-            if h is not None and h > t:
-                continue
-            decoding = Decoding(threshold=t, hold=h, onsets=model.cfg.onsets)
-            stats = _pooled(generate_rolls(model, n, model.cfg.roll.bars, seed, decoding, device), model)
-            worst = _worst(stats, val_stats)
-            met = worst <= TARGET_BAND and stats["qualified_note_rate"] >= TARGET_QN
-            rows.append({"decoding": decoding, "stats": stats, "val_worst": worst, "val_met": met})
-    if not rows:
-        raise ConfigError("calibrate: every hold is above every threshold; a hold must not exceed its threshold")
+    for t, h in _pairs(thresholds, holds):
+        decoding = Decoding(threshold=t, hold=h, onsets=model.cfg.onsets)
+        stats = pooled_statistics(generate_rolls(model, n, model.cfg.roll.bars, seed, decoding, device), model)
+        rows.append(
+            {
+                "decoding": decoding,
+                "stats": stats,
+                "val_worst": _worst(stats, val_stats),
+                "val_met": _meets(stats, val_stats),
+            }
+        )
     row = rows[choose_row(rows)]
     return row["decoding"], row
 
@@ -124,20 +132,18 @@ def roll_quality(
         onsets = cfg.onsets
     if n <= 0 or real <= 0 or not thresholds or not holds:
         raise ConfigError("roll_quality: n, real, the thresholds and holds must be given and positive")
-    pairs = [(float(t), float(t if h is None else h)) for t in thresholds for h in holds if h is None or h <= t]
-    if not pairs:
-        raise ConfigError("roll_quality: every hold is above every threshold; a hold must not exceed its threshold")
-    train_stats = _pooled(real_phrases(ds, "train", cfg, real, seed), model)
+    pairs = _pairs(thresholds, holds)
+    train_stats = pooled_statistics(real_phrases(ds, "train", cfg, real, seed), model)
     val_stats = None
     if len(pairs) > 1:
         if not len(ds.indices("validation")):
             raise DatasetError(f"{ds.root}: no validation pieces to choose a threshold on; give one threshold")
-        val_stats = _pooled(real_phrases(ds, "validation", cfg, real, seed), model)
+        val_stats = pooled_statistics(real_phrases(ds, "validation", cfg, real, seed), model)
     rows = []
     for t, h in pairs:
         decoding = Decoding(threshold=t, hold=h, sample=sample, onsets=bool(onsets))
         rolls = generate_rolls(model, n, cfg.roll.bars, seed, decoding, device)
-        stats = _pooled(rolls, model)
+        stats = pooled_statistics(rolls, model)
         within = {k: bool(abs(stats[k] - train_stats[k]) <= TARGET_BAND * train_stats[k]) for k in MUSEGAN_STATISTICS}
         rows.append(
             {
@@ -148,9 +154,7 @@ def roll_quality(
                 "qn_target": stats["qualified_note_rate"] >= TARGET_QN,
                 "met": all(within.values()) and stats["qualified_note_rate"] >= TARGET_QN,
                 "val_worst": None if val_stats is None else _worst(stats, val_stats),
-                "val_met": None
-                if val_stats is None
-                else _worst(stats, val_stats) <= TARGET_BAND and stats["qualified_note_rate"] >= TARGET_QN,
+                "val_met": None if val_stats is None else _meets(stats, val_stats),
             }
         )
     chosen = 0 if val_stats is None else choose_row(rows)
