@@ -148,6 +148,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
         "hold": args.hold,
         "sample": args.sample or None,
         "onsets": False if args.frames_only else None,
+        "infill_bars": args.infill_bars,
     }
     written = generate(
         args.run,
@@ -439,7 +440,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--length",
         type=int,
         default=200,
-        help="new notes (rnn), tone events (crnngan, baseline) or bars (gan) per piece",
+        help="new notes (rnn, transformer), tone events (crnngan, baseline) or bars (gan) per piece",
     )
     p.add_argument("--temperature", type=float, default=1.0, help="> 1 more adventurous, < 1 more conservative")
     p.add_argument("--top-k", type=int, default=None, help="sample only among the K likeliest pitches")
@@ -460,6 +461,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--frames-only",
         action="store_true",
         help="gan: read notes from the frame channel alone (a note = a run of sounding cells; docs/gan.md)",
+    )
+    p.add_argument(
+        "--infill-bars",
+        default=None,
+        metavar="FIRST-LAST",
+        help="transformer: generate these bars of --primer anew (counted from 1, e.g. 5-8) and keep every other "
+        "note of it as it was; the whole piece is written",
     )
     p.add_argument("--wav", action="store_true", help="also write a WAV beside each MIDI file")
     p.add_argument("--png", action="store_true", help="also write a piano-roll PNG beside each MIDI file")

@@ -9,7 +9,7 @@ Adding a model is one new package and one line in :data:`PACKAGES` (docs/archite
 from __future__ import annotations
 
 from ..errors import ConfigError
-from . import crnngan, gan, rnn
+from . import crnngan, gan, rnn, transformer
 from .base import Family, GenerateOptions, Run, TaskBundle
 
 #: The registry: one line per family package.
@@ -17,6 +17,7 @@ PACKAGES = (
     rnn,
     gan,
     crnngan,
+    transformer,
 )
 
 REGISTRY: dict[str, Family] = {family.name: family for package in PACKAGES for family in package.FAMILIES}

@@ -76,6 +76,8 @@ class TaskBundle:
     task: Task
     info: dict[str, Any] = field(default_factory=dict)
     arrays: dict[str, np.ndarray] = field(default_factory=dict)
+    #: other files to keep in the run, by name (e.g. the Transformer's ``tokenizer.json``)
+    files: dict[str, bytes] = field(default_factory=dict)
 
 
 class Family(ABC):

@@ -148,6 +148,8 @@ def train(
         )
         for name, arr in bundle.arrays.items():
             _save_npy(out / array_file(name), arr)
+        for name, data in bundle.files.items():
+            atomic_write_bytes(out / name, data)
     trainer = Trainer(bundle.task, train_cfg, out, progress=progress)
     if resume:
         trainer.resume()

@@ -62,8 +62,26 @@ def load_config(run: str | os.PathLike[str]) -> dict[str, Any]:
     return config
 
 
+def tied_names(model: nn.Module) -> dict[str, str]:
+    """State-dict entries that are the same tensor as an earlier entry (tied weights, such as a Transformer's
+    output projection and its embedding): later name -> the name that is saved."""
+    seen: dict[tuple[int, tuple[int, ...]], str] = {}
+    tied = {}
+    for k, v in model.state_dict().items():
+        key = (v.data_ptr(), tuple(v.shape))
+        if key in seen and v.numel():
+            tied[k] = seen[key]
+        else:
+            seen[key] = k
+    return tied
+
+
 def state_dict_to_safetensors(model: nn.Module) -> dict[str, torch.Tensor]:
-    return {k: v.detach().cpu().contiguous() for k, v in unwrap(model).state_dict().items()}
+    """The weights to save: each tensor once (safetensors refuses shared storage; a tied name is left out and
+    restored from its twin on loading)."""
+    model = unwrap(model)
+    tied = tied_names(model)
+    return {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items() if k not in tied}
 
 
 def save_weights(model: nn.Module, path: Path) -> None:
@@ -80,8 +98,12 @@ def load_weights(model: nn.Module, path: str | os.PathLike[str]) -> None:
         tensors = load_file(str(path))
     except (SafetensorError, OSError, ValueError) as e:
         raise CheckpointError(f"{path}: corrupt weights file ({e})") from e
-    check_state_dict(unwrap(model), tensors, path)
-    unwrap(model).load_state_dict(tensors)
+    model = unwrap(model)
+    for name, twin in tied_names(model).items():
+        if name not in tensors and twin in tensors:
+            tensors[name] = tensors[twin]
+    check_state_dict(model, tensors, path)
+    model.load_state_dict(tensors)
 
 
 def check_state_dict(model: nn.Module, tensors: dict[str, torch.Tensor], path: Path) -> None:

@@ -191,6 +191,11 @@ class Task(ABC):
         """Mean losses on a batch and its size (validation averages weight by size). A ``loss`` entry is what
         the best weights and early stopping are chosen by; without one the latest weights are kept."""
 
+    def summarize_validation(self, val: dict[str, float]) -> dict[str, float]:
+        """Figures derived from the validation means (e.g. bits per note from the loss per token and the notes per
+        token); called with every validation's means, on every rank."""
+        return val
+
     def attach_run(self, run: Path) -> None:  # noqa: B027 (optional hook: a default that does nothing)
         """Called on the main process with the run folder, for tasks that write files of their own."""
 
@@ -353,7 +358,7 @@ class Trainer:
                 for k, v in part_sums.items():
                     sums[k] = sums.get(k, 0.0) + v
                 count += part_count
-        return {k: v / count for k, v in sums.items()} if count else {}
+        return self.task.summarize_validation({k: v / count for k, v in sums.items()}) if count else {}
 
     def _select(self, val: dict[str, float], epoch: int) -> dict[str, Any]:
         """After a validation: decide by ``select_by`` whether the current weights are the best so far and keep

@@ -1,0 +1,439 @@
+"""Benchmark: tunesmith's MusicTransformer against Hugging Face transformers' GPT2LMHeadModel, side by side.
+
+Run from the project root (needs the ``bench`` extra, i.e. ``transformers``)::
+
+    .venv/bin/python benchmarks/bench_transformer.py [--threads 2] [--json out.json]
+
+Both models get the same width, depth, heads, context, vocabulary and batch (GPT-2: n_inner = 4 x width,
+dropout 0, tied embeddings, SDPA attention where transformers offers it) and the same real tokens: MidiTok REMI
+of the first ``--files`` sorted MIDI files of MAESTRO, concatenated and cut into (batch, context + 1) windows.
+In one run it measures:
+
+1. training throughput (tokens/s; forward, backward and an AdamW step) in fp32 and under CPU bf16 autocast,
+   the two models alternating in interleaved rounds so that load on the machine falls on both alike;
+2. achieved FLOP/s as a fraction of this machine's measured matrix-multiply peak (fp32 and bf16);
+3. generation speed with the KV cache (tokens/s = new tokens x batch / s) at batch 1 and 64 from a 64-token
+   prompt: tunesmith's cache loop with ``sample_logits`` against ``GPT2LMHeadModel.generate`` (sampling, cache),
+   both under ``torch.inference_mode``, in fp32 and under bf16 autocast, also interleaved.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import sys
+import time
+from contextlib import nullcontext
+from datetime import datetime
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from tunesmith.families.transformer.model import MusicTransformer, TransformerConfig
+from tunesmith.sampling import sample_logits
+
+ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_DATA = ROOT.parent / "shared" / "data" / "maestro"
+FLOPS_FORMULA = "6 * N_nonembedding + 12 * layers * context * width (per token, forward + backward)"
+
+
+# --------------------------------------------------------------------------------------------------- machine
+
+
+def cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def cpu_has(flag: str) -> bool:
+    try:
+        return flag in Path("/proc/cpuinfo").read_text().split()
+    except OSError:
+        return False
+
+
+def matmul_peak(dtype: torch.dtype, n: int = 2048, reps: int = 5, trials: int = 5) -> float:
+    """Measured matrix-multiply throughput (FLOP/s): the best of ``trials`` runs of ``reps`` n x n products."""
+    a, b = torch.rand(n, n).to(dtype), torch.rand(n, n).to(dtype)
+    for _ in range(3):
+        a @ b
+    best = 0.0
+    for _ in range(trials):
+        t = time.perf_counter()
+        for _ in range(reps):
+            a @ b
+        best = max(best, reps * 2 * n**3 / (time.perf_counter() - t))
+    return best
+
+
+# --------------------------------------------------------------------------------------------------- tokens
+
+
+def load_tokens(data: Path, n_files: int) -> tuple[np.ndarray | None, int, str]:
+    """REMI ids of the first ``n_files`` sorted MIDI files under ``data`` (None when there are none), the
+    tokenizer's vocabulary size and a line saying where the tokens came from."""
+    import miditok
+    import symusic
+
+    tok = miditok.REMI(
+        miditok.TokenizerConfig(
+            use_programs=True, use_tempos=True, num_velocities=32, beat_res={(0, 4): 8, (4, 12): 4}
+        )
+    )
+    files = sorted(p for p in data.rglob("*") if p.suffix.lower() in (".mid", ".midi")) if data.is_dir() else []
+    files = files[:n_files]
+    if not files:
+        return None, len(tok), f"NO MIDI files under {data}: random token ids instead (timings only)"
+    ids: list[int] = []
+    for f in files:
+        seqs = tok.encode(symusic.Score(f))
+        for s in seqs if isinstance(seqs, list) else [seqs]:
+            ids.extend(s.ids)
+    return np.asarray(ids, dtype=np.int64), len(tok), f"MidiTok REMI of the first {len(files)} MAESTRO files"
+
+
+def make_windows(ids: np.ndarray | None, vocab: int, batch: int, context: int, n_batches: int) -> list[torch.Tensor]:
+    """Batches ``(batch, context + 1)`` of consecutive windows of the token stream (random ids without one)."""
+    if ids is None:
+        g = torch.Generator().manual_seed(0)
+        return [torch.randint(0, vocab, (batch, context + 1), generator=g) for _ in range(n_batches)]
+    w = len(ids) // (context + 1)
+    windows = torch.from_numpy(ids[: w * (context + 1)].reshape(w, context + 1))
+    nb = max(1, min(n_batches, w // batch))
+    if w < batch:
+        windows = windows[torch.arange(batch) % w]
+    return [windows[i * batch : (i + 1) * batch] for i in range(nb)]
+
+
+# --------------------------------------------------------------------------------------------------- models
+
+
+def build_models(args: argparse.Namespace, vocab: int) -> tuple[torch.nn.Module, torch.nn.Module, str]:
+    from transformers import GPT2Config, GPT2LMHeadModel
+
+    torch.manual_seed(0)
+    ts = MusicTransformer(
+        TransformerConfig(
+            vocab_size=vocab, context=args.context, layers=args.layers, heads=args.heads, width=args.width,
+            dropout=0.0,
+        )
+    )
+    hf_cfg = dict(
+        vocab_size=vocab, n_positions=args.context, n_embd=args.width, n_layer=args.layers, n_head=args.heads,
+        n_inner=4 * args.width, resid_pdrop=0.0, embd_pdrop=0.0, attn_pdrop=0.0, tie_word_embeddings=True,
+        bos_token_id=None, eos_token_id=None, pad_token_id=0,
+    )
+    hf = None
+    for impl in ("sdpa", None):
+        try:
+            torch.manual_seed(0)
+            cfg = GPT2Config(**hf_cfg)
+            hf = GPT2LMHeadModel(cfg) if impl is None else GPT2LMHeadModel._from_config(cfg, attn_implementation=impl)
+            break
+        except (ValueError, ImportError, TypeError):
+            continue
+    assert hf is not None
+    impl_used = getattr(hf.config, "_attn_implementation", None) or "eager"
+    gc = hf.generation_config
+    gc.eos_token_id, gc.bos_token_id, gc.pad_token_id = None, None, 0
+    return ts, hf, impl_used
+
+
+def nonembedding_params(model: torch.nn.Module) -> int:
+    """Parameters less the token (and, for GPT-2, position) embedding tables; the tied output head is the
+    token embedding, so it is not counted."""
+    skip = {id(p) for n, p in model.named_parameters() if n.endswith(("embed.weight", "wte.weight", "wpe.weight"))}
+    return sum(p.numel() for p in model.parameters() if id(p) not in skip)
+
+
+def flops_per_token(model: torch.nn.Module, args: argparse.Namespace) -> float:
+    return 6 * nonembedding_params(model) + 12 * args.layers * args.context * args.width
+
+
+def ts_loss(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    return model.loss(x, y)
+
+
+def hf_loss(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    logits = model(input_ids=x, use_cache=False).logits
+    return F.cross_entropy(logits.flatten(0, 1).float(), y.flatten())
+
+
+def autocast(bf16: bool):
+    return torch.autocast("cpu", dtype=torch.bfloat16) if bf16 else nullcontext()
+
+
+# --------------------------------------------------------------------------------------------------- training
+
+
+class Trainer:
+    def __init__(self, model: torch.nn.Module, loss_fn, batches: list[torch.Tensor], bf16: bool) -> None:
+        self.model, self.loss_fn, self.batches, self.bf16 = model, loss_fn, batches, bf16
+        self.opt = torch.optim.AdamW(model.parameters(), lr=3e-4, weight_decay=0.1)
+        self.i = 0
+        self.last_loss = float("nan")
+
+    def steps(self, n: int) -> float:
+        """``n`` training steps; returns seconds."""
+        self.model.train()
+        t = time.perf_counter()
+        for _ in range(n):
+            b = self.batches[self.i % len(self.batches)]
+            self.i += 1
+            with autocast(self.bf16):
+                loss = self.loss_fn(self.model, b[:, :-1], b[:, 1:])
+            loss.backward()
+            self.opt.step()
+            self.opt.zero_grad(set_to_none=True)
+        dt = time.perf_counter() - t
+        self.last_loss = loss.item()
+        return dt
+
+
+def summarize(values: list[float]) -> dict:
+    return {"median": statistics.median(values), "min": min(values), "max": max(values), "rounds": values}
+
+
+def bench_training(ts, hf, batches, args) -> dict:
+    tokens = args.batch * args.context * args.steps
+    configs = {
+        "hf_fp32": Trainer(hf, hf_loss, batches, False),
+        "ts_fp32": Trainer(ts, ts_loss, batches, False),
+        "hf_bf16": Trainer(hf, hf_loss, batches, True),
+        "ts_bf16": Trainer(ts, ts_loss, batches, True),
+    }
+    for name, tr in configs.items():
+        tr.steps(args.warmup)
+        print(f"  warm-up {name}: loss {tr.last_loss:.3f}", flush=True)
+    rates: dict[str, list[float]] = {k: [] for k in configs}
+    for r in range(args.rounds):
+        for name, tr in configs.items():
+            rates[name].append(tokens / tr.steps(args.steps))
+        print("  round", r + 1, " ".join(f"{k} {v[-1]:,.0f}" for k, v in rates.items()), flush=True)
+    out = {k: summarize(v) | {"last_loss": configs[k].last_loss} for k, v in rates.items()}
+    return out
+
+
+# --------------------------------------------------------------------------------------------------- generation
+
+
+def ts_generate(model, prompt: torch.Tensor, n_new: int, bf16: bool, gen: torch.Generator) -> torch.Tensor:
+    """Prefill the prompt through the cache, then one token at a time (``n_new - 1`` one-position steps, as
+    ``generate`` does: the last token drawn needs no forward pass)."""
+    with autocast(bf16):
+        cache = model.new_cache(prompt.shape[0], prompt.shape[1] + n_new)
+        logits = model(prompt, cache)[:, -1]
+        out = []
+        for i in range(n_new):
+            tok = sample_logits(logits, generator=gen)
+            out.append(tok)
+            if i + 1 < n_new:
+                logits = model(tok[:, None], cache)[:, -1]
+    return torch.stack(out, 1)
+
+
+def hf_generate(model, prompt: torch.Tensor, n_new: int, bf16: bool) -> torch.Tensor:
+    with autocast(bf16):
+        out = model.generate(
+            prompt, attention_mask=torch.ones_like(prompt), do_sample=True, top_k=0, top_p=1.0, temperature=1.0,
+            max_new_tokens=n_new, min_new_tokens=n_new, use_cache=True, pad_token_id=0,
+        )
+    return out[:, prompt.shape[1] :]
+
+
+def bench_generation(ts, hf, stream: torch.Tensor, args) -> dict:
+    ts.eval()
+    hf.eval()
+    gen = torch.Generator().manual_seed(0)
+    grad_ctx = torch.inference_mode if args.grad_mode == "inference_mode" else torch.no_grad
+    res: dict = {}
+    for b in args.gen_batches:
+        prompt = stream[torch.arange(b) % len(stream), : args.prompt].contiguous()
+        n_new = args.gen_tokens
+        runs = {
+            "hf_fp32": lambda p=prompt, n=n_new: hf_generate(hf, p, n, False),
+            "ts_fp32": lambda p=prompt, n=n_new: ts_generate(ts, p, n, False, gen),
+            "hf_bf16": lambda p=prompt, n=n_new: hf_generate(hf, p, n, True),
+            "ts_bf16": lambda p=prompt, n=n_new: ts_generate(ts, p, n, True, gen),
+        }
+        rates: dict[str, list[float]] = {k: [] for k in runs}
+        with grad_ctx():
+            for name, fn in runs.items():  # warm-up, and a check that every run yields the length asked for
+                got = fn()
+                assert tuple(got.shape) == (b, n_new), (name, tuple(got.shape))
+            for _ in range(args.gen_rounds):
+                for name, fn in runs.items():
+                    t = time.perf_counter()
+                    fn()
+                    rates[name].append(b * n_new / (time.perf_counter() - t))
+        res[f"batch{b}"] = {k: summarize(v) for k, v in rates.items()}
+        print(f"  batch {b}: " + " ".join(f"{k} {statistics.median(v):,.0f}" for k, v in rates.items()), flush=True)
+    return res
+
+
+def profile_ts(ts, stream: torch.Tensor, batches, args) -> None:
+    """Top operators of tunesmith's generation (batch 1, fp32) and of one bf16 training step."""
+    from torch.profiler import ProfilerActivity, profile
+
+    gen = torch.Generator().manual_seed(0)
+    prompt = stream[:1, : args.prompt].contiguous()
+    with torch.inference_mode():
+        ts.eval()
+        ts_generate(ts, prompt, 16, False, gen)
+        with profile(activities=[ProfilerActivity.CPU]) as prof:
+            ts_generate(ts, prompt, args.gen_tokens, False, gen)
+    print("\nprofile: tunesmith generation, batch 1, fp32")
+    print(prof.key_averages().table(sort_by="self_cpu_time_total", row_limit=15))
+    tr = Trainer(ts, ts_loss, batches, True)
+    tr.steps(1)
+    with profile(activities=[ProfilerActivity.CPU]) as prof:
+        tr.steps(1)
+    print("\nprofile: tunesmith training step, bf16 autocast")
+    print(prof.key_averages().table(sort_by="self_cpu_time_total", row_limit=15))
+
+
+# --------------------------------------------------------------------------------------------------- report
+
+
+def fmt(s: dict) -> str:
+    return f"{s['median']:>9,.0f}  ({s['min']:,.0f}-{s['max']:,.0f})"
+
+
+def report(res: dict) -> None:
+    m, tr, ge = res["machine"], res["training"], res["generation"]
+    print("\n" + "=" * 100)
+    print(f"date {res['date']}; CPU {m['cpu']}, {m['cores']} cores, {m['threads']} threads, avx512_bf16 "
+          f"{m['avx512_bf16']}; torch {m['torch']}, transformers {m['transformers']}")
+    print(f"tokens: {res['tokens']['source']} ({res['tokens']['count']:,} tokens, vocabulary {res['tokens']['vocab']})")
+    c = res["config"]
+    print(f"model: {c['layers']} layers, width {c['width']}, {c['heads']} heads, context {c['context']}, batch "
+          f"{c['batch']}; GPT-2 attention: {res['hf_attn_implementation']}; parameters tunesmith "
+          f"{res['params']['ts']:,}, GPT-2 {res['params']['hf']:,}")
+    pk = res["peak"]
+    print(f"matmul peak (2048^3): fp32 {pk['fp32'] / 1e9:,.1f} GFLOP/s, bf16 {pk['bf16'] / 1e9:,.1f} GFLOP/s")
+    print(f"FLOPs per token: {FLOPS_FORMULA}: tunesmith {res['flops_per_token']['ts'] / 1e6:.1f} M, "
+          f"GPT-2 {res['flops_per_token']['hf'] / 1e6:.1f} M")
+    print(f"\ntraining, tokens/s, median (min-max) of {c['rounds']} interleaved rounds of {c['steps']} steps")
+    print(f"{'config':<22}{'tokens/s':>30}{'GFLOP/s':>10}{'of peak':>9}{'loss':>8}")
+    names = {"hf_fp32": "GPT-2 fp32", "ts_fp32": "tunesmith fp32", "hf_bf16": "GPT-2 bf16 autocast",
+             "ts_bf16": "tunesmith bf16 autocast"}
+    for k, name in names.items():
+        s = tr[k]
+        print(f"{name:<22}{fmt(s):>30}{s['gflops']:>10.1f}{s['of_peak']:>9.1%}{s['last_loss']:>8.3f}")
+    r = res["ratios"]
+    print(f"ratios tunesmith / GPT-2: fp32 {r['train_fp32']:.2f}x, bf16 {r['train_bf16']:.2f}x, "
+          f"tunesmith bf16 / GPT-2 fp32 {r['train_ts_bf16_vs_hf_fp32']:.2f}x (target >= 2x)")
+    print(f"\ngeneration, {c['prompt']}-token prompt + {c['gen_tokens']} new tokens, tokens/s (new x batch / s), "
+          f"median (min-max) of {c['gen_rounds']} interleaved rounds, {c['grad_mode']}")
+    print(f"{'batch':<7}" + "".join(f"{n:>32}" for n in names.values()))
+    for b, row in ge.items():
+        print(f"{b[5:]:<7}" + "".join(f"{fmt(row[k]):>32}" for k in names))
+    for b in ge:
+        g = r[b]
+        print(f"batch {b[5:]}: tunesmith / GPT-2 fp32 {g['fp32']:.2f}x, bf16 {g['bf16']:.2f}x; best tunesmith / "
+              f"best GPT-2 {g['best']:.2f}x (tunesmith {g['best_ts']}, GPT-2 {g['best_hf']})")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--data", type=Path, default=DEFAULT_DATA, help="MAESTRO folder (default: ../shared/data/maestro)")
+    ap.add_argument("--files", type=int, default=40, help="first N sorted MIDI files (default 40)")
+    ap.add_argument("--layers", type=int, default=6)
+    ap.add_argument("--width", type=int, default=256)
+    ap.add_argument("--heads", type=int, default=4)
+    ap.add_argument("--context", type=int, default=512)
+    ap.add_argument("--batch", type=int, default=8)
+    ap.add_argument("--steps", type=int, default=3, help="timed training steps per configuration per round")
+    ap.add_argument("--warmup", type=int, default=2, help="untimed training steps per configuration first")
+    ap.add_argument("--rounds", type=int, default=5, help="interleaved training rounds")
+    ap.add_argument("--prompt", type=int, default=64, help="prompt length for generation")
+    ap.add_argument("--gen-tokens", type=int, default=256, help="new tokens per generated sequence")
+    ap.add_argument("--gen-batches", type=int, nargs="+", default=[1, 64], help="generation batch sizes")
+    ap.add_argument("--gen-rounds", type=int, default=5, help="interleaved generation rounds")
+    ap.add_argument("--grad-mode", choices=("inference_mode", "no_grad"), default="inference_mode")
+    ap.add_argument("--threads", type=int, default=os.cpu_count() or 1)
+    ap.add_argument("--skip-train", action="store_true")
+    ap.add_argument("--skip-gen", action="store_true")
+    ap.add_argument("--profile", action="store_true", help="also print profiles of tunesmith's generation and step")
+    ap.add_argument("--json", type=Path, default=None, metavar="PATH", help="write the figures as JSON")
+    args = ap.parse_args()
+    if args.prompt + args.gen_tokens > args.context:
+        sys.exit("--prompt + --gen-tokens must fit in --context (GPT-2's learned positions stop there)")
+    torch.set_num_threads(args.threads)
+    import transformers
+
+    res: dict = {
+        "date": datetime.now().strftime("%Y-%m-%d %H:%M"),
+        "machine": {
+            "cpu": cpu_model(), "cores": os.cpu_count(), "threads": torch.get_num_threads(),
+            "avx512_bf16": cpu_has("avx512_bf16"), "capability": torch.backends.cpu.get_cpu_capability(),
+            "torch": torch.__version__, "transformers": transformers.__version__, "python": platform.python_version(),
+        },
+        "config": {k: v for k, v in vars(args).items() if k not in ("data", "json")},
+        "flops_formula": FLOPS_FORMULA,
+    }
+    print(f"{res['date']}: {res['machine']}", flush=True)
+    t0 = time.perf_counter()
+    ids, vocab_tok, source = load_tokens(args.data, args.files)
+    vocab = vocab_tok + 3  # tunesmith's vocabulary: the tokenizer's plus three fill-in-the-middle sentinels
+    print(f"tokens: {source}: {0 if ids is None else len(ids):,} ids, vocabulary {vocab} "
+          f"({time.perf_counter() - t0:.1f} s)", flush=True)
+    res["tokens"] = {"source": source, "count": 0 if ids is None else int(len(ids)), "vocab": vocab,
+                     "real": ids is not None}
+    batches = make_windows(ids, vocab, args.batch, args.context, 256)
+    stream = make_windows(ids, vocab, max(args.gen_batches), args.context, 1)[0]
+    ts, hf, impl = build_models(args, vocab)
+    res["hf_attn_implementation"] = impl
+    res["params"] = {"ts": sum(p.numel() for p in ts.parameters()), "hf": sum(p.numel() for p in hf.parameters()),
+                     "ts_nonembedding": nonembedding_params(ts), "hf_nonembedding": nonembedding_params(hf)}
+    res["flops_per_token"] = {"ts": flops_per_token(ts, args), "hf": flops_per_token(hf, args)}
+    res["peak"] = {"fp32": matmul_peak(torch.float32), "bf16": matmul_peak(torch.bfloat16)}
+    print(f"peak: fp32 {res['peak']['fp32'] / 1e9:.1f} GFLOP/s, bf16 {res['peak']['bf16'] / 1e9:.1f} GFLOP/s; "
+          f"GPT-2 attention: {impl}", flush=True)
+    ratios: dict = {}
+    res["training"], res["generation"] = {}, {}
+    if not args.skip_train:
+        print("training", flush=True)
+        tr = bench_training(ts, hf, batches, args)
+        for k, s in tr.items():
+            s["gflops"] = s["median"] * res["flops_per_token"][k[:2]] / 1e9
+            s["of_peak"] = s["gflops"] * 1e9 / res["peak"][k[3:]]
+        res["training"] = tr
+        ratios["train_fp32"] = tr["ts_fp32"]["median"] / tr["hf_fp32"]["median"]
+        ratios["train_bf16"] = tr["ts_bf16"]["median"] / tr["hf_bf16"]["median"]
+        ratios["train_ts_bf16_vs_hf_fp32"] = tr["ts_bf16"]["median"] / tr["hf_fp32"]["median"]
+    if not args.skip_gen:
+        print("generation", flush=True)
+        ge = bench_generation(ts, hf, stream, args)
+        res["generation"] = ge
+        for b, row in ge.items():
+            med = {k: s["median"] for k, s in row.items()}
+            best_ts = max(("ts_fp32", "ts_bf16"), key=med.get)
+            best_hf = max(("hf_fp32", "hf_bf16"), key=med.get)
+            ratios[b] = {"fp32": med["ts_fp32"] / med["hf_fp32"], "bf16": med["ts_bf16"] / med["hf_bf16"],
+                         "best": med[best_ts] / med[best_hf], "best_ts": best_ts, "best_hf": best_hf}
+    res["ratios"] = ratios
+    res["wall_s"] = time.perf_counter() - t0
+    if not args.skip_train and not args.skip_gen:
+        report(res)
+    else:
+        print(json.dumps(ratios, indent=1))
+    print(f"\nwall time {res['wall_s']:.0f} s")
+    if args.profile:
+        profile_ts(ts, stream, batches, args)
+    if args.json:
+        args.json.write_text(json.dumps(res, indent=1))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,199 @@
+"""A decoder-only Transformer over MidiTok tokens, as a family: it continues a primer and fills in bars.
+
+``model.py`` the network (readable in one sitting), ``task.py`` token windows and fill-in-the-middle training,
+``grammar.py`` what token may come next, ``sample.py`` generation through the KV cache. The tokenizer and the
+token ids of a dataset come from ``representations/tokens.py``."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import torch
+
+from ...dataset import Dataset
+from ...errors import ConfigError, DatasetError
+from ...io import read
+from ...notes import Notes
+from ...representations.tokens import (
+    TokenCache,
+    TokenizerSpec,
+    from_tokens,
+    learn_bpe,
+    load_tokenizer,
+    note_counts,
+    save_tokenizer,
+)
+from ...training.trainer import TrainConfig
+from ..base import Family, GenerateOptions, Run, TaskBundle, seeded_generator
+from .grammar import Grammar
+from .model import PRESETS, MusicTransformer, TransformerConfig
+from .sample import continue_piece, continue_rows, infill_piece
+from .task import TOKENIZER_FILE, Sentinels, TokenWindows, TransformerTask
+
+N_PRIMERS = 256  # bar-aligned training excerpts kept in a run, to start generation without the dataset
+PRIMER_TOKENS = 32
+
+
+@dataclasses.dataclass(frozen=True)
+class TransformerOptions(GenerateOptions):
+    #: bars to generate anew in the primer, FIRST-LAST counted from 1 (e.g. "5-8"); the other bars are kept
+    infill_bars: str | None = None
+
+
+def spec_of(cfg: TransformerConfig) -> TokenizerSpec:
+    return TokenizerSpec(cfg.tokenization, cfg.steps_per_quarter, cfg.velocity_bins, cfg.use_tempos, cfg.use_programs)
+
+
+def sentinels_of(cfg: TransformerConfig, n_tokens: int) -> Sentinels:
+    return Sentinels(n_tokens, cfg.fim_max_bars, pad=0)  # MidiTok's PAD_None is id 0
+
+
+def tokenizer_size(cfg: TransformerConfig) -> int:
+    """The tokenizer's vocabulary: the base one, or the BPE size asked for (merges learned on the data)."""
+    return cfg.bpe_vocab or len(spec_of(cfg).build())
+
+
+class TransformerFamily(Family):
+    name = "transformer"
+    summary = "a decoder-only Transformer over MIDI tokens (MidiTok REMI/TSD/MIDILike): continues and fills in bars"
+    config_cls = TransformerConfig
+    presets = PRESETS
+    train_presets = {
+        "tiny": {"batch_size": 8, "lr": 1e-3, "epochs": 5, "patience": None, "grad_clip": 1.0, "weight_decay": 0.1},
+        "small": {
+            "batch_size": 16,
+            "lr": 1e-3,
+            "epochs": 50,
+            "patience": 3,
+            "grad_clip": 1.0,
+            "weight_decay": 0.1,
+            "precision": "auto",
+            "val_max_batches": 50,
+        },
+        "default": {
+            "batch_size": 16,
+            "lr": 1e-3,
+            "epochs": 50,
+            "patience": 3,
+            "grad_clip": 1.0,
+            "weight_decay": 0.1,
+            "precision": "auto",
+            "val_max_batches": 50,
+        },
+        "base": {
+            "batch_size": 32,
+            "lr": 6e-4,
+            "epochs": 100,
+            "patience": 5,
+            "grad_clip": 1.0,
+            "weight_decay": 0.1,
+            "precision": "auto",
+            "val_max_batches": 100,
+        },
+    }
+    representation = "tokens"
+    length_unit = "events"
+    options_cls = TransformerOptions
+
+    def build_model(self, cfg: TransformerConfig) -> MusicTransformer:
+        if not cfg.vocab_size:  # filled in here, so that config.json records it
+            cfg.vocab_size = sentinels_of(cfg, tokenizer_size(cfg)).vocab_size
+        return MusicTransformer(cfg)
+
+    def build_task(
+        self, model: MusicTransformer, cfg: TransformerConfig, train_cfg: TrainConfig, ds: Dataset, device: torch.device
+    ) -> TaskBundle:
+        tok = spec_of(cfg).build()
+        if cfg.bpe_vocab:
+            learn_bpe(ds, tok, cfg.bpe_vocab)
+        cache = TokenCache.build(ds, tok, progress=False)
+        s = sentinels_of(cfg, tokenizer_size(cfg))
+        if s.vocab_size != cfg.vocab_size:
+            raise ConfigError(
+                f"transformer: the model's vocabulary ({cfg.vocab_size}) does not match its tokenizer's "
+                f"({s.vocab_size}); start a new run"
+            )
+        length = cfg.context + 1
+        train = TokenWindows(cache, ds.indices("train"), length)
+        val = TokenWindows(cache, ds.indices("validation"), length)
+        if train.tokens < length or not val.tokens:
+            raise DatasetError(
+                f"{ds.root}: {train.tokens} training and {val.tokens} validation tokens; the transformer needs at "
+                f"least one window of {length} training tokens and some validation pieces"
+            )
+        rng = np.random.default_rng(train_cfg.seed)
+        primers = []
+        for k in rng.permutation(len(train.pieces)):
+            piece = int(train.pieces[k])
+            bars = cache.piece_bars(piece)
+            ids = cache.piece(piece)
+            fits = bars[bars + PRIMER_TOKENS <= ids.size]
+            if fits.size:
+                b = int(fits[rng.integers(fits.size)])
+                primers.append(ids[b : b + PRIMER_TOKENS])
+            if len(primers) == N_PRIMERS:
+                break
+        task = TransformerTask(
+            model,
+            train,
+            val,
+            s,
+            note_counts(tok),
+            train_cfg,
+            device,
+            fim_rate=cfg.fim_rate,
+            fim_max_bars=cfg.fim_max_bars,
+            grad_accum=cfg.grad_accum,
+            tokenizer_json=save_tokenizer(tok),
+        )
+        info = {
+            "tokens": {"train": train.tokens, "validation": val.tokens},
+            "tokenizer_vocab": len(tok),
+            "parameters": model.num_parameters(),
+        }
+        return TaskBundle(
+            task,
+            info,
+            {"primers": np.stack(primers).astype(np.int64)} if primers else {},
+            files={TOKENIZER_FILE: save_tokenizer(tok)},
+        )
+
+    def generate(
+        self, model: MusicTransformer, run: Run, opts: TransformerOptions, device: torch.device
+    ) -> list[Notes]:
+        """``opts.n`` continuations of the primer (or of bar-aligned training excerpts kept in the run) by
+        ``opts.length`` notes, or, with ``infill_bars``, the primer with those bars generated anew."""
+        cfg = model.cfg
+        tok = load_tokenizer(run.path / TOKENIZER_FILE)
+        grammar = Grammar(tok, cfg.vocab_size, device)
+        sampling = {
+            "temperature": opts.temperature,
+            "top_k": opts.top_k,
+            "top_p": opts.top_p,
+            "generator": seeded_generator(opts.seed, device),
+        }
+        if opts.infill_bars is not None:
+            if opts.primer is None:
+                raise ConfigError("--infill-bars needs --primer FILE: the piece whose bars are filled in")
+            piece = read(opts.primer)
+            return infill_piece(
+                model,
+                tok,
+                grammar,
+                sentinels_of(cfg, cfg.bpe_vocab or len(tok)),
+                piece,
+                opts.infill_bars,
+                opts.n,
+                **sampling,
+            )
+        if opts.primer is not None:
+            return continue_piece(model, tok, grammar, read(opts.primer), opts.n, opts.length, **sampling)
+        pool = run.array("primers")
+        pick = np.random.default_rng(opts.seed).choice(len(pool), size=opts.n, replace=opts.n > len(pool))
+        tails = pool[pick]
+        primers = [from_tokens(t, tok) for t in tails]
+        return continue_rows(model, tok, grammar, tails, primers, [0.0] * opts.n, opts.length, **sampling)
+
+
+FAMILIES = [TransformerFamily()]

@@ -1,0 +1,241 @@
+"""A decoder-only Transformer over MIDI tokens, in the manner of nanoGPT.
+
+Pre-norm blocks (RMSNorm, causal self-attention, a GELU MLP), rotary position embeddings (RoFormer, Su et al.
+2021) on queries and keys instead of learned positions, attention through
+``torch.nn.functional.scaled_dot_product_attention`` (flash or memory-efficient kernels where the device has
+them), the output projection tied to the token embedding, and a KV cache for generation: the keys and values of
+every position seen are kept in preallocated tensors, so each new token costs one position's work.
+
+The vocabulary is the tokenizer's plus three sentinels for fill-in-the-middle training (``task.py``); the
+model knows nothing of what tokens mean.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from ...config import ConfigBase
+from ...errors import ConfigError
+
+
+@dataclass
+class TransformerConfig(ConfigBase):
+    config_name = "transformer"
+
+    #: the MidiTok tokenization: "REMI" (bars and positions), "TSD" (time shifts and durations), "MIDILike"
+    #: (note-on, note-off, time shifts)
+    tokenization: str = "REMI"
+    #: learned BPE merges over the base vocabulary (0: none; else the vocabulary size to learn up to)
+    bpe_vocab: int = 0
+    #: the tokenizer's grid: positions per quarter note (beats 0-4 of a duration or time shift) and velocity bins
+    steps_per_quarter: int = 8
+    velocity_bins: int = 32
+    #: tempo and time-signature tokens (REMI, TSD); program tokens (one stream for every instrument)
+    use_tempos: bool = True
+    use_programs: bool = True
+    #: share of training sequences made fill-in-the-middle (a span of whole bars moved to the end); the rest are
+    #: plain continuation
+    fim_rate: float = 0.5
+    fim_max_bars: int = 8
+    # the network
+    context: int = 512
+    layers: int = 4
+    heads: int = 4
+    width: int = 256
+    mlp_ratio: int = 4
+    dropout: float = 0.0
+    rope_base: float = 10000.0
+    #: micro-batches per optimizer step (the batch is split; its size stays the effective batch)
+    grad_accum: int = 1
+    #: set from the tokenizer when a run is built (the tokenizer's vocabulary plus the three sentinels)
+    vocab_size: int = 0
+
+    def __post_init__(self) -> None:
+        if self.tokenization not in TOKENIZATIONS:
+            raise ConfigError(
+                f"transformer: tokenization must be one of {', '.join(TOKENIZATIONS)}, got {self.tokenization!r}"
+            )
+        if self.width % self.heads or (self.width // self.heads) % 2:
+            raise ConfigError(f"transformer: width {self.width} must split into {self.heads} heads of even size")
+        if min(self.context, self.layers, self.heads, self.width, self.mlp_ratio) <= 0:
+            raise ConfigError("transformer: context, layers, heads, width and mlp_ratio must be positive")
+        if not 0 <= self.fim_rate <= 1:
+            raise ConfigError(f"transformer: fim_rate must lie in [0, 1], got {self.fim_rate}")
+        if not 0 <= self.dropout < 1:
+            raise ConfigError(f"transformer: dropout must lie in [0, 1), got {self.dropout}")
+        if self.grad_accum < 1:
+            raise ConfigError(f"transformer: grad_accum must be at least 1, got {self.grad_accum}")
+        if self.bpe_vocab < 0:
+            raise ConfigError(f"transformer: bpe_vocab must be 0 (no BPE) or a vocabulary size, got {self.bpe_vocab}")
+        if self.bpe_vocab and self.tokenization == "MIDILike":
+            raise ConfigError(
+                "transformer: BPE with MIDILike is not offered: generation checks each note-on against its note-off, "
+                "which merged tokens hide; use REMI or TSD with bpe_vocab"
+            )
+        if self.steps_per_quarter not in (1, 2, 4, 8, 12, 16, 24, 32):
+            raise ConfigError(
+                f"transformer: steps_per_quarter must divide a beat evenly (1-32), got {self.steps_per_quarter}"
+            )
+
+
+TOKENIZATIONS = ("REMI", "TSD", "MIDILike")
+
+PRESETS = {
+    "tiny": {"context": 128, "layers": 2, "heads": 2, "width": 64},  # tests: seconds
+    "small": {"context": 512, "layers": 6, "heads": 4, "width": 256},  # 2 CPU cores: about 5M parameters
+    "default": {"context": 512, "layers": 6, "heads": 4, "width": 256},
+    "base": {"context": 2048, "layers": 16, "heads": 8, "width": 512, "dropout": 0.1},  # one GPU: about 50M
+}
+
+
+class RMSNorm(nn.Module):
+    def __init__(self, dim: int, eps: float = 1e-6) -> None:
+        super().__init__()
+        self.eps = eps
+        self.weight = nn.Parameter(torch.ones(dim))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return F.rms_norm(x, (x.shape[-1],), self.weight, self.eps)
+
+
+def rope_tables(head_dim: int, length: int, base: float, device: torch.device | None = None) -> torch.Tensor:
+    """cos and sin of every position's rotation angles: ``(2, length, head_dim / 2)``."""
+    inv = base ** (-torch.arange(0, head_dim, 2, dtype=torch.float32, device=device) / head_dim)
+    angles = torch.outer(torch.arange(length, dtype=torch.float32, device=device), inv)
+    return torch.stack([angles.cos(), angles.sin()])
+
+
+def apply_rope(x: torch.Tensor, rope: torch.Tensor) -> torch.Tensor:
+    """Rotate each pair ``(x[2i], x[2i + 1])`` of ``x (B, H, T, D)`` by its position's angle; ``rope (2, T, D/2)``."""
+    cos, sin = rope[0], rope[1]
+    x1, x2 = x.float()[..., 0::2], x.float()[..., 1::2]
+    out = torch.stack([x1 * cos - x2 * sin, x1 * sin + x2 * cos], dim=-1)
+    return out.flatten(-2).type_as(x)
+
+
+class KVCache:
+    """Keys and values of every layer for ``batch`` sequences of up to ``length`` positions, preallocated."""
+
+    def __init__(self, cfg: TransformerConfig, batch: int, length: int, device: torch.device, dtype: torch.dtype):
+        shape = (batch, cfg.heads, length, cfg.width // cfg.heads)
+        self.k = [torch.zeros(shape, device=device, dtype=dtype) for _ in range(cfg.layers)]
+        self.v = [torch.zeros(shape, device=device, dtype=dtype) for _ in range(cfg.layers)]
+        self.length = length
+        self.pos = 0  # positions filled
+
+    def select(self, rows: torch.Tensor) -> None:
+        """Keep only the sequences ``rows`` (finished ones dropped from a batch)."""
+        self.k = [k[rows] for k in self.k]
+        self.v = [v[rows] for v in self.v]
+
+
+class Attention(nn.Module):
+    def __init__(self, cfg: TransformerConfig) -> None:
+        super().__init__()
+        self.heads, self.dropout = cfg.heads, cfg.dropout
+        self.qkv = nn.Linear(cfg.width, 3 * cfg.width, bias=False)
+        self.proj = nn.Linear(cfg.width, cfg.width, bias=False)
+
+    def forward(
+        self, x: torch.Tensor, rope: torch.Tensor, cache: KVCache | None = None, layer: int = 0
+    ) -> torch.Tensor:
+        B, T, C = x.shape
+        q, k, v = self.qkv(x).view(B, T, 3, self.heads, C // self.heads).permute(2, 0, 3, 1, 4)  # (B, H, T, D) each
+        q, k = apply_rope(q, rope), apply_rope(k, rope)
+        if cache is None:
+            y = F.scaled_dot_product_attention(q, k, v, is_causal=True, dropout_p=self.dropout if self.training else 0)
+        else:
+            p = cache.pos
+            cache.k[layer][:, :, p : p + T] = k
+            cache.v[layer][:, :, p : p + T] = v
+            k, v = cache.k[layer][:, :, : p + T], cache.v[layer][:, :, : p + T]
+            if T == 1:  # one new position sees every cached one
+                y = F.scaled_dot_product_attention(q, k, v)
+            elif p == 0:  # the prompt, from an empty cache
+                y = F.scaled_dot_product_attention(q, k, v, is_causal=True)
+            else:  # several new positions after cached ones: position p + i sees 0 .. p + i
+                mask = torch.ones(T, p + T, dtype=torch.bool, device=x.device).tril(p)
+                y = F.scaled_dot_product_attention(q, k, v, attn_mask=mask)
+        return self.proj(y.transpose(1, 2).reshape(B, T, C))
+
+
+class Block(nn.Module):
+    def __init__(self, cfg: TransformerConfig) -> None:
+        super().__init__()
+        self.norm1, self.norm2 = RMSNorm(cfg.width), RMSNorm(cfg.width)
+        self.attn = Attention(cfg)
+        self.mlp = nn.Sequential(
+            nn.Linear(cfg.width, cfg.mlp_ratio * cfg.width, bias=False),
+            nn.GELU(approximate="tanh"),
+            nn.Linear(cfg.mlp_ratio * cfg.width, cfg.width, bias=False),
+        )
+        self.drop = nn.Dropout(cfg.dropout)
+
+    def forward(self, x: torch.Tensor, rope: torch.Tensor, cache: KVCache | None, layer: int) -> torch.Tensor:
+        x = x + self.drop(self.attn(self.norm1(x), rope, cache, layer))
+        return x + self.drop(self.mlp(self.norm2(x)))
+
+
+class MusicTransformer(nn.Module):
+    def __init__(self, cfg: TransformerConfig) -> None:
+        super().__init__()
+        if cfg.vocab_size <= 0:
+            raise ConfigError("transformer: vocab_size is set from the tokenizer; build the model through a run")
+        self.cfg = cfg
+        self.embed = nn.Embedding(cfg.vocab_size, cfg.width)
+        self.blocks = nn.ModuleList(Block(cfg) for _ in range(cfg.layers))
+        self.norm = RMSNorm(cfg.width)
+        self.head = nn.Linear(cfg.width, cfg.vocab_size, bias=False)
+        self.head.weight = self.embed.weight  # tied
+        # rotation tables for the training context; generation past it builds longer ones on the fly
+        self.register_buffer("rope", rope_tables(cfg.width // cfg.heads, cfg.context, cfg.rope_base), persistent=False)
+        self.apply(self._init)
+        for name, p in self.named_parameters():  # GPT-2's scaled init of the projections into the residual stream
+            if name.endswith("proj.weight") or name.endswith("mlp.2.weight"):
+                nn.init.normal_(p, 0.0, 0.02 / math.sqrt(2 * cfg.layers))
+
+    @staticmethod
+    def _init(m: nn.Module) -> None:
+        if isinstance(m, nn.Linear | nn.Embedding):
+            nn.init.normal_(m.weight, 0.0, 0.02)
+
+    def num_parameters(self) -> int:
+        return sum(p.numel() for p in self.parameters())
+
+    def _rope(self, start: int, length: int, device: torch.device) -> torch.Tensor:
+        if start + length <= self.rope.shape[1]:
+            return self.rope[:, start : start + length]
+        table = rope_tables(self.cfg.width // self.cfg.heads, start + length, self.cfg.rope_base, device)
+        return table[:, start:]
+
+    def forward(self, idx: torch.Tensor, cache: KVCache | None = None) -> torch.Tensor:
+        """Logits ``(B, T, V)`` of the token after each of ``idx (B, T)``; with a cache, ``idx`` continues the
+        cached positions and only its own logits are computed."""
+        start = 0 if cache is None else cache.pos
+        if cache is not None and start + idx.shape[1] > cache.length:
+            raise ConfigError(
+                f"transformer: the cache holds {cache.length} positions, asked for {start + idx.shape[1]}"
+            )
+        rope = self._rope(start, idx.shape[1], idx.device)
+        x = self.embed(idx)  # (B, T, C)
+        for i, block in enumerate(self.blocks):
+            x = block(x, rope, cache, i)
+        if cache is not None:
+            cache.pos += idx.shape[1]
+        return self.head(self.norm(x))  # (B, T, V)
+
+    def loss(self, idx: torch.Tensor, targets: torch.Tensor, ignore_index: int = -100) -> torch.Tensor:
+        """Mean cross-entropy (nats per token) of ``targets (B, T)``; positions equal to ``ignore_index`` count
+        for nothing."""
+        logits = self(idx)
+        return F.cross_entropy(logits.flatten(0, 1).float(), targets.flatten(), ignore_index=ignore_index)
+
+    def new_cache(self, batch: int, length: int) -> KVCache:
+        p = self.head.weight
+        dtype = torch.bfloat16 if torch.is_autocast_enabled(p.device.type) else p.dtype
+        return KVCache(self.cfg, batch, length, p.device, dtype)

@@ -1,0 +1,293 @@
+"""How the Transformer generates: token by token through the KV cache, every token checked by the grammar.
+
+:func:`sample_tokens` is the one loop: prefill the prompt, then sample one token per row at a time with the
+shared logit filters (``sampling.py``) after the grammar's mask (``grammar.py``), until each row's stop rule
+holds. Past the context, the window slides: the cache is rebuilt from the last three quarters of the sequence
+(continuation only; an infilling prompt must fit).
+
+:func:`continue_piece` and :func:`infill_piece` turn that into music: they tokenize a primer, build the prompt,
+decode the new tokens and put the new notes into the piece, keeping the given notes as they were.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+
+import miditok
+import numpy as np
+import torch
+
+from ...errors import ConfigError
+from ...notes import Notes
+from ...representations.tokens import bar_lines_qn, bar_starts, from_tokens, shift_ticks, to_tokens, tokenizer_name
+from ...sampling import sample_logits
+from ...utils import eval_mode
+from .grammar import Grammar, GrammarState
+from .model import MusicTransformer
+from .task import Sentinels
+
+Stop = Callable[[GrammarState, torch.Tensor], torch.Tensor]  # (state, new tokens so far per row) -> done (B,)
+
+
+@torch.no_grad()
+def sample_tokens(
+    model: MusicTransformer,
+    grammar: Grammar,
+    prompt: torch.Tensor,
+    stop: Stop,
+    *,
+    max_new: int,
+    temperature: float = 1.0,
+    top_k: int | None = None,
+    top_p: float | None = None,
+    generator: torch.Generator | None = None,
+    slide: bool = True,
+    state: GrammarState | None = None,
+) -> list[list[int]]:
+    """New tokens per row after ``prompt (B, T)``, until ``stop`` says a row is done or ``max_new`` tokens.
+    A row's tokens end with the token that made it done."""
+    B, T = prompt.shape
+    ctx = model.cfg.context
+    if ctx <= T and not slide:
+        raise ConfigError(f"the prompt ({T} tokens) does not fit the model's context of {ctx}")
+    seq = prompt[:, -(ctx - 1) :] if ctx <= T else prompt
+    state = grammar.replay(prompt) if state is None else state
+    out: list[list[int]] = [[] for _ in range(B)]
+    done = torch.zeros(B, dtype=torch.bool, device=prompt.device)
+    produced = torch.zeros(B, dtype=torch.long, device=prompt.device)
+    with eval_mode(model):
+        cache = model.new_cache(B, ctx)
+        logits = model(seq, cache)[:, -1]
+        history = [seq]
+        for _ in range(max_new):
+            logits = logits.float().masked_fill(~grammar.mask(state), float("-inf"))
+            tok = sample_logits(logits, temperature=temperature, top_k=top_k, top_p=top_p, generator=generator)
+            grammar.step(state, torch.where(done, grammar.noop, tok))  # a finished row's state stays as it ended
+            produced += (~done).long()
+            for r in torch.nonzero(~done).flatten().tolist():
+                out[r].append(int(tok[r]))
+            done |= stop(state, produced)
+            if bool(done.all()):
+                break
+            history.append(tok[:, None])
+            if cache.pos >= ctx:
+                if not slide:
+                    break
+                keep = torch.cat(history, dim=1)[:, -(3 * ctx) // 4 :]
+                history = [keep]
+                cache = model.new_cache(B, ctx)
+                logits = model(keep, cache)[:, -1]
+            else:
+                logits = model(tok[:, None], cache)[:, -1]
+    return out
+
+
+# ---------------------------------------------------------------------------------------------- music
+def new_notes(whole: Notes, before: Notes) -> Notes:
+    """The notes of ``whole`` that ``before`` does not hold (a multiset difference on pitch, times, program)."""
+
+    def key(n: np.void) -> tuple:
+        return (int(n["pitch"]), round(float(n["start_qn"]), 6), round(float(n["end_qn"]), 6), int(n["program"]))
+
+    seen = Counter(key(n) for n in before.notes)
+    keep = np.zeros(len(whole), dtype=bool)
+    for i, n in enumerate(whole.notes):
+        k = key(n)
+        if seen[k]:
+            seen[k] -= 1
+        else:
+            keep[i] = True
+    return whole[keep]
+
+
+def shifted(notes: Notes, offset_qn: float, like: Notes) -> Notes:
+    """``notes`` moved by ``offset_qn`` quarter notes into the piece ``like`` (its tempo map gives seconds)."""
+    arr = notes.notes.copy()
+    arr["start_qn"] += offset_qn
+    arr["end_qn"] += offset_qn
+    out = Notes(arr, like.tempos, like.time_signatures, like.source, dict(like.metadata))
+    arr["start"] = out.qn_to_seconds(arr["start_qn"])
+    arr["end"] = out.qn_to_seconds(arr["end_qn"])
+    return out
+
+
+def token_time_qn(ids: np.ndarray, tok: miditok.MusicTokenizer, bars: np.ndarray, lines: np.ndarray, at: int) -> float:
+    """Where token ``at`` of a piece lies, in quarter notes: a bar line for REMI (``at`` opens a bar), the time
+    shifts before it otherwise."""
+    if tokenizer_name(tok) == "REMI":
+        k = int(np.searchsorted(bars, at, side="right")) - 1
+        return float(lines[max(k, 0)])
+    return float(shift_ticks(tok)[ids[:at]].sum()) / tok.time_division
+
+
+def piece_bars(notes: Notes, tok: miditok.MusicTokenizer) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A piece's token ids, the token index of each bar and each bar line in quarter notes (as many as bars)."""
+    ids = to_tokens(notes, tok)
+    if ids.size == 0:
+        raise ConfigError(f"{notes.source or 'the primer'}: no notes the tokenizer can read (pitches 21-108)")
+    bars = bar_starts(ids, tok, notes)
+    end = float(notes.end_qn.max()) if len(notes) else 0.0
+    lines = bar_lines_qn(notes, end)
+    n = min(len(bars), len(lines))
+    return ids, bars[:n], lines[:n]
+
+
+def continuation_prompt(ids: np.ndarray, bars: np.ndarray, room: int) -> int:
+    """Where a continuation's prompt starts: the earliest bar from which the rest fits ``room`` tokens (else the
+    token ``room`` from the end)."""
+    for b in bars:
+        if ids.size - b <= room:
+            return int(b)
+    return max(ids.size - room, 0)
+
+
+def notes_stop(length: int, grammar: Grammar, start_notes: torch.Tensor) -> Stop:
+    def stop(state: GrammarState, produced: torch.Tensor) -> torch.Tensor:
+        return (state.notes - start_notes >= length) & grammar.complete(state)
+
+    return stop
+
+
+def continue_tokens(
+    model: MusicTransformer,
+    grammar: Grammar,
+    prompts: torch.Tensor,
+    length: int,
+    *,
+    temperature: float,
+    top_k: int | None,
+    top_p: float | None,
+    generator: torch.Generator,
+) -> list[list[int]]:
+    """``length`` new notes after each prompt row (with the tokens that end notes still sounding, MIDILike)."""
+    state = grammar.replay(prompts)
+    stop = notes_stop(length, grammar, state.notes.clone())
+    out = sample_tokens(
+        model,
+        grammar,
+        prompts,
+        stop,
+        max_new=length * 16 + 64,
+        temperature=temperature,
+        top_k=top_k,
+        top_p=top_p,
+        generator=generator,
+        state=state,
+    )
+    return [row + grammar.close(state, r) for r, row in enumerate(out)]
+
+
+def continue_rows(
+    model: MusicTransformer,
+    tok: miditok.MusicTokenizer,
+    grammar: Grammar,
+    tails: np.ndarray,
+    primers: list[Notes],
+    offsets: list[float],
+    length: int,
+    **sampling,
+) -> list[Notes]:
+    """Continue each row of ``tails (n, P)`` (the tokens of the last bars of ``primers[i]``, which start at
+    ``offsets[i]`` quarter notes into it) by ``length`` notes: each piece is its primer's notes as they were, then
+    the new ones in time order."""
+    device = model.head.weight.device
+    prompts = torch.as_tensor(tails, dtype=torch.long, device=device)
+    rows = continue_tokens(model, grammar, prompts, length, **sampling)
+    pieces = []
+    for tail, row, primer, offset in zip(tails, rows, primers, offsets, strict=True):
+        added = new_notes(from_tokens(np.concatenate([tail, row]), tok), from_tokens(tail, tok))
+        whole = Notes.concatenate([primer, shifted(added, offset, primer).sorted()])
+        pieces.append(whole.with_metadata(primer_notes=str(len(primer))))
+    return pieces
+
+
+def continue_piece(
+    model: MusicTransformer,
+    tok: miditok.MusicTokenizer,
+    grammar: Grammar,
+    primer: Notes,
+    n: int,
+    length: int,
+    **sampling,
+) -> list[Notes]:
+    """``n`` continuations of ``primer`` by ``length`` notes each: the primer's notes as they were, then the new
+    ones (generated after the primer's last bars that fit half the context)."""
+    ids, bars, lines = piece_bars(primer, tok)
+    start = continuation_prompt(ids, bars, model.cfg.context // 2)
+    offset = token_time_qn(ids, tok, bars, lines, start)
+    tails = np.repeat(ids[start:][None], n, axis=0)
+    return continue_rows(model, tok, grammar, tails, [primer] * n, [offset] * n, length, **sampling)
+
+
+def parse_bars(text: str) -> tuple[int, int]:
+    """``"5-8"`` -> bars 5 to 8 (numbered from 1, inclusive) as ``(4, 8)``: the first index and one past the last."""
+    try:
+        lo, _, hi = text.partition("-")
+        a, b = int(lo), int(hi or lo)
+    except ValueError:
+        raise ConfigError(f"--infill-bars takes bars as FIRST-LAST counted from 1, e.g. 5-8; got {text!r}") from None
+    if a < 1 or b < a:
+        raise ConfigError(f"--infill-bars {text}: bars count from 1 and the last may not come before the first")
+    return a - 1, b
+
+
+def infill_piece(
+    model: MusicTransformer,
+    tok: miditok.MusicTokenizer,
+    grammar: Grammar,
+    sentinels: Sentinels,
+    piece: Notes,
+    bars_text: str,
+    n: int,
+    **sampling,
+) -> list[Notes]:
+    """``n`` versions of ``piece`` whose bars ``bars_text`` (e.g. ``"5-8"``) are generated anew; every note that
+    starts outside those bars is kept as it was."""
+    a, b = parse_bars(bars_text)
+    ids, bars, lines = piece_bars(piece, tok)
+    if b > len(bars) - 1:
+        raise ConfigError(
+            f"--infill-bars {bars_text}: {piece.source or 'the primer'} has {len(bars)} bars; the bars to fill must "
+            f"have at least one bar after them (choose bars within 1-{max(len(bars) - 1, 0)})"
+        )
+    if b - a > sentinels.max_bars:
+        raise ConfigError(f"--infill-bars {bars_text}: this model fills at most {sentinels.max_bars} bars at once")
+    ctx = model.cfg.context
+    room = ctx // 2  # half the context for the prefix and the suffix, half for the bars to write
+    start, stop = int(bars[a]), int(bars[b])
+    n_pre = min(room // 2, start)
+    n_suf = min(room - n_pre, ids.size - stop)
+    n_pre = min(room - n_suf, start)
+    prompt = np.concatenate(
+        [[sentinels.pre], ids[start - n_pre : start], [sentinels.suf], ids[stop : stop + n_suf], [sentinels.mid(b - a)]]
+    )
+    device = model.head.weight.device
+    prompts = torch.as_tensor(np.repeat(prompt[None], n, axis=0), dtype=torch.long, device=device)
+    offset = float(lines[a])
+    span_ticks = int(round((float(lines[b]) - offset) * tok.time_division))
+    remi = tokenizer_name(tok) == "REMI"
+    # the middle is read alone: a fresh grammar state (a bar opens it) and a stop at the next bar
+    state = grammar.start(n)
+
+    def stop_rule(s: GrammarState, produced: torch.Tensor) -> torch.Tensor:
+        if remi:
+            return s.bars > b - a  # the token that opens the bar after the span
+        return (s.ticks >= span_ticks) & grammar.complete(s)
+
+    rows = sample_tokens(
+        model, grammar, prompts, stop_rule, max_new=ctx - prompt.size - 1, slide=False, state=state, **sampling
+    )
+    if not remi:
+        offset = token_time_qn(ids, tok, bars, lines, start)
+    lo, hi = float(lines[a]), float(lines[b])
+    kept = piece[(piece.start_qn < lo) | (piece.start_qn >= hi)]
+    out = []
+    for r, row in enumerate(rows):
+        middle = row[:-1] if remi and row and grammar.bar_count[row[-1]] > 0 else row
+        middle = middle + grammar.close(state, r) if not remi else middle
+        made = shifted(from_tokens(np.asarray(middle, dtype=np.int64), tok), offset, piece)
+        made = made[(made.start_qn >= lo - 1e-9) & (made.start_qn < hi - 1e-9)]
+        whole = Notes.concatenate([kept, made]).sorted()
+        out.append(whole.with_metadata(infilled_bars=bars_text))
+    return out

@@ -1,0 +1,260 @@
+"""The Transformer's training task: windows of cached token ids, half of them turned fill-in-the-middle.
+
+Each training sequence is ``context + 1`` tokens (inputs and the targets one step on). With probability
+``fim_rate`` it is fill-in-the-middle (Bavarian et al. 2022 for code; MMM, Ens & Pasquier 2020, for music): a
+span of 1 to ``fim_max_bars`` whole bars is cut out of a piece and the sequence reads
+
+    FIM_PRE <tokens before the span> FIM_SUF <tokens after it> FIM_MID(k) <the span's k bars> <next bar's 1st token>
+
+where ``FIM_MID(k)`` tells the model how many bars to write, so that one model both continues and infills; the
+rest are plain windows of a piece. Every token is a target except padding. A whole epoch's plan (pieces,
+offsets, spans) is drawn from the epoch's generator up front, so ``--resume`` continues exactly.
+
+Validation reads fixed continuation windows of the validation split and reports the loss per token (nats) and
+the notes per token, from which the trainer's summary gives bits per note.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch.nn import functional as F
+
+from ...errors import ConfigError
+from ...representations.tokens import TokenCache
+from ...training.distributed import data_parallel, shard
+from ...training.stores import evenly_spread
+from ...training.trainer import Task, TrainConfig, autocast_for
+from .model import MusicTransformer
+
+IGNORE = -100
+TOKENIZER_FILE = "tokenizer.json"
+WARMUP_STEPS = 200
+
+
+@dataclass(frozen=True)
+class Sentinels:
+    """The model's ids after the tokenizer's: padding of short sequences, FIM_PRE, FIM_SUF, FIM_MID(1..max)."""
+
+    base: int  # the tokenizer's vocabulary size
+    max_bars: int
+    pad: int
+
+    @classmethod
+    def of(cls, n_tokens: int, max_bars: int, pad: int) -> Sentinels:
+        return cls(n_tokens, max_bars, pad)
+
+    @property
+    def pre(self) -> int:
+        return self.base
+
+    @property
+    def suf(self) -> int:
+        return self.base + 1
+
+    def mid(self, bars: int) -> int:
+        return self.base + 1 + min(max(bars, 1), self.max_bars)
+
+    @property
+    def vocab_size(self) -> int:
+        return self.base + 2 + self.max_bars
+
+
+def fim_sequence(
+    ids: np.ndarray, bars: np.ndarray, a: int, b: int, length: int, split: float, s: Sentinels
+) -> np.ndarray:
+    """A fill-in-the-middle sequence of at most ``length`` tokens for bars ``a <= bar < b`` of a piece: the middle
+    (with the next bar's first token) whole if it fits, the rest of the room shared between the prefix (the
+    ``split`` part, its end kept) and the suffix (its start kept)."""
+    start = int(bars[a])
+    stop = int(bars[b]) if b < len(bars) else len(ids)
+    middle = ids[start : min(stop + 1, len(ids))]
+    room = max(length - 3 - len(middle), 0)
+    n_pre = min(int(round(room * split)), start)
+    n_suf = min(room - n_pre, len(ids) - stop)
+    n_pre = min(room - n_suf, start)  # what the suffix leaves unused goes to the prefix
+    seq = np.concatenate(
+        [[s.pre], ids[start - n_pre : start], [s.suf], ids[stop : stop + n_suf], [s.mid(b - a)], middle]
+    )
+    return seq[:length]
+
+
+class TokenWindows:
+    """Token windows of a split's pieces (in a :class:`TokenCache`), drawn as whole epochs' plans."""
+
+    def __init__(self, cache: TokenCache, pieces: np.ndarray, length: int) -> None:
+        self.cache = cache
+        self.pieces = np.array([p for p in pieces if cache.offsets[p + 1] > cache.offsets[p]], dtype=np.int64)
+        self.lengths = np.array([cache.offsets[p + 1] - cache.offsets[p] for p in self.pieces], dtype=np.int64)
+        self.length = length  # tokens per sequence (context + 1)
+        self.tokens = int(self.lengths.sum())
+
+    def window(self, piece: int, offset: int) -> np.ndarray:
+        lo = int(self.cache.offsets[piece]) + offset
+        hi = min(lo + self.length, int(self.cache.offsets[piece + 1]))
+        return np.asarray(self.cache.ids[lo:hi], dtype=np.int64)
+
+    def fixed(self, max_windows: int | None) -> list[tuple[int, int]]:
+        """Non-overlapping windows of every piece in order, evenly spread when capped (validation)."""
+        spots = [
+            (int(p), o)
+            for p, n in zip(self.pieces, self.lengths, strict=True)
+            for o in range(0, n - 1, self.length - 1)
+        ]
+        return [spots[i] for i in evenly_spread(len(spots), max_windows)]
+
+
+class TransformerTask(Task):
+    def __init__(
+        self,
+        model: MusicTransformer,
+        train: TokenWindows,
+        val: TokenWindows,
+        sentinels: Sentinels,
+        notes_per_id: np.ndarray,
+        cfg: TrainConfig,
+        device: torch.device,
+        *,
+        fim_rate: float,
+        fim_max_bars: int,
+        grad_accum: int = 1,
+        tokenizer_json: bytes = b"",
+    ) -> None:
+        self.model = model.to(device)
+        self.cfg, self.device = cfg, device
+        self.train_data, self.val_data = train, val
+        self.s = sentinels
+        self.fim_rate, self.fim_max_bars = fim_rate, fim_max_bars
+        self.grad_accum = grad_accum
+        self.notes_per_id = torch.as_tensor(
+            np.concatenate([notes_per_id, np.zeros(sentinels.vocab_size - len(notes_per_id), dtype=np.int64)]),
+            device=device,
+        )
+        # AdamW as GPT-2 and nanoGPT train: decay on matrices only, betas (0.9, 0.95)
+        decay = [p for p in model.parameters() if p.dim() >= 2]
+        other = [p for p in model.parameters() if p.dim() < 2]
+        groups = [{"params": decay, "weight_decay": cfg.weight_decay}, {"params": other, "weight_decay": 0.0}]
+        fused = device.type in ("cpu", "cuda")
+        self.opt = torch.optim.AdamW(groups, lr=cfg.lr, betas=(0.9, 0.95), fused=fused)
+        self.autocast = autocast_for(cfg, device)
+        self.parallel = data_parallel(self.model)
+        self.batch = cfg.batch_size
+        self.tokenizer_json = tokenizer_json
+
+    def attach_run(self, run: Path) -> None:
+        """A run resumed (or continued) must decode as it encoded: its ``tokenizer.json`` must give the ids that
+        this task's data was tokenized with."""
+        saved = run / TOKENIZER_FILE
+        if not saved.is_file() or not self.tokenizer_json:
+            return
+        ours, theirs = json.loads(self.tokenizer_json), json.loads(saved.read_bytes())
+        if ours != theirs:
+            what = [k for k in sorted(set(ours) | set(theirs)) if ours.get(k) != theirs.get(k)]
+            raise ConfigError(
+                f"{saved}: the run's tokenizer differs from the one its data is tokenized with now (in "
+                f"{', '.join(what[:4])}); a run must decode as it was trained: start a new run with --out"
+            )
+
+    # ------------------------------------------------------------------------------------------------ batches
+    def optimizers(self) -> dict[str, torch.optim.Optimizer]:
+        return {"adamw": self.opt}
+
+    def num_batches(self, epoch: int) -> int:
+        return max(1, self.train_data.tokens // (self.batch * (self.train_data.length - 1)))
+
+    def plan(self, epoch: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
+        """Every choice of an epoch at once: piece, offset, FIM or not, the span and the prefix share."""
+        n = self.num_batches(epoch) * self.batch
+        data = self.train_data
+        p = data.lengths / data.lengths.sum()
+        return {
+            "piece": rng.choice(len(data.pieces), size=n, p=p),
+            "u_offset": rng.random(n),
+            "fim": rng.random(n) < self.fim_rate,
+            "u_bars": rng.random(n),
+            "u_start": rng.random(n),
+            "split": rng.random(n),
+        }
+
+    def sequence(self, plan: dict[str, np.ndarray], i: int) -> np.ndarray:
+        data = self.train_data
+        k = int(plan["piece"][i])
+        piece, n = int(data.pieces[k]), int(data.lengths[k])
+        L = data.length
+        bars = data.cache.piece_bars(piece)
+        if plan["fim"][i] and len(bars) >= 2:
+            ids = data.cache.piece(piece)
+            span = 1 + int(plan["u_bars"][i] * min(self.fim_max_bars, len(bars) - 1))
+            a = int(plan["u_start"][i] * (len(bars) - span + 1))
+            a = min(a, len(bars) - span)
+            return fim_sequence(ids, bars, a, a + span, L, float(plan["split"][i]), self.s)
+        offset = int(plan["u_offset"][i] * max(n - L, 0) + 0.5) if n > L else 0
+        return data.window(piece, offset)
+
+    def _stack(self, seqs: list[np.ndarray]) -> torch.Tensor:
+        L = self.train_data.length
+        out = np.full((len(seqs), L), self.s.pad, dtype=np.int64)
+        for r, q in enumerate(seqs):
+            out[r, : len(q)] = q
+        return torch.as_tensor(out, device=self.device)
+
+    def batches(self, epoch: int, rng: np.random.Generator, start: int) -> Iterator[torch.Tensor]:
+        plan = self.plan(epoch, rng)
+        part = shard(self.batch)
+        rows = np.arange(self.batch)[part]
+        for b in range(start, self.num_batches(epoch)):
+            yield self._stack([self.sequence(plan, b * self.batch + int(r)) for r in rows])
+
+    # ------------------------------------------------------------------------------------------------ steps
+    def lr_at(self, step: int) -> float:
+        """Linear warm-up over the first steps, then the configured rate."""
+        return self.cfg.lr * min(1.0, (step + 1) / WARMUP_STEPS)
+
+    def _targets(self, batch: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        x, y = batch[:, :-1], batch[:, 1:].clone()
+        y[y == self.s.pad] = IGNORE
+        return x, y
+
+    def train_step(self, batch: torch.Tensor, step: int) -> dict[str, float]:
+        for g in self.opt.param_groups:
+            g["lr"] = self.lr_at(step)
+        self.opt.zero_grad(set_to_none=True)
+        total = 0.0
+        micro = batch.chunk(self.grad_accum)
+        for part in micro:
+            x, y = self._targets(part)
+            with self.autocast:
+                loss = self.parallel(self.model.loss, x, y, IGNORE) / len(micro)
+            loss.backward()
+            total += float(loss.detach())
+        if self.cfg.grad_clip:
+            torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.cfg.grad_clip)
+        self.opt.step()
+        return {"loss": total}
+
+    def val_batches(self) -> Iterator[torch.Tensor]:
+        cap = None if self.cfg.val_max_batches is None else self.cfg.val_max_batches * self.batch
+        spots = self.val_data.fixed(cap)
+        for k in range(0, len(spots), self.batch):
+            yield self._stack([self.val_data.window(p, o) for p, o in spots[k : k + self.batch]])
+
+    def eval_step(self, batch: torch.Tensor) -> tuple[dict[str, float], int]:
+        x, y = self._targets(batch)
+        with self.autocast:
+            logits = self.model(x)
+        nll = F.cross_entropy(logits.flatten(0, 1).float(), y.flatten(), ignore_index=IGNORE, reduction="sum")
+        valid = y != IGNORE
+        n = int(valid.sum())
+        notes = float(self.notes_per_id[y[valid]].sum())
+        return {"loss": float(nll) / max(n, 1), "notes_per_token": notes / max(n, 1)}, n
+
+    def summarize_validation(self, val: dict[str, float]) -> dict[str, float]:
+        if val.get("notes_per_token"):
+            val["bits_per_note"] = val["loss"] / val["notes_per_token"] / math.log(2)
+        return val

@@ -1,0 +1,282 @@
+"""The Transformer family: the network, fill-in-the-middle training, grammar-checked generation, infilling."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from tunesmith.dataset import Dataset
+from tunesmith.errors import ConfigError
+from tunesmith.families import get_family
+from tunesmith.families.transformer.grammar import Grammar
+from tunesmith.families.transformer.model import MusicTransformer, TransformerConfig
+from tunesmith.families.transformer.sample import continue_tokens, parse_bars
+from tunesmith.families.transformer.task import IGNORE, Sentinels, fim_sequence
+from tunesmith.io import read_midi, write_midi
+from tunesmith.jobs.generate import generate
+from tunesmith.jobs.train import train
+from tunesmith.notes import Notes
+from tunesmith.representations.tokens import TokenizerSpec, from_tokens, to_tokens
+from tunesmith.training.checkpoint import load_weights
+
+from .conftest import synthetic_dataset
+
+TINY = {"context": "64", "max_steps": "12", "epochs": "3", "val_max_batches": "2", "batch_size": "4"}
+
+
+def tiny(**kw) -> MusicTransformer:
+    torch.manual_seed(0)
+    return MusicTransformer(
+        TransformerConfig(
+            vocab_size=kw.pop("vocab_size", 50), **{"context": 32, "layers": 2, "heads": 2, "width": 16, **kw}
+        )
+    )
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("tdata")
+    return synthetic_dataset(root, steps=[0.25, 0.5], durations=[0.25, 0.5], n_pieces=12, n_notes=80)
+
+
+@pytest.fixture(scope="module")
+def run(data, tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("trun") / "run"
+    train("transformer", data, out, preset="tiny", overrides=TINY, progress=False)
+    return out
+
+
+@pytest.fixture(scope="module")
+def primer(data, tmp_path_factory) -> Path:
+    """A piece of 8 bars of 4/4 (four quarter notes a bar, one pitch a bar)."""
+    path = tmp_path_factory.mktemp("primer") / "primer.mid"
+    qn = np.arange(32, dtype=float)
+    pitch = 60 + (np.arange(32) // 4)
+    write_midi(Notes.from_arrays(pitch, qn / 2, qn / 2 + 0.25, velocity=80), path)  # 120 qpm: a quarter is 0.5 s
+    return path
+
+
+# ------------------------------------------------------------------------------------------------ the network
+def test_shapes_and_parameter_count():
+    m = tiny()
+    x = torch.randint(0, 50, (3, 20))
+    assert m(x).shape == (3, 20, 50)
+    assert m.head.weight is m.embed.weight  # tied
+    c, w, L = 16, 16 * 4, 2
+    expected = 50 * c + L * (4 * c * c + 2 * c * w + 2 * c) + c  # embedding, blocks (attention, MLP, norms), norm
+    assert m.num_parameters() == expected
+
+
+def test_loss_by_hand():
+    m = tiny()
+    x = torch.randint(0, 50, (2, 10))
+    y = torch.randint(0, 50, (2, 10))
+    y[0, :3] = IGNORE
+    logits = m(x)
+    logp = logits - logits.logsumexp(-1, keepdim=True)
+    picked = [-logp[b, t, y[b, t]] for b in range(2) for t in range(10) if y[b, t] != IGNORE]
+    with torch.no_grad():
+        got = float(m.loss(x, y, IGNORE))
+    assert got == pytest.approx(float(sum(picked) / len(picked)), rel=1e-5)
+
+
+def test_kv_cache_gives_the_full_forward_logits():
+    m = tiny().eval()
+    x = torch.randint(0, 50, (3, 30))
+    with torch.no_grad():
+        full = m(x)
+        cache = m.new_cache(3, 32)
+        parts = [m(x[:, :7], cache)] + [m(x[:, t : t + 1], cache) for t in range(7, 20)] + [m(x[:, 20:], cache)]
+    assert torch.allclose(torch.cat(parts, 1), full, atol=1e-5)
+    with pytest.raises(ConfigError, match="cache holds"):
+        m(x[:, :5], cache)
+
+
+def test_causal_a_later_token_changes_no_earlier_logit():
+    m = tiny().eval()
+    x = torch.randint(0, 50, (1, 12))
+    y = x.clone()
+    y[0, 8] = (y[0, 8] + 1) % 50
+    with torch.no_grad():
+        assert torch.allclose(m(x)[:, :8], m(y)[:, :8], atol=1e-6)
+        assert not torch.allclose(m(x)[:, 8:], m(y)[:, 8:])
+
+
+@pytest.mark.parametrize(
+    "kw, match",
+    [
+        ({"tokenization": "Octuple"}, "REMI"),
+        ({"width": 30, "heads": 4}, "heads"),
+        ({"fim_rate": 1.5}, "fim_rate"),
+        ({"bpe_vocab": 1000, "tokenization": "MIDILike"}, "BPE"),
+        ({"grad_accum": 0}, "grad_accum"),
+    ],
+)
+def test_config_errors(kw, match):
+    with pytest.raises(ConfigError, match=match):
+        TransformerConfig(**kw)
+
+
+# ------------------------------------------------------------------------------------------------ FIM
+def test_fim_sequence_by_hand():
+    s = Sentinels(100, max_bars=4, pad=0)
+    ids = np.arange(1, 41)  # 40 tokens, bars at 0, 10, 20, 30
+    bars = np.array([0, 10, 20, 30])
+    seq = fim_sequence(ids, bars, 1, 3, length=64, split=0.5, s=s)
+    middle = list(range(11, 31)) + [31]  # bars 2 and 3, then the first token of bar 4
+    assert seq[0] == s.pre
+    pre_end = list(seq).index(s.suf)
+    assert list(seq[1:pre_end]) == list(range(1, 11))  # the whole prefix fits
+    mid_at = list(seq).index(s.mid(2))
+    assert list(seq[pre_end + 1 : mid_at]) == list(range(31, 41))
+    assert list(seq[mid_at + 1 :]) == middle
+    # little room: the middle is kept whole, the prefix's end and the suffix's start share the rest
+    short = fim_sequence(ids, bars, 1, 3, length=30, split=0.5, s=s)
+    assert len(short) == 30 and list(short[-21:]) == middle
+    assert short[list(short).index(s.suf) - 1] == 10  # the prefix ends right before the span
+
+
+# ------------------------------------------------------------------------------------------------ training
+def test_train_writes_a_run_with_bits_per_note(run):
+    cfg = json.loads((run / "config.json").read_text())
+    assert cfg["kind"] == "transformer" and cfg["model"]["vocab_size"] > 500
+    assert (run / "tokenizer.json").is_file() and (run / "model.safetensors").is_file()
+    val = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines() if '"val/loss"' in line]
+    v = val[-1]
+    assert v["val/bits_per_note"] == pytest.approx(v["val/loss"] / v["val/notes_per_token"] / math.log(2))
+    assert 0.15 < v["val/notes_per_token"] < 0.3  # REMI: Program, Pitch, Velocity, Duration a note, and positions
+
+
+def test_resume_gives_the_same_weights(data, tmp_path):
+    straight, split = tmp_path / "a", tmp_path / "b"
+    over = {**TINY, "max_steps": "10"}
+    train("transformer", data, straight, preset="tiny", overrides=over, progress=False)
+    train("transformer", data, split, preset="tiny", overrides={**over, "max_steps": "4"}, progress=False)
+    train("transformer", data, split, resume=True, overrides={"max_steps": "10"}, progress=False)
+    a, b = (torch.load(p / "trainer_state.pt", weights_only=True)["model"] for p in (straight, split))
+    assert all(torch.equal(a[k], b[k]) for k in a)
+
+
+def test_resume_with_another_tokenizer_is_refused(data, tmp_path):
+    out = tmp_path / "r"
+    train("transformer", data, out, preset="tiny", overrides={**TINY, "max_steps": "2"}, progress=False)
+    saved = json.loads((out / "tokenizer.json").read_text())
+    saved["tokenization"] = "TSD"
+    (out / "tokenizer.json").write_text(json.dumps(saved))
+    with pytest.raises(ConfigError, match="tokenizer differs"):
+        train("transformer", data, out, resume=True, overrides={"max_steps": "4"}, progress=False)
+
+
+# ------------------------------------------------------------------------------------------------ generation
+@pytest.mark.parametrize("name", ["REMI", "TSD", "MIDILike"])
+def test_untrained_model_always_decodes(name):
+    """Random weights, 16 samples of 40 notes: every token sequence passes MidiTok's own error check (types in
+    order, REMI positions forward, MIDILike note-offs for notes that sound) and decodes to notes of positive
+    length."""
+    tok = TokenizerSpec(tokenization=name).build()
+    s = Sentinels(len(tok), 8, 0)
+    model = MusicTransformer(
+        TransformerConfig(tokenization=name, vocab_size=s.vocab_size, context=256, layers=1, heads=2, width=32)
+    ).eval()
+    grammar = Grammar(tok, s.vocab_size, torch.device("cpu"))
+    piece = Notes.from_arrays([60, 64, 67], [0, 0.5, 1.0], [0.5, 1.0, 1.5])
+    prompt = torch.as_tensor(np.repeat(to_tokens(piece, tok)[None], 16, 0))
+    rows = continue_tokens(
+        model, grammar, prompt, 40, temperature=1.5, top_k=None, top_p=None, generator=torch.Generator().manual_seed(0)
+    )
+    for row in rows:
+        ids = np.concatenate([prompt[0].numpy(), row])
+        assert tok.tokens_errors(_tokseq(tok, ids)) == 0
+        notes = from_tokens(ids, tok)
+        assert len(notes) >= 40 + 3
+        assert np.all(notes.end_qn > notes.start_qn)
+
+
+def _tokseq(tok, ids):
+    from miditok import TokSequence
+
+    seq = TokSequence(ids=[int(i) for i in ids])
+    tok.complete_sequence(seq)
+    return seq
+
+
+def test_generation_is_deterministic_by_seed_and_slides_past_the_context(run, tmp_path):
+    a = generate(run, tmp_path / "a", n=2, length=40, seed=3)
+    b = generate(run, tmp_path / "b", n=2, length=40, seed=3)
+    c = generate(run, tmp_path / "c", n=2, length=40, seed=4)
+    assert [p.read_bytes() for p in a] == [p.read_bytes() for p in b]
+    assert [p.read_bytes() for p in a] != [p.read_bytes() for p in c]
+    for p in a:  # 40 notes is about 200 tokens: past the 64-token context, so the window slid
+        piece = read_midi(p)
+        assert len(piece) >= 40
+
+
+def test_continuation_keeps_the_primer(run, primer, tmp_path):
+    original = read_midi(primer)
+    for p in generate(run, tmp_path / "out", n=2, length=10, primer=primer):
+        piece = read_midi(p).sorted()
+        head = piece[piece.start_qn < original.end_qn.max() - 1e-9]
+        assert len(piece) >= len(original) + 10
+        assert set(zip(original.pitch.tolist(), original.start_qn.round(6).tolist(), strict=True)) <= set(
+            zip(piece.pitch.tolist(), piece.start_qn.round(6).tolist(), strict=True)
+        )
+        assert len(head) >= len(original)
+
+
+def test_infilling_keeps_every_other_bar_exactly(run, primer, tmp_path):
+    original = read_midi(primer)
+    outside = original[(original.start_qn < 8) | (original.start_qn >= 16)]
+    for p in generate(run, tmp_path / "out", n=3, primer=primer, options={"infill_bars": "3-4"}):
+        piece = read_midi(p)
+        kept = piece[(piece.start_qn < 8) | (piece.start_qn >= 16)].sorted()
+        assert np.array_equal(kept.notes, outside.sorted().notes)  # bit for bit, seconds and velocities included
+        assert np.all(piece.end_qn > piece.start_qn)
+
+
+def test_infilling_errors_are_clear(run, primer, tmp_path):
+    with pytest.raises(ConfigError, match="8 bars"):
+        generate(run, tmp_path / "o", primer=primer, options={"infill_bars": "7-8"})  # no bar after the span
+    with pytest.raises(ConfigError, match="FIRST-LAST"):
+        generate(run, tmp_path / "o", primer=primer, options={"infill_bars": "five"})
+    with pytest.raises(ConfigError, match="--primer"):
+        generate(run, tmp_path / "o", options={"infill_bars": "2-3"})
+    with pytest.raises(ConfigError, match="may not come before"):
+        parse_bars("3-1")
+    assert parse_bars("5-8") == (4, 8) and parse_bars("2") == (1, 2)
+
+
+def test_infilling_a_primer_with_too_few_bars(run, tmp_path):
+    short = tmp_path / "short.mid"
+    write_midi(Notes.from_arrays([60, 62], [0, 0.5], [0.5, 1.0]), short)  # one bar
+    with pytest.raises(ConfigError, match="has 1 bars"):
+        generate(run, tmp_path / "o", primer=short, options={"infill_bars": "1-1"})
+
+
+def test_other_families_refuse_infilling(tmp_path):
+    with pytest.raises(ConfigError, match="no option infill_bars"):
+        get_family("rnn").options(infill_bars="1-2")
+
+
+def test_weights_load_back(run):
+    cfg = TransformerConfig.from_dict(json.loads((run / "config.json").read_text())["model"])
+    model = MusicTransformer(cfg)
+    load_weights(model, run / "model.safetensors")
+    assert model.head.weight is model.embed.weight
+
+
+def test_dataset_too_small(tmp_path):
+    root = synthetic_dataset(tmp_path, steps=[0.5], durations=[0.5], n_pieces=12, n_notes=3)
+    with pytest.raises(Exception, match="window"):
+        train(
+            "transformer",
+            Dataset.load(root).root,
+            tmp_path / "r",
+            preset="tiny",
+            overrides={"context": "512", "max_steps": "1"},
+            progress=False,
+        )
