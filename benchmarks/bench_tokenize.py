@@ -46,8 +46,11 @@ def main() -> None:
     lost = total = 0
     on_qn, dur_qn, on_ms, vel = [], [], [], []
     for i in pick:
-        piece = ds[int(i)].sorted()
-        back = from_tokens(to_tokens(piece, tok), tok).sorted()
+        # matched by pitch, then onset: the grid keeps the order of one pitch's notes (not that of a chord's)
+        piece = ds[int(i)]
+        piece = piece[np.lexsort((piece.start_qn, piece.pitch))]
+        back = from_tokens(to_tokens(piece, tok), tok)
+        back = back[np.lexsort((back.start_qn, back.pitch))]
         total += len(piece)
         lost += len(piece) - len(back)
         if len(back) != len(piece):  # compare the notes that are still there, matched by pitch and order

@@ -9,6 +9,8 @@ to valid MIDI. The rules, from the weakest to the strongest:
   generated.
 * **REMI positions**: within a bar, a ``Position`` must lie after the previous one (MidiTok's decoder would place
   a note earlier than the ones before it, and its own error count calls that an error).
+* **one onset per pitch and time** (REMI, TSD): a pitch already struck at the current time is not struck again
+  (two notes of one key at one time are one note of zero length once a MIDI player, or reader, pairs them).
 * **MIDILike notes**: a ``NoteOff`` only for a sounding pitch and only after time has passed since its
   ``NoteOn`` (no zero-length notes), a ``NoteOn`` only for a pitch that is not sounding; :meth:`Grammar.close`
   ends the notes still sounding when generation stops (no dangling notes).
@@ -37,6 +39,7 @@ class GrammarState:
     held: torch.Tensor  # (B, 128) MIDILike: pitches on for which time has passed since their NoteOn
     program: torch.Tensor  # (B, 128) MIDILike: the program that turned each pitch on
     onset: torch.Tensor  # (B, 128) MIDILike: the tick each sounding pitch was turned on
+    struck: torch.Tensor  # (B, 128) REMI, TSD: pitches struck at the current time
     cur_program: torch.Tensor  # (B,) MIDILike with programs: the last Program token's value
     ticks: torch.Tensor  # (B,) ticks of time shifts so far (TSD, MIDILike)
     bars: torch.Tensor  # (B,) Bar tokens so far (REMI)
@@ -93,6 +96,8 @@ class Grammar:
                 kind[i], pitch[i] = 1, int(v)
             elif name in ("NoteOff", "DrumOff"):
                 kind[i], pitch[i] = 2, int(v)
+            elif name in ("Pitch", "PitchDrum"):
+                kind[i], pitch[i] = 5, int(v)
             elif name == "Program":
                 kind[i], value[i] = 3, int(v)
             elif name in ("TimeShift", "Rest"):
@@ -133,6 +138,7 @@ class Grammar:
             held=zp.clone(),
             program=torch.zeros(batch, N_PITCHES, dtype=torch.long, device=self.device),
             onset=torch.zeros(batch, N_PITCHES, dtype=torch.long, device=self.device),
+            struck=zp.clone(),
             cur_program=z.clone(),
             ticks=z.clone(),
             bars=z.clone(),
@@ -153,6 +159,12 @@ class Grammar:
         s.bars += self.bar_count[tok]
         s.notes += self.note_count[tok]
         s.ticks += self.shift[tok]
+        if self.name in ("REMI", "TSD"):
+            moves = (self.shift[tok] > 0) | (self.bar_count[tok] > 0) | (self.pos[tok] >= 0)
+            s.struck &= ~moves[:, None]
+            hit = self.kind[tok] == 5
+            rows = torch.arange(tok.shape[0], device=tok.device)
+            s.struck[rows[hit], self.pitch[tok][hit]] = True
         if self.name == "REMI":
             new_bar = self.bar_count[tok] > 0
             s.position = torch.where(new_bar, torch.full_like(s.position, -1), s.position)
@@ -178,6 +190,9 @@ class Grammar:
         if self.uses_programs:  # drum notes under the drum program only, other notes never under it
             drums = (s.cur_program == -1)[:, None]
             m = m & ~(self.drum[None, :] & ~drums) & ~(self.melodic[None, :] & drums)
+        if self.name in ("REMI", "TSD") and not self.bpe:
+            again = torch.gather(s.struck, 1, self.pitch[None, :].expand(m.shape[0], -1))
+            m = m & ~((self.kind == 5)[None, :] & again)
         if self.name == "REMI" and not self.bpe:
             later = (self.pos[None, :] > s.position[:, None]) | (self.pos[None, :] < 0)
             m = m & later
