@@ -4,7 +4,7 @@
 
 Prints (1) the time to build the token cache of the whole dataset on one core (notes per second, tokens per
 note), and (2) on ``--sample`` pieces evenly spread: what a round trip through the tokens changes: notes lost
-(pitches outside 21-108, duplicates), onsets and durations moved by the grid (in quarter notes and in
+(pitches outside 21-109, duplicates), onsets and durations moved by the grid (in quarter notes and in
 milliseconds), velocities moved by the bins.
 """
 

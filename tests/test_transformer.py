@@ -280,3 +280,43 @@ def test_dataset_too_small(tmp_path):
             overrides={"context": "512", "max_steps": "1"},
             progress=False,
         )
+
+
+def test_grammar_rules_by_hand():
+    """REMI: after Pitch only Velocity; positions go forward in a bar; a pitch is struck once a time; once every
+    pitch is struck, the bar or a later position must come next (no dead end)."""
+    tok = TokenizerSpec().build()
+    g = Grammar(tok, len(tok) + 10, torch.device("cpu"))
+    ids = {t: i for t, i in tok.vocab.items()}
+    st = g.start(1)
+    allowed = lambda: {tok[i] for i in torch.nonzero(g.mask(st)[0]).flatten().tolist()}  # noqa: E731
+    assert all(t.startswith("Bar") for t in allowed())  # a piece starts with a bar
+    for t in ("Bar_None", "TimeSig_4/4", "Position_8", "Pitch_60"):
+        g.step(st, torch.tensor([ids[t]]))
+    assert allowed() == {t for t in ids if t.startswith("Velocity")}
+    for t in ("Velocity_63", "Duration_1.0.8"):
+        g.step(st, torch.tensor([ids[t]]))
+    now = allowed()
+    assert "Pitch_60" not in now and "Pitch_61" in now and "Position_8" not in now and "Position_9" in now
+    for p in range(21, 110):  # every pitch at this position (MidiTok: 21 to 109)
+        if p != 60:
+            for t in (f"Pitch_{p}", "Velocity_63", "Duration_1.0.8"):
+                g.step(st, torch.tensor([ids[t]]))
+    now = allowed()
+    assert now and not any(t.startswith(("Pitch", "Program")) for t in now)
+    assert "Bar_None" in now and "Position_9" in now
+
+
+def test_midilike_grammar_ends_notes_and_closes():
+    tok = TokenizerSpec(tokenization="MIDILike").build()
+    g = Grammar(tok, len(tok), torch.device("cpu"))
+    ids = {t: i for t, i in tok.vocab.items()}
+    st = g.start(1)
+    for t in ("Program_0", "NoteOn_60", "Velocity_63"):
+        g.step(st, torch.tensor([ids[t]]))
+    m = g.mask(st)[0]
+    assert not m[ids["NoteOff_60"]]  # no time has passed: it would be a note of zero length
+    g.step(st, torch.tensor([ids["Program_0"]]))
+    assert not g.mask(st)[0][ids["NoteOn_60"]]  # already sounding
+    closing = [tok[i] for i in g.close(st, 0)]
+    assert closing[0].startswith("TimeShift") and closing[-2:] == ["Program_0", "NoteOff_60"]

@@ -233,6 +233,7 @@ class ModelResult:
     ceiling: dict[str, setcompare.FeatureComparison]
     statistics: dict[str, float]
     prediction: dict[str, float] | None = None
+    likelihood: dict[str, float] | None = None  # held-out bits per note, for models that give music a probability
     info: dict[str, Any] = field(default_factory=dict)
     collapse: str | None = None  # why the generated set has collapsed (:func:`collapse`), or None
 

@@ -95,6 +95,8 @@ class Family(ABC):
     options_cls: type[GenerateOptions] = GenerateOptions
     #: whether :meth:`prediction_errors` is implemented (models that predict the next event)
     predicts_next_event: ClassVar[bool] = False
+    #: whether :meth:`likelihood` is implemented (models that give music a probability)
+    has_likelihood: ClassVar[bool] = False
 
     # ------------------------------------------------------------------------------------------------ building
     @abstractmethod
@@ -129,6 +131,13 @@ class Family(ABC):
         """Next-event squared error per numeric feature on ``split``, in units of the feature's training-split
         standard deviation (only where :attr:`predicts_next_event`)."""
         raise ConfigError(f"{self.name} does not predict the next event")
+
+    def likelihood(
+        self, model: nn.Module, run: Run, ds: Dataset, split: str, device: torch.device, max_windows: int
+    ) -> dict[str, float]:
+        """Held-out negative log-likelihood of ``split``: ``bits_per_note`` (comparable between models that encode
+        music differently) and whatever else the family measures; empty where this run has none."""
+        raise ConfigError(f"{self.name} gives music no likelihood")
 
     def check_preset(self, preset: str) -> None:
         if preset not in self.presets:

@@ -52,6 +52,14 @@ def prediction_errors(
     return {"mse": mse, "rmse": math.sqrt(mse), **{f"mse_{k}": v for k, v in per.items()}}
 
 
+def likelihood(fam: Family, model: nn.Module, run: Run, ds: Dataset, opts: EvalOptions) -> dict[str, float] | None:
+    """Held-out bits per note on the test split, or None for a model without a likelihood."""
+    if not fam.has_likelihood:
+        return None
+    device = next(model.parameters()).device
+    return fam.likelihood(model, run, ds, "test", device, opts.max_windows) or None
+
+
 def evaluate_run(path: str | os.PathLike[str], ds: Dataset, opts: EvalOptions, name: str | None = None) -> ModelResult:
     """Steps 1 to 6 for one run."""
     run, fam, model = load_run(path, choose_device(opts.device))
@@ -70,6 +78,7 @@ def evaluate_run(path: str | os.PathLike[str], ds: Dataset, opts: EvalOptions, n
         ceiling=setcompare.compare_sets(train_like, reference),
         statistics=mean_metrics(pieces),
         prediction=prediction_errors(fam, model, run, ds, opts),
+        likelihood=likelihood(fam, model, run, ds, opts),
         collapse=collapse(pieces, reference),
         info={
             "run": str(path),

@@ -145,6 +145,7 @@ def _json(
                 "overlap_fraction_of_ceiling": r.overlap / r.ceiling_overlap if r.ceiling_overlap else None,
                 "kl": r.kl,
                 "prediction": r.prediction,
+                "likelihood": r.likelihood,
                 "statistics": r.statistics,
                 "per_statistic_error": r.errors["per_statistic"],
                 "set_comparison": _comparison_json(r.comparison),
@@ -255,6 +256,12 @@ def _markdown(rep: dict[str, Any]) -> str:
         for m in preds:
             parts = ", ".join(f"{k[4:]} {_fmt(v)}" for k, v in m["prediction"].items() if k.startswith("mse_"))
             lines.append(f"- {m['name']}: {parts}")
+    likely = [m for m in rep["models"] if m.get("likelihood")]
+    if likely:
+        lines += ["", "## Held-out likelihood (test split)", ""]
+        lines += ["Bits per note: the negative log2-probability a model gives the test pieces, per note, each model "
+                  "under its own encoding (the Transformer's tokens, the RNN's pitch and time bins). Lower is better."]
+        lines += [""] + [f"- {m['name']}: {_fmt(m['likelihood']['bits_per_note'], 3)} bits per note" for m in likely]
     lines += ["", "## Figures", "", f"![pitch, step, duration and velocity]({rep['figures']['distributions']})", ""]
     lines += ["## Listen and look", ""]
     engines = sorted({e["synthesizer"] for entries in rep["samples"].values() for e in entries if "wav" in e})

@@ -7,7 +7,8 @@ exactly as training encoded.
 What the grid changes (docs/transformer.md measures it): onsets and durations are rounded to the tokenizer's
 positions (``steps_per_quarter`` per quarter note for the first four beats of a duration or time shift, four per
 quarter up to 12 beats, longer durations cut to 12 beats), velocities to ``velocity_bins`` bins, tempi to 43
-bins between 40 and 250 qpm (every 5 qpm); pitches outside 21-108 (the piano) are dropped. Times in quarter notes of notes on
+bins between 40 and 250 qpm (every 5 qpm); pitches outside 21-109 (the piano) are dropped. Times in quarter
+notes of notes on
 the grid come back exactly (``tests/test_tokens.py``); seconds follow the binned tempo.
 
 Fixed here, what MidiTok leaves to its user:

@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -70,6 +71,7 @@ class RNNFamily(Family):
     }
     representation = "note_events"
     predicts_next_event = True
+    has_likelihood = True
 
     def build_model(self, cfg: RNNConfig) -> NoteRNN:
         return NoteRNN(cfg)
@@ -126,6 +128,36 @@ class RNNFamily(Family):
             whole = np.concatenate([primers[i].astype(np.float64), events[i].astype(np.float64)])
             pieces.append(from_note_events(whole).with_metadata(primer_notes=str(len(primers[i]))))
         return pieces
+
+    @torch.no_grad()
+    def likelihood(
+        self, model: NoteRNN, run: Run, ds: Dataset, split: str, device: torch.device, max_windows: int
+    ) -> dict[str, float]:
+        """Bits per note of ``split``'s windows (evenly spread, at most ``max_windows``), every position predicted:
+        the cross-entropies of pitch and of the step and duration bins (and velocity bins) summed. Only the binned
+        timing is a distribution over notes; regression timing has no likelihood (empty)."""
+        cfg = model.cfg
+        if cfg.timing != "bins":
+            return {}
+        windows = Windows.build(events_by_split(ds, split), cfg.seq_length)
+        if len(windows) == 0:
+            return {}
+        pick = windows.starts[evenly_spread(len(windows), max_windows)]
+        total, count = 0.0, 0
+        with eval_mode(model):
+            for k in range(0, len(pick), 256):
+                batch = torch.as_tensor(
+                    np.stack([windows.events[s : s + cfg.seq_length + 1] for s in pick[k : k + 256]]),
+                    dtype=torch.float32,
+                    device=device,
+                )
+                x, y = batch[:, :-1], batch[:, 1:]
+                out, _ = model(x)
+                _, parts = model.loss(x, y, out)
+                nats = sum(float(parts[name]) for name in ("pitch", "step", "duration", "velocity") if name in parts)
+                total += nats * y.shape[0] * y.shape[1]
+                count += y.shape[0] * y.shape[1]
+        return {"bits_per_note": total / count / math.log(2), "notes": float(count)}
 
     @torch.no_grad()
     def prediction_errors(

@@ -7,9 +7,11 @@ token ids of a dataset come from ``representations/tokens.py``."""
 from __future__ import annotations
 
 import dataclasses
+import math
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 
 from ...dataset import Dataset
 from ...errors import ConfigError, DatasetError
@@ -25,11 +27,12 @@ from ...representations.tokens import (
     save_tokenizer,
 )
 from ...training.trainer import TrainConfig
+from ...utils import eval_mode
 from ..base import Family, GenerateOptions, Run, TaskBundle, seeded_generator
 from .grammar import Grammar
 from .model import PRESETS, MusicTransformer, TransformerConfig
 from .sample import continue_piece, continue_rows, infill_piece
-from .task import TOKENIZER_FILE, Sentinels, TokenWindows, TransformerTask
+from .task import IGNORE, TOKENIZER_FILE, Sentinels, TokenWindows, TransformerTask
 
 N_PRIMERS = 256  # bar-aligned training excerpts kept in a run, to start generation without the dataset
 PRIMER_TOKENS = 32
@@ -95,6 +98,7 @@ class TransformerFamily(Family):
     representation = "tokens"
     length_unit = "events"
     options_cls = TransformerOptions
+    has_likelihood = True
 
     def build_model(self, cfg: TransformerConfig) -> MusicTransformer:
         if not cfg.vocab_size:  # filled in here, so that config.json records it
@@ -194,6 +198,36 @@ class TransformerFamily(Family):
         tails = pool[pick]
         primers = [from_tokens(t, tok) for t in tails]
         return continue_rows(model, tok, grammar, tails, primers, [0.0] * opts.n, opts.length, **sampling)
+
+
+    @torch.no_grad()
+    def likelihood(
+        self, model: MusicTransformer, run: Run, ds: Dataset, split: str, device: torch.device, max_windows: int
+    ) -> dict[str, float]:
+        """Loss per token and bits per note of ``split`` in continuation windows of the context (at most
+        ``max_windows``, evenly spread), tokenized with the run's own tokenizer (its token cache is built once)."""
+        tok = load_tokenizer(run.path / TOKENIZER_FILE)
+        cache = TokenCache.build(ds, tok, progress=False)
+        windows = TokenWindows(cache, ds.indices(split), model.cfg.context + 1)
+        spots = windows.fixed(max_windows)
+        notes_per_id = torch.as_tensor(note_counts(tok), device=device)
+        nats = tokens = notes = 0.0
+        with eval_mode(model):
+            for k in range(0, len(spots), 8):
+                rows = [windows.window(p, o) for p, o in spots[k : k + 8]]
+                batch = np.zeros((len(rows), max(len(r) for r in rows)), dtype=np.int64)
+                valid = np.zeros(batch.shape, dtype=bool)
+                for i, r in enumerate(rows):
+                    batch[i, : len(r)], valid[i, : len(r)] = r, True
+                x = torch.as_tensor(batch, device=device)
+                y = x[:, 1:].masked_fill(~torch.as_tensor(valid[:, 1:], device=device), IGNORE)
+                logits = model(x[:, :-1]).float()
+                nats += float(F.cross_entropy(logits.flatten(0, 1), y.flatten(), ignore_index=IGNORE, reduction="sum"))
+                tokens += float((y != IGNORE).sum())
+                notes += float(notes_per_id[y[y != IGNORE]].sum())
+        if not tokens:
+            return {}
+        return {"bits_per_note": nats / max(notes, 1) / math.log(2), "nats_per_token": nats / tokens, "notes": notes}
 
 
 FAMILIES = [TransformerFamily()]

@@ -67,6 +67,8 @@ class Grammar:
         # the very start: a piece begins at a bar (REMI) or with an event, never in the middle of a note
         mid_note = {"Velocity", "Duration"}
         allowed[len(types), :n_tok] &= [types[f] not in mid_note for f in first]
+        if self.name == "REMI":
+            allowed[len(types), :n_tok] &= [types[f] == "Bar" for f in first]
         self.allowed = torch.as_tensor(allowed, device=device)
         self.first = torch.as_tensor(first, device=device)
         self.last = torch.as_tensor(np.concatenate([last, np.full(vocab_size - n_tok, len(types))]), device=device)
@@ -118,6 +120,7 @@ class Grammar:
         self.bar_type = t.get("Bar", -2)
         self.position_type = t.get("Position", -2)
         self.uses_programs = "Program" in t
+        self.n_pitches = len({int(pitch[i]) for i in range(n_tok) if kind[i] == 5 and not drum[i]})
         self.n_types = len(types)
         # MIDILike's way to end a note: ids of NoteOff_p, Program_p and the shortest TimeShift
         self.note_off = {(int(pitch[i]), bool(drum[i])): i for i in range(n_tok) if kind[i] == 2}
@@ -193,6 +196,9 @@ class Grammar:
         if self.name in ("REMI", "TSD") and not self.bpe:
             again = torch.gather(s.struck, 1, self.pitch[None, :].expand(m.shape[0], -1))
             m = m & ~((self.kind == 5)[None, :] & again)
+            # every pitch struck already: nothing that leads to another note at this time (a Program token)
+            full = (s.struck.sum(dim=1) >= self.n_pitches)[:, None]
+            m = m & ~(full & (self.kind == 3)[None, :])
         if self.name == "REMI" and not self.bpe:
             later = (self.pos[None, :] > s.position[:, None]) | (self.pos[None, :] < 0)
             m = m & later

@@ -61,7 +61,8 @@ def sample_tokens(
         logits = model(seq, cache)[:, -1]
         history = [seq]
         for _ in range(max_new):
-            logits = logits.float().masked_fill(~grammar.mask(state), float("-inf"))
+            allowed = grammar.mask(state)
+            logits = logits.float().masked_fill(~allowed, float("-inf"))
             tok = sample_logits(logits, temperature=temperature, top_k=top_k, top_p=top_p, generator=generator)
             grammar.step(state, torch.where(done, grammar.noop, tok))  # a finished row's state stays as it ended
             produced += (~done).long()
@@ -125,7 +126,7 @@ def piece_bars(notes: Notes, tok: miditok.MusicTokenizer) -> tuple[np.ndarray, n
     """A piece's token ids, the token index of each bar and each bar line in quarter notes (as many as bars)."""
     ids = to_tokens(notes, tok)
     if ids.size == 0:
-        raise ConfigError(f"{notes.source or 'the primer'}: no notes the tokenizer can read (pitches 21-108)")
+        raise ConfigError(f"{notes.source or 'the primer'}: no notes the tokenizer can read (pitches 21-109)")
     bars = bar_starts(ids, tok, notes)
     end = float(notes.end_qn.max()) if len(notes) else 0.0
     lines = bar_lines_qn(notes, end)
