@@ -337,8 +337,7 @@ def _add_train_parser(models: Any, fam: Family) -> None:
         "--preset",
         choices=list(fam.presets),
         default="default",
-        help="paper: exactly the paper's settings; default: tunesmith's better ones (docs/)"
-        + ("; musegan: the default networks on MuseGAN's 24 steps per quarter note" if "musegan" in fam.presets else "")
+        help="; ".join(f"{name}: {fam.preset_notes[name]}" for name in fam.presets if name in fam.preset_notes)
         + " (default: default)",
     )
     p.add_argument("--epochs", type=_positive_int, default=None, help="epochs (default: the preset's)")

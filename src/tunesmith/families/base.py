@@ -89,6 +89,11 @@ class Family(ABC):
     #: model settings per preset name; every preset has its training settings in :attr:`train_presets`
     presets: Mapping[str, Mapping[str, Any]]
     train_presets: Mapping[str, Mapping[str, Any]]
+    #: what each preset is, for ``--help`` (presets without a note are listed by name)
+    preset_notes: ClassVar[Mapping[str, str]] = {
+        "paper": "exactly the paper's settings",
+        "default": "tunesmith's better ones (docs/)",
+    }
     representation: str = ""
     #: what ``GenerateOptions.length`` counts: "events" (notes, tone steps) or "bars"
     length_unit: str = "events"

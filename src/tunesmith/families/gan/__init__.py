@@ -41,6 +41,10 @@ class GANFamily(Family):
         # the same optimiser on MuseGAN's 24-step grid (6x the cells: about 1.2 s a step on 2 CPU cores)
         "musegan": {**SELECT, "batch_size": 64, "lr": 1e-3, "max_steps": 3000, "epochs": 100000, "patience": None},
     }
+    preset_notes = {
+        **Family.preset_notes,
+        "musegan": "the default networks on MuseGAN's 24 steps per quarter note",
+    }
     representation = "pianoroll"
     length_unit = "bars"
     options_cls = GANOptions
