@@ -57,6 +57,17 @@ GAN = {
 }
 
 
+TRANSFORMER = {
+    "context": "32",
+    "batch_size": "4",
+    "max_steps": "3",
+    "epochs": "1",
+    "device": "cpu",
+    "val_max_batches": "2",
+    "log_every": "1",
+}
+
+
 # ------------------------------------------------------------------------------------------------ the worker
 def worker(out: Path, data: Path) -> None:
     """Runs in each of torchrun's processes: the same calls of ``tunesmith.jobs.train.train`` as a user's script,
@@ -114,6 +125,7 @@ def worker(out: Path, data: Path) -> None:
     train("rnn", data, runs / "rnn", resume=True, overrides={"max_steps": "none"}, progress=False)
     train("crnngan", data, runs / "crnngan", preset="paper", overrides=CRNNGAN, progress=False)
     train("gan", data, runs / "gan", overrides=GAN, progress=False)
+    train("transformer", data, runs / "transformer", preset="tiny", overrides=TRANSFORMER, progress=False)
     record["rnn_batches"] = torch.stack(record["rnn_batches"])
     torch.save(record, out / f"record_rank{rank}.pt")
     shutdown_distributed()
@@ -232,6 +244,19 @@ def test_gan_weights_identical_on_both_ranks(ranks):
     p0, p1 = _params(out, "gan_0", 0), _params(out, "gan_0", 1)
     assert any(k.startswith("generator.") for k in p0) and any(k.startswith("discriminator.") for k in p0)
     assert p0.keys() == p1.keys() and all(torch.equal(p0[k], p1[k]) for k in p0)
+
+
+def test_transformer_trains_on_two_ranks_as_on_one(ranks, data, tmp_path):
+    """Fill-in-the-middle batches sharded over the ranks: both ranks end with the same weights, and those of one
+    process trained on the whole batches (within float rounding of the averaged gradients)."""
+    from tunesmith.training.checkpoint import load_trainer_state
+
+    out, _ = ranks
+    p0, p1 = _params(out, "transformer_0", 0), _params(out, "transformer_0", 1)
+    assert p0.keys() == p1.keys() and all(torch.equal(p0[k], p1[k]) for k in p0)
+    train("transformer", data, tmp_path / "one", preset="tiny", overrides=TRANSFORMER, progress=False)
+    single = load_trainer_state(tmp_path / "one" / "trainer_state.pt")["model"]
+    assert all(torch.allclose(p0[k], single[k], atol=1e-5) for k in p0)
 
 
 # ------------------------------------------------------------------------------------------------ in-process
