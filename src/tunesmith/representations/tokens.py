@@ -25,7 +25,10 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import multiprocessing
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -34,7 +37,7 @@ import miditok
 import numpy as np
 from miditok import TokenizerConfig, TokSequence
 
-from ..dataset import Dataset
+from ..dataset import Dataset, default_workers
 from ..errors import CheckpointError, ConfigError, DatasetError
 from ..io.midi import notes_to_score, score_to_notes
 from ..notes import Notes
@@ -243,10 +246,16 @@ class TokenCache:
 
     @classmethod
     def build(
-        cls, ds: Dataset, tok: miditok.MusicTokenizer, *, progress: bool = True, force: bool = False
+        cls,
+        ds: Dataset,
+        tok: miditok.MusicTokenizer,
+        *,
+        progress: bool = True,
+        force: bool = False,
+        workers: int | None = None,
     ) -> TokenCache:
         """The dataset's token cache for ``tok``: loaded when it is there and complete, else computed (every piece,
-        in order) and written atomically."""
+        in order, by ``workers`` processes: the cores, at most 8) and written atomically."""
         root = cls.folder(ds, tok)
         fingerprint = ds.manifest.get("fingerprint")
         if not force and (root / "meta.json").is_file():
@@ -261,17 +270,18 @@ class TokenCache:
         offsets, bar_offsets, bars = [0], [0], []
         notes_total = 0
         bar = progress_bar(total=len(ds), desc="tokenizing", unit="piece", disable=not progress)
-        with atomic_path(root / "ids.bin") as tmp, open(tmp, "wb") as f:
-            for i in range(len(ds)):
-                piece = ds[i]
-                ids = to_tokens(piece, tok)
-                f.write(ids.astype(dtype).tobytes())
-                offsets.append(offsets[-1] + ids.size)
-                b = bar_starts(ids, tok, piece)
-                bars.append(b)
-                bar_offsets.append(bar_offsets[-1] + b.size)
-                notes_total += len(piece)
-                bar.update(1)
+        workers = min(workers or default_workers(), max(len(ds) // 8, 1))
+        with atomic_path(root / "ids.bin") as tmp, open(tmp, "wb") as f, _pool(workers, ds, tok) as pool:
+            chunks = [range(a, min(a + 8, len(ds))) for a in range(0, len(ds), 8)]
+            results = pool.imap(_tokenize_chunk, chunks) if pool else map(_tokenize_chunk, chunks)
+            for chunk in results:
+                for ids, b, n in chunk:
+                    f.write(ids.astype(dtype).tobytes())
+                    offsets.append(offsets[-1] + ids.size)
+                    bars.append(b)
+                    bar_offsets.append(bar_offsets[-1] + b.size)
+                    notes_total += n
+                    bar.update(1)
         bar.close()
         for name, arr in (
             ("offsets", np.array(offsets, dtype=np.int64)),
@@ -291,6 +301,34 @@ class TokenCache:
         }
         atomic_write_bytes(root / "meta.json", json.dumps(meta, indent=1).encode())
         return cls(root)
+
+
+#: what tokenizer processes work with: set before they are forked, so they inherit it
+_WORKER: dict[str, Any] = {}
+
+
+def _tokenize_chunk(indices: range) -> list[tuple[np.ndarray, np.ndarray, int]]:
+    ds, tok = _WORKER["ds"], _WORKER["tok"]
+    out = []
+    for i in indices:
+        piece = ds[i]
+        ids = to_tokens(piece, tok)
+        out.append((ids, bar_starts(ids, tok, piece), len(piece)))
+    return out
+
+
+@contextmanager
+def _pool(workers: int, ds: Dataset, tok: miditok.MusicTokenizer) -> Iterator[Any]:
+    """Tokenizer processes (fork: they inherit the imported libraries), or None to work in this process."""
+    _WORKER.update(ds=ds, tok=tok)
+    try:
+        if workers <= 1 or "fork" not in multiprocessing.get_all_start_methods():
+            yield None
+        else:
+            with multiprocessing.get_context("fork").Pool(workers) as pool:
+                yield pool
+    finally:
+        _WORKER.clear()
 
 
 def learn_bpe(ds: Dataset, tok: miditok.MusicTokenizer, vocab_size: int, *, max_pieces: int = 2000) -> None:
