@@ -166,3 +166,14 @@ def test_bpe_shortens_and_decodes_the_same(tmp_path):
     assert int(note_counts(tok)[merged].sum()) == len(piece)
     with pytest.raises(ConfigError, match="exceed"):
         learn_bpe(ds, TokenizerSpec().build(), 10)
+
+
+def test_parallel_cache_equals_serial(tmp_path):
+    root = synthetic_dataset(tmp_path, steps=[0.25, 0.5], durations=[0.25, 0.5], n_pieces=12, n_notes=30)
+    ds = Dataset.load(root)
+    tok = TokenizerSpec(tokenization="TSD").build()
+    one = TokenCache.build(ds, tok, progress=False, workers=1)
+    ids, bars, offsets = np.asarray(one.ids).copy(), one.bars.copy(), one.offsets.copy()
+    two = TokenCache.build(ds, tok, progress=False, workers=2, force=True)
+    assert np.array_equal(np.asarray(two.ids), ids) and np.array_equal(two.bars, bars)
+    assert np.array_equal(two.offsets, offsets)

@@ -270,7 +270,7 @@ class TokenCache:
         offsets, bar_offsets, bars = [0], [0], []
         notes_total = 0
         bar = progress_bar(total=len(ds), desc="tokenizing", unit="piece", disable=not progress)
-        workers = min(workers or default_workers(), max(len(ds) // 8, 1))
+        workers = min(workers or default_workers(), max(-(-len(ds) // 8), 1))  # chunks of 8 pieces
         with atomic_path(root / "ids.bin") as tmp, open(tmp, "wb") as f, _pool(workers, ds, tok) as pool:
             chunks = [range(a, min(a + 8, len(ds))) for a in range(0, len(ds), 8)]
             results = pool.imap(_tokenize_chunk, chunks) if pool else map(_tokenize_chunk, chunks)
