@@ -156,6 +156,7 @@ class TransformerFamily(Family):
             fim_max_bars=cfg.fim_max_bars,
             grad_accum=cfg.grad_accum,
             tokenizer_json=save_tokenizer(tok),
+            compile=cfg.compile,
         )
         info = {
             "tokens": {"train": train.tokens, "validation": val.tokens},

@@ -52,6 +52,8 @@ class TransformerConfig(ConfigBase):
     rope_base: float = 10000.0
     #: micro-batches per optimizer step (the batch is split; its size stays the effective batch)
     grad_accum: int = 1
+    #: train through ``torch.compile`` (on a GPU; docs/transformer.md measures it)
+    compile: bool = False
     #: set from the tokenizer when a run is built (the tokenizer's vocabulary plus the three sentinels)
     vocab_size: int = 0
 

@@ -125,6 +125,7 @@ class TransformerTask(Task):
         fim_max_bars: int,
         grad_accum: int = 1,
         tokenizer_json: bytes = b"",
+        compile: bool = False,
     ) -> None:
         self.model = model.to(device)
         self.cfg, self.device = cfg, device
@@ -144,6 +145,7 @@ class TransformerTask(Task):
         self.opt = torch.optim.AdamW(groups, lr=cfg.lr, betas=(0.9, 0.95), fused=fused)
         self.autocast = autocast_for(cfg, device)
         self.parallel = data_parallel(self.model)
+        self.loss_fn = torch.compile(self.model.loss) if compile else self.model.loss
         self.batch = cfg.batch_size
         self.tokenizer_json = tokenizer_json
 
@@ -230,7 +232,7 @@ class TransformerTask(Task):
         for part in micro:
             x, y = self._targets(part)
             with self.autocast:
-                loss = self.parallel(self.model.loss, x, y, IGNORE) / len(micro)
+                loss = self.parallel(self.loss_fn, x, y, IGNORE) / len(micro)
             loss.backward()
             total += float(loss.detach())
         if self.cfg.grad_clip:
