@@ -36,6 +36,7 @@ from .task import IGNORE, TOKENIZER_FILE, Sentinels, TokenWindows, TransformerTa
 
 N_PRIMERS = 256  # bar-aligned training excerpts kept in a run, to start generation without the dataset
 PRIMER_TOKENS = 32
+MAX_LIKELIHOOD_WINDOWS = 256  # windows of the context scored for held-out bits per note (about 35,000 notes)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -72,7 +73,7 @@ class TransformerFamily(Family):
             "grad_clip": 1.0,
             "weight_decay": 0.1,
             "precision": "auto",
-            "val_max_batches": 50,
+            "val_max_batches": 8,
         },
         "default": {
             "batch_size": 16,
@@ -82,7 +83,7 @@ class TransformerFamily(Family):
             "grad_clip": 1.0,
             "weight_decay": 0.1,
             "precision": "auto",
-            "val_max_batches": 50,
+            "val_max_batches": 8,
         },
         "base": {
             "batch_size": 32,
@@ -216,7 +217,7 @@ class TransformerFamily(Family):
         tok = load_tokenizer(run.path / TOKENIZER_FILE)
         cache = TokenCache.build(ds, tok, progress=False)
         windows = TokenWindows(cache, ds.indices(split), model.cfg.context + 1)
-        spots = windows.fixed(max_windows)
+        spots = windows.fixed(min(max_windows, MAX_LIKELIHOOD_WINDOWS))
         notes_per_id = torch.as_tensor(note_counts(tok), device=device)
         nats = tokens = notes = 0.0
         with eval_mode(model):
