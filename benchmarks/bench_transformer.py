@@ -15,12 +15,13 @@ In one run it measures:
    per token counted as 6 N_nonembedding + 12 layers x context x width (Kaplan et al. 2020; PaLM's appendix B);
 3. generation speed with the KV cache (tokens/s = new tokens x batch / s) at batch 1 and 64 from a 64-token
    prompt: tunesmith's cache loop with ``sample_logits`` against ``GPT2LMHeadModel.generate`` (sampling, cache),
-   both under ``torch.inference_mode``, in fp32 and under bf16 autocast, also interleaved.
+   both under ``torch.inference_mode``, in fp32 and with both models' weights in bf16, also interleaved.
 """
 
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 import os
 import platform
@@ -250,44 +251,45 @@ def paired(num: list[float], den: list[float]) -> dict:
 # --------------------------------------------------------------------------------------------------- generation
 
 
-def ts_generate(model, prompt: torch.Tensor, n_new: int, bf16: bool, gen: torch.Generator) -> torch.Tensor:
+def ts_generate(model, prompt: torch.Tensor, n_new: int, gen: torch.Generator) -> torch.Tensor:
     """Prefill the prompt through the cache, then one token at a time (``n_new - 1`` one-position steps, as
-    ``generate`` does: the last token drawn needs no forward pass)."""
-    with autocast(bf16):
-        cache = model.new_cache(prompt.shape[0], prompt.shape[1] + n_new)
-        logits = model(prompt, cache)[:, -1]
-        out = []
-        for i in range(n_new):
-            tok = sample_logits(logits, generator=gen)
-            out.append(tok)
-            if i + 1 < n_new:
-                logits = model(tok[:, None], cache)[:, -1]
+    ``generate`` does: the last token drawn needs no forward pass). ``model`` in fp32 or its bf16 copy
+    (``model.for_generation(True)``, what ``tunesmith generate`` uses where the CPU has native bf16)."""
+    cache = model.new_cache(prompt.shape[0], prompt.shape[1] + n_new)
+    logits = model(prompt, cache)[:, -1]
+    out = []
+    for i in range(n_new):
+        tok = sample_logits(logits, generator=gen)
+        out.append(tok)
+        if i + 1 < n_new:
+            logits = model(tok[:, None], cache)[:, -1]
     return torch.stack(out, 1)
 
 
-def hf_generate(model, prompt: torch.Tensor, n_new: int, bf16: bool) -> torch.Tensor:
-    with autocast(bf16):
-        out = model.generate(
-            prompt, attention_mask=torch.ones_like(prompt), do_sample=True, top_k=0, top_p=1.0, temperature=1.0,
-            max_new_tokens=n_new, min_new_tokens=n_new, use_cache=True, pad_token_id=0,
-        )
+def hf_generate(model, prompt: torch.Tensor, n_new: int) -> torch.Tensor:
+    out = model.generate(
+        prompt, attention_mask=torch.ones_like(prompt), do_sample=True, top_k=0, top_p=1.0, temperature=1.0,
+        max_new_tokens=n_new, min_new_tokens=n_new, use_cache=True, pad_token_id=0,
+    )
     return out[:, prompt.shape[1] :]
 
 
 def bench_generation(ts, hf, stream: torch.Tensor, args) -> dict:
     ts.eval()
     hf.eval()
+    ts16 = ts.for_generation(True).eval()
+    hf16 = copy.deepcopy(hf).to(torch.bfloat16).eval()
     gen = torch.Generator().manual_seed(0)
     grad_ctx = torch.inference_mode if args.grad_mode == "inference_mode" else torch.no_grad
     res: dict = {}
     for b in args.gen_batches:
         prompt = stream[torch.arange(b) % len(stream), : args.prompt].contiguous()
         n_new = args.gen_tokens
-        runs = {
-            "hf_fp32": lambda p=prompt, n=n_new: hf_generate(hf, p, n, False),
-            "ts_fp32": lambda p=prompt, n=n_new: ts_generate(ts, p, n, False, gen),
-            "hf_bf16": lambda p=prompt, n=n_new: hf_generate(hf, p, n, True),
-            "ts_bf16": lambda p=prompt, n=n_new: ts_generate(ts, p, n, True, gen),
+        runs = {  # bf16: both models' weights in bf16 (the same method for both)
+            "hf_fp32": lambda p=prompt, n=n_new: hf_generate(hf, p, n),
+            "ts_fp32": lambda p=prompt, n=n_new: ts_generate(ts, p, n, gen),
+            "hf_bf16": lambda p=prompt, n=n_new: hf_generate(hf16, p, n),
+            "ts_bf16": lambda p=prompt, n=n_new: ts_generate(ts16, p, n, gen),
         }
         rates: dict[str, list[float]] = {k: [] for k in runs}
         with grad_ctx():

@@ -26,7 +26,7 @@ from ...representations.tokens import (
     note_counts,
     save_tokenizer,
 )
-from ...training.trainer import TrainConfig
+from ...training.trainer import TrainConfig, native_bf16
 from ...utils import eval_mode
 from ..base import Family, GenerateOptions, Run, TaskBundle, seeded_generator
 from .grammar import Grammar
@@ -184,6 +184,7 @@ class TransformerFamily(Family):
             "top_k": opts.top_k,
             "top_p": opts.top_p,
             "generator": seeded_generator(opts.seed, device),
+            "bf16": native_bf16(device),  # bf16 weights where the hardware computes them natively
         }
         if opts.infill_bars is not None:
             if opts.primer is None:

@@ -12,6 +12,7 @@ model knows nothing of what tokens mean.
 
 from __future__ import annotations
 
+import copy
 import math
 from dataclasses import dataclass
 
@@ -113,20 +114,25 @@ def rope_tables(head_dim: int, length: int, base: float, device: torch.device | 
 
 
 def apply_rope(x: torch.Tensor, rope: torch.Tensor) -> torch.Tensor:
-    """Rotate each pair ``(x[2i], x[2i + 1])`` of ``x (B, H, T, D)`` by its position's angle; ``rope (2, T, D/2)``."""
+    """Rotate each pair ``(x[2i], x[2i + 1])`` of ``x (..., T, D)`` by its position's angle; ``rope (2, T, D/2)``.
+    Computed in fp32 (a bf16 input is rotated in fp32 and rounded once)."""
     cos, sin = rope[0], rope[1]
-    x1, x2 = x.float()[..., 0::2], x.float()[..., 1::2]
+    xf = x if x.dtype == torch.float32 else x.float()
+    x1, x2 = xf[..., 0::2], xf[..., 1::2]
     out = torch.stack([x1 * cos - x2 * sin, x1 * sin + x2 * cos], dim=-1)
     return out.flatten(-2).type_as(x)
 
 
 class KVCache:
-    """Keys and values of every layer for ``batch`` sequences of up to ``length`` positions, preallocated."""
+    """Keys and values of every layer for ``batch`` sequences of up to ``length`` positions, preallocated (positions
+    not yet written are never read). Kept in fp32 even for bf16 weights: CPUs attend faster in fp32."""
 
-    def __init__(self, cfg: TransformerConfig, batch: int, length: int, device: torch.device, dtype: torch.dtype):
+    def __init__(
+        self, cfg: TransformerConfig, batch: int, length: int, device: torch.device, dtype: torch.dtype = torch.float32
+    ):
         shape = (batch, cfg.heads, length, cfg.width // cfg.heads)
-        self.k = [torch.zeros(shape, device=device, dtype=dtype) for _ in range(cfg.layers)]
-        self.v = [torch.zeros(shape, device=device, dtype=dtype) for _ in range(cfg.layers)]
+        self.k = [torch.empty(shape, device=device, dtype=dtype) for _ in range(cfg.layers)]
+        self.v = [torch.empty(shape, device=device, dtype=dtype) for _ in range(cfg.layers)]
         self.length = length
         self.pos = 0  # positions filled
 
@@ -147,22 +153,26 @@ class Attention(nn.Module):
         self, x: torch.Tensor, rope: torch.Tensor, cache: KVCache | None = None, layer: int = 0
     ) -> torch.Tensor:
         B, T, C = x.shape
-        q, k, v = self.qkv(x).view(B, T, 3, self.heads, C // self.heads).permute(2, 0, 3, 1, 4)  # (B, H, T, D) each
-        q, k = apply_rope(q, rope), apply_rope(k, rope)
+        qkv = self.qkv(x).view(B, T, 3, self.heads, C // self.heads).permute(2, 0, 3, 1, 4)  # (3, B, H, T, D)
+        qk = apply_rope(qkv[:2], rope)  # queries and keys rotated in one call
+        q, k, v = qk[0], qk[1], qkv[2]
         if cache is None:
             y = F.scaled_dot_product_attention(q, k, v, is_causal=True, dropout_p=self.dropout if self.training else 0)
         else:
-            p = cache.pos
+            p, dtype = cache.pos, cache.k[layer].dtype
             cache.k[layer][:, :, p : p + T] = k
             cache.v[layer][:, :, p : p + T] = v
             k, v = cache.k[layer][:, :, : p + T], cache.v[layer][:, :, : p + T]
-            if T == 1:  # one new position sees every cached one
-                y = F.scaled_dot_product_attention(q, k, v)
+            q = q.to(dtype)
+            if T == 1:  # one new position sees every cached one: two matrix products (faster than SDPA's kernel
+                # for a single query on CPUs, where this step is bound by reading the cache)
+                y = ((q @ k.transpose(-1, -2)) * q.shape[-1] ** -0.5).softmax(-1) @ v
             elif p == 0:  # the prompt, from an empty cache
                 y = F.scaled_dot_product_attention(q, k, v, is_causal=True)
             else:  # several new positions after cached ones: position p + i sees 0 .. p + i
                 mask = torch.ones(T, p + T, dtype=torch.bool, device=x.device).tril(p)
                 y = F.scaled_dot_product_attention(q, k, v, attn_mask=mask)
+            y = y.to(x.dtype)
         return self.proj(y.transpose(1, 2).reshape(B, T, C))
 
 
@@ -238,6 +248,12 @@ class MusicTransformer(nn.Module):
         return F.cross_entropy(logits.flatten(0, 1).float(), targets.flatten(), ignore_index=ignore_index)
 
     def new_cache(self, batch: int, length: int) -> KVCache:
-        p = self.head.weight
-        dtype = torch.bfloat16 if torch.is_autocast_enabled(p.device.type) else p.dtype
-        return KVCache(self.cfg, batch, length, p.device, dtype)
+        return KVCache(self.cfg, batch, length, self.head.weight.device)
+
+    def for_generation(self, bf16: bool) -> MusicTransformer:
+        """This model, or a bf16 copy of its weights for faster generation (the rotation table stays fp32)."""
+        if not bf16:
+            return self
+        twin = copy.deepcopy(self).to(torch.bfloat16)
+        twin.rope = self.rope.clone()
+        return twin
