@@ -320,3 +320,18 @@ def test_midilike_grammar_ends_notes_and_closes():
     assert not g.mask(st)[0][ids["NoteOn_60"]]  # already sounding
     closing = [tok[i] for i in g.close(st, 0)]
     assert closing[0].startswith("TimeShift") and closing[-2:] == ["Program_0", "NoteOff_60"]
+
+
+def test_cli_errors_are_one_line(run, primer, tmp_path, capsys):
+    from tunesmith.cli import main
+
+    base = ["generate", str(run), "--out", str(tmp_path / "o"), "--primer", str(primer)]
+    for extra, message in (
+        (["--infill-bars", "8-9"], "has 8 bars"),
+        (["--infill-bars", "x"], "FIRST-LAST"),
+    ):
+        assert main(base + extra) == 1
+        err = capsys.readouterr().err
+        assert message in err and "Traceback" not in err
+    assert main(["generate", str(run), "--out", str(tmp_path / "o"), "--infill-bars", "2-3"]) == 1
+    assert "--primer" in capsys.readouterr().err
