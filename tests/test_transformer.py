@@ -70,6 +70,9 @@ def test_shapes_and_parameter_count():
     c, w, L = 16, 16 * 4, 2
     expected = 50 * c + L * (4 * c * c + 2 * c * w + 2 * c) + c  # embedding, blocks (attention, MLP, norms), norm
     assert m.num_parameters() == expected
+    mqa = tiny(kv_heads=1)  # one key-value head for the two query heads: K and V projections of width 8, not 16
+    assert m.num_parameters() - mqa.num_parameters() == L * 2 * c * 8
+    assert mqa(x).shape == (3, 20, 50)
 
 
 def test_loss_by_hand():
@@ -85,8 +88,9 @@ def test_loss_by_hand():
     assert got == pytest.approx(float(sum(picked) / len(picked)), rel=1e-5)
 
 
-def test_kv_cache_gives_the_full_forward_logits():
-    m = tiny().eval()
+@pytest.mark.parametrize("kv_heads", [0, 1])
+def test_kv_cache_gives_the_full_forward_logits(kv_heads):
+    m = tiny(kv_heads=kv_heads).eval()
     x = torch.randint(0, 50, (3, 30))
     with torch.no_grad():
         full = m(x)
@@ -115,6 +119,7 @@ def test_causal_a_later_token_changes_no_earlier_logit():
         ({"fim_rate": 1.5}, "fim_rate"),
         ({"bpe_vocab": 1000, "tokenization": "MIDILike"}, "BPE"),
         ({"grad_accum": 0}, "grad_accum"),
+        ({"heads": 4, "kv_heads": 3}, "kv_heads"),
     ],
 )
 def test_config_errors(kw, match):

@@ -47,6 +47,9 @@ class TransformerConfig(ConfigBase):
     context: int = 512
     layers: int = 4
     heads: int = 4
+    #: heads of keys and values, shared by groups of query heads (grouped-query attention, Ainslie et al. 2023;
+    #: 1: multi-query): a cache that many times smaller, which is what generation reads at every step. 0: ``heads``
+    kv_heads: int = 0
     width: int = 256
     mlp_ratio: int = 4
     dropout: float = 0.0
@@ -65,6 +68,8 @@ class TransformerConfig(ConfigBase):
             )
         if self.width % self.heads or (self.width // self.heads) % 2:
             raise ConfigError(f"transformer: width {self.width} must split into {self.heads} heads of even size")
+        if self.kv_heads < 0 or (self.kv_heads and self.heads % self.kv_heads):
+            raise ConfigError(f"transformer: kv_heads {self.kv_heads} must divide heads {self.heads} (0: as many)")
         if min(self.context, self.layers, self.heads, self.width, self.mlp_ratio) <= 0:
             raise ConfigError("transformer: context, layers, heads, width and mlp_ratio must be positive")
         if not 0 <= self.fim_rate <= 1:
@@ -130,7 +135,7 @@ class KVCache:
     def __init__(
         self, cfg: TransformerConfig, batch: int, length: int, device: torch.device, dtype: torch.dtype = torch.float32
     ):
-        shape = (batch, cfg.heads, length, cfg.width // cfg.heads)
+        shape = (batch, cfg.kv_heads or cfg.heads, length, cfg.width // cfg.heads)
         self.k = [torch.empty(shape, device=device, dtype=dtype) for _ in range(cfg.layers)]
         self.v = [torch.empty(shape, device=device, dtype=dtype) for _ in range(cfg.layers)]
         self.length = length
@@ -145,18 +150,21 @@ class KVCache:
 class Attention(nn.Module):
     def __init__(self, cfg: TransformerConfig) -> None:
         super().__init__()
-        self.heads, self.dropout = cfg.heads, cfg.dropout
-        self.qkv = nn.Linear(cfg.width, 3 * cfg.width, bias=False)
+        self.heads, self.kv_heads, self.dropout = cfg.heads, cfg.kv_heads or cfg.heads, cfg.dropout
+        self.head_dim = cfg.width // cfg.heads
+        self.qkv = nn.Linear(cfg.width, (self.heads + 2 * self.kv_heads) * self.head_dim, bias=False)
         self.proj = nn.Linear(cfg.width, cfg.width, bias=False)
 
     def forward(
         self, x: torch.Tensor, rope: torch.Tensor, cache: KVCache | None = None, layer: int = 0
     ) -> torch.Tensor:
         B, T, C = x.shape
-        qkv = self.qkv(x).view(B, T, 3, self.heads, C // self.heads).permute(2, 0, 3, 1, 4)  # (3, B, H, T, D)
-        qk = apply_rope(qkv[:2], rope)  # queries and keys rotated in one call
-        q, k, v = qk[0], qk[1], qkv[2]
+        H, G = self.heads, self.kv_heads
+        qkv = self.qkv(x).view(B, T, H + 2 * G, self.head_dim).transpose(1, 2)  # (B, H + 2G, T, D)
+        qk = apply_rope(qkv[:, : H + G], rope)  # queries and keys rotated in one call
+        q, k, v = qk[:, :H], qk[:, H:], qkv[:, H + G :]  # (B, H, T, D), (B, G, T, D), (B, G, T, D)
         if cache is None:
+            k, v = self._spread(k), self._spread(v)
             y = F.scaled_dot_product_attention(q, k, v, is_causal=True, dropout_p=self.dropout if self.training else 0)
         else:
             p, dtype = cache.pos, cache.k[layer].dtype
@@ -165,15 +173,22 @@ class Attention(nn.Module):
             k, v = cache.k[layer][:, :, : p + T], cache.v[layer][:, :, : p + T]
             q = q.to(dtype)
             if T == 1:  # one new position sees every cached one: two matrix products (faster than SDPA's kernel
-                # for a single query on CPUs, where this step is bound by reading the cache)
-                y = ((q @ k.transpose(-1, -2)) * q.shape[-1] ** -0.5).softmax(-1) @ v
+                # for a single query on CPUs, where this step is bound by reading the cache); each group of H / G
+                # query heads reads its one key-value head
+                qg = q.reshape(B, G, H // G, self.head_dim)  # (B, G, H/G, D)
+                att = ((qg @ k.transpose(-1, -2)) * self.head_dim**-0.5).softmax(-1)  # (B, G, H/G, p + 1)
+                y = (att @ v).reshape(B, H, 1, self.head_dim)
             elif p == 0:  # the prompt, from an empty cache
-                y = F.scaled_dot_product_attention(q, k, v, is_causal=True)
+                y = F.scaled_dot_product_attention(q, self._spread(k), self._spread(v), is_causal=True)
             else:  # several new positions after cached ones: position p + i sees 0 .. p + i
                 mask = torch.ones(T, p + T, dtype=torch.bool, device=x.device).tril(p)
-                y = F.scaled_dot_product_attention(q, k, v, attn_mask=mask)
+                y = F.scaled_dot_product_attention(q, self._spread(k), self._spread(v), attn_mask=mask)
             y = y.to(x.dtype)
         return self.proj(y.transpose(1, 2).reshape(B, T, C))
+
+    def _spread(self, kv: torch.Tensor) -> torch.Tensor:
+        """Key or value heads repeated for their groups of query heads ``(B, G, T, D) -> (B, H, T, D)``."""
+        return kv if self.kv_heads == self.heads else kv.repeat_interleave(self.heads // self.kv_heads, dim=1)
 
 
 class Block(nn.Module):
