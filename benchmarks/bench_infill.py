@@ -79,7 +79,8 @@ def main() -> None:
         better += with_suffix < without
     print(f"{len(pick)} test pieces, {args.bars} bars cut out of each ({tokens} tokens, {n_notes} notes)")
     for name, nats in (("infilling (prefix and suffix)", fill), ("continuation (prefix only)", cont)):
-        print(f"  {name:<30} {nats / tokens:.4f} nats per token, {nats / max(n_notes, 1) / math.log(2):.3f} bits per note")
+        bits = nats / max(n_notes, 1) / math.log(2)
+        print(f"  {name:<30} {nats / tokens:.4f} nats per token, {bits:.3f} bits per note")
     print(f"  lower with the suffix in {better} of {len(pick)} pieces")
 
 

@@ -143,7 +143,7 @@ def build_models(args: argparse.Namespace, vocab: int) -> tuple[torch.nn.Module,
     ts = MusicTransformer(
         TransformerConfig(
             vocab_size=vocab, context=args.context, layers=args.layers, heads=args.heads, width=args.width,
-            dropout=0.0,
+            kv_heads=args.kv_heads, dropout=0.0,
         )
     )
     hf_cfg = dict(
@@ -390,6 +390,7 @@ def main() -> None:
     ap.add_argument("--layers", type=int, default=6)
     ap.add_argument("--width", type=int, default=256)
     ap.add_argument("--heads", type=int, default=4)
+    ap.add_argument("--kv-heads", type=int, default=0, help="tunesmith's key-value heads (0: as many as --heads)")
     ap.add_argument("--context", type=int, default=512)
     ap.add_argument("--batch", type=int, default=8)
     ap.add_argument("--steps", type=int, default=2, help="timed training steps per configuration per round")
