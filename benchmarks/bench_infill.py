@@ -5,8 +5,8 @@
 For each test piece (up to ``--pieces``, evenly spread, with at least ``bars + 2`` bars), a span of ``--bars``
 whole bars is drawn; the model scores the span's true tokens two ways, each within the model's context:
 
-* infilling: ``FIM_PRE prefix FIM_SUF suffix FIM_MID(k) middle`` (the prefix and suffix as the model is given
-  them when it fills in bars: a quarter of the context each);
+* infilling: ``FIM_PRE prefix FIM_SUF suffix FIM_MID(k) middle`` (the middle's first half-context of tokens;
+  the prefix and suffix share the rest of the context);
 * continuation: ``prefix middle`` (the same prefix, no suffix: what a model without infilling can do).
 
 Prints the mean loss per token of the middle (nats) and bits per note, both ways, and how many pieces had a lower
@@ -67,7 +67,7 @@ def main() -> None:
         a = int(rng.integers(1, len(bars) - args.bars))
         start, stop = int(bars[a]), int(bars[a + args.bars])
         middle = ids[start:stop].tolist()[: ctx // 2]
-        room = ctx // 4
+        room = (ctx - 3 - len(middle)) // 2  # the prompt and the middle within the context, as generation has them
         prefix = ids[max(start - room, 0) : start].tolist()
         suffix = ids[stop : stop + room].tolist()
         with_suffix = middle_loss(model, [pre, *prefix, suf, *suffix, mid], middle)

@@ -14,7 +14,7 @@ import torch
 import torch.nn.functional as F
 
 from ...dataset import Dataset
-from ...errors import ConfigError, DatasetError
+from ...errors import CheckpointError, ConfigError, DatasetError
 from ...io import read
 from ...notes import Notes
 from ...representations.tokens import (
@@ -26,12 +26,13 @@ from ...representations.tokens import (
     note_counts,
     save_tokenizer,
 )
+from ...training.stores import evenly_spread
 from ...training.trainer import TrainConfig, native_bf16
 from ...utils import eval_mode
 from ..base import Family, GenerateOptions, Run, TaskBundle, seeded_generator
 from .grammar import Grammar
 from .model import PRESETS, MusicTransformer, TransformerConfig
-from .sample import continue_piece, continue_rows, infill_piece
+from .sample import continue_piece, continue_rows, grid_offsets, infill_piece, performed
 from .task import IGNORE, TOKENIZER_FILE, Sentinels, TokenWindows, TransformerTask
 
 N_PRIMERS = 256  # bar-aligned training excerpts kept in a run, to start generation without the dataset
@@ -43,6 +44,10 @@ MAX_LIKELIHOOD_WINDOWS = 256  # windows of the context scored for held-out bits 
 class TransformerOptions(GenerateOptions):
     #: bars to generate anew in the primer, FIRST-LAST counted from 1 (e.g. "5-8"); the other bars are kept
     infill_bars: str | None = None
+
+
+def evenly_spread_pieces(pieces: np.ndarray, k: int) -> np.ndarray:
+    return pieces[evenly_spread(len(pieces), k)]
 
 
 def spec_of(cfg: TransformerConfig) -> TokenizerSpec:
@@ -146,6 +151,11 @@ class TransformerFamily(Family):
                 primers.append(ids[b : b + PRIMER_TOKENS])
             if len(primers) == N_PRIMERS:
                 break
+        arrays = {"primers": np.stack(primers).astype(np.int64)} if primers else {}
+        starts = [ds[int(i)].start_qn for i in evenly_spread_pieces(train.pieces, 200)]
+        offsets = grid_offsets(np.concatenate(starts) if starts else np.zeros(0), cfg.steps_per_quarter)
+        if offsets is not None:  # played music: generated onsets are moved off the grid as the data's lie
+            arrays["onset_offsets"] = offsets
         task = TransformerTask(
             model,
             train,
@@ -165,12 +175,7 @@ class TransformerFamily(Family):
             "tokenizer_vocab": len(tok),
             "parameters": model.num_parameters(),
         }
-        return TaskBundle(
-            task,
-            info,
-            {"primers": np.stack(primers).astype(np.int64)} if primers else {},
-            files={TOKENIZER_FILE: save_tokenizer(tok)},
-        )
+        return TaskBundle(task, info, arrays, files={TOKENIZER_FILE: save_tokenizer(tok)})
 
     def generate(
         self, model: MusicTransformer, run: Run, opts: TransformerOptions, device: torch.device
@@ -187,6 +192,12 @@ class TransformerFamily(Family):
             "generator": seeded_generator(opts.seed, device),
             "bf16": native_bf16(device),  # bf16 weights where the hardware computes them natively
         }
+        try:
+            offsets = run.array("onset_offsets")
+        except CheckpointError:  # data on the grid (or a run from before 2026-12-02): notes stay on the grid
+            offsets = None
+        rng = np.random.default_rng(opts.seed)
+        sampling["humanize"] = lambda notes: performed(notes, offsets, rng)
         if opts.infill_bars is not None:
             if opts.primer is None:
                 raise ConfigError("--infill-bars needs --primer FILE: the piece whose bars are filled in")
