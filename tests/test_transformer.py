@@ -340,3 +340,20 @@ def test_cli_errors_are_one_line(run, primer, tmp_path, capsys):
         assert message in err and "Traceback" not in err
     assert main(["generate", str(run), "--out", str(tmp_path / "o"), "--infill-bars", "2-3"]) == 1
     assert "--primer" in capsys.readouterr().err
+
+
+def test_onsets_leave_the_grid_only_for_played_music():
+    from tunesmith.families.transformer.sample import grid_offsets, performed
+
+    on_grid = np.arange(100) / 4.0
+    assert grid_offsets(on_grid, 8) is None  # a score: notes stay on the grid
+    rng = np.random.default_rng(0)
+    played = on_grid + rng.uniform(-0.05, 0.05, 100)
+    q = grid_offsets(played, 8)
+    assert q is not None and q[0] >= -1 / 16 and q[-1] <= 1 / 16 and np.all(np.diff(q) >= 0)
+    chord = Notes.from_arrays([60, 64, 67], [1.0, 1.0, 1.0], [1.5, 1.5, 1.5])
+    moved = performed(chord, q, np.random.default_rng(1))
+    assert len(set(moved.start_qn.tolist())) == 3  # the chord's notes no longer start on one tick
+    assert np.allclose(moved.end_qn - moved.start_qn, chord.end_qn - chord.start_qn)
+    assert np.all(np.abs(moved.start_qn - chord.start_qn) <= 1 / 16)
+    assert performed(chord, None, np.random.default_rng(1)) is chord
