@@ -23,9 +23,9 @@ from .train import train
 #: (its baseline's number in the demo) and spends the rest of its minute on adversarial epochs; the weights whose
 #: music scores best on validation are kept (docs/crnngan.md, "In make demo").
 DEMO_MODELS: dict[str, tuple[float, dict[str, str]]] = {
-    "rnn": (0.35, {"val_every": "250"}),  # an epoch of the default preset outlasts the demo's budget
+    "rnn": (0.3, {"val_every": "250"}),  # an epoch of the default preset outlasts the demo's budget
     "gan": (0.2, {"epochs": "100000"}),  # a GAN epoch on the chorales is a few iterations: its time share limits it
-    "crnngan": (0.3, {"pretrain_epochs": "30", "epochs": "100", "hidden": "64", "d_hidden": "64"}),
+    "crnngan": (0.35, {"pretrain_epochs": "30", "epochs": "100", "hidden": "64", "d_hidden": "64"}),
     "baseline": (0.15, {"hidden": "64"}),
 }
 
