@@ -357,3 +357,28 @@ def test_onsets_leave_the_grid_only_for_played_music():
     assert np.allclose(moved.end_qn - moved.start_qn, chord.end_qn - chord.start_qn)
     assert np.all(np.abs(moved.start_qn - chord.start_qn) <= 1 / 16)
     assert performed(chord, None, np.random.default_rng(1)) is chord
+
+
+def test_gradient_accumulation_takes_the_same_step():
+    """A batch in two micro-batches gives the step of the whole batch (the loss is a mean over equal halves)."""
+    from tunesmith.families.transformer.task import TransformerTask
+    from tunesmith.training.trainer import TrainConfig
+
+    class Windows:  # the task's data, only as much as a step needs
+        tokens, length, pieces, lengths = 4 * 17, 17, np.array([0]), np.array([68])
+
+    s = Sentinels(40, 2, 0)
+    batch = torch.randint(1, 40, (4, 17))
+    weights, grads, losses = [], [], []
+    for accum in (1, 2):
+        torch.manual_seed(0)
+        model = MusicTransformer(TransformerConfig(vocab_size=s.vocab_size, context=16, layers=1, heads=2, width=16))
+        task = TransformerTask(model, Windows(), Windows(), s, np.zeros(40, dtype=np.int64),
+                               TrainConfig(batch_size=4, lr=1e-2), torch.device("cpu"),
+                               fim_rate=0.5, fim_max_bars=2, grad_accum=accum)
+        losses.append(task.train_step(batch, 0)["loss"])
+        weights.append({k: v.clone() for k, v in model.state_dict().items()})
+        grads.append({k: p.grad.clone() for k, p in model.named_parameters()})
+    assert losses[0] == pytest.approx(losses[1], rel=1e-5)
+    assert all(torch.allclose(grads[0][k], grads[1][k], atol=1e-6) for k in grads[0])  # the mean, not the sum
+    assert all(torch.allclose(weights[0][k], weights[1][k], atol=1e-6) for k in weights[0])
