@@ -250,6 +250,25 @@ def cmd_compare(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_originality(args: argparse.Namespace) -> int:
+    from .jobs.originality import check_originality
+    from .utils import atomic_write_text
+
+    r = check_originality(args.path, args.data, args.split)
+    n = r["copy_notes"]
+    for p in r["pieces"]:
+        where = f"  from {p['from']} (at its note {p['at_note']})" if p["longest"] else ""
+        flag = "  COPY" if p["longest"] >= n else ""
+        print(f"{p['source']}: longest run {p['longest']} notes{flag}{where}")
+    for f, reason in r["unreadable"]:
+        print(f"  skipped {f}: {reason}")
+    print(f"{r['copied_share']:.0%} of {len(r['pieces'])} piece(s) hold a run of {n}+ notes of a {r['split']} piece")
+    if args.json:
+        atomic_write_text(args.json, json.dumps(r, indent=1))
+        print(args.json)
+    return 0
+
+
 def cmd_rollstats(args: argparse.Namespace) -> int:
     from .evaluation.metrics import MUSEGAN_STATISTICS
     from .families.gan.quality import TARGET_BAND, TARGET_QN
@@ -471,6 +490,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--wav", action="store_true", help="also write a WAV beside each MIDI file")
     p.add_argument("--png", action="store_true", help="also write a piano-roll PNG beside each MIDI file")
     p.set_defaults(func=cmd_generate)
+
+    p = sub.add_parser(
+        "originality",
+        help="is it a copy? the longest run of each piece's notes found in a dataset's pieces",
+        formatter_class=_Formatter,
+        description="For each music file (a file, or every one in a folder), the longest run of consecutive notes\n"
+        "that also occurs in a piece of the dataset's split, with that piece named. Transposed and re-timed copies\n"
+        "count (intervals and ratios of onset intervals are compared). A run of 16 notes or more is a copy.\n"
+        "The index of the split is built once and kept beside the dataset.",
+    )
+    p.add_argument("path", help="a music file or a folder of them")
+    p.add_argument("--data", required=True, help="a prepared dataset folder")
+    p.add_argument("--split", default="train", choices=("train", "validation", "test"), help="the pieces to search")
+    p.add_argument("--json", default=None, help="also write every figure to this JSON file")
+    p.set_defaults(func=cmd_originality)
 
     p = sub.add_parser(
         "evaluate",

@@ -234,6 +234,7 @@ class ModelResult:
     statistics: dict[str, float]
     prediction: dict[str, float] | None = None
     likelihood: dict[str, float] | None = None  # held-out bits per note, for models that give music a probability
+    originality: dict[str, Any] | None = None  # the longest runs copied from the training split (originality.py)
     info: dict[str, Any] = field(default_factory=dict)
     collapse: str | None = None  # why the generated set has collapsed (:func:`collapse`), or None
 

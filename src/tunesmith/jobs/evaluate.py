@@ -12,6 +12,7 @@ from torch import nn
 
 from ..dataset import Dataset
 from ..evaluation import setcompare
+from ..evaluation.originality import OriginalityIndex, originality
 from ..evaluation.protocol import (
     EvalOptions,
     ModelResult,
@@ -79,6 +80,7 @@ def evaluate_run(path: str | os.PathLike[str], ds: Dataset, opts: EvalOptions, n
         statistics=mean_metrics(pieces),
         prediction=prediction_errors(fam, model, run, ds, opts),
         likelihood=likelihood(fam, model, run, ds, opts),
+        originality=originality(pieces, OriginalityIndex.build(ds, "train")),
         collapse=collapse(pieces, reference),
         info={
             "run": str(path),

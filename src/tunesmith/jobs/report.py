@@ -17,9 +17,11 @@ import numpy as np
 from ..audio import render
 from ..dataset import Dataset
 from ..errors import ConfigError
+from ..evaluation.originality import OriginalityIndex, originality
 from ..evaluation.protocol import REPORT_COLUMNS, EvalOptions, ModelResult, real_row
 from ..evaluation.setcompare import SET_FEATURES
 from ..io import write_midi
+from ..notes import Notes
 from ..plots import plot_distributions, plot_pianoroll
 from ..progress import progress_bar
 from ..utils import atomic_write_text
@@ -83,6 +85,7 @@ def evaluate(
         bar.set_postfix_str(name)
         results.append(evaluate_run(run, ds, opts, name))
     real = real_row(ds, opts)
+    real["originality"] = natural_originality(ds, real["reference"])
     figures = _figures(results, real, out)
     samples = _samples(results, out, audio=audio)
     report = _json(results, real, opts, data, figures, samples)
@@ -146,6 +149,7 @@ def _json(
                 "kl": r.kl,
                 "prediction": r.prediction,
                 "likelihood": r.likelihood,
+                "originality": r.originality,
                 "statistics": r.statistics,
                 "per_statistic_error": r.errors["per_statistic"],
                 "set_comparison": _comparison_json(r.comparison),
@@ -158,6 +162,7 @@ def _json(
         "options": asdict(opts),
         "models": models,
         "real": {
+            "originality": real.get("originality"),
             "mse": real["errors"]["mse"],
             "rmse": real["errors"]["rmse"],
             "overlap": real["overlap"],
@@ -262,6 +267,23 @@ def _markdown(rep: dict[str, Any]) -> str:
         lines += ["Bits per note: the negative log2-probability a model gives the test pieces, per note, each model "
                   "under its own encoding (the Transformer's tokens, the RNN's pitch and time bins). Lower is better."]
         lines += [""] + [f"- {m['name']}: {_fmt(m['likelihood']['bits_per_note'], 3)} bits per note" for m in likely]
+    orig = [m for m in rep["models"] if m.get("originality")]
+    if orig:
+        nat = rep["real"].get("originality") or {}
+        n = orig[0]["originality"]["copy_notes"]
+        lines += ["", "## Originality (runs of notes found in the training split)", ""]
+        lines += [f"The longest run of each piece's notes that also occurs in a training piece (transposed or at "
+                  f"another tempo counts); a piece with a run of {n} notes or more counts as a copy."]
+        lines += [""]
+        for m in orig:
+            o = m["originality"]
+            worst = max(o["pieces"], key=lambda p: p["longest"])
+            where = f" (from {worst['from']})" if worst["longest"] else ""
+            lines.append(f"- {m['name']}: {o['copied_share']:.0%} of pieces copy {n}+ notes; longest run "
+                         f"{o['longest']} notes{where}")
+        if nat:
+            lines.append(f"- real test excerpts against the training split (the natural level): "
+                         f"{nat['copied_share']:.0%}; longest run {nat['longest']} notes")
     lines += ["", "## Figures", "", f"![pitch, step, duration and velocity]({rep['figures']['distributions']})", ""]
     lines += ["## Listen and look", ""]
     engines = sorted({e["synthesizer"] for entries in rep["samples"].values() for e in entries if "wav" in e})
@@ -276,3 +298,8 @@ def _markdown(rep: dict[str, Any]) -> str:
         if entries:
             lines += [f"![{name}]({entries[0]['png']})", ""]
     return "\n".join(lines) + "\n"
+
+
+def natural_originality(ds: Dataset, reference: list[Notes]) -> dict[str, Any]:
+    """Test excerpts against the training split: how much real music "copies" by the same measure."""
+    return originality(reference, OriginalityIndex.build(ds, "train"))

@@ -1,0 +1,157 @@
+"""Originality: the longest run of a piece's notes that also occurs in a training piece, transposed or not,
+faster or slower or not.
+
+A piece becomes a sequence of symbols, one per note after the first: the pitch interval from the previous note
+and the ratio of its inter-onset interval to the previous one's (in quarter tones of a log2 scale, 0 for notes
+of one chord). Both are the same for a transposed copy and for a copy played at another tempo, so such copies
+match. A run of ``k`` notes is ``k - 1`` symbols.
+
+The index (:class:`OriginalityIndex`) hashes every window of ``WINDOW`` symbols of every training piece and keeps
+the hashes sorted with their piece and position: built once per dataset and split (kept beside the dataset as
+``originality/<split>.npz``), queried in milliseconds a piece. A piece's longest copied run is the longest chain
+of its consecutive windows found at consecutive positions of one training piece.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ..dataset import Dataset
+from ..errors import DatasetError
+from ..notes import Notes
+from ..utils import atomic_write_bytes
+
+WINDOW = 8  # symbols per hashed window: runs of WINDOW + 1 notes and longer are found
+COPY_NOTES = 16  # a run of this many notes or more counts as a copy
+MAX_HITS = 4096  # occurrences of one window looked at (windows this common are scales and repeated notes)
+INDEX_VERSION = 1
+_MUL = np.uint64(0x9E3779B97F4A7C15)
+
+
+def symbols(notes: Notes) -> np.ndarray:
+    """One symbol per note after the first (notes in time order, a chord from low to high): the pitch interval
+    (clipped to +-48) and the inter-onset ratio to the previous non-zero inter-onset interval, in steps of a
+    quarter of an octave of tempo (clipped to +-8; 0 when the note starts with the previous one)."""
+    if len(notes) < 2:
+        return np.zeros(0, dtype=np.int64)
+    order = np.lexsort((notes.pitch, notes.start_qn))
+    pitch = notes.pitch[order].astype(np.int64)
+    start = notes.start_qn[order]
+    interval = np.clip(np.diff(pitch), -48, 48)
+    ioi = np.diff(start)
+    chord = ioi < 1e-3
+    prev = np.where(chord, np.nan, ioi)
+    # the previous non-zero inter-onset interval, carried over chords
+    idx = np.where(~chord, np.arange(ioi.size), -1)
+    idx = np.maximum.accumulate(idx)
+    before = np.concatenate([[-1], idx[:-1]])
+    ratio = np.zeros(ioi.size, dtype=np.int64)
+    has = (~chord) & (before >= 0)
+    ratio[has] = np.clip(np.round(4 * np.log2(ioi[has] / prev[before[has]])), -8, 8).astype(np.int64)
+    ratio[chord] = 9  # "with the previous note"
+    return (interval + 48) * 32 + (ratio + 16)
+
+
+def window_hashes(sym: np.ndarray, window: int = WINDOW) -> np.ndarray:
+    """A 64-bit hash of each window of ``window`` consecutive symbols (``len - window + 1`` of them)."""
+    if sym.size < window:
+        return np.zeros(0, dtype=np.uint64)
+    view = np.lib.stride_tricks.sliding_window_view(sym.astype(np.uint64), window)
+    h = np.zeros(view.shape[0], dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        for j in range(window):  # wrapping arithmetic modulo 2**64 is the hash
+            h = (h ^ view[:, j]) * _MUL
+            h ^= h >> np.uint64(29)
+    return h
+
+
+@dataclass
+class Match:
+    notes: int  # the longest run of this piece's notes found in one training piece (0: none of WINDOW + 1)
+    piece: str  # that training piece
+    at_note: int  # where the run starts in the piece (its note index in time order)
+
+
+class OriginalityIndex:
+    def __init__(self, hashes: np.ndarray, piece: np.ndarray, pos: np.ndarray, names: list[str]) -> None:
+        self.hashes, self.piece, self.pos, self.names = hashes, piece, pos, names
+
+    @classmethod
+    def build(cls, ds: Dataset, split: str = "train", *, cache: bool = True) -> OriginalityIndex:
+        """The index of ``split``'s pieces, loaded from beside the dataset when it is there and current."""
+        path = ds.root / "originality" / f"{split}.npz"
+        fingerprint = ds.manifest.get("fingerprint")
+        if cache and path.is_file():
+            try:
+                with np.load(path, allow_pickle=False) as z:
+                    meta = json.loads(str(z["meta"]))
+                    if meta["fingerprint"] == fingerprint and meta["version"] == INDEX_VERSION:
+                        return cls(z["hashes"], z["piece"], z["pos"], meta["names"])
+            except (OSError, ValueError, KeyError):
+                pass  # damaged or old: built again
+        idx = ds.indices(split)
+        if idx.size == 0:
+            raise DatasetError(f"{ds.root}: no {split} pieces to check originality against")
+        parts, pieces, positions = [], [], []
+        for k, i in enumerate(idx):
+            h = window_hashes(symbols(ds[int(i)]))
+            parts.append(h)
+            pieces.append(np.full(h.size, k, dtype=np.int32))
+            positions.append(np.arange(h.size, dtype=np.int32))
+        hashes = np.concatenate(parts) if parts else np.zeros(0, np.uint64)
+        order = np.argsort(hashes, kind="stable")
+        names = [ds.paths[int(i)] for i in idx]
+        index = cls(hashes[order], np.concatenate(pieces)[order], np.concatenate(positions)[order], names)
+        if cache:
+            buf = io.BytesIO()
+            meta = {"fingerprint": fingerprint, "version": INDEX_VERSION, "names": names}
+            np.savez(buf, hashes=index.hashes, piece=index.piece, pos=index.pos, meta=np.array(json.dumps(meta)))
+            path.parent.mkdir(parents=True, exist_ok=True)
+            atomic_write_bytes(path, buf.getvalue())
+        return index
+
+    def longest(self, notes: Notes, *, exclude: str | None = None) -> Match:
+        """The longest run of ``notes`` found in one indexed piece (``exclude``: a piece name not to count, for a
+        piece checked against its own split)."""
+        h = window_hashes(symbols(notes))
+        best = Match(0, "", -1)
+        runs: dict[tuple[int, int], int] = {}
+        lo = np.searchsorted(self.hashes, h, side="left")
+        hi = np.searchsorted(self.hashes, h, side="right")
+        skip = self.names.index(exclude) if exclude in self.names else -1
+        for i in range(h.size):
+            nxt: dict[tuple[int, int], int] = {}
+            for j in range(lo[i], min(hi[i], lo[i] + MAX_HITS)):
+                p, q = int(self.piece[j]), int(self.pos[j])
+                if p == skip:
+                    continue
+                r = runs.get((p, q - 1), 0) + 1
+                nxt[(p, q)] = r
+                notes_run = r + WINDOW  # r windows in a row: r + WINDOW - 1 symbols, one note more
+                if notes_run > best.notes:
+                    best = Match(notes_run, self.names[p], i - r + 1)
+            runs = nxt
+        return best
+
+
+def originality(pieces: list[Notes], index: OriginalityIndex, *, exclude_self: bool = False) -> dict:
+    """Per piece its longest copied run and where from; the share of pieces with a run of ``COPY_NOTES`` or
+    more notes."""
+    found = [index.longest(p, exclude=p.source if exclude_self else None) for p in pieces]
+    copies = [m.notes >= COPY_NOTES for m in found]
+    return {
+        "pieces": [{"source": p.source, "longest": m.notes, "from": m.piece, "at_note": m.at_note}
+                   for p, m in zip(pieces, found, strict=True)],
+        "copied_share": float(np.mean(copies)) if copies else 0.0,
+        "longest": max((m.notes for m in found), default=0),
+        "copy_notes": COPY_NOTES,
+    }
+
+
+def index_path(ds: Dataset, split: str) -> Path:
+    return ds.root / "originality" / f"{split}.npz"
