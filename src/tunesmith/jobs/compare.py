@@ -14,9 +14,10 @@ from ..io import SUPPORTED_EXTENSIONS, read
 from ..notes import Notes
 
 
-def read_folder(path: str | Path) -> tuple[list[Notes], list[tuple[str, str]]]:
-    """Every music file below ``path`` (sorted), read; unreadable files are returned as (file, reason), not
-    raised, so that one broken file does not stop a comparison."""
+def read_folder(path: str | Path, at_least: int = 2) -> tuple[list[Notes], list[tuple[str, str]]]:
+    """Every music file below ``path`` (sorted; or ``path`` itself, a file), read; unreadable files are returned
+    as (file, reason), not raised, so that one broken file does not stop the job. Fewer than ``at_least``
+    readable pieces is an error (a comparison of sets needs two)."""
     root = Path(path)
     if not root.exists():
         raise DatasetError(f"{root}: no such file or folder")
@@ -27,8 +28,9 @@ def read_folder(path: str | Path) -> tuple[list[Notes], list[tuple[str, str]]]:
             pieces.append(read(f))
         except ReadError as e:
             bad.append((str(f), str(e)))
-    if len(pieces) < 2:
-        raise DatasetError(f"{root}: {len(pieces)} readable music file(s); a comparison needs at least two")
+    if len(pieces) < at_least:
+        need = "a comparison needs at least two" if at_least > 1 else "nothing to check"
+        raise DatasetError(f"{root}: {len(pieces)} readable music file(s); {need}")
     return pieces, bad
 
 

@@ -4,13 +4,11 @@ occurs in a piece of a dataset's split (docs/controls.md; ``evaluation/originali
 from __future__ import annotations
 
 import os
-from pathlib import Path
 from typing import Any
 
 from ..dataset import Dataset
-from ..errors import DatasetError, ReadError
 from ..evaluation.originality import OriginalityIndex, originality
-from ..io import SUPPORTED_EXTENSIONS, read
+from .compare import read_folder
 
 
 def check_originality(
@@ -18,17 +16,6 @@ def check_originality(
 ) -> dict[str, Any]:
     """Every music file at ``path`` (a file or a folder, searched recursively) against ``split`` of ``data``;
     unreadable files are listed with their reason and skipped."""
-    root = Path(path)
-    if not root.exists():
-        raise DatasetError(f"{root}: no such file or folder")
-    files = [root] if root.is_file() else sorted(p for p in root.rglob("*") if p.suffix.lower() in SUPPORTED_EXTENSIONS)
-    pieces, bad = [], []
-    for f in files:
-        try:
-            pieces.append(read(f))
-        except ReadError as e:
-            bad.append((str(f), str(e)))
-    if not pieces:
-        raise DatasetError(f"{root}: no readable music file to check")
+    pieces, bad = read_folder(path, at_least=1)
     index = OriginalityIndex.build(Dataset.load(data), split)
     return {**originality(pieces, index), "split": split, "unreadable": bad}
