@@ -84,7 +84,7 @@ class OriginalityIndex:
     @classmethod
     def build(cls, ds: Dataset, split: str = "train", *, cache: bool = True) -> OriginalityIndex:
         """The index of ``split``'s pieces, loaded from beside the dataset when it is there and current."""
-        path = ds.root / "originality" / f"{split}.npz"
+        path = index_path(ds, split)
         fingerprint = ds.manifest.get("fingerprint")
         if cache and path.is_file():
             try:

@@ -11,7 +11,6 @@ import math
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 from ...dataset import Dataset
 from ...errors import CheckpointError, ConfigError, DatasetError
@@ -33,7 +32,7 @@ from ..base import Family, GenerateOptions, Run, TaskBundle, seeded_generator
 from .grammar import Grammar
 from .model import PRESETS, MusicTransformer, TransformerConfig
 from .sample import continue_piece, continue_rows, grid_offsets, infill_piece, performed
-from .task import IGNORE, TOKENIZER_FILE, Sentinels, TokenWindows, TransformerTask
+from .task import TOKENIZER_FILE, Sentinels, TokenWindows, TransformerTask, nll_sums, stack
 
 N_PRIMERS = 256  # bar-aligned training excerpts kept in a run, to start generation without the dataset
 PRIMER_TOKENS = 32
@@ -44,10 +43,6 @@ MAX_LIKELIHOOD_WINDOWS = 256  # windows of the context scored for held-out bits 
 class TransformerOptions(GenerateOptions):
     #: bars to generate anew in the primer, FIRST-LAST counted from 1 (e.g. "5-8"); the other bars are kept
     infill_bars: str | None = None
-
-
-def evenly_spread_pieces(pieces: np.ndarray, k: int) -> np.ndarray:
-    return pieces[evenly_spread(len(pieces), k)]
 
 
 def spec_of(cfg: TransformerConfig) -> TokenizerSpec:
@@ -147,7 +142,7 @@ class TransformerFamily(Family):
             if len(primers) == N_PRIMERS:
                 break
         arrays = {"primers": np.stack(primers).astype(np.int64)} if primers else {}
-        starts = [ds[int(i)].start_qn for i in evenly_spread_pieces(train.pieces, 200)]
+        starts = [ds[int(i)].start_qn for i in train.pieces[evenly_spread(len(train.pieces), 200)]]
         offsets = grid_offsets(np.concatenate(starts) if starts else np.zeros(0), cfg.steps_per_quarter)
         if offsets is not None:  # played music: generated onsets are moved off the grid as the data's lie
             arrays["onset_offsets"] = offsets
@@ -227,20 +222,13 @@ class TransformerFamily(Family):
         windows = TokenWindows(cache, ds.indices(split), model.cfg.context + 1)
         spots = windows.fixed(min(max_windows, MAX_LIKELIHOOD_WINDOWS))
         notes_per_id = torch.as_tensor(note_counts(tok), device=device)
+        pad = sentinels_of(model.cfg, len(tok)).pad
         nats = tokens = notes = 0.0
         with eval_mode(model):
             for k in range(0, len(spots), 8):
                 rows = [windows.window(p, o) for p, o in spots[k : k + 8]]
-                batch = np.zeros((len(rows), max(len(r) for r in rows)), dtype=np.int64)
-                valid = np.zeros(batch.shape, dtype=bool)
-                for i, r in enumerate(rows):
-                    batch[i, : len(r)], valid[i, : len(r)] = r, True
-                x = torch.as_tensor(batch, device=device)
-                y = x[:, 1:].masked_fill(~torch.as_tensor(valid[:, 1:], device=device), IGNORE)
-                logits = model(x[:, :-1]).float()
-                nats += float(F.cross_entropy(logits.flatten(0, 1), y.flatten(), ignore_index=IGNORE, reduction="sum"))
-                tokens += float((y != IGNORE).sum())
-                notes += float(notes_per_id[y[y != IGNORE]].sum())
+                part = nll_sums(model, stack(rows, windows.length, pad, device), pad, notes_per_id)
+                nats, tokens, notes = nats + part[0], tokens + part[1], notes + part[2]
         if not tokens:
             return {}
         return {"bits_per_note": nats / max(notes, 1) / math.log(2), "nats_per_token": nats / tokens, "notes": notes}

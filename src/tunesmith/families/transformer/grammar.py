@@ -127,6 +127,11 @@ class Grammar:
         self.program_id = {int(value[i]): i for i in range(n_tok) if kind[i] == 3}
         shifts = [(int(ticks[i]), i) for i in range(n_tok) if kind[i] == 4 and ticks[i] > 0]
         self.shortest_shift = min(shifts)[1] if shifts else None
+        # the types after which a sequence may stop (not inside a note's tokens); the last row is the start
+        pending = {"Pitch", "Velocity", "Program", "NoteOn", "PitchDrum", "DrumOn", "Position", "Bar"}
+        if self.name == "MIDILike":
+            pending -= {"Velocity"}
+        self.ends_between_notes = torch.as_tensor([name not in pending for name in types] + [True], device=device)
         longest = tok.config.additional_params.get("max_duration")
         self.max_ticks = None if longest is None else shift_value_ticks(str(longest), self.ticks_per_quarter)
 
@@ -235,8 +240,4 @@ class Grammar:
 
     def complete(self, s: GrammarState) -> torch.Tensor:
         """``(B,)``: whether the sequence so far ends between notes (not inside one note's tokens)."""
-        pending = {"Pitch", "Velocity", "Program", "NoteOn", "PitchDrum", "DrumOn", "Position", "Bar"}
-        if self.name == "MIDILike":
-            pending -= {"Velocity"}
-        bad = torch.as_tensor([name in pending for name in self.types] + [False], device=self.device)
-        return ~bad[s.last_type]
+        return self.ends_between_notes[s.last_type]

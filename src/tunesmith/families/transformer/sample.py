@@ -105,15 +105,20 @@ def new_notes(whole: Notes, before: Notes) -> Notes:
     return whole[keep]
 
 
-def shifted(notes: Notes, offset_qn: float, like: Notes) -> Notes:
-    """``notes`` moved by ``offset_qn`` quarter notes into the piece ``like`` (its tempo map gives seconds)."""
-    arr = notes.notes.copy()
-    arr["start_qn"] += offset_qn
-    arr["end_qn"] += offset_qn
+def with_qn(arr: np.ndarray, like: Notes) -> Notes:
+    """A note table whose quarter-note times were changed, in the piece ``like``: seconds from its tempo map."""
     out = Notes(arr, like.tempos, like.time_signatures, like.source, dict(like.metadata))
     arr["start"] = out.qn_to_seconds(arr["start_qn"])
     arr["end"] = out.qn_to_seconds(arr["end_qn"])
     return out
+
+
+def shifted(notes: Notes, offset_qn: float, like: Notes) -> Notes:
+    """``notes`` moved by ``offset_qn`` quarter notes into the piece ``like``."""
+    arr = notes.notes.copy()
+    arr["start_qn"] += offset_qn
+    arr["end_qn"] += offset_qn
+    return with_qn(arr, like)
 
 
 def performed(notes: Notes, offsets: np.ndarray | None, rng: np.random.Generator) -> Notes:
@@ -130,10 +135,7 @@ def performed(notes: Notes, offsets: np.ndarray | None, rng: np.random.Generator
     arr = notes.notes.copy()
     arr["start_qn"] = np.maximum(arr["start_qn"] + draw, 0.0)
     arr["end_qn"] = np.maximum(arr["end_qn"] + draw, arr["start_qn"] + 1e-3)
-    out = Notes(arr, notes.tempos, notes.time_signatures, notes.source, dict(notes.metadata))
-    arr["start"] = out.qn_to_seconds(arr["start_qn"])
-    arr["end"] = out.qn_to_seconds(arr["end_qn"])
-    return out
+    return with_qn(arr, notes)
 
 
 def grid_offsets(starts_qn: np.ndarray, steps_per_quarter: int, quantiles: int = 65) -> np.ndarray | None:

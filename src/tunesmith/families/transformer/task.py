@@ -46,10 +46,6 @@ class Sentinels:
     max_bars: int
     pad: int
 
-    @classmethod
-    def of(cls, n_tokens: int, max_bars: int, pad: int) -> Sentinels:
-        return cls(n_tokens, max_bars, pad)
-
     @property
     def pre(self) -> int:
         return self.base
@@ -83,6 +79,32 @@ def fim_sequence(
         [[s.pre], ids[start - n_pre : start], [s.suf], ids[stop : stop + n_suf], [s.mid(b - a)], middle]
     )
     return seq[:length]
+
+
+def stack(rows: list[np.ndarray], length: int, pad: int, device: torch.device) -> torch.Tensor:
+    """Token rows as one ``(B, length)`` batch, short rows padded with ``pad``."""
+    out = np.full((len(rows), length), pad, dtype=np.int64)
+    for r, q in enumerate(rows):
+        out[r, : len(q)] = q
+    return torch.as_tensor(out, device=device)
+
+
+def inputs_and_targets(batch: torch.Tensor, pad: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Inputs and next-token targets of a batch; padding is no target."""
+    x, y = batch[:, :-1], batch[:, 1:].clone()
+    y[y == pad] = IGNORE
+    return x, y
+
+
+def nll_sums(
+    model: MusicTransformer, batch: torch.Tensor, pad: int, notes_per_id: torch.Tensor
+) -> tuple[float, int, float]:
+    """Summed negative log-likelihood (nats) of a batch's targets, their number and the notes they start."""
+    x, y = inputs_and_targets(batch, pad)
+    logits = model(x)
+    nll = F.cross_entropy(logits.flatten(0, 1).float(), y.flatten(), ignore_index=IGNORE, reduction="sum")
+    valid = y != IGNORE
+    return float(nll), int(valid.sum()), float(notes_per_id[y[valid]].sum())
 
 
 class TokenWindows:
@@ -200,11 +222,7 @@ class TransformerTask(Task):
         return data.window(piece, offset)
 
     def _stack(self, seqs: list[np.ndarray]) -> torch.Tensor:
-        L = self.train_data.length
-        out = np.full((len(seqs), L), self.s.pad, dtype=np.int64)
-        for r, q in enumerate(seqs):
-            out[r, : len(q)] = q
-        return torch.as_tensor(out, device=self.device)
+        return stack(seqs, self.train_data.length, self.s.pad, self.device)
 
     def batches(self, epoch: int, rng: np.random.Generator, start: int) -> Iterator[torch.Tensor]:
         plan = self.plan(epoch, rng)
@@ -219,9 +237,7 @@ class TransformerTask(Task):
         return self.cfg.lr * min(1.0, (step + 1) / WARMUP_STEPS)
 
     def _targets(self, batch: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        x, y = batch[:, :-1], batch[:, 1:].clone()
-        y[y == self.s.pad] = IGNORE
-        return x, y
+        return inputs_and_targets(batch, self.s.pad)
 
     def train_step(self, batch: torch.Tensor, step: int) -> dict[str, float]:
         for g in self.opt.param_groups:
@@ -247,14 +263,9 @@ class TransformerTask(Task):
             yield self._stack([self.val_data.window(p, o) for p, o in spots[k : k + self.batch]])
 
     def eval_step(self, batch: torch.Tensor) -> tuple[dict[str, float], int]:
-        x, y = self._targets(batch)
         with self.autocast:
-            logits = self.model(x)
-        nll = F.cross_entropy(logits.flatten(0, 1).float(), y.flatten(), ignore_index=IGNORE, reduction="sum")
-        valid = y != IGNORE
-        n = int(valid.sum())
-        notes = float(self.notes_per_id[y[valid]].sum())
-        return {"loss": float(nll) / max(n, 1), "notes_per_token": notes / max(n, 1)}, n
+            nll, n, notes = nll_sums(self.model, batch, self.s.pad, self.notes_per_id)
+        return {"loss": nll / max(n, 1), "notes_per_token": notes / max(n, 1)}, n
 
     def summarize_validation(self, val: dict[str, float]) -> dict[str, float]:
         if val.get("notes_per_token"):
