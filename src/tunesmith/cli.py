@@ -140,6 +140,9 @@ def cmd_train(args: argparse.Namespace) -> int:
     return 0
 
 
+CONTROL_OPTIONS = ("key", "tempo", "time_signature", "density", "polyphony", "pitch_range", "instruments")
+
+
 def cmd_generate(args: argparse.Namespace) -> int:
     from .jobs.generate import generate
 
@@ -149,6 +152,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
         "sample": args.sample or None,
         "onsets": False if args.frames_only else None,
         "infill_bars": args.infill_bars,
+        **{name: getattr(args, name) for name in CONTROL_OPTIONS},
     }
     written = generate(
         args.run,
@@ -486,6 +490,24 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="FIRST-LAST",
         help="transformer: generate these bars of --primer anew (counted from 1, e.g. 5-8) and keep every other "
         "note of it as it was; the whole piece is written",
+    )
+    controls = p.add_argument_group(
+        "attribute controls (transformer runs trained with them; any subset; docs/controls.md)"
+    )
+    controls.add_argument("--key", default=None, help='the key, e.g. "D minor", "Eb major", "F#m"')
+    controls.add_argument("--tempo", default=None, help="beats (quarter notes) per minute, e.g. 90")
+    controls.add_argument("--time-signature", default=None, help="4/4, 3/4, 2/4, 2/2, 6/8, 3/8, 9/8, 12/8 or 5/4")
+    controls.add_argument(
+        "--density", default=None, help="notes per bar: low, medium or high (the training data's thirds)"
+    )
+    controls.add_argument(
+        "--polyphony", default=None, help="notes sounding together: low, medium or high (the training data's thirds)"
+    )
+    controls.add_argument(
+        "--pitch-range", default=None, help="highest minus lowest note: low, medium or high (the data's thirds)"
+    )
+    controls.add_argument(
+        "--instruments", default=None, help="General MIDI names or numbers, e.g. piano,violin or 0,40 (drums: 128)"
     )
     p.add_argument("--wav", action="store_true", help="also write a WAV beside each MIDI file")
     p.add_argument("--png", action="store_true", help="also write a piano-roll PNG beside each MIDI file")

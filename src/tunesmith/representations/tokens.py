@@ -47,7 +47,7 @@ from ..utils import atomic_path, atomic_write_bytes
 TOKENIZER_CLASSES = {"REMI": miditok.REMI, "TSD": miditok.TSD, "MIDILike": miditok.MIDILike}
 #: the time-shift tokens of each tokenization (REMI has bars and positions instead)
 TIME_SHIFTS = {"TSD": "TimeShift", "MIDILike": "TimeShift"}
-CACHE_VERSION = 1
+CACHE_VERSION = 2  # 2: bar_stats.npy (the attribute controls' sums per bar)
 
 
 @dataclass(frozen=True)
@@ -218,7 +218,7 @@ class TokenCache:
     """Token ids of every piece of a dataset, memory-mapped, with each piece's bar starts.
 
     Lives in ``DATASET/tokens/<tokenizer key>/`` (``ids.bin``, ``offsets.npy``, ``bars.npy``, ``bar_offsets.npy``,
-    ``tokenizer.json``): built once by :meth:`build`, reused by every run with the same tokenizer."""
+    ``bar_stats.npy``, ``tokenizer.json``): built once by :meth:`build`, reused by every run with the same tokenizer."""
 
     def __init__(self, root: Path) -> None:
         self.root = root
@@ -226,6 +226,7 @@ class TokenCache:
         self.offsets = np.load(root / "offsets.npy")
         self.bar_offsets = np.load(root / "bar_offsets.npy")
         self.bars = np.load(root / "bars.npy")
+        self.bar_stats = np.load(root / "bar_stats.npy")
         n = int(self.offsets[-1])
         dtype = np.dtype(meta["dtype"])
         self.ids = np.memmap(root / "ids.bin", dtype=dtype, mode="r", shape=(n,)) if n else np.zeros(0, dtype)
@@ -239,6 +240,10 @@ class TokenCache:
 
     def piece_bars(self, i: int) -> np.ndarray:
         return self.bars[self.bar_offsets[i] : self.bar_offsets[i + 1]]
+
+    def piece_bar_stats(self, i: int) -> np.ndarray:
+        """Each bar's sums for the attribute controls (``representations/controls.py``), as many as its bars."""
+        return self.bar_stats[self.bar_offsets[i] : self.bar_offsets[i + 1]]
 
     @classmethod
     def folder(cls, ds: Dataset, tok: miditok.MusicTokenizer) -> Path:
@@ -267,7 +272,7 @@ class TokenCache:
                 pass  # incomplete or damaged: built again below
         root.mkdir(parents=True, exist_ok=True)
         dtype = np.uint16 if len(tok) < 2**16 else np.int32
-        offsets, bar_offsets, bars = [0], [0], []
+        offsets, bar_offsets, bars, stats = [0], [0], [], []
         notes_total = 0
         bar = progress_bar(total=len(ds), desc="tokenizing", unit="piece", disable=not progress)
         workers = min(workers or default_workers(), max(-(-len(ds) // 8), 1))  # chunks of 8 pieces
@@ -275,10 +280,11 @@ class TokenCache:
             chunks = [range(a, min(a + 8, len(ds))) for a in range(0, len(ds), 8)]
             results = pool.imap(_tokenize_chunk, chunks) if pool else map(_tokenize_chunk, chunks)
             for chunk in results:
-                for ids, b, n in chunk:
+                for ids, b, n, st in chunk:
                     f.write(ids.astype(dtype).tobytes())
                     offsets.append(offsets[-1] + ids.size)
                     bars.append(b)
+                    stats.append(st)
                     bar_offsets.append(bar_offsets[-1] + b.size)
                     notes_total += n
                     bar.update(1)
@@ -287,6 +293,7 @@ class TokenCache:
             ("offsets", np.array(offsets, dtype=np.int64)),
             ("bar_offsets", np.array(bar_offsets, dtype=np.int64)),
             ("bars", np.concatenate(bars) if bars else np.zeros(0, dtype=np.int64)),
+            ("bar_stats", np.concatenate(stats) if stats else np.zeros(0, dtype=_bar_dtype())),
         ):
             buf = io.BytesIO()
             np.save(buf, arr)
@@ -307,13 +314,28 @@ class TokenCache:
 _WORKER: dict[str, Any] = {}
 
 
-def _tokenize_chunk(indices: range) -> list[tuple[np.ndarray, np.ndarray, int]]:
+def _bar_dtype() -> np.dtype:
+    from .controls import BAR_DTYPE
+
+    return BAR_DTYPE
+
+
+def grid_steps(tok: miditok.MusicTokenizer) -> int:
+    """The tokenizer's finest grid: positions per quarter note."""
+    return int(max(tok.config.beat_res.values()))
+
+
+def _tokenize_chunk(indices: range) -> list[tuple[np.ndarray, np.ndarray, int, np.ndarray]]:
+    from .controls import bar_lines, bar_stats  # controls reads bar lines from here: imported when used
+
     ds, tok = _WORKER["ds"], _WORKER["tok"]
     out = []
     for i in indices:
         piece = ds[i]
         ids = to_tokens(piece, tok)
-        out.append((ids, bar_starts(ids, tok, piece), len(piece)))
+        bars = bar_starts(ids, tok, piece)
+        stats = bar_stats(piece, bar_lines(piece, len(bars)), grid_steps(tok))[: len(bars)]
+        out.append((ids, bars, len(piece), stats))
     return out
 
 

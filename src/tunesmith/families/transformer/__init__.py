@@ -16,6 +16,7 @@ from ...dataset import Dataset
 from ...errors import CheckpointError, ConfigError, DatasetError
 from ...io import read
 from ...notes import Notes
+from ...representations.controls import ControlBins, ControlVocab, control_tokens, parse_controls, window_attributes
 from ...representations.tokens import (
     TokenCache,
     TokenizerSpec,
@@ -32,7 +33,17 @@ from ..base import Family, GenerateOptions, Run, TaskBundle, seeded_generator
 from .grammar import Grammar
 from .model import PRESETS, MusicTransformer, TransformerConfig
 from .sample import continue_piece, continue_rows, grid_offsets, infill_piece, performed
-from .task import TOKENIZER_FILE, Sentinels, TokenWindows, TransformerTask, nll_sums, stack
+from .task import (
+    TOKENIZER_FILE,
+    ControlSetup,
+    Sentinels,
+    TokenWindows,
+    TransformerTask,
+    bars_between,
+    nll_sums,
+    stack,
+    with_prefix,
+)
 
 N_PRIMERS = 256  # bar-aligned training excerpts kept in a run, to start generation without the dataset
 PRIMER_TOKENS = 32
@@ -43,6 +54,21 @@ MAX_LIKELIHOOD_WINDOWS = 256  # windows of the context scored for held-out bits 
 class TransformerOptions(GenerateOptions):
     #: bars to generate anew in the primer, FIRST-LAST counted from 1 (e.g. "5-8"); the other bars are kept
     infill_bars: str | None = None
+    #: attribute controls (runs trained with them): "D minor", beats per minute, "3/4", low/medium/high for the
+    #: density, polyphony and pitch range, and instruments "piano,violin" (``representations/controls.py``)
+    key: str | None = None
+    tempo: str | None = None
+    time_signature: str | None = None
+    density: str | None = None
+    polyphony: str | None = None
+    pitch_range: str | None = None
+    instruments: str | None = None
+
+    def controls(self) -> dict[str, object]:
+        """The control values asked for (kinds not asked for are absent); bad values are a ConfigError."""
+        return parse_controls(
+            self.key, self.tempo, self.time_signature, self.density, self.polyphony, self.pitch_range, self.instruments
+        )
 
 
 def spec_of(cfg: TransformerConfig) -> TokenizerSpec:
@@ -56,6 +82,30 @@ def sentinels_of(cfg: TransformerConfig, n_tokens: int) -> Sentinels:
 def tokenizer_size(cfg: TransformerConfig) -> int:
     """The tokenizer's vocabulary: the base one, or the BPE size asked for (merges learned on the data)."""
     return cfg.bpe_vocab or len(spec_of(cfg).build())
+
+
+def vocab_of(cfg: TransformerConfig, n_tokens: int) -> tuple[Sentinels, ControlVocab | None]:
+    """The model's ids: the tokenizer's, the sentinels after them, then the control tokens (where trained with)."""
+    s = sentinels_of(cfg, n_tokens)
+    return s, (ControlVocab(s.vocab_size) if cfg.controls else None)
+
+
+def model_vocab_size(cfg: TransformerConfig, n_tokens: int) -> int:
+    s, c = vocab_of(cfg, n_tokens)
+    return s.vocab_size + (c.size if c else 0)
+
+
+def control_bins(windows: TokenWindows, rng: np.random.Generator, n: int = 2000) -> ControlBins:
+    """The training data's tercile splits of density, polyphony and range, over ``n`` random training windows."""
+    cache, attrs = windows.cache, []
+    p = windows.lengths / windows.lengths.sum()
+    for k in rng.choice(len(windows.pieces), size=n, p=p):
+        piece, length = int(windows.pieces[k]), int(windows.lengths[k])
+        lo = int(rng.integers(max(length - windows.length, 0) + 1))
+        bars = cache.piece_bars(piece)
+        stats = cache.piece_bar_stats(piece)[bars_between(bars, lo, lo + windows.length)]
+        attrs.append(window_attributes(stats))
+    return ControlBins.from_attributes(attrs)
 
 
 #: the small preset's training: batch 16, AdamW 2e-3 with warm-up, bf16 where native, a small validation
@@ -105,7 +155,7 @@ class TransformerFamily(Family):
 
     def build_model(self, cfg: TransformerConfig) -> MusicTransformer:
         if not cfg.vocab_size:  # filled in here, so that config.json records it
-            cfg.vocab_size = sentinels_of(cfg, tokenizer_size(cfg)).vocab_size
+            cfg.vocab_size = model_vocab_size(cfg, tokenizer_size(cfg))
         return MusicTransformer(cfg)
 
     def build_task(
@@ -115,11 +165,11 @@ class TransformerFamily(Family):
         if cfg.bpe_vocab:
             learn_bpe(ds, tok, cfg.bpe_vocab)
         cache = TokenCache.build(ds, tok, progress=False)
-        s = sentinels_of(cfg, tokenizer_size(cfg))
-        if s.vocab_size != cfg.vocab_size:
+        s, cv = vocab_of(cfg, tokenizer_size(cfg))
+        if model_vocab_size(cfg, tokenizer_size(cfg)) != cfg.vocab_size:
             raise ConfigError(
                 f"transformer: the model's vocabulary ({cfg.vocab_size}) does not match its tokenizer's "
-                f"({s.vocab_size}); start a new run"
+                f"({model_vocab_size(cfg, tokenizer_size(cfg))}); start a new run"
             )
         length = cfg.context + 1
         train = TokenWindows(cache, ds.indices("train"), length)
@@ -146,6 +196,11 @@ class TransformerFamily(Family):
         offsets = grid_offsets(np.concatenate(starts) if starts else np.zeros(0), cfg.steps_per_quarter)
         if offsets is not None:  # played music: generated onsets are moved off the grid as the data's lie
             arrays["onset_offsets"] = offsets
+        controls = None
+        if cv is not None:
+            bins = control_bins(train, np.random.default_rng(train_cfg.seed))
+            arrays["control_bins"] = bins.to_array()
+            controls = ControlSetup(cv, bins, cfg.control_dropout, cfg.control_none)
         task = TransformerTask(
             model,
             train,
@@ -159,8 +214,12 @@ class TransformerFamily(Family):
             grad_accum=cfg.grad_accum,
             tokenizer_json=save_tokenizer(tok),
             compile=cfg.compile,
+            controls=controls,
         )
         info = {
+            "controls": {kind: controls.bins.describe(kind) for kind in ("density", "polyphony", "range")}
+            if controls
+            else "none",
             "tokens": {"train": train.tokens, "validation": val.tokens},
             "tokenizer_vocab": len(tok),
             "parameters": model.num_parameters(),
@@ -188,6 +247,15 @@ class TransformerFamily(Family):
             offsets = None
         rng = np.random.default_rng(opts.seed)
         sampling["humanize"] = lambda notes: performed(notes, offsets, rng)
+        asked = opts.controls()
+        _, cv = vocab_of(cfg, cfg.bpe_vocab or len(tok))
+        if asked and cv is None:
+            raise ConfigError(
+                f"{run.path}: this run was trained without attribute controls (--key, --tempo, --density, ...); "
+                "train a new one (the transformer presets have them) or leave them out"
+            )
+        prefix = control_tokens(asked, cv) if cv is not None else []
+        sampling["prefix"] = prefix
         if opts.infill_bars is not None:
             if opts.primer is None:
                 raise ConfigError("--infill-bars needs --primer FILE: the piece whose bars are filled in")
@@ -204,6 +272,11 @@ class TransformerFamily(Family):
             )
         if opts.primer is not None:
             return continue_piece(model, tok, grammar, read(opts.primer), opts.n, opts.length, **sampling)
+        if asked:  # start from the controls alone: a training excerpt would choose the key and the rest itself
+            empty = np.zeros((opts.n, 0), dtype=np.int64)
+            return continue_rows(
+                model, tok, grammar, empty, [Notes.empty()] * opts.n, [0.0] * opts.n, opts.length, **sampling
+            )
         pool = run.array("primers")
         pick = np.random.default_rng(opts.seed).choice(len(pool), size=opts.n, replace=opts.n > len(pool))
         tails = pool[pick]
@@ -222,12 +295,15 @@ class TransformerFamily(Family):
         windows = TokenWindows(cache, ds.indices(split), model.cfg.context + 1)
         spots = windows.fixed(min(max_windows, MAX_LIKELIHOOD_WINDOWS))
         notes_per_id = torch.as_tensor(note_counts(tok), device=device)
-        pad = sentinels_of(model.cfg, len(tok)).pad
+        s, cv = vocab_of(model.cfg, model.cfg.bpe_vocab or len(tok))
+        first_control = cv.start if cv else None
+        prefix = [cv.start] if cv else []  # unconditioned, as validation reads it
         nats = tokens = notes = 0.0
         with eval_mode(model):
             for k in range(0, len(spots), 8):
-                rows = [windows.window(p, o) for p, o in spots[k : k + 8]]
-                part = nll_sums(model, stack(rows, windows.length, pad, device), pad, notes_per_id)
+                rows = [with_prefix(windows.window(p, o), prefix, windows.length) for p, o in spots[k : k + 8]]
+                batch = stack(rows, windows.length, s.pad, device)
+                part = nll_sums(model, batch, s.pad, notes_per_id, first_control)
                 nats, tokens, notes = nats + part[0], tokens + part[1], notes + part[2]
         if not tokens:
             return {}

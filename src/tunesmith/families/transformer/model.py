@@ -43,6 +43,13 @@ class TransformerConfig(ConfigBase):
     #: plain continuation
     fim_rate: float = 0.5
     fim_max_bars: int = 8
+    #: attribute controls (key, tempo, time signature, density, polyphony, range, instruments: read from the data,
+    #: ``representations/controls.py``) as tokens at the start of every sequence; each is left out of a training
+    #: sequence with probability ``control_dropout`` (and all of them in ``control_none`` of the sequences), so
+    #: that any subset can be asked for. Off for runs from before they existed (their config has no such key)
+    controls: bool = False
+    control_dropout: float = 0.5
+    control_none: float = 0.2
     # the network
     context: int = 512
     layers: int = 4
@@ -85,6 +92,8 @@ class TransformerConfig(ConfigBase):
                 "transformer: BPE with MIDILike is not offered: generation checks each note-on against its note-off, "
                 "which merged tokens hide; use REMI or TSD with bpe_vocab"
             )
+        if not (0 <= self.control_dropout <= 1 and 0 <= self.control_none <= 1):
+            raise ConfigError("transformer: control_dropout and control_none are probabilities in [0, 1]")
         if self.steps_per_quarter not in (1, 2, 4, 8, 12, 16, 24, 32):
             raise ConfigError(
                 f"transformer: steps_per_quarter must divide a beat evenly (1-32), got {self.steps_per_quarter}"
@@ -94,12 +103,13 @@ class TransformerConfig(ConfigBase):
 TOKENIZATIONS = ("REMI", "TSD", "MIDILike")
 
 PRESETS = {
-    "tiny": {"context": 128, "layers": 2, "heads": 2, "width": 64},  # tests: seconds
+    "tiny": {"context": 128, "layers": 2, "heads": 2, "width": 64, "controls": True},  # tests: seconds
     # 2 CPU cores, 20 minutes: about 3M parameters (what a 20-minute budget of 5-10M tokens trains best), one
     # key-value head (a cache a quarter the size, which is what generation reads at every step)
-    "small": {"context": 256, "layers": 4, "heads": 4, "kv_heads": 1, "width": 256},
-    "default": {"context": 256, "layers": 4, "heads": 4, "kv_heads": 1, "width": 256},
-    "base": {"context": 2048, "layers": 16, "heads": 8, "width": 512, "dropout": 0.1},  # one GPU: about 50M
+    "small": {"context": 256, "layers": 4, "heads": 4, "kv_heads": 1, "width": 256, "controls": True},
+    "default": {"context": 256, "layers": 4, "heads": 4, "kv_heads": 1, "width": 256, "controls": True},
+    # one GPU: about 50M
+    "base": {"context": 2048, "layers": 16, "heads": 8, "width": 512, "dropout": 0.1, "controls": True},
 }
 
 

@@ -45,15 +45,18 @@ def sample_tokens(
     slide: bool = True,
     state: GrammarState | None = None,
     bf16: bool = False,
+    pinned: int = 0,
 ) -> list[list[int]]:
     """New tokens per row after ``prompt (B, T)``, until ``stop`` says a row is done or ``max_new`` tokens.
     A row's tokens end with the token that made it done. ``bf16``: generate with a bf16 copy of the weights
-    (where the hardware computes bf16 natively: about 1.5 times faster on such a CPU)."""
+    (where the hardware computes bf16 natively: about 1.5 times faster on such a CPU). ``pinned``: the prompt's
+    first tokens (the controls) stay at the start of the window when it slides."""
     B, T = prompt.shape
     ctx = model.cfg.context
     if ctx <= T and not slide:
         raise ConfigError(f"the prompt ({T} tokens) does not fit the model's context of {ctx}")
-    seq = prompt[:, -(ctx - 1) :] if ctx <= T else prompt
+    head = prompt[:, :pinned]
+    seq = torch.cat([head, prompt[:, pinned:][:, -(ctx - 1 - pinned) :]], dim=1) if ctx <= T else prompt
     state = grammar.replay(prompt) if state is None else state
     out: list[list[int]] = [[] for _ in range(B)]
     done = torch.zeros(B, dtype=torch.bool, device=prompt.device)
@@ -62,7 +65,7 @@ def sample_tokens(
     with eval_mode(model):
         cache = model.new_cache(B, ctx)
         logits = model(seq, cache)[:, -1]
-        history = [seq]
+        history = [seq[:, pinned:]]
         for _ in range(max_new):
             allowed = grammar.mask(state)
             logits = logits.float().masked_fill(~allowed, float("-inf"))
@@ -78,10 +81,10 @@ def sample_tokens(
             if cache.pos >= ctx:
                 if not slide:
                     break
-                keep = torch.cat(history, dim=1)[:, -(3 * ctx) // 4 :]
+                keep = torch.cat(history, dim=1)[:, -((3 * ctx) // 4 - pinned) :]
                 history = [keep]
                 cache = model.new_cache(B, ctx)
-                logits = model(keep, cache)[:, -1]
+                logits = model(torch.cat([head, keep], dim=1), cache)[:, -1]
             else:
                 logits = model(tok[:, None], cache)[:, -1]
     return out
@@ -197,8 +200,10 @@ def continue_tokens(
     top_p: float | None,
     generator: torch.Generator,
     bf16: bool = False,
+    pinned: int = 0,
 ) -> list[list[int]]:
-    """``length`` new notes after each prompt row (with the tokens that end notes still sounding, MIDILike)."""
+    """``length`` new notes after each prompt row (with the tokens that end notes still sounding, MIDILike); the
+    first ``pinned`` tokens of each row are its controls."""
     state = grammar.replay(prompts)
     stop = notes_stop(length, grammar, state.notes.clone())
     out = sample_tokens(
@@ -213,6 +218,7 @@ def continue_tokens(
         generator=generator,
         state=state,
         bf16=bf16,
+        pinned=pinned,
     )
     return [row + grammar.close(state, r) for r, row in enumerate(out)]
 
@@ -227,14 +233,17 @@ def continue_rows(
     length: int,
     *,
     humanize: Callable[[Notes], Notes] = lambda n: n,
+    prefix: list[int] | None = None,
     **sampling,
 ) -> list[Notes]:
     """Continue each row of ``tails (n, P)`` (the tokens of the last bars of ``primers[i]``, which start at
-    ``offsets[i]`` quarter notes into it) by ``length`` notes: each piece is its primer's notes as they were, then
-    the new ones in time order."""
+    ``offsets[i]`` quarter notes into it; P may be 0 where ``prefix`` is given) by ``length`` notes: each piece is
+    its primer's notes as they were, then the new ones in time order. ``prefix``: control tokens before each row."""
     device = model.head.weight.device
-    prompts = torch.as_tensor(tails, dtype=torch.long, device=device)
-    rows = continue_tokens(model, grammar, prompts, length, **sampling)
+    prefix = prefix or []
+    heads = np.repeat(np.asarray(prefix, dtype=np.int64)[None], len(tails), axis=0)
+    prompts = torch.as_tensor(np.concatenate([heads, tails.astype(np.int64)], axis=1), device=device)
+    rows = continue_tokens(model, grammar, prompts, length, pinned=len(prefix), **sampling)
     pieces = []
     for tail, row, primer, offset in zip(tails, rows, primers, offsets, strict=True):
         added = humanize(new_notes(from_tokens(np.concatenate([tail, row]), tok), from_tokens(tail, tok)))
@@ -252,16 +261,17 @@ def continue_piece(
     length: int,
     *,
     humanize: Callable[[Notes], Notes] = lambda n: n,
+    prefix: list[int] | None = None,
     **sampling,
 ) -> list[Notes]:
     """``n`` continuations of ``primer`` by ``length`` notes each: the primer's notes as they were, then the new
-    ones (generated after the primer's last bars that fit half the context)."""
+    ones (generated after the primer's last bars that fit half the context; ``prefix``: control tokens)."""
     ids, bars, lines = piece_bars(primer, tok)
     start = continuation_prompt(ids, bars, model.cfg.context // 2)
     offset = token_time_qn(ids, tok, bars, lines, start)
     tails = np.repeat(ids[start:][None], n, axis=0)
     return continue_rows(
-        model, tok, grammar, tails, [primer] * n, [offset] * n, length, humanize=humanize, **sampling
+        model, tok, grammar, tails, [primer] * n, [offset] * n, length, humanize=humanize, prefix=prefix, **sampling
     )
 
 
@@ -287,10 +297,11 @@ def infill_piece(
     n: int,
     *,
     humanize: Callable[[Notes], Notes] = lambda n: n,
+    prefix: list[int] | None = None,
     **sampling,
 ) -> list[Notes]:
     """``n`` versions of ``piece`` whose bars ``bars_text`` (e.g. ``"5-8"``) are generated anew; every note that
-    starts outside those bars is kept as it was."""
+    starts outside those bars is kept as it was. ``prefix``: control tokens before the prompt."""
     a, b = parse_bars(bars_text)
     ids, bars, lines = piece_bars(piece, tok)
     if b > len(bars) - 1:
@@ -301,14 +312,22 @@ def infill_piece(
     if b - a > sentinels.max_bars:
         raise ConfigError(f"--infill-bars {bars_text}: this model fills at most {sentinels.max_bars} bars at once")
     ctx = model.cfg.context
-    room = ctx // 2  # half the context for the prefix and the suffix, half for the bars to write
+    prefix = prefix or []
+    room = (ctx - len(prefix)) // 2  # half the context for the prefix and the suffix, half for the bars to write
     start, stop = int(bars[a]), int(bars[b])
     n_pre = min(room // 2, start)
     n_suf = min(room - n_pre, ids.size - stop)
     n_pre = min(room - n_suf, start)
     prompt = np.concatenate(
-        [[sentinels.pre], ids[start - n_pre : start], [sentinels.suf], ids[stop : stop + n_suf], [sentinels.mid(b - a)]]
-    )
+        [
+            prefix,
+            [sentinels.pre],
+            ids[start - n_pre : start],
+            [sentinels.suf],
+            ids[stop : stop + n_suf],
+            [sentinels.mid(b - a)],
+        ]
+    ).astype(np.int64)
     device = model.head.weight.device
     prompts = torch.as_tensor(np.repeat(prompt[None], n, axis=0), dtype=torch.long, device=device)
     offset = float(lines[a])

@@ -27,6 +27,7 @@ import torch
 from torch.nn import functional as F
 
 from ...errors import ConfigError
+from ...representations.controls import KINDS, ControlBins, ControlVocab, control_tokens, values_of, window_attributes
 from ...representations.tokens import TokenCache
 from ...training.distributed import data_parallel, shard
 from ...training.stores import evenly_spread
@@ -62,23 +63,62 @@ class Sentinels:
         return self.base + 2 + self.max_bars
 
 
+def fim_extent(n_ids: int, bars: np.ndarray, a: int, b: int, length: int, split: float) -> tuple[int, int, int, int]:
+    """Where a fill-in-the-middle sequence of bars ``a <= bar < b`` reads a piece of ``n_ids`` tokens: the middle's
+    first and last token (``start``, ``stop``) and the prefix's and suffix's lengths."""
+    start = int(bars[a])
+    stop = int(bars[b]) if b < len(bars) else n_ids
+    room = max(length - 3 - (min(stop + 1, n_ids) - start), 0)
+    n_pre = min(int(round(room * split)), start)
+    n_suf = min(room - n_pre, n_ids - stop)
+    n_pre = min(room - n_suf, start)  # what the suffix leaves unused goes to the prefix
+    return start, stop, n_pre, n_suf
+
+
 def fim_sequence(
     ids: np.ndarray, bars: np.ndarray, a: int, b: int, length: int, split: float, s: Sentinels
 ) -> np.ndarray:
     """A fill-in-the-middle sequence of at most ``length`` tokens for bars ``a <= bar < b`` of a piece: the middle
     (with the next bar's first token) whole if it fits, the rest of the room shared between the prefix (the
     ``split`` part, its end kept) and the suffix (its start kept)."""
-    start = int(bars[a])
-    stop = int(bars[b]) if b < len(bars) else len(ids)
+    start, stop, n_pre, n_suf = fim_extent(len(ids), bars, a, b, length, split)
     middle = ids[start : min(stop + 1, len(ids))]
-    room = max(length - 3 - len(middle), 0)
-    n_pre = min(int(round(room * split)), start)
-    n_suf = min(room - n_pre, len(ids) - stop)
-    n_pre = min(room - n_suf, start)  # what the suffix leaves unused goes to the prefix
     seq = np.concatenate(
         [[s.pre], ids[start - n_pre : start], [s.suf], ids[stop : stop + n_suf], [s.mid(b - a)], middle]
     )
     return seq[:length]
+
+
+@dataclass(frozen=True)
+class ControlSetup:
+    """A run's attribute controls: their token ids, the training data's level splits and the dropout rates."""
+
+    vocab: ControlVocab
+    bins: ControlBins
+    dropout: float
+    none: float
+
+    def values(self, stats: np.ndarray) -> dict[str, object]:
+        return values_of(window_attributes(stats), self.bins)
+
+    def tokens(self, values: dict[str, object], keep: np.ndarray | None = None, none: bool = False) -> list[int]:
+        """``CONTROLS`` and the tokens of ``values``, the kinds where ``keep`` is False (or all, ``none``) left out."""
+        if none:
+            return [self.vocab.start]
+        if keep is not None:
+            values = {k: v for k, v, kept in zip(KINDS, (values.get(k) for k in KINDS), keep, strict=True) if kept}
+        return control_tokens(values, self.vocab)
+
+
+def bars_between(bars: np.ndarray, lo: int, hi: int) -> slice:
+    """The bars (indices into a piece's bar starts) that tokens ``lo <= i < hi`` of the piece lie in."""
+    first = max(int(np.searchsorted(bars, lo, side="right")) - 1, 0)
+    last = max(int(np.searchsorted(bars, hi, side="left")), first + 1)
+    return slice(first, last)
+
+
+def with_prefix(seq: np.ndarray, prefix: list[int], length: int) -> np.ndarray:
+    return np.concatenate([np.asarray(prefix, dtype=np.int64), seq])[:length] if prefix else seq
 
 
 def stack(rows: list[np.ndarray], length: int, pad: int, device: torch.device) -> torch.Tensor:
@@ -89,18 +129,27 @@ def stack(rows: list[np.ndarray], length: int, pad: int, device: torch.device) -
     return torch.as_tensor(out, device=device)
 
 
-def inputs_and_targets(batch: torch.Tensor, pad: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """Inputs and next-token targets of a batch; padding is no target."""
+def inputs_and_targets(
+    batch: torch.Tensor, pad: int, first_control: int | None = None
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Inputs and next-token targets of a batch; padding is no target, nor are control tokens (ids from
+    ``first_control`` on: they are given, not predicted)."""
     x, y = batch[:, :-1], batch[:, 1:].clone()
     y[y == pad] = IGNORE
+    if first_control is not None:
+        y[y >= first_control] = IGNORE
     return x, y
 
 
 def nll_sums(
-    model: MusicTransformer, batch: torch.Tensor, pad: int, notes_per_id: torch.Tensor
+    model: MusicTransformer,
+    batch: torch.Tensor,
+    pad: int,
+    notes_per_id: torch.Tensor,
+    first_control: int | None = None,
 ) -> tuple[float, int, float]:
     """Summed negative log-likelihood (nats) of a batch's targets, their number and the notes they start."""
-    x, y = inputs_and_targets(batch, pad)
+    x, y = inputs_and_targets(batch, pad, first_control)
     logits = model(x)
     nll = F.cross_entropy(logits.flatten(0, 1).float(), y.flatten(), ignore_index=IGNORE, reduction="sum")
     valid = y != IGNORE
@@ -148,6 +197,7 @@ class TransformerTask(Task):
         grad_accum: int = 1,
         tokenizer_json: bytes = b"",
         compile: bool = False,
+        controls: ControlSetup | None = None,
     ) -> None:
         self.model = model.to(device)
         self.cfg, self.device = cfg, device
@@ -170,6 +220,10 @@ class TransformerTask(Task):
         self.loss_fn = torch.compile(self.model.loss) if compile else self.model.loss
         self.batch = cfg.batch_size
         self.tokenizer_json = tokenizer_json
+        self.controls = controls
+        self.first_control = controls.vocab.start if controls else None
+        # validation reads every window as unconditioned music: CONTROLS alone (a controls run sees it first always)
+        self.val_prefix = [controls.vocab.start] if controls else []
 
     def attach_run(self, run: Path) -> None:
         """A run resumed (or continued) must decode as it encoded: its ``tokenizer.json`` must give the ids that
@@ -197,7 +251,7 @@ class TransformerTask(Task):
         n = self.num_batches(epoch) * self.batch
         data = self.train_data
         p = data.lengths / data.lengths.sum()
-        return {
+        plan = {
             "piece": rng.choice(len(data.pieces), size=n, p=p),
             "u_offset": rng.random(n),
             "fim": rng.random(n) < self.fim_rate,
@@ -205,6 +259,10 @@ class TransformerTask(Task):
             "u_start": rng.random(n),
             "split": rng.random(n),
         }
+        if self.controls:  # drawn after the rest: a run without controls draws what it always drew
+            plan["ctrl_keep"] = rng.random((n, len(KINDS))) >= self.controls.dropout
+            plan["ctrl_none"] = rng.random(n) < self.controls.none
+        return plan
 
     def sequence(self, plan: dict[str, np.ndarray], i: int) -> np.ndarray:
         data = self.train_data
@@ -217,9 +275,20 @@ class TransformerTask(Task):
             span = 1 + int(plan["u_bars"][i] * min(self.fim_max_bars, len(bars) - 1))
             a = int(plan["u_start"][i] * (len(bars) - span + 1))
             a = min(a, len(bars) - span)
-            return fim_sequence(ids, bars, a, a + span, L, float(plan["split"][i]), self.s)
-        offset = int(plan["u_offset"][i] * max(n - L, 0) + 0.5) if n > L else 0
-        return data.window(piece, offset)
+            seq = fim_sequence(ids, bars, a, a + span, L, float(plan["split"][i]), self.s)
+            start, stop, n_pre, n_suf = fim_extent(n, bars, a, a + span, L, float(plan["split"][i]))
+            lo, hi = start - n_pre, stop + n_suf
+        else:
+            offset = int(plan["u_offset"][i] * max(n - L, 0) + 0.5) if n > L else 0
+            seq = data.window(piece, offset)
+            lo, hi = offset, offset + len(seq)
+        if not self.controls:
+            return seq
+        stats = data.cache.piece_bar_stats(piece)[bars_between(bars, lo, hi)]
+        prefix = self.controls.tokens(
+            self.controls.values(stats), plan["ctrl_keep"][i], bool(plan["ctrl_none"][i])
+        )
+        return with_prefix(seq, prefix, L)
 
     def _stack(self, seqs: list[np.ndarray]) -> torch.Tensor:
         return stack(seqs, self.train_data.length, self.s.pad, self.device)
@@ -237,7 +306,7 @@ class TransformerTask(Task):
         return self.cfg.lr * min(1.0, (step + 1) / WARMUP_STEPS)
 
     def _targets(self, batch: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        return inputs_and_targets(batch, self.s.pad)
+        return inputs_and_targets(batch, self.s.pad, self.first_control)
 
     def train_step(self, batch: torch.Tensor, step: int) -> dict[str, float]:
         for g in self.opt.param_groups:
@@ -260,11 +329,12 @@ class TransformerTask(Task):
         cap = None if self.cfg.val_max_batches is None else self.cfg.val_max_batches * self.batch
         spots = self.val_data.fixed(cap)
         for k in range(0, len(spots), self.batch):
-            yield self._stack([self.val_data.window(p, o) for p, o in spots[k : k + self.batch]])
+            rows = [self.val_data.window(p, o) for p, o in spots[k : k + self.batch]]
+            yield self._stack([with_prefix(r, self.val_prefix, self.val_data.length) for r in rows])
 
     def eval_step(self, batch: torch.Tensor) -> tuple[dict[str, float], int]:
         with self.autocast:
-            nll, n, notes = nll_sums(self.model, batch, self.s.pad, self.notes_per_id)
+            nll, n, notes = nll_sums(self.model, batch, self.s.pad, self.notes_per_id, self.first_control)
         return {"loss": nll / max(n, 1), "notes_per_token": notes / max(n, 1)}, n
 
     def summarize_validation(self, val: dict[str, float]) -> dict[str, float]:
