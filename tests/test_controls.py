@@ -1,0 +1,266 @@
+"""Attribute controls: the extractors by hand, their tokens, training with them and generation asked for them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from tunesmith.dataset import Dataset
+from tunesmith.errors import ConfigError
+from tunesmith.families import get_family
+from tunesmith.families.transformer.sample import sample_tokens
+from tunesmith.families.transformer.task import IGNORE, bars_between, inputs_and_targets
+from tunesmith.jobs.generate import generate
+from tunesmith.jobs.train import build_configs, train
+from tunesmith.notes import Notes, make_tempo_map, make_time_signatures
+from tunesmith.representations.controls import (
+    KEYS,
+    KINDS,
+    ControlBins,
+    ControlVocab,
+    attributes_of,
+    bar_stats,
+    control_tokens,
+    estimate_key,
+    obeyed,
+    parse_controls,
+    parse_instruments,
+    parse_key,
+    parse_tokens,
+    tempo_bin,
+)
+
+from .conftest import synthetic_dataset
+
+
+def notes(pitch, start_qn, end_qn, program=0, qpm=120.0, ts=(4, 4)) -> Notes:
+    pitch = np.asarray(pitch)
+    n = Notes.from_arrays(
+        pitch,
+        np.asarray(start_qn, float) * 60 / qpm,
+        np.asarray(end_qn, float) * 60 / qpm,
+        velocity=80,
+        program=np.full(pitch.size, program),
+    )
+    n.notes["start_qn"], n.notes["end_qn"] = start_qn, end_qn
+    return Notes(n.notes, make_tempo_map([0.0], [qpm]), make_time_signatures([0.0], [ts[0]], [ts[1]]))
+
+
+# ------------------------------------------------------------------------------------------------ extractors
+def test_a_c_major_scale_is_in_c_major():
+    scale = [60, 62, 64, 65, 67, 69, 71, 72]
+    assert KEYS[attributes_of(notes(scale, np.arange(8.0), np.arange(8.0) + 1)).key] == "C major"
+
+
+def test_keys_by_hand():
+    minor = np.zeros(12)
+    minor[[9, 11, 0, 2, 4, 5, 8]] = 1.0  # A harmonic minor
+    minor[[9, 4]] += 2.0  # tonic and dominant dwelt on
+    assert KEYS[estimate_key(minor)] == "A minor"
+    d_major = np.roll(np.array([6.35, 2.23, 3.48, 2.33, 4.38, 4.09, 2.52, 5.19, 2.39, 3.66, 2.29, 2.88]), 2)
+    assert KEYS[estimate_key(d_major)] == "D major"  # its own profile, on D
+    assert estimate_key(np.zeros(12)) == -1 and estimate_key(np.ones(12)) == -1
+
+
+def test_a_known_chorale_is_in_its_key():
+    music21 = pytest.importorskip("music21")
+    from tunesmith.io.score import stream_to_notes
+
+    chorale = stream_to_notes(music21.corpus.parse("bach/bwv66.6"))  # "Christ unser Herr": F sharp minor
+    assert KEYS[attributes_of(chorale).key] == "F# minor"
+
+
+def test_bar_stats_by_hand():
+    # bar 1: a C major triad held a whole bar (one onset, three sounding); bar 2: two half notes (E, then A5)
+    n = notes([60, 64, 67, 64, 81], [0, 0, 0, 4, 6], [4, 4, 4, 6, 8], program=40)
+    st = bar_stats(n, np.array([0.0, 4.0]))
+    assert st["notes"].tolist() == [3, 2]
+    assert st["onsets"].tolist() == [1, 2]
+    assert st["poly"].tolist() == [3.0, 2.0]  # E alone, then A alone
+    assert st["lo"].tolist() == [60, 64] and st["hi"].tolist() == [67, 81]
+    assert st["pc"][0][[0, 4, 7]].tolist() == [4.0, 4.0, 4.0]
+    a = attributes_of(n)
+    assert a.density == 2.5 and a.polyphony == pytest.approx(5 / 3) and a.range == 21
+    assert a.programs == frozenset({40}) and a.time_sig == "4/4" and a.qpm == 120.0
+
+
+def test_a_played_chord_is_one_onset_on_the_grid():
+    chord = notes([60, 64, 67], [0.0, 0.01, 0.02], [2.0, 2.0, 2.0])  # a few ms apart, as played
+    assert attributes_of(chord).polyphony == 3.0
+
+
+def test_tempo_time_signature_and_drums():
+    n = notes([60, 62, 64], [0, 1, 2], [1, 2, 3], qpm=90.0, ts=(3, 4))
+    n.notes["is_drum"][2] = True
+    a = attributes_of(n)
+    assert a.time_sig == "3/4" and a.qpm == 90.0 and a.programs == frozenset({0, 128})
+    assert tempo_bin(90.0) == tempo_bin(80.0) != tempo_bin(120.0)
+
+
+def test_bins_split_at_terciles():
+    from tunesmith.representations.controls import Attributes
+
+    attrs = [Attributes(0, 120.0, "4/4", float(d), 1.0, 12) for d in range(1, 10)]
+    bins = ControlBins.from_attributes(attrs)
+    assert [bins.level("density", d) for d in (1, 3, 4, 6, 7, 9)] == [0, 0, 1, 1, 2, 2]
+    assert ControlBins.from_array(bins.to_array()) == bins
+
+
+# ------------------------------------------------------------------------------------------------ tokens
+def test_control_tokens_round_trip():
+    vocab = ControlVocab(base=500)
+    values = {"key": 14, "tempo": 3, "time_sig": 1, "density": 2, "polyphony": 0, "range": 1, "programs": [0, 40]}
+    ids = control_tokens(values, vocab)
+    assert ids[0] == 500 and len(ids) == 1 + 6 + 2
+    assert len(set(ids)) == len(ids) and all(500 <= i < 500 + vocab.size for i in ids)
+    assert parse_tokens(ids, vocab) == values
+    assert control_tokens({"key": -1}, vocab) == [500]  # an unknown key is left out
+
+
+def test_what_users_type():
+    assert [parse_key(k) for k in ("D minor", "Dm", "d", "F# major", "Gb", "Bb minor")] == [14, 14, 14, 6, 6, 22]
+    assert parse_instruments("Violin, piano,0,drums") == [0, 40, 128]
+    asked = parse_controls(key="C", tempo="120", time_signature="3/4", density="HIGH", instruments="piano")
+    assert asked == {"key": 0, "tempo": tempo_bin(120), "time_sig": 1, "density": 2, "programs": [0]}
+
+
+@pytest.mark.parametrize(
+    "kw, names",
+    [
+        ({"key": "H major"}, "C major, C# major"),
+        ({"density": "loud"}, "low, medium, high"),
+        ({"pitch_range": "huge"}, "--pitch-range"),
+        ({"tempo": "fast"}, "per minute"),
+        ({"tempo": "1000"}, "between 10 and 400"),
+        ({"time_signature": "7/4"}, "4/4, 3/4"),
+        ({"instruments": "kazoo"}, "violin"),
+        ({"instruments": ","}, "at least one"),
+    ],
+)
+def test_bad_values_list_the_valid_ones(kw, names):
+    with pytest.raises(ConfigError, match=names):
+        parse_controls(**kw)
+
+
+def test_obeyed():
+    assert obeyed({"key": 2, "programs": [0]}, {"key": 2, "programs": [0, 40]}) == {"key": True, "programs": False}
+
+
+# ------------------------------------------------------------------------------------------------ training
+TINY = {"context": "64", "max_steps": "10", "epochs": "2", "val_max_batches": "2", "batch_size": "4"}
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory) -> Path:
+    return synthetic_dataset(tmp_path_factory.mktemp("cdata"), steps=[0.5], durations=[0.5], n_pieces=10, n_notes=80)
+
+
+@pytest.fixture(scope="module")
+def run(data, tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("crun") / "run"
+    train("transformer", data, out, preset="tiny", overrides=TINY, progress=False)
+    return out
+
+
+def bundle(data: Path, run: Path, controls: bool = True):
+    fam = get_family("transformer")
+    cfg, tcfg = build_configs("transformer", "tiny", {**TINY, "controls": str(controls).lower()})
+    model = fam.build_model(cfg)
+    return fam.build_task(model, cfg, tcfg, Dataset.load(data), torch.device("cpu"))
+
+
+def test_training_sequences_start_with_their_controls(data, run):
+    b = bundle(data, run)
+    task = b.task
+    cv = task.controls.vocab
+    plan = task.plan(0, np.random.default_rng(3))
+    seen = {k: 0 for k in KINDS}
+    n = len(plan["piece"])
+    assert n >= 24
+    for i in range(n):
+        seq = task.sequence(plan, i)
+        assert seq[0] == cv.start and len(seq) <= task.train_data.length
+        given = parse_tokens([t for t in seq if t >= cv.start], cv)
+        for k in given:
+            seen[k] += 1
+        if plan["ctrl_none"][i]:
+            assert given == {}
+        else:  # what is given is what the window's bars are like
+            kept = {k for k, keep in zip(KINDS, plan["ctrl_keep"][i], strict=True) if keep}
+            assert set(given) <= kept
+    assert 0 < seen["density"] < n and 0 < seen["programs"] < n  # dropped at random, given at random
+    x, y = inputs_and_targets(torch.as_tensor(task.sequence(plan, 0))[None], 0, cv.start)
+    assert not bool((y >= cv.start).any()) and bool((y == IGNORE).any())  # controls are given, never targets
+    assert "control_bins" in b.arrays
+
+
+def test_a_window_reads_its_own_bars():
+    bars = np.array([0, 10, 20, 30])
+    assert bars_between(bars, 0, 15) == slice(0, 2)
+    assert bars_between(bars, 12, 31) == slice(1, 4)
+    assert bars_between(bars, 35, 40) == slice(3, 4)
+
+
+def test_without_controls_the_plan_is_unchanged(data, run):
+    on, off = bundle(data, run, True).task, bundle(data, run, False).task
+    a, b = on.plan(0, np.random.default_rng(5)), off.plan(0, np.random.default_rng(5))
+    assert set(a) - set(b) == {"ctrl_keep", "ctrl_none"}
+    assert all(np.array_equal(a[k], b[k]) for k in b)
+    assert off.sequence(b, 0)[0] < on.controls.vocab.start
+
+
+# ------------------------------------------------------------------------------------------------ generation
+def test_generation_with_controls_decodes_and_is_seeded(run, tmp_path):
+    kw = {"key": "D minor", "density": "high", "instruments": "piano"}
+    a = generate(run, tmp_path / "a", n=2, length=30, seed=4, options=kw)
+    b = generate(run, tmp_path / "b", n=2, length=30, seed=4, options=kw)
+    assert [p.read_bytes() for p in a] == [p.read_bytes() for p in b]
+    from tunesmith.io import read_midi
+
+    assert all(len(read_midi(p)) >= 30 for p in a)
+
+
+def test_a_run_without_controls_refuses_them(data, tmp_path):
+    out = tmp_path / "plain"
+    train("transformer", data, out, preset="tiny", overrides={**TINY, "controls": "false"}, progress=False)
+    with pytest.raises(ConfigError, match="without attribute controls"):
+        generate(out, tmp_path / "g", n=1, length=10, options={"key": "C major"})
+    assert generate(out, tmp_path / "g", n=1, length=10)  # and generates without them
+
+
+def test_the_controls_stay_at_the_start_when_the_window_slides(run):
+    from tunesmith.families.transformer.grammar import Grammar
+    from tunesmith.representations.tokens import load_tokenizer
+    from tunesmith.training.checkpoint import load_weights
+
+    import json
+
+    from tunesmith.families.transformer.model import MusicTransformer, TransformerConfig
+
+    cfg = TransformerConfig.from_dict(json.loads((run / "config.json").read_text())["model"])
+    model = MusicTransformer(cfg)
+    load_weights(model, run / "model.safetensors")
+    tok = load_tokenizer(run / "tokenizer.json")
+    grammar = Grammar(tok, model.cfg.vocab_size, torch.device("cpu"))
+    cv = ControlVocab(model.cfg.vocab_size - ControlVocab(0).size)
+    prefix = control_tokens({"key": 3, "density": 1}, cv)
+    prefills: list[torch.Tensor] = []
+    forward = model.forward
+
+    def spy(x, cache=None):
+        if x.shape[1] > 1:
+            prefills.append(x.clone())
+        return forward(x, cache)
+
+    model.forward = spy  # type: ignore[method-assign]
+    prompt = torch.as_tensor([prefix], dtype=torch.long)
+    out = sample_tokens(
+        model, grammar, prompt, lambda s, n: n >= 300, max_new=300, generator=torch.Generator().manual_seed(0),
+        pinned=len(prefix),
+    )
+    assert len(out[0]) == 300 and len(prefills) >= 2  # the context (64) was passed several times
+    for x in prefills:
+        assert x[0, : len(prefix)].tolist() == prefix and x.shape[1] <= model.cfg.context
