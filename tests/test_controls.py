@@ -232,13 +232,12 @@ def test_a_run_without_controls_refuses_them(data, tmp_path):
 
 
 def test_the_controls_stay_at_the_start_when_the_window_slides(run):
-    from tunesmith.families.transformer.grammar import Grammar
-    from tunesmith.representations.tokens import load_tokenizer
-    from tunesmith.training.checkpoint import load_weights
-
     import json
 
+    from tunesmith.families.transformer.grammar import Grammar
     from tunesmith.families.transformer.model import MusicTransformer, TransformerConfig
+    from tunesmith.representations.tokens import load_tokenizer
+    from tunesmith.training.checkpoint import load_weights
 
     cfg = TransformerConfig.from_dict(json.loads((run / "config.json").read_text())["model"])
     model = MusicTransformer(cfg)
