@@ -1,5 +1,6 @@
-"""Rendering Notes to WAV: the built-in synthesizer, the engine choice (FluidSynth through a fake pyfluidsynth
-that records its calls, symusic, built-in), SoundFont discovery, and the errors."""
+"""Rendering Notes to WAV: the built-in synthesizer, the engine choice (midirenderer with pretty_midi's
+TimGM6mb.sf2, both installed by default; FluidSynth through a fake pyfluidsynth that records its calls; symusic;
+built-in), SoundFont discovery, and the errors."""
 
 from __future__ import annotations
 
@@ -44,6 +45,21 @@ def rms(x: np.ndarray) -> float:
 def no_fluidsynth(monkeypatch):
     """As on a machine without pyfluidsynth, whatever this one has: ``import fluidsynth`` fails."""
     monkeypatch.setitem(sys.modules, "fluidsynth", None)
+
+
+@pytest.fixture
+def no_midirenderer(monkeypatch):
+    """As on a machine without midirenderer: ``import midirenderer`` fails."""
+    monkeypatch.setitem(sys.modules, "midirenderer", None)
+
+
+@pytest.fixture
+def bundled_font(monkeypatch) -> Path:
+    """pretty_midi's TimGM6mb.sf2 (pretty_midi is a dependency for it), and no $TUNESMITH_SOUNDFONT to override it."""
+    monkeypatch.delenv(audio.SOUNDFONT_ENV, raising=False)
+    font = audio._bundled_soundfont()
+    assert font is not None and font.name == "TimGM6mb.sf2", "the default install ships a General MIDI SoundFont"
+    return font
 
 
 @pytest.fixture
@@ -104,11 +120,12 @@ def test_builtin_render_length_sound_and_rate(tmp_path, hand_piece):
     assert rms(frames[-int(0.01 * sr) :]) < 0.01  # the release has faded out at the end
 
 
-def test_auto_falls_back_to_builtin_and_says_why(tmp_path, no_fluidsynth, monkeypatch):
+def test_auto_falls_back_to_builtin_and_says_why(tmp_path, no_midirenderer, no_fluidsynth, monkeypatch):
     monkeypatch.setattr(audio, "_symusic_probe", lambda font, sr: "symusic's synthesizer fails here (TypeError)")
     notes = Notes.from_arrays([60, 64], [0.0, 0.5], [0.5, 1.0])
     path, engine = render(notes, tmp_path / "a.wav", 8000)
     assert engine.startswith("built-in synthesizer (")
+    assert "midirenderer is not installed" in engine
     assert "no FluidSynth library found: install libfluidsynth and pyfluidsynth" in engine and "symusic" in engine
     _, frames = read_wav(path)
     assert np.array_equal(frames[:, 0] * 32768, (synthesize(notes, 8000) * 32767).astype(np.int16))
@@ -120,8 +137,9 @@ def test_auto_without_any_soundfont_says_so(tmp_path, no_fluidsynth, monkeypatch
     monkeypatch.setattr(audio, "SYSTEM_SOUNDFONTS", (str(tmp_path / "none" / "*.sf2"),))
     _, engine = render(Notes.from_arrays([60], [0.0], [0.5]), tmp_path / "a.wav", 8000)
     assert engine.startswith("built-in synthesizer") and "no SoundFont found" in engine
-    with pytest.raises(ConfigError, match="no SoundFont found"):
-        render(Notes.from_arrays([60], [0.0], [0.5]), tmp_path / "b.wav", 8000, engine="symusic")
+    for name in ("symusic", "midirenderer"):
+        with pytest.raises(ConfigError, match=f"'{name}' cannot run here: no SoundFont found"):
+            render(Notes.from_arrays([60], [0.0], [0.5]), tmp_path / "b.wav", 8000, engine=name)
     assert not (tmp_path / "b.wav").exists()
 
 
@@ -258,7 +276,7 @@ def test_fluidsynth_engine_sends_each_event_at_its_sample(tmp_path, fake_fluidsy
     )
 
 
-def test_auto_prefers_fluidsynth_when_it_loads(tmp_path, fake_fluidsynth, soundfont, monkeypatch):
+def test_auto_prefers_fluidsynth_when_it_loads(tmp_path, no_midirenderer, fake_fluidsynth, soundfont, monkeypatch):
     monkeypatch.setenv(audio.SOUNDFONT_ENV, str(soundfont))
     path, engine = render(Notes.from_arrays([60], [0.0], [0.5]), tmp_path / "f.wav", 8000)
     assert engine == "FluidSynth with SoundFont fake.sf2" and len(fake_fluidsynth.instances) == 1
@@ -282,6 +300,94 @@ def test_fluidsynth_without_its_library_or_of_the_wrong_kind_is_a_clear_error(
     with pytest.raises(ConfigError, match="not pyfluidsynth"):
         render(notes, tmp_path / "a.wav", 8000, soundfont=soundfont, engine="fluidsynth")
     assert not (tmp_path / "a.wav").exists()
+
+
+# ---------------------------------------------------------------------------------------------- midirenderer
+def spectrum_peak_hz(x: np.ndarray, sr: int) -> float:
+    spectrum = np.abs(np.fft.rfft(x * np.hanning(len(x))))
+    return float(np.argmax(spectrum) * sr / len(x))
+
+
+def centroid_hz(x: np.ndarray, sr: int) -> float:
+    power = np.abs(np.fft.rfft(x)) ** 2
+    return float((power * np.fft.rfftfreq(len(x), 1 / sr)).sum() / power.sum())
+
+
+@pytest.mark.parametrize("sr", [8000, 22050, 48000])
+def test_midirenderer_renders_a_held_a4_at_its_pitch_time_and_rate(tmp_path, bundled_font, sr):
+    notes = Notes.from_arrays([69], [0.5], [1.5], velocity=[100], program=0)  # A4 on the piano, 0.5 s to 1.5 s
+    path, engine = render(notes, tmp_path / "a.wav", sr, engine="midirenderer")
+    assert engine == "midirenderer with SoundFont TimGM6mb.sf2"
+    sr_read, frames = read_wav(path)
+    assert sr_read == sr and frames.shape == (signal_length(1.5, SOUNDFONT_TAIL, sr), 2)
+    assert 0.85 < np.abs(frames).max() < 0.91  # normalised to the 0.9 peak
+    assert rms(frames[: int(0.45 * sr)]) < 1e-4  # nothing before the note: its time survived the resampling
+    held = frames[int(0.6 * sr) : int(1.4 * sr)].mean(axis=1)
+    assert rms(held) > 0.05
+    assert abs(spectrum_peak_hz(held, sr) - 440.0) < 3.0  # the fundamental, at the requested rate
+
+
+def test_midirenderer_keeps_the_release_after_the_last_note(tmp_path, bundled_font):
+    """midirenderer stops at the last MIDI event; the marker placed SOUNDFONT_TAIL after the notes keeps the
+    release: a violin let go at 1.0 s still sounds just after, and has faded by the end."""
+    sr = 22050
+    y, _ = audio.synthesize_with(Notes.from_arrays([69], [0.0], [1.0], program=40), sr, engine="midirenderer")
+    assert y.shape == (signal_length(1.0, SOUNDFONT_TAIL, sr), 2)
+    assert rms(y[int(1.02 * sr) : int(1.1 * sr)]) > 0.01
+    assert rms(y[-int(0.05 * sr) :]) < 0.01
+
+
+def test_midirenderer_honours_programs(bundled_font):
+    """A held A4 on the piano (program 0) decays; on the violin (program 40) it sustains; the two differ."""
+    sr = 22050
+    notes = {p: Notes.from_arrays([69], [0.0], [2.0], program=p) for p in (0, 40)}
+    y = {p: audio.synthesize_with(n, sr, engine="midirenderer")[0][:, 0] for p, n in notes.items()}
+    early, late = slice(int(0.1 * sr), int(0.4 * sr)), slice(int(1.6 * sr), int(1.9 * sr))
+    assert rms(y[0][late]) < 0.2 * rms(y[0][early])  # the piano has died away before the key is let go
+    assert rms(y[40][late]) > 0.6 * rms(y[40][early])  # the bowed violin has not
+    assert abs(np.corrcoef(y[0], y[40])[0, 1]) < 0.5
+    assert abs(spectrum_peak_hz(y[40][int(0.2 * sr) : int(1.8 * sr)], sr) - 440.0) < 3.0
+
+
+def test_midirenderer_plays_drums_as_drums(bundled_font):
+    """Key 42 on channel 10 is the closed hi-hat (noise, mostly above 3 kHz); the same key as a pitched note is an
+    F#2 (92.5 Hz). A drum note sharing its track and program with an earlier piano note stays a drum."""
+    sr = 22050
+    hat = Notes.from_arrays([69, 42], [0.0, 1.0], [0.3, 1.2], is_drum=[False, True], program=0, track=0)
+    pitched = Notes.from_arrays([69, 42], [0.0, 1.0], [0.3, 1.2], is_drum=False, program=0, track=0)
+    second = slice(int(1.0 * sr), int(1.2 * sr))
+    y_hat = audio.synthesize_with(hat, sr, engine="midirenderer")[0][second, 0]
+    y_pitched = audio.synthesize_with(pitched, sr, engine="midirenderer")[0][second, 0]
+    assert rms(y_hat) > 0.01 and rms(y_pitched) > 0.01
+    assert centroid_hz(y_hat, sr) > 3000 > 1000 > centroid_hz(y_pitched, sr)
+
+
+def test_auto_picks_midirenderer_when_installed(tmp_path, bundled_font, fake_fluidsynth):
+    """First, even where FluidSynth would load."""
+    notes = Notes.from_arrays([60, 64, 67], [0.0, 0.0, 0.0], [1.0, 1.0, 1.0])
+    path, engine = render(notes, tmp_path / "a.wav", 22050)
+    assert engine == "midirenderer with SoundFont TimGM6mb.sf2" and not fake_fluidsynth.instances
+    assert read_wav(path)[1].shape == (signal_length(1.0, SOUNDFONT_TAIL, 22050), 2)
+
+
+def test_midirenderer_failure_is_an_error_by_name_and_a_fallback_for_auto(tmp_path, soundfont, no_fluidsynth):
+    """A file midirenderer cannot read (the stand-in font is no SoundFont): named, the engine fails with its
+    reason; under auto the next engine renders and the reason is given."""
+    notes = Notes.from_arrays([60], [0.0], [0.5])
+    with pytest.raises(ConfigError, match=r"'midirenderer' cannot run here: midirenderer failed with fake.sf2 \("):
+        render(notes, tmp_path / "a.wav", 8000, soundfont=soundfont, engine="midirenderer")
+    assert not (tmp_path / "a.wav").exists()
+    path, engine = render(notes, tmp_path / "a.wav", 8000, soundfont=soundfont)
+    assert engine.startswith("built-in synthesizer (") and "midirenderer failed with fake.sf2" in engine
+    assert read_wav(path)[1].shape == (signal_length(0.5, BUILTIN_RELEASE, 8000), 1)
+
+
+def test_auto_falls_back_to_fluidsynth_without_midirenderer(tmp_path, bundled_font, no_midirenderer, fake_fluidsynth):
+    notes = Notes.from_arrays([60], [0.0], [0.5])
+    with pytest.raises(ConfigError, match="'midirenderer' cannot run here: midirenderer is not installed"):
+        render(notes, tmp_path / "a.wav", 8000, engine="midirenderer")
+    _, engine = render(notes, tmp_path / "a.wav", 8000)
+    assert engine == "FluidSynth with SoundFont TimGM6mb.sf2" and len(fake_fluidsynth.instances) == 1
 
 
 # ---------------------------------------------------------------------------------------------- symusic
@@ -314,8 +420,12 @@ def test_render_rejects_unknown_engine_and_bad_rate(tmp_path):
     assert not (tmp_path / "a.wav").exists()
 
 
-def test_cli_render(tmp_path, hand_piece, capsys, no_fluidsynth):
+def test_cli_render(tmp_path, hand_piece, capsys, no_fluidsynth, bundled_font):
     out = tmp_path / "h.wav"
+    assert main(["render", str(hand_piece), "--out", str(out)]) == 0
+    assert capsys.readouterr().out.strip() == f"{out}: rendered with midirenderer with SoundFont TimGM6mb.sf2"
+    sr, frames = read_wav(out)
+    assert sr == 22050 and frames.shape == (signal_length(3.0, SOUNDFONT_TAIL, 22050), 2) and rms(frames) > 0.05
     assert main(["render", str(hand_piece), "--out", str(out), "--sample-rate", "8000", "--engine", "builtin"]) == 0
     assert capsys.readouterr().out.strip() == f"{out}: rendered with built-in synthesizer"
     sr, frames = read_wav(out)

@@ -47,6 +47,21 @@ def test_written_file_opens_in_another_tool(hand_piece, tmp_path):
     assert tempos == [500000, 1000000]
 
 
+def test_a_track_of_drums_and_pitched_notes_is_written_as_two(tmp_path):
+    """Notes built from arrays can mix drums and pitched notes in one track and program: the drums still go to
+    channel 10 and the pitched notes elsewhere, whichever comes first."""
+    notes = Notes.from_arrays([69, 42, 36], [0.0, 0.5, 1.0], [0.5, 0.75, 1.25], is_drum=[False, True, True])
+    mid = mido.MidiFile(write_midi(notes, tmp_path / "mixed.mid"))
+    ons = {m.note: m.channel for t in mid.tracks for m in t if m.type == "note_on" and m.velocity}
+    assert ons[42] == ons[36] == 9 and ons[69] != 9
+    back = read_midi(tmp_path / "mixed.mid")
+    assert sorted(zip(back.pitch.tolist(), back.notes["is_drum"].tolist(), strict=True)) == [
+        (36, True),
+        (42, True),
+        (69, False),
+    ]
+
+
 def _assert_same_notes(a: Notes, b: Notes, tick: float) -> None:
     assert len(a) == len(b)
     # compare in (track, pitch, start) order: notes of one pitch in one track never overlap, so rounding to ticks

@@ -217,8 +217,9 @@ def test_wav_and_png_beside_generated_midi(tmp_path, hand_piece, monkeypatch, ca
 
     from tunesmith.jobs.generate import companions
 
-    monkeypatch.setitem(sys.modules, "fluidsynth", None)  # the same engine on every machine
-    monkeypatch.setattr("tunesmith.audio._symusic_probe", lambda font, sr: "symusic off in this test")
+    # the same engine on every machine: midirenderer with pretty_midi's SoundFont, both installed by default
+    monkeypatch.delenv("TUNESMITH_SOUNDFONT", raising=False)
+    monkeypatch.setitem(sys.modules, "fluidsynth", None)
     (wav, engine), png = companions(hand_piece, wav=True, png=True)
     assert (wav, png) == (hand_piece.with_suffix(".wav"), hand_piece.with_suffix(".png"))
     assert companions(hand_piece, wav=False, png=False) == (None, None)
@@ -227,7 +228,7 @@ def test_wav_and_png_beside_generated_midi(tmp_path, hand_piece, monkeypatch, ca
     with wave.open(str(wav)) as w:
         assert w.getnframes() > 3 * w.getframerate()
     read_png(png)
-    assert engine.startswith("built-in synthesizer")
+    assert engine == "midirenderer with SoundFont TimGM6mb.sf2"
 
 
 def test_a_run_selected_by_statistics_gets_a_score_panel(tmp_path):

@@ -1,17 +1,23 @@
 """Listening: Notes -> WAV.
 
-Three engines, tried in this order by ``engine="auto"``:
+Four engines, tried in this order by ``engine="auto"``:
 
-1. **FluidSynth** through pyfluidsynth (``pip install 'tunesmith[soundfont]'`` plus the FluidSynth shared library,
-   e.g. Debian's ``libfluidsynth3``) with a General MIDI SoundFont: the best sound.
-2. **symusic's synthesizer** (prestosynth, shipped inside symusic) with the same SoundFont.
-3. **The built-in synthesizer**: each note a few decaying harmonics (a plucked, piano-like tone) with velocity as
+1. **midirenderer** (a small Rust wheel from PyPI around the RustySynth SoundFont synthesizer, installed by
+   default, no system library) with a General MIDI SoundFont. The Notes are written as MIDI by
+   :func:`~tunesmith.io.midi.notes_to_score` (programs kept, drums on channel 10) and rendered at midirenderer's
+   own rate (48 kHz), then resampled to the requested one.
+2. **FluidSynth** through pyfluidsynth (``pip install 'tunesmith[soundfont]'`` plus the FluidSynth shared library,
+   e.g. Debian's ``libfluidsynth3``) with the same SoundFont; it also reads SoundFont 3 (.sf3), which
+   midirenderer does not.
+3. **symusic's synthesizer** (prestosynth, shipped inside symusic) with the same SoundFont.
+4. **The built-in synthesizer**: each note a few decaying harmonics (a plucked, piano-like tone) with velocity as
    loudness. It needs nothing, so a WAV is always produced.
 
 The SoundFont is, in order: the ``soundfont`` argument, the file named by ``$TUNESMITH_SOUNDFONT``, the small GM
-font that pretty_midi's wheel ships (TimGM6mb.sf2), or a system one (Debian's ``fluid-soundfont-gm`` puts
-FluidR3_GM.sf2 in /usr/share/sounds/sf2). :func:`render` returns a description of the engine it used, with the
-reason whenever it fell back, so the user knows what they are listening to.
+font that pretty_midi's wheel ships (TimGM6mb.sf2; pretty_midi is a dependency for this file alone), or a system
+one (Debian's ``fluid-soundfont-gm`` puts FluidR3_GM.sf2 in /usr/share/sounds/sf2). :func:`render` returns a
+description of the engine it used, with the reason whenever it fell back, so the user knows what they are
+listening to.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ from __future__ import annotations
 import functools
 import glob
 import importlib.util
+import io
 import os
 import wave
 from pathlib import Path
@@ -31,7 +38,9 @@ from .notes import Notes
 from .utils import atomic_path
 
 DEFAULT_SAMPLE_RATE = 22050
-ENGINES = ("auto", "fluidsynth", "symusic", "builtin")
+ENGINES = ("auto", "midirenderer", "fluidsynth", "symusic", "builtin")
+#: the SoundFont engines in the order ``auto`` tries them (the built-in synthesizer comes after them all)
+SOUNDFONT_ENGINES = ("midirenderer", "fluidsynth", "symusic")
 #: environment variable naming a SoundFont (.sf2/.sf3) to use when none is given
 SOUNDFONT_ENV = "TUNESMITH_SOUNDFONT"
 #: standard Debian/Fedora/Arch locations of General MIDI SoundFonts, tried in order (globs)
@@ -274,6 +283,79 @@ def _symusic(notes: Notes, sample_rate: int, soundfont: Path) -> np.ndarray:
     return _normalise(out)
 
 
+def _load_midirenderer() -> ModuleType:
+    try:
+        import midirenderer
+    except ImportError as e:
+        raise EngineUnavailable(f"midirenderer is not installed ({e}): pip install midirenderer") from e
+    if not hasattr(midirenderer, "render_wave_from"):
+        raise EngineUnavailable("the installed 'midirenderer' module has no render_wave_from")
+    return midirenderer
+
+
+def _midi_with_tail(notes: Notes, tail: float) -> bytes:
+    """The Notes as standard MIDI bytes (the project's writer, :func:`~tunesmith.io.midi.notes_to_score`), with a
+    marker ``tail`` seconds or more after the last note: midirenderer renders until the last event, so without it
+    the release and reverb of the last notes would be cut off."""
+    import symusic
+
+    from .io.midi import notes_to_score
+
+    score = notes_to_score(notes)
+    a = notes.notes
+    end_qn = float(a["end_qn"].max()) if a.size else 0.0
+    fastest = float(notes.tempos["qpm"].max()) if len(notes.tempos) else 120.0  # at least `tail` seconds at any tempo
+    tick = int(np.ceil((end_qn + tail * fastest / 60.0) * score.tpq))
+    score.markers.append(symusic.TextMeta(tick, "end", ttype="tick"))
+    return score.dumps_midi()
+
+
+def _decode_wav(data: bytes) -> tuple[np.ndarray, int]:
+    """16-bit PCM WAV bytes -> float (samples, channels) in [-1, 1] and the sample rate."""
+    with wave.open(io.BytesIO(data)) as w:
+        if w.getsampwidth() != 2:
+            raise EngineUnavailable(f"midirenderer returned {8 * w.getsampwidth()}-bit audio, not 16-bit")
+        channels, rate = w.getnchannels(), w.getframerate()
+        pcm = np.frombuffer(w.readframes(w.getnframes()), dtype="<i2")
+    return pcm.reshape(-1, channels).astype(np.float32) / 32768.0, rate
+
+
+def _resample(y: np.ndarray, rate: int, sample_rate: int) -> np.ndarray:
+    """Resample (samples, channels) from ``rate`` to ``sample_rate`` with a polyphase filter (exact ratio)."""
+    if rate == sample_rate or len(y) == 0:
+        return y
+    from scipy.signal import resample_poly
+
+    g = np.gcd(int(rate), int(sample_rate))
+    return resample_poly(y, int(sample_rate) // g, int(rate) // g, axis=0).astype(np.float32)
+
+
+def _midirenderer(notes: Notes, sample_rate: int, soundfont: Path) -> np.ndarray:
+    """Stereo (samples, 2) float signal from midirenderer, cut or padded to end + SOUNDFONT_TAIL.
+
+    midirenderer takes the SoundFont and the MIDI file as bytes and returns WAV bytes at its own rate (48 kHz in
+    0.1.3, read from the WAV header), resampled here to ``sample_rate``. It follows the General MIDI rules of its
+    synthesizer: each channel's program change picks the preset, channel 10 plays the drum kit (bank 128)."""
+    midirenderer = _load_midirenderer()
+    midi = _midi_with_tail(notes, SOUNDFONT_TAIL)
+    try:
+        data = midirenderer.render_wave_from(soundfont.read_bytes(), midi)
+        y, rate = _decode_wav(data)
+    except EngineUnavailable:
+        raise
+    except BaseException as e:  # its errors (RuntimeError), a bad WAV, or a Rust panic (pyo3's PanicException)
+        if not isinstance(e, Exception) and type(e).__name__ != "PanicException":
+            raise
+        reason = str(e).splitlines()[0][:120] if str(e) else type(e).__name__
+        raise EngineUnavailable(f"midirenderer failed with {soundfont.name} ({reason})") from e
+    y = _resample(y, rate, sample_rate)
+    y = np.repeat(y, 2, axis=1) if y.shape[1] == 1 else y[:, :2]
+    total = signal_length(notes.duration, SOUNDFONT_TAIL, sample_rate)
+    out = np.zeros((total, 2), dtype=np.float32)
+    out[: min(total, len(y))] = y[:total]
+    return _normalise(out)
+
+
 # ---------------------------------------------------------------------------------------------- rendering
 def synthesize_with(
     notes: Notes,
@@ -293,13 +375,19 @@ def synthesize_with(
     font = find_soundfont(soundfont)
     if engine == "builtin":
         return synthesize(notes, sample_rate), "built-in synthesizer"
-    engines = {"fluidsynth": (_fluidsynth, "FluidSynth"), "symusic": (_symusic, "symusic's synthesizer")}
+    engines = {
+        "midirenderer": (_midirenderer, "midirenderer"),
+        "fluidsynth": (_fluidsynth, "FluidSynth"),
+        "symusic": (_symusic, "symusic's synthesizer"),
+    }
     reasons = []
-    for name in ("fluidsynth", "symusic") if engine == "auto" else (engine,):
+    for name in SOUNDFONT_ENGINES if engine == "auto" else (engine,):
         fn, label = engines[name]
         try:
             if name == "fluidsynth":
                 _load_fluidsynth()  # the library is the likelier thing to be missing: say that first
+            elif name == "midirenderer":
+                _load_midirenderer()
             path = _need_soundfont(font)
             signal = fn(notes, sample_rate, path)
         except EngineUnavailable as e:

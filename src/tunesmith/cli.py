@@ -599,6 +599,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="render a MIDI file to WAV",
         formatter_class=_Formatter,
         description="Render a MIDI (or score) file to a 16-bit WAV file. Engines, in the order 'auto' tries them:\n"
+        "midirenderer (a SoundFont synthesizer installed with tunesmith; .sf2 fonts only),\n"
         "fluidsynth (FluidSynth through pyfluidsynth: pip install 'tunesmith[soundfont]' and libfluidsynth),\n"
         "symusic (symusic's SoundFont synthesizer), builtin (decaying harmonics; needs nothing, always works).\n"
         "The SoundFont: --soundfont, else $TUNESMITH_SOUNDFONT, else pretty_midi's TimGM6mb.sf2, else a system\n"
@@ -610,7 +611,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--soundfont", default=None, metavar="FILE", help="a General MIDI SoundFont (.sf2/.sf3)")
     p.add_argument(
         "--engine",
-        choices=("auto", "fluidsynth", "symusic", "builtin"),
+        choices=("auto", "midirenderer", "fluidsynth", "symusic", "builtin"),
         default="auto",
         help="synthesizer; naming one that cannot run here is an error",
     )

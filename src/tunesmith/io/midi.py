@@ -177,7 +177,8 @@ def read_midi(source: str | os.PathLike[str] | bytes, *, name: str | None = None
 def notes_to_score(notes: Notes, tpq: int = DEFAULT_TPQ) -> symusic.Score:
     """Convert Notes to a symusic score in ticks (quarter-note times rounded to the nearest tick).
 
-    One MIDI track per distinct ``track`` value, with its program and drum flag (drums go to channel 10).
+    One MIDI track per distinct ``track`` value, with its program and drum flag (drums go to channel 10); a track
+    that mixes programs, or drums and pitched notes, becomes one MIDI track for each.
     """
     if tpq <= 0 or tpq > 32767:
         raise ConfigError(f"ticks per quarter note must be in 1..32767, got {tpq}")
@@ -193,14 +194,13 @@ def notes_to_score(notes: Notes, tpq: int = DEFAULT_TPQ) -> symusic.Score:
     a = notes.notes
     for track_id in np.unique(a["track"]):
         sel = a[a["track"] == track_id]
-        # a track of mixed programs (possible after editing) is split, one MIDI track per program
-        for program in np.unique(sel["program"]):
-            s = sel[sel["program"] == program]
+        # a track of mixed programs or of drums and pitched notes (possible after editing, or from arrays) is
+        # split, one MIDI track per program and kind, so drum notes stay on channel 10
+        for program, drum in np.unique(sel[["program", "is_drum"]]).tolist():
+            s = sel[(sel["program"] == program) & (sel["is_drum"] == drum)]
             start = np.rint(s["start_qn"] * tpq).astype(np.int64)
             end = np.maximum(np.rint(s["end_qn"] * tpq).astype(np.int64), start)
-            track = symusic.Track(
-                name=f"track {int(track_id)}", program=int(program), is_drum=bool(s["is_drum"][0]), ttype="tick"
-            )
+            track = symusic.Track(name=f"track {int(track_id)}", program=int(program), is_drum=bool(drum), ttype="tick")
             track.notes = symusic.Note.from_numpy(
                 time=start.astype(np.int32),
                 duration=(end - start).astype(np.int32),
