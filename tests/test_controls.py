@@ -263,3 +263,16 @@ def test_the_controls_stay_at_the_start_when_the_window_slides(run):
     assert len(out[0]) == 300 and len(prefills) >= 2  # the context (64) was passed several times
     for x in prefills:
         assert x[0, : len(prefix)].tolist() == prefix and x.shape[1] <= model.cfg.context
+
+
+def test_control_accuracy_reads_back_what_it_asked(run, data):
+    from tunesmith.jobs.controls import control_accuracy, requests_from
+
+    acc = control_accuracy(run, data, n=3, length=12, kinds=("key", "density"), split="train", progress=False)
+    assert set(acc["kinds"]) == {"key", "density"}
+    for r in acc["kinds"].values():
+        assert r["requests"] <= 3 and (r["obeyed"] is None or 0.0 <= r["obeyed"] <= 1.0)
+    bins = ControlBins()
+    reqs = requests_from(Dataset.load(data), "train", 3, 12, bins, 8, seed=0)
+    assert len(reqs) == 3 and all(set(r) == set(KINDS) for r in reqs)
+    assert reqs == requests_from(Dataset.load(data), "train", 3, 12, bins, 8, seed=0)  # seeded

@@ -224,10 +224,15 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     from .evaluation.protocol import EvalOptions
     from .jobs.report import evaluate
 
-    opts = EvalOptions(n=args.n, seed=args.seed, length=args.length, bars=args.bars, device=args.device)
+    opts = EvalOptions(
+        n=args.n, seed=args.seed, length=args.length, bars=args.bars, device=args.device, controls=args.controls
+    )
     report = evaluate(args.runs, args.data, args.out, opts, progress=not args.quiet, audio=not args.no_audio)
     for m in report["models"]:
         print(f"{m['name']:<20} MSE {m['mse']:.4f}  RMSE {m['rmse']:.4f}  overlap {m['overlap']:.3f}")
+        for kind, r in (m.get("controls") or {}).get("kinds", {}).items():
+            if r["obeyed"] is not None:
+                print(f"{'':<20} {kind:<10} obeyed {r['obeyed']:.0%} (chance {r['chance']:.0%})")
     print(f"{'real (train split)':<20} MSE {report['real']['mse']:.4f}  RMSE {report['real']['rmse']:.4f}  ", end="")
     print(f"overlap {report['real']['overlap']:.3f}")
     print(Path(args.out) / "report.md")
@@ -547,6 +552,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0, help="seed of the generation and of the reference excerpts")
     p.add_argument("--device", default="cpu", help="auto, cpu, cuda, cuda:N or mps")
     p.add_argument("--no-audio", action="store_true", help="skip rendering the sample WAVs")
+    p.add_argument(
+        "--controls",
+        action="store_true",
+        help="also measure how often runs trained with attribute controls obey each one (against chance)",
+    )
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_evaluate)
 

@@ -79,6 +79,7 @@ class EvalOptions:
     bars: int = 8  # for the piano-roll GAN
     max_windows: int = 2048  # test windows for the prediction error
     device: str = "cpu"
+    controls: bool = False  # also measure how well runs with attribute controls obey them (jobs/controls.py)
 
     def __post_init__(self) -> None:
         if self.n < 2:

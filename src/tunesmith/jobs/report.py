@@ -25,6 +25,8 @@ from ..notes import Notes
 from ..plots import plot_distributions, plot_pianoroll
 from ..progress import progress_bar
 from ..utils import atomic_write_text
+from .controls import control_accuracy
+from .controls import markdown as controls_markdown
 from .evaluate import evaluate_run
 
 #: The paper's Table 1 (MSE, RMSE), by model family. It does not define the protocol.
@@ -89,9 +91,24 @@ def evaluate(
     figures = _figures(results, real, out)
     samples = _samples(results, out, audio=audio)
     report = _json(results, real, opts, data, figures, samples)
+    if opts.controls:
+        _control_accuracy(report, named, ds, opts, progress)
     atomic_write_text(out / "report.json", json.dumps(report, indent=1))
     atomic_write_text(out / "report.md", _markdown(report))
     return report
+
+
+def _control_accuracy(report: dict[str, Any], named, ds: Dataset, opts: EvalOptions, progress: bool) -> None:
+    """``evaluate --controls``: each run with attribute controls gets its accuracy per control (jobs/controls.py);
+    the others are named as having none."""
+    by_name = {m["name"]: m for m in report["models"]}
+    for run, name in named:
+        try:
+            by_name[name]["controls"] = control_accuracy(
+                run, ds, n=opts.n, length=opts.length, seed=opts.seed, device=opts.device, progress=progress
+            )
+        except ConfigError as e:
+            by_name[name]["controls"] = {"none": str(e)}
 
 
 # ---------------------------------------------------------------------------------------------------- outputs
@@ -284,6 +301,14 @@ def _markdown(rep: dict[str, Any]) -> str:
         if nat:
             lines.append(f"- real test excerpts against the training split (the natural level): "
                          f"{nat['copied_share']:.0%}; longest run {nat['longest']} notes")
+    controlled = [m for m in rep["models"] if m.get("controls")]
+    if controlled:
+        lines += ["", "## Attribute controls (evaluate --controls)", ""]
+        for m in controlled:
+            if "none" in m["controls"]:
+                lines.append(f"- {m['name']}: no controls ({m['controls']['none']})")
+            else:
+                lines += controls_markdown(m["name"], m["controls"])
     lines += ["", "## Figures", "", f"![pitch, step, duration and velocity]({rep['figures']['distributions']})", ""]
     lines += ["## Listen and look", ""]
     engines = sorted({e["synthesizer"] for entries in rep["samples"].values() for e in entries if "wav" in e})

@@ -273,16 +273,42 @@ class TransformerFamily(Family):
         if opts.primer is not None:
             return continue_piece(model, tok, grammar, read(opts.primer), opts.n, opts.length, **sampling)
         if asked:  # start from the controls alone: a training excerpt would choose the key and the rest itself
-            empty = np.zeros((opts.n, 0), dtype=np.int64)
-            return continue_rows(
-                model, tok, grammar, empty, [Notes.empty()] * opts.n, [0.0] * opts.n, opts.length, **sampling
-            )
+            return from_controls(model, tok, grammar, [prefix] * opts.n, opts.length, **sampling)
         pool = run.array("primers")
         pick = np.random.default_rng(opts.seed).choice(len(pool), size=opts.n, replace=opts.n > len(pool))
         tails = pool[pick]
         primers = [from_tokens(t, tok) for t in tails]
         return continue_rows(model, tok, grammar, tails, primers, [0.0] * opts.n, opts.length, **sampling)
 
+
+    def generate_controlled(
+        self, model: MusicTransformer, run: Run, requests: list[dict[str, object]], opts: GenerateOptions, device
+    ) -> list[Notes]:
+        """One piece of ``opts.length`` notes per request (control values, as :func:`parse_controls` gives them; an
+        empty request: unconditioned), from the controls alone (``evaluate --controls``)."""
+        cfg = model.cfg
+        tok = load_tokenizer(run.path / TOKENIZER_FILE)
+        _, cv = vocab_of(cfg, cfg.bpe_vocab or len(tok))
+        if cv is None:
+            raise ConfigError(f"{run.path}: this run was trained without attribute controls")
+        try:
+            offsets = run.array("onset_offsets")
+        except CheckpointError:
+            offsets = None
+        rng = np.random.default_rng(opts.seed)
+        return from_controls(
+            model,
+            tok,
+            Grammar(tok, cfg.vocab_size, device),
+            [control_tokens(r, cv) for r in requests],
+            opts.length,
+            temperature=opts.temperature,
+            top_k=opts.top_k,
+            top_p=opts.top_p,
+            generator=seeded_generator(opts.seed, device),
+            bf16=native_bf16(device),
+            humanize=lambda notes: performed(notes, offsets, rng),
+        )
 
     @torch.no_grad()
     def likelihood(
@@ -308,6 +334,22 @@ class TransformerFamily(Family):
         if not tokens:
             return {}
         return {"bits_per_note": nats / max(notes, 1) / math.log(2), "nats_per_token": nats / tokens, "notes": notes}
+
+
+def from_controls(model, tok, grammar: Grammar, prefixes: list[list[int]], length: int, **sampling) -> list[Notes]:
+    """A piece of ``length`` new notes after each control prefix, batched by prefix length (rows of one batch must
+    be as long), in the order of ``prefixes``."""
+    out: list[Notes | None] = [None] * len(prefixes)
+    for size in sorted({len(p) for p in prefixes}):
+        rows = [i for i, p in enumerate(prefixes) if len(p) == size]
+        heads = np.array([prefixes[i] for i in rows], dtype=np.int64)
+        empty = np.zeros((len(rows), 0), dtype=np.int64)
+        made = continue_rows(
+            model, tok, grammar, empty, [Notes.empty()] * len(rows), [0.0] * len(rows), length, prefix=heads, **sampling
+        )
+        for i, piece in zip(rows, made, strict=True):
+            out[i] = piece
+    return [p for p in out if p is not None]
 
 
 FAMILIES = [TransformerFamily()]

@@ -233,17 +233,19 @@ def continue_rows(
     length: int,
     *,
     humanize: Callable[[Notes], Notes] = lambda n: n,
-    prefix: list[int] | None = None,
+    prefix: list[int] | np.ndarray | None = None,
     **sampling,
 ) -> list[Notes]:
     """Continue each row of ``tails (n, P)`` (the tokens of the last bars of ``primers[i]``, which start at
     ``offsets[i]`` quarter notes into it; P may be 0 where ``prefix`` is given) by ``length`` notes: each piece is
-    its primer's notes as they were, then the new ones in time order. ``prefix``: control tokens before each row."""
+    its primer's notes as they were, then the new ones in time order. ``prefix``: control tokens before every row,
+    or ``(n, C)`` a row's own."""
     device = model.head.weight.device
-    prefix = prefix or []
-    heads = np.repeat(np.asarray(prefix, dtype=np.int64)[None], len(tails), axis=0)
+    heads = np.asarray(prefix if prefix is not None else [], dtype=np.int64)
+    if heads.ndim == 1:  # one prefix for every row (else one per row, all of one length)
+        heads = np.repeat(heads[None], len(tails), axis=0)
     prompts = torch.as_tensor(np.concatenate([heads, tails.astype(np.int64)], axis=1), device=device)
-    rows = continue_tokens(model, grammar, prompts, length, pinned=len(prefix), **sampling)
+    rows = continue_tokens(model, grammar, prompts, length, pinned=heads.shape[1], **sampling)
     pieces = []
     for tail, row, primer, offset in zip(tails, rows, primers, offsets, strict=True):
         added = humanize(new_notes(from_tokens(np.concatenate([tail, row]), tok), from_tokens(tail, tok)))
