@@ -152,6 +152,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
         "sample": args.sample or None,
         "onsets": False if args.frames_only else None,
         "infill_bars": args.infill_bars,
+        "keep_tracks": args.keep_tracks,
         **{name: getattr(args, name) for name in CONTROL_OPTIONS},
     }
     written = generate(
@@ -495,6 +496,13 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="FIRST-LAST",
         help="transformer: generate these bars of --primer anew (counted from 1, e.g. 5-8) and keep every other "
         "note of it as it was; the whole piece is written",
+    )
+    p.add_argument(
+        "--keep-tracks",
+        default=None,
+        metavar="TRACKS",
+        help="transformer: keep these tracks of --primer note for note (counted from 1, e.g. 1 or 1,3) and write "
+        "the others anew; with --infill-bars, only those bars are written",
     )
     controls = p.add_argument_group(
         "attribute controls (transformer runs trained with them; any subset; docs/controls.md)"

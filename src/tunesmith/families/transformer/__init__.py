@@ -31,6 +31,7 @@ from ...training.trainer import TrainConfig, native_bf16
 from ...utils import eval_mode
 from ..base import Family, GenerateOptions, Run, TaskBundle, seeded_generator
 from .grammar import Grammar
+from .keep import Keep, keep_tracks_piece, parse_tracks
 from .model import PRESETS, MusicTransformer, TransformerConfig
 from .sample import continue_piece, continue_rows, grid_offsets, infill_piece, performed
 from .task import (
@@ -56,6 +57,11 @@ class TransformerOptions(GenerateOptions):
     infill_bars: str | None = None
     #: attribute controls (runs trained with them): "D minor", beats per minute, "3/4", low/medium/high for the
     #: density, polyphony and pitch range, and instruments "piano,violin" (``representations/controls.py``)
+    #: tracks of the primer to keep note for note (counted from 1, e.g. "1" or "1,3"); the model writes the rest
+    keep_tracks: str | None = None
+    #: the program the kept tracks are given to the model as (None: their own; ``harmonize`` chooses one the model
+    #: knows)
+    keep_as: int | None = None
     key: str | None = None
     tempo: str | None = None
     time_signature: str | None = None
@@ -256,10 +262,19 @@ class TransformerFamily(Family):
             )
         prefix = control_tokens(asked, cv) if cv is not None else []
         sampling["prefix"] = prefix
+        keep = None
+        if opts.keep_tracks is not None:
+            if opts.primer is None:
+                raise ConfigError("--keep-tracks needs --primer FILE: the piece whose tracks are kept")
+            piece = read(opts.primer)
+            keep = Keep(tuple(parse_tracks(opts.keep_tracks, piece)), opts.keep_as)
+            if opts.infill_bars is None:
+                return keep_tracks_piece(model, tok, grammar, piece, keep, opts.n, **sampling)
         if opts.infill_bars is not None:
             if opts.primer is None:
                 raise ConfigError("--infill-bars needs --primer FILE: the piece whose bars are filled in")
             piece = read(opts.primer)
+            sampling["keep"] = keep
             return infill_piece(
                 model,
                 tok,

@@ -50,6 +50,7 @@ class Grammar:
     def __init__(self, tok: miditok.MusicTokenizer, vocab_size: int, device: torch.device) -> None:
         """``vocab_size``: the model's vocabulary (the tokenizer's ids and the sentinels after them)."""
         self.device = device
+        self.vocab_size = vocab_size
         self.noop = int(tok.pad_token_id)  # what a finished row is stepped with: padding changes no state
         self.name = tokenizer_name(tok)
         self.bpe = bool(tok.is_trained)

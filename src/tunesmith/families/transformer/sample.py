@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import miditok
 import numpy as np
@@ -24,6 +25,9 @@ from ...representations.tokens import bar_lines_qn, bar_starts, from_tokens, shi
 from ...sampling import sample_logits
 from ...utils import eval_mode
 from .grammar import Grammar, GrammarState
+
+if TYPE_CHECKING:
+    from .keep import Forcer, Keep
 from .model import MusicTransformer
 from .task import Sentinels
 
@@ -46,11 +50,13 @@ def sample_tokens(
     state: GrammarState | None = None,
     bf16: bool = False,
     pinned: int = 0,
+    forcer: Forcer | None = None,
 ) -> list[list[int]]:
     """New tokens per row after ``prompt (B, T)``, until ``stop`` says a row is done or ``max_new`` tokens.
     A row's tokens end with the token that made it done. ``bf16``: generate with a bf16 copy of the weights
     (where the hardware computes bf16 natively: about 1.5 times faster on such a CPU). ``pinned``: the prompt's
-    first tokens (the controls) stay at the start of the window when it slides."""
+    first tokens (the controls) stay at the start of the window when it slides. ``forcer``: kept tracks' notes put
+    into the stream as it goes (``keep.py``)."""
     B, T = prompt.shape
     ctx = model.cfg.context
     if ctx <= T and not slide:
@@ -68,8 +74,12 @@ def sample_tokens(
         history = [seq[:, pinned:]]
         for _ in range(max_new):
             allowed = grammar.mask(state)
+            if forcer is not None:
+                allowed &= forcer.mask(state)
             logits = logits.float().masked_fill(~allowed, float("-inf"))
             tok = sample_logits(logits, temperature=temperature, top_k=top_k, top_p=top_p, generator=generator)
+            if forcer is not None:
+                tok = forcer.force(state, tok, done)
             grammar.step(state, torch.where(done, grammar.noop, tok))  # a finished row's state stays as it ended
             produced += (~done).long()
             for r in torch.nonzero(~done).flatten().tolist():
@@ -300,12 +310,15 @@ def infill_piece(
     *,
     humanize: Callable[[Notes], Notes] = lambda n: n,
     prefix: list[int] | None = None,
+    keep: Keep | None = None,
     **sampling,
 ) -> list[Notes]:
     """``n`` versions of ``piece`` whose bars ``bars_text`` (e.g. ``"5-8"``) are generated anew; every note that
-    starts outside those bars is kept as it was. ``prefix``: control tokens before the prompt."""
+    starts outside those bars is kept as it was. ``prefix``: control tokens before the prompt. ``keep``: tracks
+    whose notes inside the bars are kept too (the model writes the others around them, ``keep.py``)."""
     a, b = parse_bars(bars_text)
-    ids, bars, lines = piece_bars(piece, tok)
+    seen = keep.mapped(piece) if keep else piece  # the piece as the model reads it (kept tracks' programs mapped)
+    ids, bars, lines = piece_bars(seen, tok)
     if b > len(bars) - 1:
         raise ConfigError(
             f"--infill-bars {bars_text}: {piece.source or 'the primer'} has {len(bars)} bars; the bars to fill must "
@@ -337,24 +350,37 @@ def infill_piece(
     remi = tokenizer_name(tok) == "REMI"
     # the middle is read alone: a fresh grammar state (a bar opens it) and a stop at the next bar
     state = grammar.start(n)
+    forcer = keep.forcer(seen, tok, grammar, n, bars=(a, b)) if keep else None
 
     def stop_rule(s: GrammarState, produced: torch.Tensor) -> torch.Tensor:
         if remi:
-            return s.bars > b - a  # the token that opens the bar after the span
+            ended = s.bars > b - a  # the token that opens the bar after the span
+            return ended & forcer.finished(s) if forcer else ended
         return (s.ticks >= span_ticks) & grammar.complete(s)
 
     rows = sample_tokens(
-        model, grammar, prompts, stop_rule, max_new=ctx - prompt.size - 1, slide=False, state=state, **sampling
+        model,
+        grammar,
+        prompts,
+        stop_rule,
+        max_new=ctx - prompt.size - 1,
+        slide=False,
+        state=state,
+        forcer=forcer,
+        pinned=len(prefix),
+        **sampling,
     )
     if not remi:
         offset = token_time_qn(ids, tok, bars, lines, start)
     lo, hi = float(lines[a]), float(lines[b])
-    kept = piece[(piece.start_qn < lo) | (piece.start_qn >= hi)]
+    outside = (piece.start_qn < lo) | (piece.start_qn >= hi)
+    kept = piece[outside | (keep.is_kept(piece) if keep else False)]
     out = []
     for r, row in enumerate(rows):
         middle = row[:-1] if remi and row and grammar.bar_count[row[-1]] > 0 else row
         middle = middle + grammar.close(state, r) if not remi else middle
-        made = shifted(humanize(from_tokens(np.asarray(middle, dtype=np.int64), tok)), offset, piece)
+        made = from_tokens(np.asarray(middle, dtype=np.int64), tok)
+        made = shifted(humanize(keep.generated(made, seen) if keep else made), offset, piece)
         made = made[(made.start_qn >= lo - 1e-9) & (made.start_qn < hi - 1e-9)]
         whole = Notes.concatenate([kept, made]).sorted()
         out.append(whole.with_metadata(infilled_bars=bars_text))

@@ -1,0 +1,255 @@
+"""Keep tracks, generate the others: a melody harmonised, a part accompanied, chosen tracks locked.
+
+The model writes the whole token stream (REMI: ``Bar TimeSig Position Program Pitch Velocity Duration ...``),
+and the kept tracks' notes are put into it as it goes: whenever the model is about to move past the time of a
+kept note (a ``Position`` after it in its bar, or the next ``Bar``), that move is replaced by the kept note's
+``Position`` and the kept notes there follow as forced tokens. Notes at one time are ordered by program in the
+training data, so a kept soprano (the lowest program of a string-quartet chorale) comes first at each time, as
+the model learned, and the other voices are written after it, seeing it. The model never writes a note under a
+kept program (those ``Program`` tokens are masked, and so is a ``Pitch`` while the current program is a kept
+one), and every ``TimeSig`` is the piece's, so bars stay where the kept notes put them.
+
+The kept notes in the output are the input's notes themselves, bit for bit; the tokens only steer the model.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import miditok
+import numpy as np
+import torch
+
+from ...errors import ConfigError
+from ...notes import Notes
+from ...representations.tokens import from_tokens, to_tokens, tokenizer_name
+from .grammar import Grammar, GrammarState
+
+
+def parse_tracks(text: str, piece: Notes) -> list[int]:
+    """``"1,3"`` -> the ``track`` values of the piece's first and third tracks (counted from 1, in the order of the
+    file); an error lists the tracks there are."""
+    tracks = [int(t) for t in np.unique(piece.notes["track"])]
+    listing = "; ".join(
+        f"{i + 1}: program {int(piece.notes['program'][piece.notes['track'] == t][0])}, "
+        f"{int((piece.notes['track'] == t).sum())} notes"
+        for i, t in enumerate(tracks)
+    )
+    chosen = []
+    for part in (p.strip() for p in text.split(",")):
+        if not part.isdigit() or not 1 <= int(part) <= len(tracks):
+            raise ConfigError(
+                f"--keep-tracks {text}: {piece.source or 'the piece'} has {len(tracks)} track(s), counted from 1 "
+                f"({listing})"
+            )
+        chosen.append(tracks[int(part) - 1])
+    return sorted(set(chosen))
+
+
+@dataclass
+class Slot:
+    bar: int  # bar index (from 0) in the generated stream
+    position: int
+    tokens: list[int]  # the kept notes at this time: Program Pitch Velocity Duration, each
+
+
+def kept_slots(kept: Notes, tok: miditok.MusicTokenizer) -> tuple[list[Slot], list[int]]:
+    """The kept notes as forced token groups per (bar, position), and each bar's TimeSig token id."""
+    ids = to_tokens(kept, tok)
+    slots: dict[tuple[int, int], Slot] = {}
+    ts_ids: list[int] = []
+    bar, pos, program = -1, 0, 0
+    note: list[int] = []
+    for i in ids.tolist():
+        name = tok[int(i)]
+        kind, _, value = name.partition("_")
+        if kind == "Bar":
+            bar += 1
+            ts_ids.append(ts_ids[-1] if ts_ids else -1)
+        elif kind == "TimeSig":
+            ts_ids[bar] = int(i)
+        elif kind == "Position":
+            pos = int(value)
+        elif kind == "Program":
+            program = int(value)
+        elif kind == "Pitch":
+            note = [tok.vocab[f"Program_{program}"], int(i)]
+        elif kind in ("Velocity", "Duration") and note:
+            note.append(int(i))
+            if kind == "Duration":
+                slots.setdefault((bar, pos), Slot(bar, pos, [])).tokens.extend(note)
+                note = []
+    return [slots[k] for k in sorted(slots)], ts_ids
+
+
+@dataclass
+class Forcer:
+    """Puts kept notes into each row's stream as the model reaches their times (see the module's docstring)."""
+
+    grammar: Grammar
+    tok: miditok.MusicTokenizer
+    slots: list[Slot]
+    ts_ids: list[int]  # each bar's TimeSig (the last one holds after)
+    kept_programs: list[int]
+    rows: int
+    next_slot: list[int] = field(default_factory=list)
+    queue: list[list[int]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if tokenizer_name(self.tok) != "REMI" or self.tok.is_trained:
+            raise ConfigError("keeping tracks needs a run with REMI tokens without BPE (the transformer's default)")
+        self.next_slot = [0] * self.rows
+        self.queue = [[] for _ in range(self.rows)]
+        vocab, dev = self.grammar.vocab_size, self.grammar.device
+        names = [self.tok[i] for i in range(len(self.tok))]
+        ban = np.zeros(vocab, dtype=bool)
+        for p in self.kept_programs:
+            ban[self.tok.vocab[f"Program_{p}"]] = True
+        self.ban = torch.as_tensor(ban, device=dev)
+        pitch = np.zeros(vocab, dtype=bool)
+        pitch[[i for i, n in enumerate(names) if n.startswith("Pitch_")]] = True
+        self.pitch = torch.as_tensor(pitch, device=dev)
+        timesig = np.zeros(vocab, dtype=bool)
+        timesig[[i for i, n in enumerate(names) if n.startswith("TimeSig_")]] = True
+        self.timesig = torch.as_tensor(timesig, device=dev)
+        self.kept = torch.as_tensor(self.kept_programs, dtype=torch.long, device=dev)
+        self.position_id = {int(n.split("_")[1]): i for i, n in enumerate(names) if n.startswith("Position_")}
+        self.bar_id = self.tok.vocab["Bar_None"]
+        self.last_bar = max((s.bar for s in self.slots), default=-1)
+
+    def done_forcing(self, r: int) -> bool:
+        return self.next_slot[r] >= len(self.slots) and not self.queue[r]
+
+    def mask(self, s: GrammarState) -> torch.Tensor:
+        """``(B, V)``: what the model may write besides the grammar's rules."""
+        m = ~self.ban[None, :].expand(s.bars.shape[0], -1)
+        under_kept = (s.cur_program[:, None] == self.kept[None, :]).any(dim=1)
+        m = m & ~(under_kept[:, None] & self.pitch[None, :])
+        bar = (s.bars - 1).clamp(min=0).tolist()
+        for r, b in enumerate(bar):
+            ts = self.ts_ids[min(b, len(self.ts_ids) - 1)] if self.ts_ids else -1
+            if ts >= 0:
+                row = ~self.timesig.clone()
+                row[ts] = True
+                m[r] &= row
+        return m
+
+    def force(self, s: GrammarState, tok: torch.Tensor, done: torch.Tensor) -> torch.Tensor:
+        """The tokens to write: the model's, or the kept notes' where it would pass them."""
+        out = tok.clone()
+        for r in range(tok.shape[0]):
+            if bool(done[r]):
+                continue
+            if self.queue[r]:
+                out[r] = self.queue[r].pop(0)
+                continue
+            if self.next_slot[r] >= len(self.slots):
+                continue
+            slot = self.slots[self.next_slot[r]]
+            t = int(tok[r])
+            bar, pos = int(s.bars[r]) - 1, int(s.position[r])
+            name = self.tok[t] if t < len(self.tok) else ""
+            moves_on = name == "Bar_None" or (name.startswith("Position_") and int(name[9:]) >= slot.position)
+            passes = bar > slot.bar or (bar == slot.bar and moves_on)
+            if passes and pos < slot.position:
+                out[r] = self.position_id[slot.position]
+                self.queue[r] = list(slot.tokens)
+                self.next_slot[r] += 1
+            elif passes:  # already at the slot's position
+                out[r] = slot.tokens[0]
+                self.queue[r] = list(slot.tokens[1:])
+                self.next_slot[r] += 1
+        return out
+
+    def finished(self, s: GrammarState) -> torch.Tensor:
+        """``(B,)``: every kept note written and the row past the kept notes' last bar."""
+        past = (s.bars - 1) > self.last_bar
+        forced = torch.as_tensor([self.done_forcing(r) for r in range(self.rows)], device=s.bars.device)
+        return past & forced
+
+
+@dataclass(frozen=True)
+class Keep:
+    """Which tracks of a piece are kept (``track`` values), and the program the model reads them under (None:
+    their own; e.g. a piano melody given to a chorale model as its soprano's violin)."""
+
+    tracks: tuple[int, ...]
+    as_program: int | None = None
+
+    def is_kept(self, piece: Notes) -> np.ndarray:
+        return np.isin(piece.notes["track"], self.tracks)
+
+    def mapped(self, piece: Notes) -> Notes:
+        """The piece as the model reads it: the kept tracks under ``as_program``."""
+        if self.as_program is None:
+            return piece
+        out = piece.copy()
+        out.notes["program"][self.is_kept(piece)] = self.as_program
+        return out
+
+    def programs(self, seen: Notes) -> list[int]:
+        """The kept tracks' programs as the model reads them."""
+        kept = seen.notes[self.is_kept(seen) & ~seen.notes["is_drum"]]
+        return sorted({int(p) for p in kept["program"]})
+
+    def generated(self, made: Notes, seen: Notes) -> Notes:
+        """What the model wrote: the notes of a decoded stream not under a kept program."""
+        return made[~np.isin(made.notes["program"], self.programs(seen)) | made.notes["is_drum"]]
+
+    def forcer(
+        self, seen: Notes, tok: miditok.MusicTokenizer, grammar: Grammar, rows: int, bars: tuple[int, int] | None = None
+    ) -> Forcer:
+        """The forcer for the kept notes of ``seen`` (only those in bars ``a <= bar < b``, counted from ``a``)."""
+        kept = seen[self.is_kept(seen)]
+        if len(kept) == 0:
+            raise ConfigError(f"{seen.source or 'the piece'}: the tracks to keep have no notes")
+        slots, ts_ids = kept_slots(kept, tok)
+        if bars is not None:
+            a, b = bars
+            slots = [Slot(s.bar - a, s.position, s.tokens) for s in slots if a <= s.bar < b]
+            ts_ids = ts_ids[a : b + 1] or ts_ids[-1:]
+        return Forcer(grammar, tok, slots, ts_ids, self.programs(seen), rows)
+
+
+def keep_tracks_piece(
+    model,
+    tok: miditok.MusicTokenizer,
+    grammar: Grammar,
+    piece: Notes,
+    keep: Keep,
+    n: int,
+    *,
+    prefix: list[int] | None = None,
+    humanize=lambda notes: notes,
+    **sampling,
+) -> list[Notes]:
+    """``n`` versions of ``piece`` whose kept tracks are as they were and whose other parts are written anew, from
+    its first bar to its kept notes' last."""
+    from .sample import sample_tokens, shifted
+
+    seen = keep.mapped(piece)
+    forcer = keep.forcer(seen, tok, grammar, n)
+    head = list(prefix or [])
+    start = [] if head else [tok.vocab["Bar_None"]]  # a prompt needs a token: controls, else the first Bar
+    prompts = torch.as_tensor([head + start] * n, dtype=torch.long, device=model.head.weight.device)
+    state = grammar.replay(prompts)
+    budget = 16 * sum(len(s.tokens) for s in forcer.slots) + 64 * (forcer.last_bar + 2)
+    rows = sample_tokens(
+        model,
+        grammar,
+        prompts,
+        lambda s, produced: forcer.finished(s),
+        max_new=budget,
+        state=state,
+        pinned=len(head),
+        forcer=forcer,
+        **sampling,
+    )
+    kept = piece[keep.is_kept(piece)]
+    out = []
+    for row in rows:
+        made = from_tokens(np.asarray(start + row, dtype=np.int64), tok)
+        made = shifted(humanize(keep.generated(made, seen)), 0.0, piece)
+        whole = Notes.concatenate([kept, made]).sorted()
+        out.append(whole.with_metadata(kept_tracks=",".join(str(t) for t in keep.tracks)))
+    return out
