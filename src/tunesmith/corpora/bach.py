@@ -14,7 +14,7 @@ What music21's ``corpus.getComposer('bach')`` gives and this module filters out:
 How a chorale is read (:func:`read_chorale`): its four voices only, soprano to bass as tracks 0 to 3, each with
 its own General MIDI program (:data:`CHORALE_VOICE_PROGRAMS`, a string quartet), so that a tokenizer putting every
 track in one stream (MidiTok with programs) still tells the voices apart; as written, every part of these files
-has program 0. The instrumental parts that 44 of the 409 files have besides the voices (horns, trumpets and
+has program 0. The instrumental parts that 42 of the 409 files have besides the voices (horns, trumpets and
 timpani, obbligato strings and woodwinds, continuo; mostly doubling a voice) are left out, as is the second
 soprano of the two five-voice chorales of BWV 227 (the first part named for a voice is that voice).
 """
