@@ -89,6 +89,20 @@ def test_excerpt_takes_consecutive_notes_from_the_bar_line():
     assert len(protocol.excerpt(n, 9, 5)) == 1  # cut at the end of the piece
 
 
+def test_an_excerpt_from_a_pickup_keeps_the_bars_after_it():
+    # a one-beat pickup (1/4) to 4/4 bars from qn 1, a note each beat; 4/2 from qn 9, after the excerpt
+    n = Notes.from_arrays(
+        np.arange(60, 72),
+        start_qn=np.arange(12.0),
+        end_qn=np.arange(12.0) + 1.0,
+        time_signatures=make_time_signatures([0.0, 1.0, 9.0], [1, 4, 4], [4, 4, 2]),
+    )
+    assert protocol.excerpt(n, 0, 3).time_signatures.tolist() == [(0.0, 1, 4), (1.0, 4, 4)]
+    # from the second bar (qn 5): its 4/4 only, then the 4/2 at qn 9 - 5 = 4 where the excerpt reaches it
+    assert protocol.excerpt(n, 6, 3).time_signatures.tolist() == [(0.0, 4, 4)]
+    assert protocol.excerpt(n, 6, 5).time_signatures.tolist() == [(0.0, 4, 4), (4.0, 4, 2)]
+
+
 def test_continuation_drops_the_primer():
     n = Notes.from_arrays([60, 62, 64, 65], start_qn=[0, 1, 2, 3], end_qn=[1, 2, 3, 4]).with_metadata(primer_notes="2")
     c = protocol.continuation(n)

@@ -262,3 +262,24 @@ def test_first_bach_chorale_reads() -> None:
     assert int(n.pitch.max()) <= 90
     assert np.all(n.end > n.start)
     assert np.all(np.diff(n.start) >= 0)
+
+
+PICKUP_XML = """<?xml version="1.0" encoding="UTF-8"?>
+<score-partwise version="3.1">
+  <part-list><score-part id="P1"><part-name>Melody</part-name></score-part></part-list>
+  <part id="P1">
+    <measure number="0" implicit="yes"><attributes><divisions>2</divisions><time><beats>3</beats>
+      <beat-type>4</beat-type></time></attributes>
+      <note><pitch><step>G</step><octave>4</octave></pitch><duration>1</duration></note></measure>
+    <measure number="1">
+      <note><pitch><step>C</step><octave>5</octave></pitch><duration>6</duration></note></measure>
+  </part>
+</score-partwise>
+"""
+
+
+def test_a_pickup_is_a_short_first_bar(tmp_path: Path) -> None:
+    """An eighth-note pickup to 3/4: a 1/8 bar at 0, then 3/4 from the pickup's end; note times unmoved."""
+    n = read_score(_write(tmp_path, "pickup.musicxml", PICKUP_XML))
+    assert n.time_signatures.tolist() == [(0.0, 1, 8), (0.5, 3, 4)]
+    assert n.notes[["pitch", "start_qn", "end_qn"]].tolist() == [(67, 0.0, 0.5), (72, 0.5, 3.5)]

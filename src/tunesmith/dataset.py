@@ -41,7 +41,7 @@ from typing import Any
 import numpy as np
 
 from . import __version__
-from .corpora import SPLITS, Corpus, Item, Layout, resolve
+from .corpora import SPLITS, Corpus, Item, Layout, read_item, resolve
 from .errors import DatasetError, ReadError
 from .notes import NOTE_DTYPE, TEMPO_DTYPE, TIMESIG_DTYPE, Notes
 from .progress import progress_bar
@@ -62,7 +62,8 @@ def hash_split(relpath: str) -> str:
 
 def corpus_fingerprint(corpus: Corpus, limit: int | None = None) -> str:
     """A hash of what the dataset depends on: format version, every file's relative path, size, modification
-    time and metadata. Cheap (stat only): an unchanged source gives the same fingerprint."""
+    time, metadata and how it is read (the built-in chorales' voices: :meth:`Item.reading`). Cheap (stat only):
+    an unchanged source gives the same fingerprint."""
     h = hashlib.sha256(f"tunesmith-dataset:{FORMAT_VERSION}:{limit}\n".encode())
     for it in corpus.items[:limit] if limit else corpus.items:
         try:
@@ -70,7 +71,10 @@ def corpus_fingerprint(corpus: Corpus, limit: int | None = None) -> str:
             stamp = f"{st.st_size}:{st.st_mtime_ns}"
         except OSError:
             stamp = "missing"
-        h.update(f"{it.relpath}\t{stamp}\t{it.split}\t{it.composer}\t{it.title}\n".encode())
+        line = f"{it.relpath}\t{stamp}\t{it.split}\t{it.composer}\t{it.title}"
+        if it.reading():  # a MIDI file adds nothing: datasets of MIDI files keep their fingerprints
+            line += f"\t{it.reading()}"
+        h.update(f"{line}\n".encode())
     for rel, reason in corpus.excluded:
         h.update(f"excluded\t{rel}\t{reason}\n".encode())
     return h.hexdigest()
@@ -88,13 +92,11 @@ class _Parsed:
 
 
 def _parse_item(args: tuple[int, Item]) -> _Parsed:
-    from .io import read
-
     index, item = args
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
-            n = read(item.path)
+            n = read_item(item)
         except ReadError as e:
             return _Parsed(index, error=e.reason)
         except Exception as e:  # a bug in a parser must not stop the run: report it as this file's problem

@@ -2,7 +2,8 @@
 
 :func:`resolve` turns what a user types (``bach``, a folder, a MAESTRO folder, a single file) into a
 :class:`Corpus`: the list of files to read, each with the metadata the source knows (split, composer, title).
-Reading the files is the dataset's job (:mod:`tunesmith.dataset`).
+Reading the files is the dataset's job (:mod:`tunesmith.dataset`), each through :func:`read_item`: as any file of
+its format, except the built-in chorales, whose voices are read as :mod:`tunesmith.corpora.bach` says.
 """
 
 from __future__ import annotations
@@ -15,7 +16,10 @@ from pathlib import Path
 from typing import Literal
 
 from ..errors import SourceError
-from ..io import SUPPORTED_EXTENSIONS
+from ..io import SCORE_EXTENSIONS, SUPPORTED_EXTENSIONS, read
+from ..io.score import SCORE_READING_VERSION
+from ..notes import Notes
+from .bach import CHORALE_READING_VERSION, CHORALE_VOICE_PROGRAMS, CHORALE_VOICES, read_chorale
 
 SPLITS = ("train", "validation", "test")
 Layout = Literal["auto", "folder", "maestro"]
@@ -25,13 +29,28 @@ _MAESTRO_CSV = re.compile(r"maestro-v(\d+)\.(\d+)\.(\d+)\.csv$")
 @dataclass(frozen=True)
 class Item:
     """One file of a corpus. ``relpath`` (relative to the corpus root, with ``/``) identifies it in reports and
-    decides its split when the source gives none."""
+    decides its split when the source gives none. ``chorale``: a chorale of the built-in corpus, read by
+    :func:`~tunesmith.corpora.bach.read_chorale` (its four voices, each with its own program)."""
 
     path: str
     relpath: str
     split: str | None = None
     composer: str = ""
     title: str = ""
+    chorale: bool = False
+
+    def reading(self) -> str:
+        """How the file is read, for the dataset's fingerprint: the versions of the score reader and of the
+        chorale reader where they apply; empty for a MIDI file."""
+        if self.chorale:
+            return f"chorale voices {CHORALE_READING_VERSION}, score {SCORE_READING_VERSION}"
+        return f"score {SCORE_READING_VERSION}" if self.path.lower().endswith(SCORE_EXTENSIONS) else ""
+
+
+def read_item(item: Item) -> Notes:
+    """Read one file of a corpus into Notes (raises :class:`~tunesmith.errors.ReadError` as
+    :func:`tunesmith.io.read` does)."""
+    return read_chorale(item.path) if item.chorale else read(item.path)
 
 
 @dataclass
@@ -113,14 +132,15 @@ def maestro_corpus(root: str | os.PathLike[str]) -> Corpus:
 
 
 def bach_corpus() -> Corpus:
-    """The built-in default: J. S. Bach's chorales shipped inside music21's corpus (no download)."""
+    """The built-in default: J. S. Bach's chorales shipped inside music21's corpus (no download), each read as
+    its four voices with the programs of :data:`CHORALE_VOICE_PROGRAMS`."""
     from .bach import bach_chorale_paths
 
     paths = bach_chorale_paths()
     if not paths:
         raise SourceError("bach: music21's corpus has no Bach chorales here (is music21 fully installed?)")
     root = Path(paths[0]).parent
-    items = [Item(str(p), Path(p).name, None, "J. S. Bach", Path(p).stem) for p in paths]
+    items = [Item(str(p), Path(p).name, None, "J. S. Bach", Path(p).stem, chorale=True) for p in paths]
     return Corpus("bach", str(root), items)
 
 
@@ -146,4 +166,16 @@ def resolve(source: str | os.PathLike[str], layout: Layout = "auto") -> Corpus:
     )
 
 
-__all__ = ["SPLITS", "Corpus", "Item", "bach_corpus", "find_maestro_csv", "folder_corpus", "maestro_corpus", "resolve"]
+__all__ = [
+    "CHORALE_VOICES",
+    "CHORALE_VOICE_PROGRAMS",
+    "SPLITS",
+    "Corpus",
+    "Item",
+    "bach_corpus",
+    "find_maestro_csv",
+    "folder_corpus",
+    "maestro_corpus",
+    "read_item",
+    "resolve",
+]

@@ -10,12 +10,44 @@ What music21's ``corpus.getComposer('bach')`` gives and this module filters out:
 * The same chorale in two formats (``bwv277.krn`` beside ``bwv277.mxl``): the MusicXML one is kept.
 * Works that are not chorales (``bwv846.mxl``, the C major prelude of the Well-Tempered Clavier): a chorale is
   a file named ``bwv<N>...`` with N at most 438.
+
+How a chorale is read (:func:`read_chorale`): its four voices only, soprano to bass as tracks 0 to 3, each with
+its own General MIDI program (:data:`CHORALE_VOICE_PROGRAMS`, a string quartet), so that a tokenizer putting every
+track in one stream (MidiTok with programs) still tells the voices apart; as written, every part of these files
+has program 0. The instrumental parts that 42 of the 409 files have besides the voices (horns, trumpets and
+timpani, obbligato strings and woodwinds, continuo; mostly doubling a voice) are left out, as is the second
+soprano of the two five-voice chorales of BWV 227 (the first part named for a voice is that voice).
 """
 
 from __future__ import annotations
 
+import os
 import re
+from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ..notes import Notes
+
+#: The four voices of a chorale, highest first.
+CHORALE_VOICES = ("soprano", "alto", "tenor", "bass")
+#: Each chorale voice's General MIDI program (0-based): a string quartet, distinct programs that a General MIDI
+#: SoundFont renders well. Soprano: Violin (40), alto: Viola (41), tenor: Cello (42), bass: Contrabass (43).
+#: The one place this is decided: the chorale reader, the voice-leading statistics and harmonisation use it.
+CHORALE_VOICE_PROGRAMS: dict[str, int] = {"soprano": 40, "alto": 41, "tenor": 42, "bass": 43}
+#: Changes whenever :func:`read_chorale` reads the chorales differently, so that a dataset prepared before is
+#: prepared again (it is part of the dataset's fingerprint).
+CHORALE_READING_VERSION = 1
+
+# a part's name naming a voice: its first word (English, Latin, German and Italian names, and S/A/T/B); "Basso
+# continuo" and "Continuo" name no voice, "Bass Continuo" (the bass voice doubled by the continuo) does
+_VOICE_NAMES = (
+    ("soprano", re.compile(r"(soprano|sopran|discantus|cantus|canto|s)\b")),
+    ("alto", re.compile(r"(alto|altus|alt|contralto|a)\b")),
+    ("tenor", re.compile(r"(tenor|tenore|t)\b")),
+    ("bass", re.compile(r"(?!basso\W*continuo)(bass|bassus|basso|b)\b")),
+)
 
 #: Readable formats, in order of preference when one chorale comes in several.
 _FORMATS = (".mxl", ".musicxml", ".xml", ".krn")
@@ -45,3 +77,48 @@ def bach_chorale_paths() -> list[Path]:
         if key not in best or _FORMATS.index(ext) < _FORMATS.index(best[key].suffix.lower()):
             best[key] = p
     return sorted(best.values(), key=lambda q: (q.name.lower(), q.name))
+
+
+def voice_of(name: str) -> str | None:
+    """The chorale voice (one of :data:`CHORALE_VOICES`) a part's name names, or None: ``"Soprano"``,
+    ``"Soprano 1"``, ``"Alto\\rViolin 2"`` and ``"Bass Continuo"`` (a voice doubled by instruments), ``"Tenore"``,
+    ``"B."``; not ``"Continuo"``, ``"Basso continuo"`` or ``"Violin"``. Case and leading spaces do not matter."""
+    text = name.strip().lower()
+    for voice, pattern in _VOICE_NAMES:
+        if pattern.match(text):
+            return voice
+    return None
+
+
+def chorale_voice_parts(names: Sequence[str]) -> list[tuple[int, int]]:
+    """Which parts of a chorale are its voices: ``(track, program)`` for soprano, alto, tenor and bass, in that
+    order (a :data:`tunesmith.io.score.PartSelector`).
+
+    Each voice is the first part whose name names it (:func:`voice_of`); parts naming no voice are left out.
+    A score of exactly four parts whose names do not name the four voices is taken in score order, soprano
+    first. Raises ``ValueError`` for any other score."""
+    found: dict[str, int] = {}
+    for track, name in enumerate(names):
+        voice = voice_of(name)
+        if voice is not None and voice not in found:
+            found[voice] = track
+    if len(found) == len(CHORALE_VOICES):
+        tracks = [found[v] for v in CHORALE_VOICES]
+    elif len(names) == len(CHORALE_VOICES):
+        tracks = list(range(len(names)))
+    else:
+        missing = ", ".join(v for v in CHORALE_VOICES if v not in found)
+        raise ValueError(
+            f"not a four-voice chorale: {len(names)} parts ({', '.join(repr(n) for n in names)}), none named {missing}"
+        )
+    return [(t, CHORALE_VOICE_PROGRAMS[v]) for t, v in zip(tracks, CHORALE_VOICES, strict=True)]
+
+
+def read_chorale(path: str | os.PathLike[str]) -> Notes:
+    """A Bach chorale of the built-in corpus as Notes: its four voices as tracks 0 (soprano) to 3 (bass), with
+    the programs of :data:`CHORALE_VOICE_PROGRAMS` (see the module's description). Raises
+    :class:`~tunesmith.errors.ScoreReadError` as :func:`~tunesmith.io.score.read_score` does, and for a score
+    whose four voices cannot be told (:func:`chorale_voice_parts`)."""
+    from ..io.score import read_score
+
+    return read_score(path, parts=chorale_voice_parts)

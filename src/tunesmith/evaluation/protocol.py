@@ -93,8 +93,9 @@ def excerpt(notes: Notes, first: int, count: int) -> Notes:
     """Notes ``first .. first + count - 1`` of ``notes`` in onset order, moved so that the bar in which the first
     of them starts begins at time 0 (so that bar-based metrics see the same grid as in the piece).
 
-    The excerpt keeps the time signature and the tempo in effect at that bar line (the metrics read seconds and
-    quarter notes from the note table, not from the tempo map)."""
+    The excerpt keeps the time signature in effect at that bar line and the changes after it within the excerpt
+    (a pickup bar is followed by the piece's own), and the tempo in effect at that bar line (the metrics read
+    seconds and quarter notes from the note table, not from the tempo map)."""
     s = notes.sorted().notes[first : first + count].copy()
     if s.size == 0:
         return Notes.empty()
@@ -112,10 +113,16 @@ def excerpt(notes: Notes, first: int, count: int) -> Notes:
     for col in ("start_qn", "end_qn", "start", "end"):  # float round-off only: the bar line is at or before qn0
         np.maximum(s[col], 0.0, out=s[col])
     t = int(np.searchsorted(notes.tempos["qn"], bar_start, side="right")) - 1
+    later = ts[k + 1 :] if k >= 0 else ts[:0]
+    later = later[later["qn"] - bar_start < float(s["end_qn"].max())]
     return Notes(
         s,
         tempos=make_tempo_map([0.0], [float(notes.tempos["qpm"][max(t, 0)])]),
-        time_signatures=make_time_signatures([0.0], [num], [den]),
+        time_signatures=make_time_signatures(
+            [0.0, *(later["qn"] - bar_start).tolist()],
+            [num, *later["numerator"].tolist()],
+            [den, *later["denominator"].tolist()],
+        ),
         source=notes.source,
         metadata=dict(notes.metadata),
     )

@@ -21,6 +21,10 @@ What music21 does not do, or does in a way we do not want, and this module handl
   one part become one track again.
 * **Ties** are merged here in one pass over each flattened part, without ``stripTies`` (which deep-copies the
   whole score, or, run in place on a flattened view, changes the caller's notes).
+* **Pickups**: music21 starts a pickup measure (an anacrusis) at offset 0 like a whole bar, so bar lines counted
+  from the time signature would fall the pickup's length early (in 284 of the 409 built-in chorales); the pickup
+  becomes a short first bar instead, a time signature of its length at 0 (``1/4`` for one beat of 4/4) with the
+  piece's own after it. Note times are not moved.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from __future__ import annotations
 import os
 import re
 import warnings
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -45,15 +50,25 @@ _FORMAT_NAMES = {".mxl": "MusicXML", ".musicxml": "MusicXML", ".xml": "MusicXML"
 _TEXT_FORMATS = {".abc": "abc", ".krn": "humdrum"}  # read by us, then handed to music21 as text
 _EPS = 1e-9  # quarter notes; music21 offsets are floats or exact Fractions
 _STAFF_SUFFIX = re.compile(r"-Staff\d+$")  # music21's id for the staves of one MusicXML part: "P1-Staff2"
+#: Changes whenever scores are read into different Notes, so that datasets prepared from scores before are
+#: prepared again (part of a dataset's fingerprint). 2: a pickup is a short first bar.
+SCORE_READING_VERSION = 2
+
+#: Chooses a score's parts: given every track's name (its part's name, else its id; score order), the
+#: ``(track, program)`` pairs to keep, in the order they become tracks 0, 1, ...; each program replaces the one
+#: of the part's instrument. Raises ``ValueError`` (with the reason) for a score it cannot take.
+PartSelector = Callable[[Sequence[str]], Sequence[tuple[int, int]]]
 
 
-def read_score(path: str | os.PathLike[str]) -> Notes:
+def read_score(path: str | os.PathLike[str], *, parts: PartSelector | None = None) -> Notes:
     """Read a MusicXML (``.mxl``, ``.musicxml``, ``.xml``), ABC (``.abc``) or Humdrum (``.krn``) file into Notes.
 
-    Each part is one track (score order); see :func:`stream_to_notes` for what is kept. Repeats are not
-    expanded. An ABC file holding several tunes gives its first tune, with a ``UserWarning`` saying how many
-    were ignored. A score without notes gives an empty Notes. Raises :class:`ScoreReadError` naming the file
-    for a missing, empty or unparsable file.
+    Each part is one track (score order), or, with ``parts``, the parts it chooses with the programs it gives
+    them (the built-in chorales' voices: :func:`tunesmith.corpora.bach.read_chorale`); see
+    :func:`stream_to_notes` for what is kept. Repeats are not expanded. An ABC file holding several tunes gives
+    its first tune, with a ``UserWarning`` saying how many were ignored. A score without notes gives an empty
+    Notes. Raises :class:`ScoreReadError` naming the file for a missing, empty or unparsable file, or one whose
+    parts ``parts`` refuses.
     """
     path_str = os.fspath(path)
     p = Path(path_str)
@@ -82,18 +97,20 @@ def read_score(path: str | os.PathLike[str]) -> Notes:
     except Exception as e:  # music21 raises anything from ParseError to IndexError on bad input
         raise ScoreReadError(path_str, f"not a readable {fmt} file ({_describe(e)})") from None
     try:
-        return _stream_to_notes(score, path_str, stacklevel=3)
+        return _stream_to_notes(score, path_str, stacklevel=3, parts=parts)
     except ScoreReadError:
         raise
     except Exception as e:  # a music21 object in a state we did not expect, or notes Notes refuses
         raise ScoreReadError(path_str, f"music21 parsed the file but it could not be converted ({_describe(e)})") from e
 
 
-def stream_to_notes(score: m21stream.Stream, source: str = "") -> Notes:
+def stream_to_notes(score: m21stream.Stream, source: str = "", *, parts: PartSelector | None = None) -> Notes:
     """Convert a music21 stream (a Score, a Part, or an Opus, whose first score is taken) to Notes.
 
     * Each part is one ``track`` (its index in score order; the staves of one MusicXML part are one track),
-      with ``program`` from the part's instrument ``midiProgram`` (0 when unknown).
+      with ``program`` from the part's instrument ``midiProgram`` (0 when unknown). With ``parts`` (a
+      :data:`PartSelector`), only the tracks it chooses, numbered and given programs as it says; tempo marks
+      and time signatures still come from every part.
     * Tied notes are merged into one note; chords give one note per pitch; rests, grace notes (zero length)
       and unpitched or percussion notes are dropped.
     * ``start_qn``/``end_qn`` are offsets in quarter notes in the score's timeline; seconds follow the tempo
@@ -102,12 +119,13 @@ def stream_to_notes(score: m21stream.Stream, source: str = "") -> Notes:
     * ``velocity`` is the note's ``volume.velocity`` when set, else :data:`~tunesmith.notes.DEFAULT_VELOCITY`.
     * ``metadata`` holds ``composer`` and ``title`` when the score has them.
 
-    Repeats are not expanded. The stream is not modified.
+    Repeats are not expanded. The stream is not modified. Raises :class:`ScoreReadError` when ``parts``
+    refuses the score's parts.
     """
-    return _stream_to_notes(score, source, stacklevel=3)
+    return _stream_to_notes(score, source, stacklevel=3, parts=parts)
 
 
-def _stream_to_notes(score: m21stream.Stream, source: str, stacklevel: int) -> Notes:
+def _stream_to_notes(score: m21stream.Stream, source: str, stacklevel: int, parts: PartSelector | None = None) -> Notes:
     from music21 import stream
 
     if isinstance(score, stream.Opus):
@@ -122,17 +140,28 @@ def _stream_to_notes(score: m21stream.Stream, source: str, stacklevel: int) -> N
             )
         score = scores[0]
 
-    parts = list(score.getElementsByClass(stream.Part)) or [score]
-    tempo_at: dict[float, float] = {}
-    ts_at: dict[float, tuple[int, int]] = {}
-    columns: list[dict[str, Any]] = []
-    track, prev_key = -1, None
-    for part in parts:
+    score_parts = list(score.getElementsByClass(stream.Part)) or [score]
+    tracks: list[int] = []  # each part's track
+    names: list[str] = []  # each track's name
+    prev_key = None
+    for part in score_parts:
         # the staves of one MusicXML part (P1-Staff1, P1-Staff2) follow each other: one track
         key = _STAFF_SUFFIX.sub("", str(part.id)) if isinstance(part, stream.PartStaff) else None
         if key is None or key != prev_key:
-            track += 1
+            names.append(str(getattr(part, "partName", None) or part.id or ""))
+        tracks.append(len(names) - 1)
         prev_key = key
+    # track as read -> (track as kept, program); None: every track as it is, with its instrument's program
+    chosen: dict[int, tuple[int, int]] | None = None
+    if parts is not None:
+        try:
+            chosen = {int(t): (i, int(program)) for i, (t, program) in enumerate(parts(names))}
+        except ValueError as e:
+            raise ScoreReadError(source or "score", str(e)) from None
+    tempo_at: dict[float, float] = {}
+    ts_at: dict[float, tuple[int, int]] = {}
+    columns: list[dict[str, Any]] = []
+    for part, track in zip(score_parts, tracks, strict=True):
         try:
             base = float(part.getOffsetBySite(score)) if part is not score else 0.0
         except Exception:  # a part whose site is not this score (a stream built by hand)
@@ -142,14 +171,19 @@ def _stream_to_notes(score: m21stream.Stream, source: str, stacklevel: int) -> N
         part_program = _program(flat)
         if part_program is None:  # a drum part: its notes name drums, not pitches
             continue
+        if chosen is not None:
+            if track not in chosen:
+                continue
+            track, part_program = chosen[track]
         cols = _part_notes(flat, base)
         if cols["pitch"]:
             cols["track"] = track
             cols["program"] = part_program
             columns.append(cols)
     # marks placed on the score itself rather than in a part
-    if parts[0] is not score:
+    if score_parts[0] is not score:
         _collect_marks(score, 0.0, tempo_at, ts_at)
+    _pickup_bar(score_parts[0], ts_at)
 
     tempo_qn = sorted(tempo_at)
     tempos = make_tempo_map(tempo_qn, [tempo_at[q] for q in tempo_qn])
@@ -269,6 +303,29 @@ def _collect_marks(
         num, den = int(ts.numerator), int(ts.denominator)
         if 0 < num < 256 and 0 < den < 256:
             ts_at.setdefault(round(base + float(s.elementOffset(ts)), 9), (num, den))
+
+
+def _pickup_bar(part: m21stream.Stream, ts_at: dict[float, tuple[int, int]]) -> None:
+    """Make a pickup measure at the start of ``part`` a short first bar in ``ts_at``: a time signature of its
+    length at 0 (``1/4``, ``3/8``, ...) and the bar's own where the pickup ends. Nothing for a first measure that
+    is whole, or whose length no time signature writes (denominators 4 to 64)."""
+    from music21 import stream
+
+    first = part.getElementsByClass(stream.Measure).first()
+    if first is None or abs(float(first.offset)) > _EPS:
+        return
+    missing = float(first.paddingLeft or 0.0)
+    length = float(first.duration.quarterLength)
+    num, den = ts_at.get(0.0, (4, 4))
+    if missing <= _EPS or length <= _EPS or abs(length + missing - num * 4.0 / den) > _EPS:
+        return
+    for pickup_den in (4, 8, 16, 32, 64):
+        pickup_num = length * pickup_den / 4.0
+        if abs(pickup_num - round(pickup_num)) < _EPS and 1 <= round(pickup_num) <= 255:
+            end = round(length, 9)
+            ts_at.setdefault(end, (num, den))
+            ts_at[0.0] = (int(round(pickup_num)), pickup_den)
+            return
 
 
 def _program(flat: m21stream.Stream) -> int | None:
