@@ -276,3 +276,85 @@ def test_control_accuracy_reads_back_what_it_asked(run, data):
     reqs = requests_from(Dataset.load(data), "train", 3, 12, bins, 8, seed=0)
     assert len(reqs) == 3 and all(set(r) == set(KINDS) for r in reqs)
     assert reqs == requests_from(Dataset.load(data), "train", 3, 12, bins, 8, seed=0)  # seeded
+
+
+# ------------------------------------------------------------------------------------------------ keep tracks
+def two_tracks(path: Path) -> Path:
+    """8 bars of 4/4: a melody (track 0, violin) in quarter notes and a bass (track 1, piano) in half notes."""
+    from tunesmith.io import write_midi
+
+    qn = np.arange(32, dtype=float)
+    mel = Notes.from_arrays(72 + (np.arange(32) % 5), qn / 2, qn / 2 + 0.5, velocity=90, program=np.full(32, 40))
+    hq = np.arange(0, 32, 2, dtype=float)
+    bass = Notes.from_arrays(48 + (np.arange(16) % 3), hq / 2, hq / 2 + 1.0, velocity=70)
+    bass.notes["track"] = 1
+    write_midi(Notes.concatenate([mel, bass]).sorted(), path)
+    return path
+
+
+def rows(piece: Notes) -> set[tuple]:
+    a = piece.notes
+    return set(zip(a["pitch"].tolist(), a["velocity"].tolist(), a["program"].tolist(), a["start_qn"].tolist(),
+                   a["end_qn"].tolist(), strict=True))  # fmt: skip
+
+
+def test_kept_slots_by_hand(run):
+    from tunesmith.families.transformer.keep import kept_slots
+    from tunesmith.representations.tokens import load_tokenizer
+
+    tok = load_tokenizer(run / "tokenizer.json")
+    mel = Notes.from_arrays([72, 74], [0.0, 2.5], [0.5, 3.0], velocity=90, program=np.array([40, 40]))
+    slots, ts = kept_slots(mel, tok)
+    assert [(s.bar, s.position) for s in slots] == [(0, 0), (1, 8)]  # beat 1 of bar 1, beat 2 of bar 2 (8 a beat)
+    assert [tok[t].split("_")[0] for t in slots[1].tokens] == ["Program", "Pitch", "Velocity", "Duration"]
+    assert tok[slots[1].tokens[1]] == "Pitch_74" and [tok[t] for t in ts] == ["TimeSig_4/4"] * 2
+
+
+def test_kept_tracks_are_bit_identical(run, tmp_path):
+    from tunesmith.io import read_midi
+
+    primer = two_tracks(tmp_path / "two.mid")
+    src = read_midi(primer)
+    out = generate(run, tmp_path / "k", n=2, length=10, seed=1, primer=primer, options={"keep_tracks": "1"})
+    for path in out:
+        got = read_midi(path)
+        melody = src[src.notes["track"] == 0]
+        assert rows(melody) <= rows(got)
+        assert int((got.notes["program"] == 40).sum()) == len(melody)  # no note written under the kept program
+        assert got.end_qn.max() <= 32 + 8  # it stops after the kept notes' last bar
+
+
+def test_keep_tracks_with_infill_bars(run, tmp_path):
+    from tunesmith.io import read_midi
+
+    primer = two_tracks(tmp_path / "two.mid")
+    src = read_midi(primer)
+    out = generate(
+        run, tmp_path / "k", n=2, length=10, seed=2, primer=primer, options={"keep_tracks": "1", "infill_bars": "3-4"}
+    )
+    for path in out:
+        got = read_midi(path)
+        outside = src[(src.start_qn < 8) | (src.start_qn >= 16)]
+        melody = src[src.notes["track"] == 0]
+        assert rows(outside) <= rows(got) and rows(melody) <= rows(got)
+        new = rows(got) - rows(src)
+        assert all(8 <= r[3] < 16 and r[2] != 40 for r in new)  # what is new lies in bars 3-4, none as the melody
+
+
+def test_keep_tracks_errors(run, tmp_path):
+    primer = two_tracks(tmp_path / "two.mid")
+    with pytest.raises(ConfigError, match=r"2 track\(s\).*1: program 40, 32 notes"):
+        generate(run, tmp_path / "k", n=1, primer=primer, options={"keep_tracks": "3"})
+    with pytest.raises(ConfigError, match="needs --primer"):
+        generate(run, tmp_path / "k", n=1, options={"keep_tracks": "1"})
+
+
+def test_each_variation_has_its_own_seed(run, tmp_path):
+    import json
+
+    from tunesmith.io import read_midi
+
+    batch = generate(run, tmp_path / "b", n=3, length=20, seed=10)
+    alone = generate(run, tmp_path / "a", n=1, length=20, seed=12)
+    assert json.loads((tmp_path / "b" / "samples.json").read_text())["seeds"]["sample_02.mid"] == 12
+    assert np.array_equal(read_midi(batch[2]).notes, read_midi(alone[0]).notes)

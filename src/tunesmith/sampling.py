@@ -70,12 +70,18 @@ def sample_logits(
     temperature: float = 1.0,
     top_k: int | None = None,
     top_p: float | None = None,
-    generator: torch.Generator | None = None,
+    generator: torch.Generator | list[torch.Generator] | None = None,
 ) -> torch.Tensor:
-    """Draw one index per row of ``logits (B, V)`` after temperature, top-k and top-p. Returns ``(B,)``."""
+    """Draw one index per row of ``logits (B, V)`` after temperature, top-k and top-p. Returns ``(B,)``.
+    ``generator``: one for the batch, or one per row (each row's draws then depend on its own seed alone)."""
     logits = temperature_filter(logits.float(), temperature)
     if top_k is not None:
         logits = top_k_filter(logits, top_k)
     if top_p is not None:
         logits = top_p_filter(logits, top_p)
-    return torch.multinomial(logits.softmax(-1), 1, generator=generator).squeeze(-1)
+    probs = logits.softmax(-1)
+    if isinstance(generator, list):
+        if len(generator) != probs.shape[0]:
+            raise ConfigError(f"sampling: {len(generator)} generators for {probs.shape[0]} rows")
+        return torch.cat([torch.multinomial(p, 1, generator=g) for p, g in zip(probs, generator, strict=True)])
+    return torch.multinomial(probs, 1, generator=generator).squeeze(-1)

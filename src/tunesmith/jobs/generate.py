@@ -91,5 +91,8 @@ def generate(
         written.wav += [rendered] if rendered else []
         written.png += [drawn] if drawn else []
     meta = {"run": str(run), "kind": loaded.kind, **dataclasses.asdict(opts), "files": [p.name for p in written]}
+    seeds = [p.metadata.get("seed") for p in pieces]
+    if all(s is not None for s in seeds):  # each piece's own seed: --seed S -n 1 writes that piece alone
+        meta["seeds"] = {w.name: int(s) for w, s in zip(written, seeds, strict=True)}
     atomic_write_text(out / f"{prefix}s.json", json.dumps(meta, indent=1))
     return written

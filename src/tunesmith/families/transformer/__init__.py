@@ -235,6 +235,14 @@ class TransformerFamily(Family):
     def generate(
         self, model: MusicTransformer, run: Run, opts: TransformerOptions, device: torch.device
     ) -> list[Notes]:
+        """The pieces of :meth:`pieces`, each with its own seed in its metadata (``--seed SEED -n 1`` writes it
+        alone)."""
+        made = self.pieces(model, run, opts, device)
+        return [p.with_metadata(seed=str(opts.seed + i)) for i, p in enumerate(made)]
+
+    def pieces(
+        self, model: MusicTransformer, run: Run, opts: TransformerOptions, device: torch.device
+    ) -> list[Notes]:
         """``opts.n`` continuations of the primer (or of bar-aligned training excerpts kept in the run) by
         ``opts.length`` notes, or, with ``infill_bars``, the primer with those bars generated anew."""
         cfg = model.cfg
@@ -244,15 +252,16 @@ class TransformerFamily(Family):
             "temperature": opts.temperature,
             "top_k": opts.top_k,
             "top_p": opts.top_p,
-            "generator": seeded_generator(opts.seed, device),
+            # one generator per piece, seeded seed, seed + 1, ...: piece i of a batch is what --seed (seed + i) -n 1
+            # writes (up to the rounding of a batched matrix product)
+            "generator": [seeded_generator(opts.seed + i, device) for i in range(opts.n)],
             "bf16": native_bf16(device),  # bf16 weights where the hardware computes them natively
         }
         try:
             offsets = run.array("onset_offsets")
         except CheckpointError:  # data on the grid (or a run from before 2026-12-02): notes stay on the grid
             offsets = None
-        rng = np.random.default_rng(opts.seed)
-        sampling["humanize"] = lambda notes: performed(notes, offsets, rng)
+        sampling["humanize"] = PerPiece(offsets, opts.seed, opts.n)
         asked = opts.controls()
         _, cv = vocab_of(cfg, cfg.bpe_vocab or len(tok))
         if asked and cv is None:
@@ -290,7 +299,7 @@ class TransformerFamily(Family):
         if asked:  # start from the controls alone: a training excerpt would choose the key and the rest itself
             return from_controls(model, tok, grammar, [prefix] * opts.n, opts.length, **sampling)
         pool = run.array("primers")
-        pick = np.random.default_rng(opts.seed).choice(len(pool), size=opts.n, replace=opts.n > len(pool))
+        pick = [int(np.random.default_rng(opts.seed + i).integers(len(pool))) for i in range(opts.n)]
         tails = pool[pick]
         primers = [from_tokens(t, tok) for t in tails]
         return continue_rows(model, tok, grammar, tails, primers, [0.0] * opts.n, opts.length, **sampling)
@@ -351,12 +360,33 @@ class TransformerFamily(Family):
         return {"bits_per_note": nats / max(notes, 1) / math.log(2), "nats_per_token": nats / tokens, "notes": notes}
 
 
+class PerPiece:
+    """Generated notes moved off the grid as played data's lie (``performed``), piece ``i`` of a batch with its own
+    generator (seeded ``seed + i``), so that it does not depend on the pieces beside it."""
+
+    def __init__(self, offsets: np.ndarray | None, seed: int, n: int) -> None:
+        self.offsets = offsets
+        self.rngs = [np.random.default_rng(seed + i) for i in range(max(n, 1))]
+        self.calls = 0
+
+    def __call__(self, notes: Notes) -> Notes:
+        rng = self.rngs[self.calls % len(self.rngs)]
+        self.calls += 1
+        return performed(notes, self.offsets, rng)
+
+
 def from_controls(model, tok, grammar: Grammar, prefixes: list[list[int]], length: int, **sampling) -> list[Notes]:
     """A piece of ``length`` new notes after each control prefix, batched by prefix length (rows of one batch must
     be as long), in the order of ``prefixes``."""
     out: list[Notes | None] = [None] * len(prefixes)
+    generator = sampling.pop("generator", None)
+    sampling.pop("prefix", None)  # each row's own, from prefixes
     for size in sorted({len(p) for p in prefixes}):
         rows = [i for i, p in enumerate(prefixes) if len(p) == size]
+        if isinstance(generator, list):
+            sampling["generator"] = [generator[i] for i in rows]
+        else:
+            sampling["generator"] = generator
         heads = np.array([prefixes[i] for i in rows], dtype=np.int64)
         empty = np.zeros((len(rows), 0), dtype=np.int64)
         made = continue_rows(
