@@ -182,6 +182,30 @@ def cmd_generate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_harmonize(args: argparse.Namespace) -> int:
+    from .jobs.harmonize import harmonize
+
+    written = harmonize(
+        args.melody,
+        args.run,
+        args.out,
+        n=args.n,
+        tracks=args.tracks,
+        as_program=args.as_program,
+        seed=args.seed,
+        temperature=args.temperature,
+        top_k=args.top_k,
+        top_p=args.top_p,
+        device=args.device,
+        controls={k: v for k in CONTROL_OPTIONS if (v := getattr(args, k)) is not None},
+        wav=args.wav,
+        png=args.png,
+    )
+    for p in [*written, *(path for path, _ in written.wav), *written.png]:
+        print(p)
+    return 0
+
+
 def cmd_render(args: argparse.Namespace) -> int:
     from .audio import render
     from .io import read
@@ -525,6 +549,38 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--wav", action="store_true", help="also write a WAV beside each MIDI file")
     p.add_argument("--png", action="store_true", help="also write a piano-roll PNG beside each MIDI file")
     p.set_defaults(func=cmd_generate)
+
+    p = sub.add_parser(
+        "harmonize",
+        help="keep a melody (or chosen tracks) note for note and write the other voices",
+        formatter_class=_Formatter,
+        description="Write N versions of MELODY with its tracks kept note for note and the other voices written by a\n"
+        "transformer run that learned several instruments (e.g. one trained on the Bach chorales, whose voices are\n"
+        "a string quartet: a melody is given to it as the soprano's violin). Each file holds the kept notes as they\n"
+        "were and the new voices.",
+    )
+    p.add_argument("melody", help="a MIDI (or score) file: the melody, or the tracks to keep")
+    p.add_argument("--run", required=True, help="a transformer run folder")
+    p.add_argument("--out", required=True, help="folder for the MIDI files")
+    p.add_argument("-n", type=_positive_int, default=4, help="how many versions (one batch; each with its own seed)")
+    p.add_argument("--tracks", default=None, help="the tracks to keep, counted from 1 (default: all of them)")
+    p.add_argument(
+        "--as-program",
+        type=int,
+        default=None,
+        help="the General MIDI program the kept tracks are given to the model as (default: their own where the "
+        "model knows it, else its highest main instrument)",
+    )
+    p.add_argument("--temperature", type=float, default=1.0, help="> 1 more adventurous, < 1 more conservative")
+    p.add_argument("--top-k", type=int, default=None, help="sample only among the K likeliest tokens")
+    p.add_argument("--top-p", type=float, default=None, help="sample only within the top probability mass P")
+    p.add_argument("--seed", type=int, default=0, help="version i is written with seed SEED + i")
+    p.add_argument("--device", default="cpu", help="cpu, cuda, mps or auto")
+    for name in CONTROL_OPTIONS:
+        p.add_argument("--" + name.replace("_", "-"), default=None, help=f"attribute control ({name}; see generate)")
+    p.add_argument("--wav", action="store_true", help="also write a WAV beside each MIDI file")
+    p.add_argument("--png", action="store_true", help="also write a piano-roll PNG beside each MIDI file")
+    p.set_defaults(func=cmd_harmonize)
 
     p = sub.add_parser(
         "originality",

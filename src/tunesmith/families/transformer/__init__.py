@@ -202,6 +202,7 @@ class TransformerFamily(Family):
         offsets = grid_offsets(np.concatenate(starts) if starts else np.zeros(0), cfg.steps_per_quarter)
         if offsets is not None:  # played music: generated onsets are moved off the grid as the data's lie
             arrays["onset_offsets"] = offsets
+        arrays["programs"] = program_table([ds[int(i)] for i in train.pieces[evenly_spread(len(train.pieces), 200)]])
         controls = None
         if cv is not None:
             bins = control_bins(train, np.random.default_rng(train_cfg.seed))
@@ -358,6 +359,18 @@ class TransformerFamily(Family):
         if not tokens:
             return {}
         return {"bits_per_note": nats / max(notes, 1) / math.log(2), "nats_per_token": nats / tokens, "notes": notes}
+
+
+def program_table(pieces: list[Notes]) -> np.ndarray:
+    """``(129, 2)``: per General MIDI program (128: drums), its notes in ``pieces`` and their mean pitch (what
+    ``harmonize`` reads to choose the program a melody is given to the model as)."""
+    out = np.zeros((129, 2))
+    for p in pieces:
+        prog = np.where(p.notes["is_drum"], 128, p.notes["program"]).astype(np.int64)
+        np.add.at(out[:, 0], prog, 1)
+        np.add.at(out[:, 1], prog, p.notes["pitch"].astype(np.float64))
+    out[:, 1] = np.where(out[:, 0] > 0, out[:, 1] / np.maximum(out[:, 0], 1), 0.0)
+    return out
 
 
 class PerPiece:
