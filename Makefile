@@ -1,11 +1,13 @@
 # `make demo`: set up .venv and run the main job on the built-in data (results in out/).
 # `make test`: set up .venv with the dev extras and run every test.
+# `make pretrained`: retrain the shipped models and ship them into src/tunesmith/pretrained (docs/models.md);
+#   MAESTRO=DIR for the piano model, PRETRAINED_ARGS="--models bach --minutes 5" to change what and how long.
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 PIP    := $(BIN)/python -m pip
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test lint bench clean pretrained
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -21,6 +23,9 @@ $(VENV)/.installed-dev: pyproject.toml constraints.txt | $(BIN)/python
 
 demo: $(VENV)/.installed
 	$(BIN)/tunesmith demo --out out
+
+pretrained: $(VENV)/.installed
+	$(BIN)/python benchmarks/pretrained.py $(if $(MAESTRO),--maestro $(MAESTRO)) $(PRETRAINED_ARGS)
 
 test: $(VENV)/.installed-dev
 	$(BIN)/python -m ruff check src tests benchmarks

@@ -90,7 +90,10 @@ def torchrun_command(args: argparse.Namespace) -> list[str]:
     machine, rendezvous on a free local port (``--standalone``)."""
     cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", str(args.nproc)]
     cmd += ["-m", "tunesmith", "train", args.model, "--data", str(args.data), "--out", str(args.out)]
-    cmd += ["--preset", args.preset]
+    if args.init:  # without --preset, the run started from gives its preset
+        cmd += ["--init", str(args.init)] + (["--preset", args.preset] if args.preset else [])
+    else:
+        cmd += ["--preset", args.preset or "default"]
     for key in ("epochs", "max_steps", "max_time", "device", "seed"):
         value = getattr(args, key)
         if value is not None:
@@ -127,15 +130,17 @@ def cmd_train(args: argparse.Namespace) -> int:
         preset=args.preset,
         overrides=overrides,
         resume=args.resume,
+        init=args.init,
         progress=not args.quiet,
     )
     main_process = rank() == 0
     # under torchrun: end the process group cleanly (on an error torchrun stops the other processes instead)
     shutdown_distributed()
     if main_process:
+        started = f" (started from {args.init})" if args.init else ""
         print(
-            f"{args.model}: {summary['stopped']} after {summary['epochs']} epoch(s), {summary['step']} steps, "
-            f"{summary['seconds']:.1f} s; {best_weights(summary)}; run in {args.out}"
+            f"{args.model}{started}: {summary['stopped']} after {summary['epochs']} epoch(s), {summary['step']} "
+            f"steps, {summary['seconds']:.1f} s; {best_weights(summary)}; run in {args.out}"
         )
     return 0
 
@@ -220,12 +225,10 @@ def cmd_render(args: argparse.Namespace) -> int:
 def cmd_plot(args: argparse.Namespace) -> int:
     from .io import read
     from .plots import plot_dataset, plot_pianoroll, plot_runs
+    from .pretrained import resolve_run
     from .runfiles import METRICS
 
-    paths = [Path(p) for p in args.paths]
-    for p in paths:
-        if not p.exists():
-            raise TunesmithError(f"{p}: no such file or folder")
+    paths = [resolve_run(p) for p in args.paths]  # a shipped model's name is its folder
     if len(paths) == 1 and paths[0].is_file():
         print(plot_pianoroll(read(paths[0]), args.out, unit=args.time))
         return 0
@@ -358,6 +361,54 @@ def cmd_rollstats(args: argparse.Namespace) -> int:
     return 0
 
 
+def _megabytes(n: int | None) -> str:
+    return "–" if n is None else f"{n / 1e6:.1f} MB"
+
+
+def cmd_models(args: argparse.Namespace) -> int:
+    from .pretrained import search_path, shipped_models
+
+    if args.export:
+        from .jobs.pretrained import export_model
+
+        name, out = args.export
+        path, kind = export_model(name, out), shipped_models()[name].card["kind"]
+        print(f"{name}: exported as a float32 run folder to {path}")
+        print(f"  generate:  tunesmith generate {path} --out ideas")
+        print(f"  continue:  tunesmith train {kind} --data DATA --out {path} --resume --max-time SECONDS")
+        print(f"  fine-tune: tunesmith train {kind} --init {path} --data DATA --out RUN")
+        return 0
+    models = shipped_models()
+    if args.json:
+        print(json.dumps({name: {"path": str(m.path), **m.card} for name, m in models.items()}, indent=1))
+        return 0
+    if not models:
+        where = ", ".join(str(p) for p in search_path())
+        print(f"no models are shipped with this tunesmith yet (looked in {where}); docs/models.md says how to ship one")
+        return 0
+    rows = []
+    for name, m in models.items():
+        c = m.card
+        bits = c.get("held_out_bits_per_note")
+        rows.append(
+            (
+                name,
+                m.summary,
+                _megabytes(m.size_bytes),
+                str(c.get("data") or "–"),
+                str(c.get("license") or "–"),
+                "–" if bits is None else f"{bits:.3f}",
+                str(c.get("date_trained") or "–"),
+            )
+        )
+    head = ("name", "what it does", "size", "data", "license", "held-out bits/note", "trained")
+    widths = [max(len(r[i]) for r in [head, *rows]) for i in range(len(head))]
+    for r in [head, *rows]:
+        print("  ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)).rstrip())
+    print("use one by name wherever a RUN is taken: tunesmith generate NAME --out ideas -n 8")
+    return 0
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from .jobs.demo import demo
 
@@ -389,9 +440,9 @@ def _add_train_parser(models: Any, fam: Family) -> None:
     p.add_argument(
         "--preset",
         choices=list(fam.presets),
-        default="default",
+        default=None,
         help="; ".join(f"{name}: {fam.preset_notes[name]}" for name in fam.presets if name in fam.preset_notes)
-        + " (default: default)",
+        + " (default: default; with --init, the preset that run was trained with)",
     )
     p.add_argument("--epochs", type=_positive_int, default=None, help="epochs (default: the preset's)")
     p.add_argument("--max-steps", type=_positive_int, default=None, help="stop after this many optimizer steps")
@@ -400,6 +451,14 @@ def _add_train_parser(models: Any, fam: Family) -> None:
     p.add_argument("--seed", type=int, default=None, help="random seed (default: 0)")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="change a model or training setting")
     p.add_argument("--resume", action="store_true", help="continue the run in --out exactly where it stopped")
+    p.add_argument(
+        "--init",
+        default=None,
+        metavar="RUN",
+        help="start from the weights of a trained run or a shipped model's name ('tunesmith models'): its model "
+        "settings and (transformer) tokenizer are kept; --preset gives the training settings (default: the "
+        "preset it was trained with); config.json records where the run started",
+    )
     p.add_argument(
         "--nproc",
         type=_positive_int,
@@ -485,7 +544,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Write N generated pieces as MIDI files into OUT. With --primer, each continues that MIDI\n"
         "file (the output holds the primer, then the new notes); without, each starts from a training excerpt.",
     )
-    p.add_argument("run", help="a run folder written by 'tunesmith train'")
+    p.add_argument("run", help="a run folder written by 'tunesmith train', or a shipped model's name ('models' lists)")
     p.add_argument("--out", required=True, help="folder for the MIDI files")
     p.add_argument("-n", type=_positive_int, default=4, help="how many pieces (generated in one batch)")
     p.add_argument(
@@ -607,7 +666,9 @@ def build_parser() -> argparse.ArgumentParser:
         "overlapping area and KL per feature (training-split excerpts give the ceiling), musical statistics, and\n"
         "next-event prediction error for models that predict the next event.",
     )
-    p.add_argument("runs", nargs="+", metavar="RUN", help="run folders written by 'tunesmith train'")
+    p.add_argument(
+        "runs", nargs="+", metavar="RUN", help="run folders written by 'tunesmith train', or shipped models' names"
+    )
     p.add_argument("--data", required=True, help="the prepared dataset the runs were trained on")
     p.add_argument("--out", required=True, help="report folder to write")
     p.add_argument("-n", type=_positive_int, default=64, help="pieces per model")
@@ -633,7 +694,7 @@ def build_parser() -> argparse.ArgumentParser:
         "random training phrases of the run's grid. With several --threshold (and --hold) values, the decoding is\n"
         "chosen on validation phrases and judged against the training phrases (docs/gan.md, the quality target).",
     )
-    p.add_argument("run", metavar="RUN", help="a run folder of 'tunesmith train gan'")
+    p.add_argument("run", metavar="RUN", help="a run folder of 'tunesmith train gan' (or a shipped GAN's name)")
     p.add_argument("--data", required=True, help="the prepared dataset the run was trained on")
     p.add_argument("-n", type=_positive_int, default=512, help="generated phrases (one noise vector each)")
     p.add_argument("--real", type=_positive_int, default=2048, help="real phrases drawn from each split")
@@ -701,7 +762,12 @@ def build_parser() -> argparse.ArgumentParser:
         "dashed. DIR (a prepared dataset): histograms of pitch, step, duration and velocity, each piece's pitch\n"
         "range, and piece lengths.",
     )
-    p.add_argument("paths", nargs="+", metavar="PATH", help="a MIDI or score file, a dataset folder, or run folders")
+    p.add_argument(
+        "paths",
+        nargs="+",
+        metavar="PATH",
+        help="a MIDI or score file, a dataset folder, or run folders (or shipped models' names)",
+    )
     p.add_argument("--out", required=True, help="the PNG file to write")
     p.add_argument(
         "--time", "--unit", dest="time", choices=("seconds", "bars"), default="seconds", help="piano roll: time axis"
@@ -713,10 +779,32 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_plot)
 
     p = sub.add_parser(
+        "models",
+        help="the models shipped with tunesmith: list them, or export one as a run folder",
+        formatter_class=_Formatter,
+        description="List the shipped models (name, what it does, size, data, license, held-out bits per note, date\n"
+        "trained). A shipped model's name works wherever a RUN is taken (generate, evaluate, plot, train --init).\n"
+        "Models are looked for in the folders of $TUNESMITH_MODELS (separated by ':'), then in the package\n"
+        "(docs/models.md).",
+    )
+    p.add_argument(
+        "--export",
+        nargs=2,
+        metavar=("NAME", "DIR"),
+        default=None,
+        help="write the shipped model NAME as an ordinary run folder DIR (float32 weights) that 'tunesmith train' "
+        "can --resume or --init from",
+    )
+    p.add_argument("--json", action="store_true", help="print every card as JSON instead of a table")
+    p.set_defaults(func=cmd_models)
+
+    p = sub.add_parser(
         "demo",
         help="run the main job on the built-in Bach chorales",
         formatter_class=_Formatter,
-        description="Prepare the built-in Bach chorales into OUT/data (with OUT/data.png), train the RNN note\n"
+        description="First, where models are shipped with tunesmith ('tunesmith models'), a few pieces of each into\n"
+        "OUT/shipped (MIDI, WAV, piano roll; said and skipped where none is). Then\n"
+        "prepare the built-in Bach chorales into OUT/data (with OUT/data.png), train the RNN note\n"
         "model, the piano-roll GAN, C-RNN-GAN and its baseline on them into OUT/runs (curves in OUT/training.png),\n"
         "then evaluate them against the test split: OUT/report.md and OUT/report.json compare the models, and\n"
         "OUT/samples holds MIDI, WAV and piano-roll PNG samples of each.",

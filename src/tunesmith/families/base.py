@@ -110,9 +110,18 @@ class Family(ABC):
 
     @abstractmethod
     def build_task(
-        self, model: nn.Module, cfg: Any, train_cfg: TrainConfig, ds: Dataset, device: torch.device
+        self,
+        model: nn.Module,
+        cfg: Any,
+        train_cfg: TrainConfig,
+        ds: Dataset,
+        device: torch.device,
+        start: Run | None = None,
     ) -> TaskBundle:
-        """The training task of ``model`` on the dataset's train and validation splits."""
+        """The training task of ``model`` on the dataset's train and validation splits. ``start`` is the run
+        training continues (``--resume``) or starts from (``--init``): a family whose representation is learned
+        from the data and must stay the model's (the Transformer's tokenizer) takes it from there, and refuses
+        settings that would change it; other families fit theirs on the dataset as for a new run."""
 
     # ------------------------------------------------------------------------------------------------ generating
     @abstractmethod

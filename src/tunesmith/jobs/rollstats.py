@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-from pathlib import Path
 from typing import Any
 
 from ..dataset import Dataset
@@ -13,6 +12,7 @@ from ..errors import ConfigError
 from ..families.gan import GANFamily
 from ..families.gan.quality import roll_quality
 from ..families.gan.sample import DEFAULT_THRESHOLD
+from ..pretrained import shipped_name
 from ..runfiles import DECODING
 from ..utils import atomic_write_text
 from .runs import load_run
@@ -34,6 +34,10 @@ def rollstats(
     """:func:`~tunesmith.families.gan.quality.roll_quality` of a GAN run; with ``save``, the chosen row's
     threshold and hold are written to the run's ``decoding.json`` (its path is returned under ``saved``)."""
     loaded, fam, model = load_run(run)
+    if save and shipped_name(loaded.path) is not None:  # its card holds the sha256 of every file it ships
+        raise ConfigError(
+            f"{run}: a shipped model stays as shipped; export it ('tunesmith models --export') and --save into that run"
+        )
     if not isinstance(fam, GANFamily):
         raise ConfigError(f"{run}: a {loaded.kind} run; rollstats measures piano-roll GAN runs")
     thresholds = thresholds or (DEFAULT_THRESHOLD,)
@@ -67,7 +71,7 @@ def rollstats(
             "real": q["real"],
             "met": r["met"],
         }
-        path = Path(run) / DECODING
+        path = loaded.path / DECODING
         atomic_write_text(path, json.dumps(saved, indent=1))
         q["saved"] = str(path)
     return q

@@ -86,6 +86,17 @@ def tokenizer_name(tok: miditok.MusicTokenizer) -> str:
     return type(tok).__name__
 
 
+def describe_tokenizer(tok: miditok.MusicTokenizer) -> str:
+    """A tokenizer in a few words: tokenization, grid, velocity bins, tempo/program tokens, vocabulary."""
+    c = tok.config
+    grid = ", ".join(f"{v} a quarter note over quarters {a}-{b}" for (a, b), v in sorted(c.beat_res.items()))
+    bpe = ", BPE" if getattr(tok, "is_trained", False) else ""
+    return (
+        f"{tokenizer_name(tok)} (positions {grid}, {c.num_velocities} velocity bins, tempos "
+        f"{'on' if c.use_tempos else 'off'}, programs {'on' if c.use_programs else 'off'}{bpe}; {len(tok)} tokens)"
+    )
+
+
 def save_tokenizer(tok: miditok.MusicTokenizer) -> bytes:
     """The tokenizer's whole configuration (and BPE model) as JSON bytes, for a run's ``tokenizer.json``."""
     d = tok.to_dict() if hasattr(tok, "to_dict") else None

@@ -103,7 +103,17 @@ def load_weights(model: nn.Module, path: str | os.PathLike[str]) -> None:
         if name not in tensors and twin in tensors:
             tensors[name] = tensors[twin]
     check_state_dict(model, tensors, path)
-    model.load_state_dict(tensors)
+    model.load_state_dict(cast_like(model, tensors))
+
+
+def cast_like(model: nn.Module, tensors: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """``tensors`` in the dtypes of ``model``'s own state: a shipped model's bf16 or fp16 weights become the float32
+    that a freshly built model trains and generates in (floating tensors only; the others are left alone)."""
+    own = model.state_dict()
+    return {
+        k: v.to(own[k].dtype) if v.is_floating_point() and own[k].is_floating_point() and v.dtype != own[k].dtype else v
+        for k, v in tensors.items()
+    }
 
 
 def check_state_dict(model: nn.Module, tensors: dict[str, torch.Tensor], path: Path) -> None:

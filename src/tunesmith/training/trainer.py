@@ -291,7 +291,8 @@ class Trainer:
         st = load_trainer_state(self.run / STATE)
         try:
             unwrap(self.task.model).load_state_dict(st["model"])
-            for name, opt in self.task.optimizers().items():
+            # None: a state with no optimizer state (an exported shipped model): the optimizers start afresh
+            for name, opt in self.task.optimizers().items() if st["optimizers"] is not None else ():
                 opt.load_state_dict(st["optimizers"][name])
         except (KeyError, RuntimeError, ValueError) as e:
             raise CheckpointError(f"{self.run / STATE}: does not match this model or optimizer ({e})") from e
@@ -312,7 +313,8 @@ class Trainer:
                 torch.cuda.set_rng_state_all(st["cuda_rng"])
         else:  # another number of processes than the saved run: the data order is exact, the noise cannot be
             torch.manual_seed(self.cfg.seed + self.rank * RANK_SEED + self.step)
-        self.task.load_extra_state(st["extra"])
+        if st["extra"] is not None:
+            self.task.load_extra_state(st["extra"])
         # metrics logged after the checkpoint (by a run that died later) would be repeated: drop them
         path = self.run / METRICS
         if self.main and path.is_file():

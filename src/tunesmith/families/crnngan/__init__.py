@@ -71,7 +71,8 @@ class CRNNGANFamily(Family):
         return CRNNGAN(cfg)
 
     def build_task(
-        self, model: CRNNGAN, cfg: CRNNGANConfig, train_cfg: TrainConfig, ds: Dataset, device: torch.device
+        self, model: CRNNGAN, cfg: CRNNGANConfig, train_cfg: TrainConfig, ds: Dataset, device: torch.device,
+        start: Run | None = None,
     ) -> TaskBundle:
         if train_cfg.precision != "fp32":
             raise ConfigError("crnngan: only precision fp32 is supported (G's unrolled pass is written for it)")

@@ -53,7 +53,8 @@ class GANFamily(Family):
         return PianoRollGAN(cfg)
 
     def build_task(
-        self, model: PianoRollGAN, cfg: GANConfig, train_cfg: TrainConfig, ds: Dataset, device: torch.device
+        self, model: PianoRollGAN, cfg: GANConfig, train_cfg: TrainConfig, ds: Dataset, device: torch.device,
+        start: Run | None = None,
     ) -> TaskBundle:
         train = packed_phrases(ds, "train", cfg)
         val = packed_phrases(ds, "validation", cfg)

@@ -77,7 +77,8 @@ class RNNFamily(Family):
         return NoteRNN(cfg)
 
     def build_task(
-        self, model: NoteRNN, cfg: RNNConfig, train_cfg: TrainConfig, ds: Dataset, device: torch.device
+        self, model: NoteRNN, cfg: RNNConfig, train_cfg: TrainConfig, ds: Dataset, device: torch.device,
+        start: Run | None = None,
     ) -> TaskBundle:
         train_w = Windows.build(events_by_split(ds, "train"), cfg.seq_length)
         val_w = Windows.build(events_by_split(ds, "validation"), cfg.seq_length)

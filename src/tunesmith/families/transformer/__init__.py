@@ -7,10 +7,12 @@ token ids of a dataset come from ``representations/tokens.py``."""
 from __future__ import annotations
 
 import dataclasses
+import json
 import math
 
 import numpy as np
 import torch
+from miditok import MusicTokenizer
 
 from ...dataset import Dataset
 from ...errors import CheckpointError, ConfigError, DatasetError
@@ -20,6 +22,7 @@ from ...representations.controls import ControlBins, ControlVocab, control_token
 from ...representations.tokens import (
     TokenCache,
     TokenizerSpec,
+    describe_tokenizer,
     from_tokens,
     learn_bpe,
     load_tokenizer,
@@ -114,6 +117,31 @@ def control_bins(windows: TokenWindows, rng: np.random.Generator, n: int = 2000)
     return ControlBins.from_attributes(attrs)
 
 
+def run_tokenizer(run: Run, cfg: TransformerConfig) -> MusicTokenizer:
+    """The tokenizer that ``run`` was trained with (its ``tokenizer.json``), for training that continues it or
+    starts from it: a model reads the ids it learned. A ConfigError naming both tokenizers where ``cfg``'s
+    tokenizer settings would tokenize the data otherwise."""
+    tok = load_tokenizer(run.path / TOKENIZER_FILE)
+    base = spec_of(cfg).build()
+    ours, theirs = json.loads(save_tokenizer(base)), json.loads(save_tokenizer(tok))
+    keys = sorted(set(ours["config"]) | set(theirs["config"]))
+    differs = [k for k in keys if ours["config"].get(k) != theirs["config"].get(k)]
+    if ours["tokenization"] != theirs["tokenization"]:
+        differs.insert(0, "tokenization")
+    trained = bool(getattr(tok, "is_trained", False))
+    if not differs and (trained != bool(cfg.bpe_vocab) or len(tok) > tokenizer_size(cfg) or len(tok) < len(base)):
+        differs.append("bpe_vocab")
+    if differs:
+        raise ConfigError(
+            f"{run.path / TOKENIZER_FILE}: the run's tokenizer differs from the one the data would be tokenized with "
+            f"here (in {', '.join(differs[:4])}): the run's is {describe_tokenizer(tok)}, these settings give "
+            f"{describe_tokenizer(base)}; a model reads only the ids it learned, so training from a run keeps its "
+            "tokenizer: leave the tokenizer settings (tokenization, steps_per_quarter, velocity_bins, use_tempos, "
+            "use_programs, bpe_vocab) out of --set"
+        )
+    return tok
+
+
 #: the small preset's training: batch 16, AdamW 2e-3 with warm-up, bf16 where native, a small validation
 SMALL_TRAINING = {
     "batch_size": 16,
@@ -165,11 +193,20 @@ class TransformerFamily(Family):
         return MusicTransformer(cfg)
 
     def build_task(
-        self, model: MusicTransformer, cfg: TransformerConfig, train_cfg: TrainConfig, ds: Dataset, device: torch.device
+        self,
+        model: MusicTransformer,
+        cfg: TransformerConfig,
+        train_cfg: TrainConfig,
+        ds: Dataset,
+        device: torch.device,
+        start: Run | None = None,
     ) -> TaskBundle:
-        tok = spec_of(cfg).build()
-        if cfg.bpe_vocab:
-            learn_bpe(ds, tok, cfg.bpe_vocab)
+        if start is not None and (start.path / TOKENIZER_FILE).is_file():
+            tok = run_tokenizer(start, cfg)  # the run's own tokenizer (its BPE merges too), not one of this data
+        else:
+            tok = spec_of(cfg).build()
+            if cfg.bpe_vocab:
+                learn_bpe(ds, tok, cfg.bpe_vocab)
         cache = TokenCache.build(ds, tok, progress=False)
         s, cv = vocab_of(cfg, tokenizer_size(cfg))
         if model_vocab_size(cfg, tokenizer_size(cfg)) != cfg.vocab_size:

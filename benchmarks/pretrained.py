@@ -1,0 +1,234 @@
+"""Retrain the shipped models from their data, with their seeds and budgets, ship them and print their figures
+(``make pretrained``; docs/models.md).
+
+    python benchmarks/pretrained.py                       # every model, its budget below, into the package
+    python benchmarks/pretrained.py --models piano --maestro PATH/TO/maestro-v3.0.0
+    python benchmarks/pretrained.py --models bach --preset tiny --minutes 0.2 --limit 40 -n 4 --length 40 \\
+        --out /tmp/models --work /tmp/work                # the whole path in about a minute (a check, not a model)
+
+Per model: prepare its data (``bach``: the built-in chorales; ``piano``: MAESTRO, from ``--maestro`` or
+``$TUNESMITH_MAESTRO``, skipped with a message where neither names a folder), train the Transformer with the
+model's preset, seed and time budget, ship it (bf16 weights, ``config.json``, tokenizer, arrays, log) into a
+staging folder, and measure *that* (what ships, not the float32 run): held-out bits per note on the test split
+and the overlap with the test split as a fraction of the ceiling (``tunesmith evaluate``'s report, pieces of
+``--length`` notes), and the originality check (``tunesmith originality``) of generated pieces against the training
+split. Then it ships the model with its card into ``--out`` (the package's folder by default) and prints the
+figures and the card's row for docs/models.md. The budgets are the constants in :data:`MODELS`; the flags override
+them for every model named.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import shlex
+import shutil
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from tunesmith.evaluation.protocol import EvalOptions
+from tunesmith.jobs.generate import generate
+from tunesmith.jobs.originality import check_originality
+from tunesmith.jobs.prepare import prepare_dataset
+from tunesmith.jobs.pretrained import SHIPPED_DTYPES, ship_run
+from tunesmith.jobs.report import evaluate
+from tunesmith.jobs.train import train
+from tunesmith.pretrained import PACKAGE_MODELS
+
+MAESTRO_ENV = "TUNESMITH_MAESTRO"
+
+
+@dataclass(frozen=True)
+class Spec:
+    """One shipped model: what it is, its data and its budget."""
+
+    summary: str
+    data: str
+    split: str
+    license: str
+    minutes: float  # training budget (wall clock, validation included), on the hardware the card names
+    preset: str = "small"
+    seed: int = 0
+    length: int = 100  # notes per generated piece for the evaluation and the originality check
+    pieces: int = 64  # generated pieces for the evaluation and the originality check
+
+
+#: The shipped models and their budgets: 2 CPU cores, bach 10 minutes, piano 25 (docs/models.md).
+MODELS: dict[str, Spec] = {
+    "bach": Spec(
+        summary="four-part chorales in the style of J. S. Bach: continues a primer or one of its own openings",
+        data="J. S. Bach's chorales (music21's corpus, built in: tunesmith prepare bach)",
+        split="tunesmith's hash split of the chorales' file names: 90% train, 5% validation, 5% test",
+        license="MIT, as tunesmith; the chorales are public-domain music, encoded in music21's corpus (BSD-3-Clause)",
+        minutes=10,
+        length=100,
+    ),
+    "piano": Spec(
+        summary="solo piano performances (MAESTRO): continues a primer or one of its own openings, with expression",
+        data="MAESTRO v3.0.0, train split (962 performances, about 160 hours of solo piano)",
+        split="MAESTRO v3.0.0's own split: train 962, validation 137, test 177",
+        license="CC BY-NC-SA 4.0, as MAESTRO (its training data): non-commercial use, share alike, credit MAESTRO",
+        minutes=25,
+        length=400,
+    ),
+}
+
+
+def hardware() -> str:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    gpu = f", {torch.cuda.get_device_name(0)}" if torch.cuda.is_available() else ", no GPU"
+    return f"{cpu}, {os.cpu_count()} cores{gpu}; torch {torch.__version__}, {torch.get_num_threads()} threads"
+
+
+def source_of(name: str, args: argparse.Namespace) -> str | None:
+    """The corpus to prepare for a model, or None (with the reason printed) where it is absent."""
+    if name == "bach":
+        return "bach"
+    folder = args.maestro or os.environ.get(MAESTRO_ENV)
+    if not folder or not Path(folder).is_dir():
+        print(
+            f"{name}: skipped: no MAESTRO folder (give --maestro DIR or set ${MAESTRO_ENV}; "
+            "'tunesmith prepare --download maestro' fetches it)",
+            flush=True,
+        )
+        return None
+    return folder
+
+
+def build(name: str, spec: Spec, args: argparse.Namespace) -> dict[str, Any] | None:
+    source = source_of(name, args)
+    if source is None:
+        return None
+    work = Path(args.work) / name
+    preset = args.preset or spec.preset
+    minutes = spec.minutes if args.minutes is None else args.minutes
+    seed = spec.seed if args.seed is None else args.seed
+    length = args.length or spec.length
+    n = args.n or spec.pieces
+    print(f"{name}: preparing {source}", flush=True)
+    data = prepare_dataset(source, work / "data", limit=args.limit, progress=False).root
+    run = work / "run"
+    if run.exists():
+        shutil.rmtree(run)
+    print(f"{name}: training the Transformer, preset {preset}, seed {seed}, {minutes:g} minutes", flush=True)
+    t0 = time.perf_counter()
+    summary = train(
+        "transformer",
+        data,
+        run,
+        preset=preset,
+        overrides={"seed": str(seed), "max_time": f"{minutes * 60:.1f}"},
+        progress=not args.quiet,
+    )
+    wall = time.perf_counter() - t0
+    command = shlex.join(
+        ["python", "benchmarks/pretrained.py", "--models", name, "--preset", preset, "--minutes", f"{minutes:g}"]
+        + ["--seed", str(seed), "--length", str(length), "-n", str(n)]
+        + (["--limit", str(args.limit)] if args.limit else [])
+        + (["--maestro", "MAESTRO_FOLDER"] if name != "bach" else [])
+    )
+    card: dict[str, Any] = {
+        "summary": spec.summary,
+        "data": spec.data if not args.limit else f"{spec.data}; only the first {args.limit} files",
+        "split": spec.split,
+        "license": spec.license,
+        "steps": summary["step"],
+        "epochs": summary["epochs"],
+        "train_seconds": summary["seconds"],  # the trainer's clock, which the budget limits
+        "wall_seconds": round(wall, 1),  # the whole training job: tokenizing the data once, training, validating
+        "budget_minutes": minutes,
+        "stopped": summary["stopped"],
+        "best_validation_loss": summary["best_val"],
+        "hardware": hardware(),
+        "command": command,
+    }
+    staged = ship_run(run, name, card, root=work / "staged", dtype=args.dtype)
+    print(f"{name}: {summary['step']} steps in {wall:.0f} s; measuring the shipped weights ({args.dtype})", flush=True)
+    opts = EvalOptions(n=n, seed=0, length=length)
+    report = evaluate([staged.path], data, work / "evaluation", opts, progress=not args.quiet, audio=False)
+    m = report["models"][0]
+    samples = work / "samples"
+    if samples.exists():
+        shutil.rmtree(samples)
+    generate(staged.path, samples, n=n, length=length, seed=0)
+    orig = check_originality(samples, data, "train")
+    figures = {
+        "held_out_bits_per_note": (m["likelihood"] or {}).get("bits_per_note"),
+        "held_out_split": "test",
+        "overlap_fraction_of_ceiling": m["overlap_fraction_of_ceiling"],
+        "overlap": m["overlap"],
+        "ceiling_overlap": m["ceiling_overlap"],
+        "evaluation": {"pieces": n, "notes_per_piece": length, "seed": 0},
+        "originality": {
+            "copied_share": orig["copied_share"],
+            "longest_run": max((p["longest"] for p in orig["pieces"]), default=0),
+            "copy_notes": orig["copy_notes"],
+            "pieces": len(orig["pieces"]),
+        },
+    }
+    shipped = ship_run(run, name, {**card, **figures}, root=args.out, dtype=args.dtype)
+    return shipped.card
+
+
+def card_row(c: dict[str, Any]) -> str:
+    """The card's figures as one row of docs/models.md's table."""
+    bits = c["held_out_bits_per_note"]
+    frac = c["overlap_fraction_of_ceiling"]
+    return (
+        f"| {c['name']} | {c['parameters']:,} | {c['size_bytes'] / 1e6:.1f} MB | {c['preset']} | {c['steps']:,} | "
+        f"{c['train_seconds'] / 60:.1f} min | {'–' if bits is None else f'{bits:.3f}'} | "
+        f"{'–' if frac is None else f'{frac:.2f}'} | {c['originality']['copied_share']:.0%} | {c['date_trained']} |"
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--models", default=",".join(MODELS), help=f"comma-separated, of {', '.join(MODELS)}")
+    ap.add_argument("--maestro", default=None, help=f"the MAESTRO folder for piano (default: ${MAESTRO_ENV})")
+    ap.add_argument("--out", default=str(PACKAGE_MODELS), help="where the shipped models go (default: the package)")
+    ap.add_argument("--work", default="out/pretrained", help="datasets, runs and evaluations (default: %(default)s)")
+    ap.add_argument("--minutes", type=float, default=None, help="training budget of every model named")
+    ap.add_argument("--preset", default=None, help="Transformer preset (default: each model's, small)")
+    ap.add_argument("--seed", type=int, default=None, help="training seed (default: each model's, 0)")
+    ap.add_argument("--limit", type=int, default=None, help="prepare only the first N files (checks, not models)")
+    ap.add_argument("-n", type=int, default=None, help="generated pieces to measure (default: 64)")
+    ap.add_argument("--length", type=int, default=None, help="notes per generated piece (default: bach 100, piano 400)")
+    ap.add_argument("--dtype", choices=list(SHIPPED_DTYPES), default="bfloat16", help="the shipped weights' type")
+    ap.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
+    args = ap.parse_args(argv)
+    names = [m.strip() for m in args.models.split(",") if m.strip()]
+    unknown = [m for m in names if m not in MODELS]
+    if unknown or not names:
+        ap.error(f"--models: choose among {', '.join(MODELS)}")
+    cards = [c for c in (build(name, MODELS[name], args) for name in names) if c]
+    if not cards:
+        print("nothing shipped")
+        return 0
+    print()
+    head = "model | parameters | size | preset | steps | time | bits/note (test) | overlap / ceiling | copies | trained"
+    print(f"| {head} |")
+    print("| --- | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | --- |")
+    for c in cards:
+        print(card_row(c))
+    total = sum(c["size_bytes"] for c in cards)
+    print(f"\nshipped into {args.out}: {len(cards)} model(s), {total / 1e6:.1f} MB in all (the limit is 40 MB)")
+    for c in cards:
+        print(f"{c['name']}: {c['hardware']}; {c['stopped']}; copies: runs of {c['originality']['copy_notes']}+ notes")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

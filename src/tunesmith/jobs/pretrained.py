@@ -1,0 +1,183 @@
+"""Shipped models as jobs: a float32 training run made into a shipped model folder (weights in bf16 or fp16, the
+card with the sha256 of every file), and a shipped model exported back into an ordinary float32 run folder that
+``tunesmith train --resume`` or ``--init`` takes (docs/models.md). Finding models by name is
+:mod:`tunesmith.pretrained`."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+from typing import Any
+
+import torch
+from safetensors.torch import load_file, save_file
+
+from ..errors import CheckpointError, ConfigError
+from ..pretrained import (
+    CARD,
+    CARD_FIELDS,
+    PACKAGE_MODELS,
+    ShippedModel,
+    check_card,
+    file_hashes,
+    get_model,
+    read_card,
+    verify,
+)
+from ..runfiles import CONFIG, METRICS, STATE, WEIGHTS
+from ..training.checkpoint import load_config, save_trainer_state, save_weights
+from ..utils import atomic_dir, atomic_write_text
+from .runs import load_run
+
+#: The floating-point types a shipped model's weights may be stored in.
+SHIPPED_DTYPES = {"bfloat16": torch.bfloat16, "float16": torch.float16}
+
+
+def last_record(run: Path) -> dict[str, Any]:
+    """The latest validation or epoch record of a run's ``metrics.jsonl`` (its steps, epochs and time), or {}."""
+    path = run / METRICS
+    if not path.is_file():
+        return {}
+    found: dict[str, Any] = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            record = json.loads(line)
+            if record.get("kind") in ("epoch", "val"):
+                found = record
+    return found
+
+
+def ship_run(
+    run: str | os.PathLike[str],
+    name: str,
+    card: dict[str, Any],
+    *,
+    root: str | os.PathLike[str] = PACKAGE_MODELS,
+    dtype: str = "bfloat16",
+) -> ShippedModel:
+    """Make the float32 training run ``run`` the shipped model ``root/name`` (replacing one there): the weights in
+    ``dtype`` (bfloat16 or float16), ``config.json`` with its data named as the card names it (no path of the
+    machine it was trained on), the family's files and arrays and ``metrics.jsonl`` as they are (not the resume
+    state), and ``card.json``: ``card``'s fields (summary, data, split, license, figures, hardware, command) with
+    what the run itself says (kind, preset, parameters, steps, epochs, train_seconds, seed, date_trained) filled in
+    where ``card`` leaves it out, the weights' type and size, and the sha256 of every other file. The folder is
+    written whole or not at all, then checked against its card."""
+    run = Path(run)
+    if dtype not in SHIPPED_DTYPES:
+        raise ConfigError(f"ship: weights are shipped as {' or '.join(SHIPPED_DTYPES)}, not {dtype!r}")
+    if not name or name.startswith(".") or "/" in name or os.sep in name:
+        raise ConfigError(f"ship: {name!r} is not a model name (a folder name, not hidden)")
+    config = load_config(run)
+    if not (run / WEIGHTS).is_file():
+        raise CheckpointError(f"{run / WEIGHTS}: missing; the run has no weights to ship")
+    tensors = load_file(str(run / WEIGHTS))
+    shipped = {
+        k: v.to(SHIPPED_DTYPES[dtype]) if v.is_floating_point() else v for k, v in tensors.items()
+    }  # tied weights are saved once already (training.checkpoint)
+    record = last_record(run)
+    data_label = card.get("data") or config.get("data", {}).get("path", "")
+    config = {
+        **config,
+        "data": {**config.get("data", {}), "path": data_label},
+        "shipped": {"name": name, "weights_dtype": dtype},
+    }
+    with atomic_dir(Path(root) / name) as tmp:
+        save_file(shipped, str(tmp / WEIGHTS), metadata={"format": "pt", "tunesmith_dtype": dtype})
+        atomic_write_text(tmp / CONFIG, json.dumps(config, indent=1))
+        for f in sorted(run.iterdir()):
+            if f.is_file() and f.name not in (WEIGHTS, CONFIG, STATE, CARD) and not f.name.startswith("."):
+                shutil.copyfile(f, tmp / f.name)
+        hashes = file_hashes(tmp)
+        derived = {
+            "kind": config["kind"],
+            "preset": config.get("preset"),
+            "parameters": sum(int(v.numel()) for v in tensors.values() if v.is_floating_point()),
+            "steps": record.get("step"),
+            "epochs": record.get("epoch"),
+            "train_seconds": record.get("time"),
+            "seed": config.get("train", {}).get("seed"),
+            "date_trained": str(config.get("created", ""))[:10] or None,
+        }
+        given = {k: v for k, v in card.items() if v is not None}
+        written = {
+            "name": name,
+            "weights_dtype": dtype,
+            "size_bytes": sum((tmp / f).stat().st_size for f in hashes),
+            "weights_bytes": (tmp / WEIGHTS).stat().st_size,
+            "files": hashes,
+        }
+        full = {**derived, **given, **written}
+        card_out = {**{k: full.get(k) for k in CARD_FIELDS}, **full}  # the fields every card has first
+        check_card(card_out, tmp / CARD)
+        atomic_write_text(tmp / CARD, json.dumps(card_out, indent=1))
+        # readable by all, as installed package files are (temporary files and folders are created private)
+        for f in tmp.iterdir():
+            f.chmod(0o644)
+        tmp.chmod(0o755)
+    model = ShippedModel(name, Path(root) / name, read_card(Path(root) / name))
+    verify(model)
+    return model
+
+
+def exported_state(model: torch.nn.Module, card: dict[str, Any], seed: int) -> dict[str, Any]:
+    """A trainer state for an exported shipped model: its weights and its counters (steps, epochs, time) as its
+    card gives them; no optimizer state (none is shipped: the optimizers start afresh on ``--resume``) and no best
+    validation loss (the data resumed on may be another machine's copy, or other music)."""
+    rng = torch.Generator().manual_seed(int(seed))
+    return {
+        "model": {k: v.detach().cpu().clone() for k, v in model.state_dict().items()},
+        "optimizers": None,
+        "epoch": int(card.get("epochs") or 0),
+        "batch_in_epoch": 0,
+        "step": int(card.get("steps") or 0),
+        "best_val": float("inf"),
+        "bad_epochs": 0,
+        "improved_in_epoch": False,
+        "validated_step": int(card.get("steps") or 0),
+        "elapsed": float(card.get("train_seconds") or 0.0),
+        "val_time": 0.0,
+        "finished": False,
+        "stop_reason": "",
+        "torch_rng": rng.get_state(),
+        "cuda_rng": [],
+        "extra": None,
+        "world_size": 1,
+        "rank_rng": [],
+        "exported_from": card.get("name"),
+    }
+
+
+def export_model(name: str, out: str | os.PathLike[str], *, roots: Any = None) -> Path:
+    """Write the shipped model ``name`` as an ordinary run folder ``out``: float32 ``model.safetensors``, its
+    ``config.json`` (recording ``exported_from``; no data fingerprint, so ``--resume`` takes the ``--data`` given),
+    its family's files, arrays and ``metrics.jsonl``, and a ``trainer_state.pt`` with its weights and counters and
+    no optimizer state (:func:`exported_state`). ``tunesmith train --resume`` continues it (raise ``--max-time`` or
+    ``--max-steps`` past the card's), ``--init OUT`` starts a new run from it."""
+    model = get_model(name, roots)
+    verify(model)
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise ConfigError(f"{out}: is a file; the export is written as a run folder")
+    if (out / CONFIG).exists() or (out / STATE).exists():
+        raise CheckpointError(f"{out}: already holds a run; export into a new folder")
+    run, _, net = load_run(model.path)
+    config = dict(run.config)
+    config.pop("shipped", None)
+    config["data"] = {**config.get("data", {}), "fingerprint": None}
+    config["exported_from"] = {
+        "model": name,
+        "date_trained": model.card.get("date_trained"),
+        "weights_dtype": model.card.get("weights_dtype"),
+        "weights_sha256": model.files.get(WEIGHTS),
+    }
+    out.mkdir(parents=True, exist_ok=True)
+    for f, _ in sorted(model.files.items()):
+        if f not in (WEIGHTS, CONFIG):
+            shutil.copyfile(model.path / f, out / f)
+    save_weights(net.float(), out / WEIGHTS)
+    seed = int(config.get("train", {}).get("seed") or 0)
+    save_trainer_state(out / STATE, exported_state(net, model.card, seed))
+    atomic_write_text(out / CONFIG, json.dumps(config, indent=1))  # last: the folder is a run once it is there
+    return out

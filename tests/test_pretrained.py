@@ -1,0 +1,307 @@
+"""Shipped models (docs/models.md): the registry, use by name from every entry point, the card's hashes, export,
+fine-tuning with --init, the wheel that carries them, and the script that makes them.
+
+Every test that needs a shipped model runs on a tiny one made here (a few steps on the chorales, shipped into a
+temporary registry named by ``TUNESMITH_MODELS``) and on every model the package ships."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import math
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+import torch
+from safetensors import safe_open
+from safetensors.torch import load_file
+
+from tunesmith.cli import main
+from tunesmith.errors import CheckpointError, ConfigError
+from tunesmith.io import read_midi
+from tunesmith.jobs.demo import demo_shipped
+from tunesmith.jobs.prepare import prepare_dataset
+from tunesmith.jobs.pretrained import export_model, ship_run
+from tunesmith.jobs.runs import load_run
+from tunesmith.jobs.train import train
+from tunesmith.pretrained import (
+    CARD,
+    MODELS_ENV,
+    PACKAGE_MODELS,
+    ShippedModel,
+    check_card,
+    file_hashes,
+    get_model,
+    model_names,
+    resolve_run,
+    search_path,
+    shipped_models,
+    verify,
+)
+from tunesmith.runfiles import CONFIG, WEIGHTS
+from tunesmith.utils import sha256_file
+
+ROOT = Path(__file__).resolve().parents[1]
+MADE_HERE = "tiny-test"
+BUILT_IN = model_names(roots=[PACKAGE_MODELS])
+MAX_SHIPPED_BYTES = 40_000_000
+QUICK = {"max_steps": "2", "val_max_batches": "2", "batch_size": "4"}
+
+
+@pytest.fixture(scope="module")
+def chorales(tmp_path_factory) -> Path:
+    return prepare_dataset("bach", tmp_path_factory.mktemp("bach") / "data", limit=40, workers=1, progress=False).root
+
+
+@pytest.fixture(scope="module")
+def tiny_run(chorales, tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("tiny") / "run"
+    overrides = {"context": "64", "max_steps": "6", "val_max_batches": "2", "batch_size": "4"}
+    train("transformer", chorales, out, preset="tiny", overrides=overrides, progress=False)
+    return out
+
+
+@pytest.fixture(scope="module")
+def registry(tiny_run, tmp_path_factory) -> Path:
+    """A temporary registry holding the tiny model, shipped as make pretrained ships one."""
+    root = tmp_path_factory.mktemp("registry")
+    card = {"summary": "a tiny test model", "data": "40 chorales", "split": "hash", "license": "MIT"}
+    ship_run(tiny_run, MADE_HERE, {**card, "hardware": "test", "command": "pytest"}, root=root)
+    return root
+
+
+@pytest.fixture
+def models_env(registry, monkeypatch) -> Path:
+    monkeypatch.setenv(MODELS_ENV, str(registry))
+    return registry
+
+
+@pytest.fixture(params=[MADE_HERE, *BUILT_IN])
+def shipped(request, models_env) -> ShippedModel:
+    return get_model(request.param)
+
+
+def valid_piece(path: Path) -> None:
+    notes = read_midi(path)
+    assert len(notes) > 0
+    assert notes.pitch.min() >= 0 and notes.pitch.max() <= 127
+    assert (notes.end > notes.start).all() and (notes.start >= 0).all()
+
+
+# ------------------------------------------------------------------------------------------------ the card
+def test_every_shipped_model_matches_its_card(shipped):
+    """Every file the card names is there with its sha256 (config.json and the weights among them), the card has
+    every field, the weights are bf16 or fp16 and load, as float32, into the model its config builds."""
+    verify(shipped)
+    check_card(shipped.card, shipped.path / CARD)
+    assert shipped.files[CONFIG] == sha256_file(shipped.path / CONFIG)
+    assert shipped.files[WEIGHTS] == sha256_file(shipped.path / WEIGHTS)
+    assert set(shipped.files) == set(file_hashes(shipped.path))
+    with safe_open(str(shipped.path / WEIGHTS), "pt") as f:
+        dtypes = {f.get_tensor(k).dtype for k in f.keys()}  # noqa: SIM118 (safe_open is not a mapping)
+    assert dtypes <= {torch.bfloat16, torch.float16}
+    run, fam, model = load_run(shipped.path)
+    assert {p.dtype for p in model.parameters()} == {torch.float32}
+    assert shipped.card["parameters"] == sum(p.numel() for p in model.parameters())
+    assert shipped.card["kind"] == run.kind and shipped.card["name"] == shipped.name
+    assert shipped.size_bytes == sum((shipped.path / f).stat().st_size for f in shipped.files)
+
+
+def test_a_changed_file_is_caught(registry, tmp_path):
+    copy = tmp_path / MADE_HERE
+    shutil.copytree(registry / MADE_HERE, copy)
+    config = json.loads((copy / CONFIG).read_text())
+    config["model"]["layers"] = 3
+    (copy / CONFIG).write_text(json.dumps(config))
+    with pytest.raises(CheckpointError, match="sha256"):
+        verify(get_model(MADE_HERE, roots=[tmp_path]))
+    with pytest.raises(CheckpointError, match="sha256"):
+        resolve_run(MADE_HERE, roots=[tmp_path])
+
+
+def test_the_shipped_models_fit_the_size_limit():
+    total = sum(m.size_bytes for m in shipped_models(roots=[PACKAGE_MODELS]).values())
+    assert total <= MAX_SHIPPED_BYTES
+
+
+# ------------------------------------------------------------------------------------------------ by name
+def test_every_entry_point_takes_the_name(shipped, chorales, tmp_path):
+    """generate, evaluate, plot and train --init take a shipped model's name; what is generated is music."""
+    name = shipped.name
+    assert main(["generate", name, "--out", str(tmp_path / "ideas"), "-n", "2", "--length", "24"]) == 0
+    for path in sorted((tmp_path / "ideas").glob("*.mid")):
+        valid_piece(path)
+    assert json.loads((tmp_path / "ideas" / "samples.json").read_text())["run"] == name
+    report = tmp_path / "report"
+    argv = ["evaluate", name, "--data", str(chorales), "--out", str(report), "-n", "2", "--length", "16"]
+    assert main([*argv, "--no-audio", "-q"]) == 0
+    result = json.loads((report / "report.json").read_text())["models"][0]
+    assert result["name"] == name and math.isfinite(result["likelihood"]["bits_per_note"])
+    for piece in (report / "samples").glob("*.mid"):
+        valid_piece(piece)
+    assert main(["plot", name, "--out", str(tmp_path / "curves.png")]) == 0
+    assert (tmp_path / "curves.png").stat().st_size > 0
+    run = tmp_path / "tuned"
+    argv = ["train", shipped.card["kind"], "--init", name, "--data", str(chorales), "--out", str(run), "-q"]
+    assert main([*argv, *[f"--set={k}={v}" for k, v in QUICK.items()]]) == 0
+    assert json.loads((run / CONFIG).read_text())["init"]["shipped_model"] == name
+
+
+def test_a_name_that_does_not_exist_lists_the_ones_that_do(models_env, tmp_path, capsys):
+    with pytest.raises(CheckpointError, match=f"nosuch: no such file or folder.*shipped models are {MADE_HERE}"):
+        resolve_run("nosuch")
+    assert main(["generate", "nosuch", "--out", str(tmp_path / "x")]) == 1
+    err = capsys.readouterr().err
+    assert "nosuch" in err and MADE_HERE in err and "Traceback" not in err
+    with pytest.raises(CheckpointError, match="no models are shipped"):
+        get_model("nosuch", roots=[tmp_path])
+
+
+def test_an_existing_path_wins_over_a_name(models_env, tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    assert resolve_run(MADE_HERE) == models_env / MADE_HERE
+    (tmp_path / MADE_HERE).mkdir()  # e.g. a dataset folder of that name
+    assert resolve_run(MADE_HERE) == Path(MADE_HERE)
+    assert main(["generate", MADE_HERE, "--out", str(tmp_path / "x")]) == 1
+    assert "hides it" in capsys.readouterr().err
+
+
+def test_the_search_path(models_env, tmp_path):
+    assert search_path() == [models_env, PACKAGE_MODELS]
+    assert search_path([tmp_path]) == [tmp_path]
+    assert shipped_models([tmp_path / "none"]) == {}
+    assert list(shipped_models())[0] == MADE_HERE
+
+
+def test_models_lists_and_an_empty_registry_says_so(models_env, tmp_path, monkeypatch, capsys):
+    assert main(["models"]) == 0
+    out = capsys.readouterr().out
+    assert MADE_HERE in out and "a tiny test model" in out and "40 chorales" in out and "MIT" in out
+    assert main(["models", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)[MADE_HERE]["kind"] == "transformer"
+    monkeypatch.setattr("tunesmith.pretrained.PACKAGE_MODELS", tmp_path)
+    monkeypatch.setenv(MODELS_ENV, str(tmp_path / "none"))
+    assert main(["models"]) == 0
+    assert "no models are shipped" in capsys.readouterr().out
+    said: list[str] = []
+    assert demo_shipped(tmp_path / "demo", say=said.append) == {}
+    assert "skipping" in said[0] and not (tmp_path / "demo").exists()
+
+
+def test_the_demo_starts_with_the_shipped_models(models_env, monkeypatch, tmp_path):
+    monkeypatch.setattr("tunesmith.pretrained.PACKAGE_MODELS", tmp_path / "none")
+    monkeypatch.setattr("tunesmith.jobs.demo.SHIPPED_LENGTH", {"events": 24, "bars": 2})
+    said: list[str] = []
+    written = demo_shipped(tmp_path / "demo", n=2, say=said.append)
+    folder = tmp_path / "demo" / "shipped" / MADE_HERE
+    assert [p.name for p in written[MADE_HERE]] == ["sample_00.mid", "sample_01.mid"]
+    assert {p.suffix for p in folder.iterdir()} >= {".mid", ".wav", ".png"}
+    assert MADE_HERE in said[0]
+
+
+# ------------------------------------------------------------------------------------------------ export, --init
+def test_export_writes_a_float32_run_that_resumes(models_env, chorales, tmp_path, capsys):
+    out = tmp_path / "exported"
+    assert main(["models", "--export", MADE_HERE, str(out)]) == 0
+    assert "--resume" in capsys.readouterr().out
+    weights = load_file(str(out / WEIGHTS))
+    shipped = load_file(str(models_env / MADE_HERE / WEIGHTS))
+    assert {v.dtype for v in weights.values()} == {torch.float32}
+    assert all(torch.equal(weights[k], shipped[k].float()) for k in shipped)
+    config = json.loads((out / CONFIG).read_text())
+    assert config["exported_from"]["model"] == MADE_HERE and config["data"]["fingerprint"] is None
+    assert (out / "tokenizer.json").read_bytes() == (models_env / MADE_HERE / "tokenizer.json").read_bytes()
+    steps = get_model(MADE_HERE).card["steps"]
+    summary = train("transformer", chorales, out, resume=True, overrides={"max_steps": str(steps + 2)}, progress=False)
+    assert summary["step"] == steps + 2
+    with pytest.raises(CheckpointError, match="already holds a run"):
+        export_model(MADE_HERE, out)
+    tuned = tmp_path / "tuned"
+    train("transformer", chorales, tuned, init=out, overrides=QUICK, progress=False)
+    assert json.loads((tuned / CONFIG).read_text())["init"]["from"] == str(out)
+
+
+def test_init_starts_from_the_weights_and_keeps_the_tokenizer(models_env, chorales, tmp_path):
+    """With a learning rate too small to move a float32 weight, the kept weights are exactly the shipped ones."""
+    run = tmp_path / "tuned"
+    train("transformer", chorales, run, init=MADE_HERE, overrides={**QUICK, "lr": "1e-30"}, progress=False)
+    config = json.loads((run / CONFIG).read_text())
+    card = get_model(MADE_HERE).card
+    assert config["preset"] == card["preset"] and config["model"] == json.loads(
+        (models_env / MADE_HERE / CONFIG).read_text()
+    )["model"]
+    assert config["init"]["weights_sha256"] == card["files"][WEIGHTS]
+    tuned, shipped = load_file(str(run / WEIGHTS)), load_file(str(models_env / MADE_HERE / WEIGHTS))
+    assert all(torch.equal(tuned[k], shipped[k].float()) for k in shipped)
+    assert (run / "tokenizer.json").read_bytes() == (models_env / MADE_HERE / "tokenizer.json").read_bytes()
+
+
+def test_init_errors_are_clear(models_env, chorales, tmp_path, capsys):
+    with pytest.raises(ConfigError, match=r"tokenizer differs.*REMI.*TSD"):
+        train("transformer", chorales, tmp_path / "a", init=MADE_HERE, overrides={"tokenization": "TSD"})
+    with pytest.raises(CheckpointError, match="weights do not fit"):
+        train("transformer", chorales, tmp_path / "b", init=MADE_HERE, overrides={"layers": "3"}, progress=False)
+    with pytest.raises(CheckpointError, match="is a transformer run, not rnn"):
+        train("rnn", chorales, tmp_path / "c", init=MADE_HERE)
+    with pytest.raises(ConfigError, match="give one of them"):
+        train("transformer", chorales, tmp_path / "d", init=MADE_HERE, resume=True)
+    argv = ["train", "transformer", "--init", "nosuch", "--data", str(chorales), "--out", str(tmp_path / "e")]
+    assert main(argv) == 1
+    assert MADE_HERE in capsys.readouterr().err
+
+
+def test_init_goes_through_torchrun(monkeypatch):
+    calls = []
+    monkeypatch.setattr(subprocess, "run", lambda cmd, check: calls.append(cmd) or subprocess.CompletedProcess(cmd, 0))
+    monkeypatch.delenv("WORLD_SIZE", raising=False)
+    assert main(["train", "transformer", "--init", "piano", "--data", "d", "--out", "r", "--nproc", "2"]) == 0
+    assert calls[0][-8:] == ["train", "transformer", "--data", "d", "--out", "r", "--init", "piano"]
+
+
+# ------------------------------------------------------------------------------------------------ packaging
+def test_the_wheel_carries_the_shipped_models(registry, tmp_path):
+    """Build the wheel of a copy of the project with the tiny model shipped into its package (and every model the
+    package ships) and find each model's files in it."""
+    src = tmp_path / "project"
+    src.mkdir()
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(ROOT / name, src / name)
+    shutil.copytree(ROOT / "src", src / "src", ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
+    shutil.copytree(registry / MADE_HERE, src / "src" / "tunesmith" / "pretrained" / MADE_HERE)
+    cmd = [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(tmp_path / "w")]
+    done = subprocess.run([*cmd, str(src)], capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-2000:]
+    (wheel,) = (tmp_path / "w").glob("tunesmith-*.whl")
+    names = set(zipfile.ZipFile(wheel).namelist())
+    expected = {MADE_HERE: [*get_model(MADE_HERE, roots=[registry]).files, CARD]}
+    expected |= {m: [*get_model(m, roots=[PACKAGE_MODELS]).files, CARD] for m in BUILT_IN}
+    for model, files in expected.items():
+        for f in files:
+            assert f"tunesmith/pretrained/{model}/{f}" in names
+    assert "tunesmith/pretrained/__init__.py" in names
+
+
+# ------------------------------------------------------------------------------------------------ make pretrained
+@pytest.mark.slow
+def test_make_pretrained_runs_end_to_end_with_a_tiny_budget(tmp_path, monkeypatch, capsys):
+    spec = importlib.util.spec_from_file_location("make_pretrained", ROOT / "benchmarks" / "pretrained.py")
+    script = importlib.util.module_from_spec(spec)
+    monkeypatch.setitem(sys.modules, spec.name, script)  # its dataclasses look their module up there
+    spec.loader.exec_module(script)
+    monkeypatch.delenv(script.MAESTRO_ENV, raising=False)
+    out = tmp_path / "models"
+    argv = ["--models", "bach,piano", "--preset", "tiny", "--minutes", "0.03", "--limit", "40", "-n", "2"]
+    assert script.main([*argv, "--length", "24", "--out", str(out), "--work", str(tmp_path / "work"), "-q"]) == 0
+    printed = capsys.readouterr().out
+    assert "piano: skipped: no MAESTRO folder" in printed and "| bach |" in printed
+    model = get_model("bach", roots=[out])
+    verify(model)
+    card = model.card
+    assert card["preset"] == "tiny" and card["seed"] == 0 and card["held_out_split"] == "test"
+    assert math.isfinite(card["held_out_bits_per_note"]) and card["overlap_fraction_of_ceiling"] > 0
+    assert card["originality"]["pieces"] == 2 and "--preset tiny" in card["command"]
+    assert json.loads((model.path / CONFIG).read_text())["data"]["path"] == card["data"]
