@@ -358,3 +358,50 @@ def test_each_variation_has_its_own_seed(run, tmp_path):
     alone = generate(run, tmp_path / "a", n=1, length=20, seed=12)
     assert json.loads((tmp_path / "b" / "samples.json").read_text())["seeds"]["sample_02.mid"] == 12
     assert np.array_equal(read_midi(batch[2]).notes, read_midi(alone[0]).notes)
+
+
+# ------------------------------------------------------------------------------------------------ harmonize
+@pytest.fixture(scope="module")
+def duets(tmp_path_factory) -> Path:
+    """A tiny model of duets: a violin melody (program 40) over a cello bass (program 42)."""
+    from tunesmith.dataset import prepare
+    from tunesmith.io import write_midi
+
+    root = tmp_path_factory.mktemp("duets")
+    rng = np.random.default_rng(0)
+    for i in range(10):
+        qn = np.arange(32, dtype=float)
+        mel = Notes.from_arrays(rng.integers(67, 80, 32), qn / 2, qn / 2 + 0.5, velocity=90, program=np.full(32, 40))
+        hq = np.arange(0, 32, 2, dtype=float)
+        bass = Notes.from_arrays(rng.integers(40, 52, 16), hq / 2, hq / 2 + 1.0, velocity=70, program=np.full(16, 42))
+        bass.notes["track"] = 1
+        write_midi(Notes.concatenate([mel, bass]).sorted(), root / "src" / f"d{i}.mid")
+    data = prepare(root / "src", root / "ds", workers=1, progress=False).root
+    train("transformer", data, root / "run", preset="tiny", overrides=TINY, progress=False)
+    return root / "run"
+
+
+def test_harmonize_keeps_the_melody_and_writes_the_bass(duets, tmp_path):
+    from tunesmith.io import read_midi, write_midi
+    from tunesmith.jobs.harmonize import harmonize
+
+    qn = np.arange(16, dtype=float)
+    tune = Notes.from_arrays(70 + (np.arange(16) % 4), qn / 2, qn / 2 + 0.5, velocity=100)  # a piano tune
+    path = write_midi(tune, tmp_path / "tune.mid")
+    src = read_midi(path)
+    written = harmonize(path, duets, tmp_path / "h", n=2, seed=3)
+    assert len(written) == 2 and all(p.name.startswith("harmony_") for p in written)
+    for p in written:
+        got = read_midi(p)
+        assert rows(src) <= rows(got)  # the tune as it was: piano, not the violin the model read it as
+        new = got[got.notes["program"] != 0]
+        assert not np.isin(new.notes["program"], [0, 40]).any()  # nothing written under the melody's programs
+
+
+def test_harmonize_needs_a_model_of_several_instruments(run, tmp_path):
+    from tunesmith.io import write_midi
+    from tunesmith.jobs.harmonize import harmonize
+
+    path = write_midi(Notes.from_arrays([60, 62], [0.0, 0.5], [0.5, 1.0], velocity=80), tmp_path / "t.mid")
+    with pytest.raises(ConfigError, match="no main instrument besides the kept one"):
+        harmonize(path, run, tmp_path / "h", n=1)
