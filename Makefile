@@ -1,5 +1,6 @@
-# `make demo`: set up .venv and run the main job on the built-in data (results in out/).
-# `make test`: set up .venv with the dev extras and run every test.
+# `make demo`: set up .venv (with the studio's extra) and run the main job on the built-in data (results in out/);
+#   then `.venv/bin/tunesmith studio --runs out/runs` serves the page (docs/studio.md).
+# `make test`: set up .venv with the dev and studio extras and run every test.
 # `make pretrained`: retrain the shipped models and ship them into src/tunesmith/pretrained (docs/models.md);
 #   MAESTRO=DIR for the piano model, PRETRAINED_ARGS="--models bach --minutes 5" to change what and how long.
 PYTHON ?= python3
@@ -14,11 +15,11 @@ $(BIN)/python:
 	$(PIP) install --quiet --upgrade pip
 
 $(VENV)/.installed: pyproject.toml constraints.txt | $(BIN)/python
-	$(PIP) install --quiet -c constraints.txt -e .
+	$(PIP) install --quiet -c constraints.txt -e '.[studio]'
 	touch $@
 
 $(VENV)/.installed-dev: pyproject.toml constraints.txt | $(BIN)/python
-	$(PIP) install --quiet -c constraints.txt -e '.[dev]'
+	$(PIP) install --quiet -c constraints.txt -e '.[dev,studio]'
 	touch $@ $(VENV)/.installed
 
 demo: $(VENV)/.installed

@@ -24,8 +24,9 @@ FLOORS: dict[int, tuple[str, ...]] = {
     4: ("representations", "evaluation", "sampling", "training", "audio", "plots"),
     5: ("families",),
     6: ("jobs",),
-    7: ("cli",),
-    8: ("__main__",),
+    7: ("studio",),
+    8: ("cli",),
+    9: ("__main__",),
 }
 FLOOR_OF = {name: floor for floor, names in FLOORS.items() for name in names}
 

@@ -151,6 +151,16 @@ def test_every_entry_point_takes_the_name(shipped, chorales, tmp_path):
     assert json.loads((run / CONFIG).read_text())["init"]["shipped_model"] == name
 
 
+def test_the_studio_lists_a_shipped_model_and_harmonize_takes_its_name(models_env, tmp_path):
+    from tunesmith.studio.core import examples, find_models
+
+    model = find_models()[MADE_HERE]
+    assert model.run == MADE_HERE and model.modes == ("continue", "infill", "keep", "harmonize")
+    melody = examples()["example: melody-bwv66.6"]
+    assert main(["harmonize", str(melody), "--run", MADE_HERE, "--out", str(tmp_path / "h"), "-n", "1"]) == 0
+    valid_piece(tmp_path / "h" / "harmony_00.mid")
+
+
 def test_a_name_that_does_not_exist_lists_the_ones_that_do(models_env, tmp_path, capsys):
     with pytest.raises(CheckpointError, match=f"nosuch: no such file or folder.*shipped models are {MADE_HERE}"):
         resolve_run("nosuch")

@@ -425,6 +425,13 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_studio(args: argparse.Namespace) -> int:
+    from .studio import serve
+
+    serve(args.runs, host=args.host, port=args.port, work=args.out, concurrency=args.concurrency)
+    return 0
+
+
 # ---------------------------------------------------------------------------------------------- parser
 def _add_train_parser(models: Any, fam: Family) -> None:
     """``tunesmith train NAME``: the training options, with the presets that this family has."""
@@ -619,7 +626,7 @@ def build_parser() -> argparse.ArgumentParser:
         "were and the new voices.",
     )
     p.add_argument("melody", help="a MIDI (or score) file: the melody, or the tracks to keep")
-    p.add_argument("--run", required=True, help="a transformer run folder")
+    p.add_argument("--run", required=True, help="a transformer run folder, or a shipped transformer's name")
     p.add_argument("--out", required=True, help="folder for the MIDI files")
     p.add_argument("-n", type=_positive_int, default=4, help="how many versions (one batch; each with its own seed)")
     p.add_argument("--tracks", default=None, help="the tracks to keep, counted from 1 (default: all of them)")
@@ -823,6 +830,29 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-n", type=_positive_int, default=64, help="pieces per model for the evaluation")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
     p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser(
+        "studio",
+        help="a page in the browser to generate, regenerate bars, harmonise, see and hear (docs/studio.md)",
+        formatter_class=_Formatter,
+        description="Serve the studio: a page on this machine where you pick a model (the shipped ones and every run\n"
+        "under --runs), give it a MIDI file or an example, generate variations, see their piano rolls, hear\n"
+        "them and download MIDI, with the command line that writes the same files. Needs the 'studio' extra:\n"
+        "pip install 'tunesmith[studio]'. It listens on 127.0.0.1 (this machine only) unless --host says otherwise.",
+    )
+    p.add_argument("--runs", default=None, metavar="DIR", help="a folder of run folders to offer as models")
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (0.0.0.0: every network; see the docs)")
+    p.add_argument("--port", type=_positive_int, default=7860, help="port to listen on")
+    p.add_argument(
+        "--out",
+        default=None,
+        metavar="DIR",
+        help="keep uploads and results in DIR (default: a temporary folder, removed when the studio stops)",
+    )
+    p.add_argument(
+        "--concurrency", type=_positive_int, default=1, help="generations run at once; the others wait in a queue"
+    )
+    p.set_defaults(func=cmd_studio)
     return parser
 
 

@@ -102,6 +102,10 @@ class Family(ABC):
     predicts_next_event: ClassVar[bool] = False
     #: whether :meth:`likelihood` is implemented (models that give music a probability)
     has_likelihood: ClassVar[bool] = False
+    #: whether generation continues a ``primer`` (models that compose from noise alone refuse one)
+    takes_primer: ClassVar[bool] = True
+    #: whether generation samples from a distribution that ``temperature``, ``top_k`` and ``top_p`` reshape
+    takes_temperature: ClassVar[bool] = True
 
     # ------------------------------------------------------------------------------------------------ building
     @abstractmethod

@@ -9,15 +9,13 @@ instruments its training data mainly used, so that the voices written are the on
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 import numpy as np
 
 from ..errors import CheckpointError, ConfigError
-from ..families import Run
 from ..io import read
-from ..training.checkpoint import load_config
 from .generate import Written, generate
+from .runs import open_run
 
 MAIN_SHARE = 0.05  # an instrument playing at least this share of the training notes is one of its main ones
 
@@ -57,7 +55,7 @@ def harmonize(
     piece = read(melody)
     if len(piece) == 0:
         raise ConfigError(f"{melody}: no notes to harmonise")
-    loaded = Run(Path(run), load_config(run))
+    loaded = open_run(run)  # a folder or a shipped model's name
     if loaded.kind != "transformer":
         raise ConfigError(f"{run}: a {loaded.kind} run; harmonize needs a transformer run (it keeps tracks)")
     n_tracks = len(np.unique(piece.notes["track"]))

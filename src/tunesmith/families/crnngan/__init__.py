@@ -54,6 +54,7 @@ class CRNNGANFamily(Family):
     config_cls = CRNNGANConfig
     representation = "tones"
     predicts_next_event = True
+    takes_temperature = False  # continuous tone features from noise: nothing to reshape
 
     def __init__(self, name: str, summary: str) -> None:
         self.name = name

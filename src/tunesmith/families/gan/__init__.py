@@ -48,6 +48,8 @@ class GANFamily(Family):
     representation = "pianoroll"
     length_unit = "bars"
     options_cls = GANOptions
+    takes_primer = False  # phrases from noise
+    takes_temperature = False  # probabilities decoded by threshold or drawn cell by cell (--threshold, --sample)
 
     def build_model(self, cfg: GANConfig) -> PianoRollGAN:
         return PianoRollGAN(cfg)
