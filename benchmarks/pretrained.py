@@ -59,14 +59,14 @@ class Spec:
     pieces: int = 64  # generated pieces for the evaluation and the originality check
 
 
-#: The shipped models and their budgets: 2 CPU cores, bach 10 minutes, piano 25 (docs/models.md).
+#: The shipped models and their budgets: 2 CPU cores, bach 20 minutes, piano 30 (docs/models.md).
 MODELS: dict[str, Spec] = {
     "bach": Spec(
         summary="four-part chorales in the style of J. S. Bach: continues a primer or one of its own openings",
         data="J. S. Bach's chorales (music21's corpus, built in: tunesmith prepare bach)",
         split="tunesmith's hash split of the chorales' file names: 90% train, 5% validation, 5% test",
         license="MIT, as tunesmith; the chorales are public-domain music, encoded in music21's corpus (BSD-3-Clause)",
-        minutes=10,
+        minutes=20,
         length=100,
     ),
     "piano": Spec(
@@ -74,7 +74,7 @@ MODELS: dict[str, Spec] = {
         data="MAESTRO v3.0.0, train split (962 performances, about 160 hours of solo piano)",
         split="MAESTRO v3.0.0's own split: train 962, validation 137, test 177",
         license="CC BY-NC-SA 4.0, as MAESTRO (its training data): non-commercial use, share alike, credit MAESTRO",
-        minutes=25,
+        minutes=30,
         length=400,
     ),
 }
