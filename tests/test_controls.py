@@ -405,3 +405,18 @@ def test_harmonize_needs_a_model_of_several_instruments(run, tmp_path):
     path = write_midi(Notes.from_arrays([60, 62], [0.0, 0.5], [0.5, 1.0], velocity=80), tmp_path / "t.mid")
     with pytest.raises(ConfigError, match="no main instrument besides the kept one"):
         harmonize(path, run, tmp_path / "h", n=1)
+
+
+def test_guidance(run, tmp_path):
+    from tunesmith.io import read_midi
+
+    kw = {"key": "C major", "density": "low"}
+    plain = generate(run, tmp_path / "p", n=2, length=40, seed=5, options=kw)
+    one = generate(run, tmp_path / "o", n=2, length=40, seed=5, options={**kw, "guidance": 1.0})
+    guided = generate(run, tmp_path / "g", n=2, length=40, seed=5, options={**kw, "guidance": 3.0})
+    assert [p.read_bytes() for p in plain] == [p.read_bytes() for p in one]  # 1: no guidance
+    assert [p.read_bytes() for p in plain] != [p.read_bytes() for p in guided]
+    assert all(len(read_midi(p)) >= 40 for p in guided)  # past the context of 64 tokens: both views slid
+    with pytest.raises(ConfigError, match="positive weight"):
+        generate(run, tmp_path / "x", n=1, length=10, options={**kw, "guidance": 0.0})
+

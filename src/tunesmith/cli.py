@@ -158,6 +158,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
         "onsets": False if args.frames_only else None,
         "infill_bars": args.infill_bars,
         "keep_tracks": args.keep_tracks,
+        "guidance": args.guidance,
         **{name: getattr(args, name) for name in CONTROL_OPTIONS},
     }
     written = generate(
@@ -253,7 +254,13 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     from .jobs.report import evaluate
 
     opts = EvalOptions(
-        n=args.n, seed=args.seed, length=args.length, bars=args.bars, device=args.device, controls=args.controls
+        n=args.n,
+        seed=args.seed,
+        length=args.length,
+        bars=args.bars,
+        device=args.device,
+        controls=args.controls,
+        guidance=args.guidance,
     )
     report = evaluate(args.runs, args.data, args.out, opts, progress=not args.quiet, audio=not args.no_audio)
     for m in report["models"]:
@@ -612,6 +619,13 @@ def build_parser() -> argparse.ArgumentParser:
     controls.add_argument(
         "--instruments", default=None, help="General MIDI names or numbers, e.g. piano,violin or 0,40 (drums: 128)"
     )
+    controls.add_argument(
+        "--guidance",
+        type=float,
+        default=None,
+        help="follow the controls more closely: classifier-free guidance weight (1: none, the default; 2-4: "
+        "closer, at twice the compute)",
+    )
     p.add_argument("--wav", action="store_true", help="also write a WAV beside each MIDI file")
     p.add_argument("--png", action="store_true", help="also write a piano-roll PNG beside each MIDI file")
     p.set_defaults(func=cmd_generate)
@@ -688,6 +702,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--controls",
         action="store_true",
         help="also measure how often runs trained with attribute controls obey each one (against chance)",
+    )
+    p.add_argument(
+        "--guidance", type=float, default=1.0, help="with --controls: classifier-free guidance of them (1: none)"
     )
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_evaluate)

@@ -80,6 +80,7 @@ def control_accuracy(
     kinds: tuple[str, ...] = KINDS,
     split: str = "test",
     progress: bool = True,
+    guidance: float = 1.0,
 ) -> dict[str, Any]:
     """For each control kind: the share of pieces that obey it when it alone is asked for, and the share of
     unconditioned pieces that match the same requests (chance); ``requests`` shows what was asked for."""
@@ -99,11 +100,11 @@ def control_accuracy(
     bar = progress_bar(total=len(kinds) + 1, desc="controls", unit="kind", disable=not progress)
     free = read(fam.generate_controlled(model, run, [{}] * n, opts, dev))
     bar.update(1)
-    result: dict[str, Any] = {"n": n, "length": length, "split": split, "kinds": {}}
+    result: dict[str, Any] = {"n": n, "length": length, "split": split, "guidance": guidance, "kinds": {}}
     for kind in kinds:
         asked = [{kind: r[kind]} if r[kind] is not None and r[kind] != -1 else {} for r in requests]
         rows = [i for i, a in enumerate(asked) if a]
-        got = read(fam.generate_controlled(model, run, [asked[i] for i in rows], opts, dev)) if rows else []
+        got = read(fam.generate_controlled(model, run, [asked[i] for i in rows], opts, dev, guidance)) if rows else []
         hits = [obeyed(asked[i], g)[kind] for i, g in zip(rows, got, strict=True)]
         chance = [obeyed(asked[i], free[i])[kind] for i in rows]
         values = [asked[i][kind] for i in rows]
@@ -124,7 +125,7 @@ def markdown(name: str, acc: dict[str, Any]) -> list[str]:
         f"### {name}",
         "",
         f"{acc['n']} requests from the {acc['split']} split, {acc['length']} notes a piece; each control asked for "
-        "alone. Chance: the same requests against pieces asked for nothing.",
+        f"alone (guidance {acc.get('guidance', 1.0):g}). Chance: the same requests against pieces asked for nothing.",
         "",
         "| control | obeyed | chance | requests | distinct values |",
         "|---|---:|---:|---:|---:|",

@@ -105,7 +105,14 @@ def _control_accuracy(report: dict[str, Any], named, ds: Dataset, opts: EvalOpti
     for run, name in named:
         try:
             by_name[name]["controls"] = control_accuracy(
-                run, ds, n=opts.n, length=opts.length, seed=opts.seed, device=opts.device, progress=progress
+                run,
+                ds,
+                n=opts.n,
+                length=opts.length,
+                seed=opts.seed,
+                device=opts.device,
+                progress=progress,
+                guidance=opts.guidance,
             )
         except ConfigError as e:
             by_name[name]["controls"] = {"none": str(e)}

@@ -65,6 +65,8 @@ class TransformerOptions(GenerateOptions):
     #: the program the kept tracks are given to the model as (None: their own; ``harmonize`` chooses one the model
     #: knows)
     keep_as: int | None = None
+    #: classifier-free guidance of the controls asked for (1: none; 2-4 follow them more closely, docs/controls.md)
+    guidance: float = 1.0
     key: str | None = None
     tempo: str | None = None
     time_signature: str | None = None
@@ -309,6 +311,10 @@ class TransformerFamily(Family):
             )
         prefix = control_tokens(asked, cv) if cv is not None else []
         sampling["prefix"] = prefix
+        if opts.guidance <= 0:
+            raise ConfigError(f"--guidance {opts.guidance}: a positive weight (1: none; 2-4: closer to the controls)")
+        if asked and opts.guidance != 1.0:
+            sampling.update(guidance=opts.guidance, free_head=[cv.start])
         keep = None
         if opts.keep_tracks is not None:
             if opts.primer is None:
@@ -344,7 +350,13 @@ class TransformerFamily(Family):
 
 
     def generate_controlled(
-        self, model: MusicTransformer, run: Run, requests: list[dict[str, object]], opts: GenerateOptions, device
+        self,
+        model: MusicTransformer,
+        run: Run,
+        requests: list[dict[str, object]],
+        opts: GenerateOptions,
+        device,
+        guidance: float = 1.0,
     ) -> list[Notes]:
         """One piece of ``opts.length`` notes per request (control values, as :func:`parse_controls` gives them; an
         empty request: unconditioned), from the controls alone (``evaluate --controls``)."""
@@ -370,6 +382,8 @@ class TransformerFamily(Family):
             generator=seeded_generator(opts.seed, device),
             bf16=native_bf16(device),
             humanize=lambda notes: performed(notes, offsets, rng),
+            guidance=guidance,
+            free_head=[cv.start],
         )
 
     @torch.no_grad()

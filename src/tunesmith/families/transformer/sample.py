@@ -34,6 +34,26 @@ from .task import Sentinels
 Stop = Callable[[GrammarState, torch.Tensor], torch.Tensor]  # (state, new tokens so far per row) -> done (B,)
 
 
+class View:
+    """One reading of the sequence being written: its pinned head (controls) and the music after it, in its own
+    KV cache, sliding when the cache is full. Guided generation reads the music twice: with the controls asked for
+    and with none."""
+
+    def __init__(self, model: MusicTransformer, head: torch.Tensor, music: torch.Tensor) -> None:
+        self.model, self.head, self.ctx = model, head, model.cfg.context
+        self.cache = model.new_cache(head.shape[0], self.ctx)
+        self.logits = model(torch.cat([head, music[:, -(self.ctx - 1 - head.shape[1]) :]], dim=1), self.cache)[:, -1]
+
+    def advance(self, tok: torch.Tensor, history: list[torch.Tensor]) -> None:
+        """Read one more token; past the context, start again from the head and the last three quarters."""
+        if self.cache.pos >= self.ctx:
+            keep = torch.cat(history, dim=1)[:, -((3 * self.ctx) // 4 - self.head.shape[1]) :]
+            self.cache = self.model.new_cache(tok.shape[0], self.ctx)
+            self.logits = self.model(torch.cat([self.head, keep], dim=1), self.cache)[:, -1]
+        else:
+            self.logits = self.model(tok[:, None], self.cache)[:, -1]
+
+
 @torch.no_grad()
 def sample_tokens(
     model: MusicTransformer,
@@ -45,38 +65,49 @@ def sample_tokens(
     temperature: float = 1.0,
     top_k: int | None = None,
     top_p: float | None = None,
-    generator: torch.Generator | None = None,
+    generator: torch.Generator | list[torch.Generator] | None = None,
     slide: bool = True,
     state: GrammarState | None = None,
     bf16: bool = False,
     pinned: int = 0,
     forcer: Forcer | None = None,
+    guidance: float = 1.0,
+    free_head: list[int] | None = None,
 ) -> list[list[int]]:
     """New tokens per row after ``prompt (B, T)``, until ``stop`` says a row is done or ``max_new`` tokens.
     A row's tokens end with the token that made it done. ``bf16``: generate with a bf16 copy of the weights
     (where the hardware computes bf16 natively: about 1.5 times faster on such a CPU). ``pinned``: the prompt's
     first tokens (the controls) stay at the start of the window when it slides. ``forcer``: kept tracks' notes put
-    into the stream as it goes (``keep.py``)."""
+    into the stream as it goes (``keep.py``). ``guidance`` above 1 (with ``free_head``, the head of no control):
+    classifier-free guidance (Ho & Salimans 2022): the log-probabilities with the controls pushed away from those
+    without, ``free + guidance * (controlled - free)``; the model learned both, controls being dropped in training.
+    """
     B, T = prompt.shape
     ctx = model.cfg.context
     if ctx <= T and not slide:
         raise ConfigError(f"the prompt ({T} tokens) does not fit the model's context of {ctx}")
-    head = prompt[:, :pinned]
-    seq = torch.cat([head, prompt[:, pinned:][:, -(ctx - 1 - pinned) :]], dim=1) if ctx <= T else prompt
     state = grammar.replay(prompt) if state is None else state
     out: list[list[int]] = [[] for _ in range(B)]
     done = torch.zeros(B, dtype=torch.bool, device=prompt.device)
     produced = torch.zeros(B, dtype=torch.long, device=prompt.device)
     model = model.for_generation(bf16)
+    guided = guidance != 1.0 and free_head is not None
     with eval_mode(model):
-        cache = model.new_cache(B, ctx)
-        logits = model(seq, cache)[:, -1]
-        history = [seq[:, pinned:]]
+        music = prompt[:, pinned:]
+        views = [View(model, prompt[:, :pinned], music)]
+        if guided:
+            free = torch.as_tensor([free_head] * B, dtype=torch.long, device=prompt.device).reshape(B, -1)
+            views.append(View(model, free, music))
+        history = [music[:, -ctx:]]
         for _ in range(max_new):
             allowed = grammar.mask(state)
             if forcer is not None:
                 allowed &= forcer.mask(state)
-            logits = logits.float().masked_fill(~allowed, float("-inf"))
+            logits = views[0].logits.float()
+            if guided:
+                lc, lf = logits.log_softmax(-1), views[1].logits.float().log_softmax(-1)
+                logits = lf + guidance * (lc - lf)
+            logits = logits.masked_fill(~allowed, float("-inf"))
             tok = sample_logits(logits, temperature=temperature, top_k=top_k, top_p=top_p, generator=generator)
             if forcer is not None:
                 tok = forcer.force(state, tok, done)
@@ -88,15 +119,10 @@ def sample_tokens(
             if bool(done.all()):
                 break
             history.append(tok[:, None])
-            if cache.pos >= ctx:
-                if not slide:
-                    break
-                keep = torch.cat(history, dim=1)[:, -((3 * ctx) // 4 - pinned) :]
-                history = [keep]
-                cache = model.new_cache(B, ctx)
-                logits = model(torch.cat([head, keep], dim=1), cache)[:, -1]
-            else:
-                logits = model(tok[:, None], cache)[:, -1]
+            if not slide and views[0].cache.pos >= ctx:
+                break
+            for view in views:
+                view.advance(tok, history)
     return out
 
 
@@ -211,6 +237,8 @@ def continue_tokens(
     generator: torch.Generator,
     bf16: bool = False,
     pinned: int = 0,
+    guidance: float = 1.0,
+    free_head: list[int] | None = None,
 ) -> list[list[int]]:
     """``length`` new notes after each prompt row (with the tokens that end notes still sounding, MIDILike); the
     first ``pinned`` tokens of each row are its controls."""
@@ -229,6 +257,8 @@ def continue_tokens(
         state=state,
         bf16=bf16,
         pinned=pinned,
+        guidance=guidance,
+        free_head=free_head,
     )
     return [row + grammar.close(state, r) for r, row in enumerate(out)]
 
