@@ -408,14 +408,15 @@ def test_harmonize_needs_a_model_of_several_instruments(run, tmp_path):
 
 
 def test_guidance(run, tmp_path):
+    from tunesmith.families.transformer import DEFAULT_GUIDANCE
     from tunesmith.io import read_midi
 
     kw = {"key": "C major", "density": "low"}
     plain = generate(run, tmp_path / "p", n=2, length=40, seed=5, options=kw)
     one = generate(run, tmp_path / "o", n=2, length=40, seed=5, options={**kw, "guidance": 1.0})
-    guided = generate(run, tmp_path / "g", n=2, length=40, seed=5, options={**kw, "guidance": 3.0})
-    assert [p.read_bytes() for p in plain] == [p.read_bytes() for p in one]  # 1: no guidance
-    assert [p.read_bytes() for p in plain] != [p.read_bytes() for p in guided]
+    guided = generate(run, tmp_path / "g", n=2, length=40, seed=5, options={**kw, "guidance": DEFAULT_GUIDANCE})
+    assert [p.read_bytes() for p in plain] == [p.read_bytes() for p in guided]  # guided unless told otherwise
+    assert [p.read_bytes() for p in plain] != [p.read_bytes() for p in one]  # 1: no guidance
     assert all(len(read_midi(p)) >= 40 for p in guided)  # past the context of 64 tokens: both views slid
     with pytest.raises(ConfigError, match="positive weight"):
         generate(run, tmp_path / "x", n=1, length=10, options={**kw, "guidance": 0.0})

@@ -623,8 +623,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--guidance",
         type=float,
         default=None,
-        help="follow the controls more closely: classifier-free guidance weight (1: none, the default; 2-4: "
-        "closer, at twice the compute)",
+        help="how closely to follow the controls: classifier-free guidance weight (default 5; 1: none, at half "
+        "the compute)",
     )
     p.add_argument("--wav", action="store_true", help="also write a WAV beside each MIDI file")
     p.add_argument("--png", action="store_true", help="also write a piano-roll PNG beside each MIDI file")
@@ -704,7 +704,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="also measure how often runs trained with attribute controls obey each one (against chance)",
     )
     p.add_argument(
-        "--guidance", type=float, default=1.0, help="with --controls: classifier-free guidance of them (1: none)"
+        "--guidance",
+        type=float,
+        default=None,
+        help="with --controls: classifier-free guidance of them (1: none; default: generate's, 5)",
     )
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_evaluate)

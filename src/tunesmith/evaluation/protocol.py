@@ -80,7 +80,7 @@ class EvalOptions:
     max_windows: int = 2048  # test windows for the prediction error
     device: str = "cpu"
     controls: bool = False  # also measure how well runs with attribute controls obey them (jobs/controls.py)
-    guidance: float = 1.0  # ... generating with this classifier-free guidance of the controls
+    guidance: float | None = None  # ... generating with this classifier-free guidance (None: generate's default)
 
     def __post_init__(self) -> None:
         if self.n < 2:

@@ -80,7 +80,7 @@ def control_accuracy(
     kinds: tuple[str, ...] = KINDS,
     split: str = "test",
     progress: bool = True,
-    guidance: float = 1.0,
+    guidance: float | None = None,
 ) -> dict[str, Any]:
     """For each control kind: the share of pieces that obey it when it alone is asked for, and the share of
     unconditioned pieces that match the same requests (chance); ``requests`` shows what was asked for."""
@@ -101,6 +101,10 @@ def control_accuracy(
     free = read(fam.generate_controlled(model, run, [{}] * n, opts, dev))
     bar.update(1)
     result: dict[str, Any] = {"n": n, "length": length, "split": split, "guidance": guidance, "kinds": {}}
+    if guidance is None:
+        from ..families.transformer import DEFAULT_GUIDANCE  # what generate uses when not told
+
+        result["guidance"] = guidance = DEFAULT_GUIDANCE
     for kind in kinds:
         asked = [{kind: r[kind]} if r[kind] is not None and r[kind] != -1 else {} for r in requests]
         rows = [i for i, a in enumerate(asked) if a]

@@ -49,6 +49,10 @@ from .task import (
     with_prefix,
 )
 
+#: classifier-free guidance of the controls asked for, unless told otherwise: on MAESTRO's 20-minute small model,
+#: key obeyed in 38% of pieces without it, 75% at 3 and 84% at 5, at a small cost in the set comparison
+#: (docs/controls.md); each step reads the model twice
+DEFAULT_GUIDANCE = 5.0
 N_PRIMERS = 256  # bar-aligned training excerpts kept in a run, to start generation without the dataset
 PRIMER_TOKENS = 32
 MAX_LIKELIHOOD_WINDOWS = 256  # windows of the context scored for held-out bits per note (about 35,000 notes)
@@ -65,8 +69,8 @@ class TransformerOptions(GenerateOptions):
     #: the program the kept tracks are given to the model as (None: their own; ``harmonize`` chooses one the model
     #: knows)
     keep_as: int | None = None
-    #: classifier-free guidance of the controls asked for (1: none; 2-4 follow them more closely, docs/controls.md)
-    guidance: float = 1.0
+    #: classifier-free guidance of the controls asked for (1: none; None: :data:`DEFAULT_GUIDANCE`; docs/controls.md)
+    guidance: float | None = None
     key: str | None = None
     tempo: str | None = None
     time_signature: str | None = None
@@ -311,10 +315,11 @@ class TransformerFamily(Family):
             )
         prefix = control_tokens(asked, cv) if cv is not None else []
         sampling["prefix"] = prefix
-        if opts.guidance <= 0:
-            raise ConfigError(f"--guidance {opts.guidance}: a positive weight (1: none; 2-4: closer to the controls)")
-        if asked and opts.guidance != 1.0:
-            sampling.update(guidance=opts.guidance, free_head=[cv.start])
+        guidance = DEFAULT_GUIDANCE if opts.guidance is None else opts.guidance
+        if guidance <= 0:
+            raise ConfigError(f"--guidance {guidance}: a positive weight (1: none; 3-5: closer to the controls)")
+        if asked and guidance != 1.0:
+            sampling.update(guidance=guidance, free_head=[cv.start])
         keep = None
         if opts.keep_tracks is not None:
             if opts.primer is None:
@@ -356,7 +361,7 @@ class TransformerFamily(Family):
         requests: list[dict[str, object]],
         opts: GenerateOptions,
         device,
-        guidance: float = 1.0,
+        guidance: float | None = None,
     ) -> list[Notes]:
         """One piece of ``opts.length`` notes per request (control values, as :func:`parse_controls` gives them; an
         empty request: unconditioned), from the controls alone (``evaluate --controls``)."""
@@ -382,7 +387,7 @@ class TransformerFamily(Family):
             generator=seeded_generator(opts.seed, device),
             bf16=native_bf16(device),
             humanize=lambda notes: performed(notes, offsets, rng),
-            guidance=guidance,
+            guidance=DEFAULT_GUIDANCE if guidance is None else guidance,
             free_head=[cv.start],
         )
 
