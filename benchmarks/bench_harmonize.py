@@ -43,6 +43,7 @@ def main() -> None:
     ap.add_argument("-n", type=int, default=4, help="harmonisations per chorale")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--temperature", type=float, default=1.0)
+    ap.add_argument("--allow-parallels", action="store_true", help="harmonize's --allow-parallels")
     ap.add_argument("--out", default=None, help="keep the harmonisations here (default: a temporary folder)")
     args = ap.parse_args()
 
@@ -55,7 +56,7 @@ def main() -> None:
         melody = piece[piece.notes["program"] == soprano]
         melody_path = write_midi(melody, out / "melodies" / f"{k:02d}.mid")
         written = harmonize(melody_path, args.run, out / "harmonies" / f"{k:02d}", n=args.n, seed=args.seed + 100 * k,
-                            temperature=args.temperature)  # fmt: skip
+                            temperature=args.temperature, avoid_parallels=not args.allow_parallels)  # fmt: skip
         src = read_midi(melody_path)
         for path in written:
             got = read_midi(path)

@@ -421,3 +421,40 @@ def test_guidance(run, tmp_path):
     with pytest.raises(ConfigError, match="positive weight"):
         generate(run, tmp_path / "x", n=1, length=10, options={**kw, "guidance": 0.0})
 
+
+
+def test_parallel_fifths_and_octaves_are_forbidden_by_hand(run):
+    from tunesmith.families.transformer.grammar import Grammar
+    from tunesmith.families.transformer.keep import Forcer
+    from tunesmith.representations.tokens import load_tokenizer
+
+    tok = load_tokenizer(run / "tokenizer.json")
+    f = Forcer(Grammar(tok, 1000, torch.device("cpu")), tok, [], [], [40], rows=1, avoid_parallels=True)
+    t0, t1 = (1, 0), (1, 8)
+    f.note(0, 40, 72, t0)  # soprano C5, then D5: it moves up a step
+    f.note(0, 40, 74, t1)
+    f.note(0, 43, 60, t0)  # the bass an octave below the soprano's C5
+    f.note(0, 41, 65, t0)  # the alto a fifth below it
+    bass = f.parallels(0, 43, t1)
+    assert {62, 74, 86} <= set(bass) and not {50, 60, 61, 63} & set(bass)  # up to D: octaves; down, still, other: no
+    alto = f.parallels(0, 41, t1)
+    assert {67, 81} <= set(alto) and not {55, 65, 66, 79} & set(alto)  # 79: a fourth above the soprano
+    assert f.parallels(0, 40, t1) == []  # the kept voice is not asked
+    f.note(0, 42, 55, t0)  # the tenor a twelfth below C5, but the soprano holds in another row's sense:
+    f.voices[0][40] = [(t0, 72)]  # the soprano did not move now: nothing is parallel to it
+    assert f.parallels(0, 42, t1) == []
+
+
+def test_harmonize_avoids_parallels(duets, tmp_path):
+    from tunesmith.evaluation.voiceleading import voice_leading
+    from tunesmith.io import read_midi, write_midi
+    from tunesmith.jobs.harmonize import harmonize
+
+    qn = np.arange(16, dtype=float)
+    tune = Notes.from_arrays(70 + (np.arange(16) % 4), qn / 2, qn / 2 + 0.5, velocity=100)
+    path = write_midi(tune, tmp_path / "tune.mid")
+    for p in harmonize(path, duets, tmp_path / "h", n=4, seed=3):
+        got = read_midi(p)
+        got.notes["program"][got.notes["program"] == 0] = 40  # the tune, as the model read it
+        vl = voice_leading(got, {"melody": 40, "bass": 42})
+        assert sum(vl.parallel_fifths.values()) == 0 and sum(vl.parallel_octaves.values()) == 0

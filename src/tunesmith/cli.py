@@ -206,6 +206,7 @@ def cmd_harmonize(args: argparse.Namespace) -> int:
         controls={k: v for k in CONTROL_OPTIONS if (v := getattr(args, k)) is not None},
         wav=args.wav,
         png=args.png,
+        avoid_parallels=not args.allow_parallels,
     )
     for p in [*written, *(path for path, _ in written.wav), *written.png]:
         print(p)
@@ -655,6 +656,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--top-k", type=int, default=None, help="sample only among the K likeliest tokens")
     p.add_argument("--top-p", type=float, default=None, help="sample only within the top probability mass P")
     p.add_argument("--seed", type=int, default=0, help="version i is written with seed SEED + i")
+    p.add_argument(
+        "--allow-parallels",
+        action="store_true",
+        help="let the voices move in parallel fifths and octaves (forbidden by default, as in part writing)",
+    )
     p.add_argument("--device", default="cpu", help="cpu, cuda, mps or auto")
     for name in CONTROL_OPTIONS:
         p.add_argument("--" + name.replace("_", "-"), default=None, help=f"attribute control ({name}; see generate)")

@@ -50,6 +50,7 @@ def harmonize(
     controls: dict[str, str] | None = None,
     wav: bool = False,
     png: bool = False,
+    avoid_parallels: bool = True,
 ) -> Written:
     """``n`` harmonisations of ``melody``: its ``tracks`` (default: all of them) kept, the other voices written."""
     piece = read(melody)
@@ -60,7 +61,7 @@ def harmonize(
         raise ConfigError(f"{run}: a {loaded.kind} run; harmonize needs a transformer run (it keeps tracks)")
     n_tracks = len(np.unique(piece.notes["track"]))
     tracks = tracks or ",".join(str(i + 1) for i in range(n_tracks))
-    options: dict[str, object] = {"keep_tracks": tracks, **(controls or {})}
+    options: dict[str, object] = {"keep_tracks": tracks, "avoid_parallels": avoid_parallels, **(controls or {})}
     try:
         table = loaded.array("programs")
     except CheckpointError:  # a run from before the table: the kept tracks go in as they are

@@ -69,6 +69,8 @@ class TransformerOptions(GenerateOptions):
     #: the program the kept tracks are given to the model as (None: their own; ``harmonize`` chooses one the model
     #: knows)
     keep_as: int | None = None
+    #: with keep_tracks: no parallel fifths or octaves between voices (instruments) written and kept (harmonize)
+    avoid_parallels: bool = False
     #: classifier-free guidance of the controls asked for (1: none; None: :data:`DEFAULT_GUIDANCE`; docs/controls.md)
     guidance: float | None = None
     key: str | None = None
@@ -325,7 +327,7 @@ class TransformerFamily(Family):
             if opts.primer is None:
                 raise ConfigError("--keep-tracks needs --primer FILE: the piece whose tracks are kept")
             piece = read(opts.primer)
-            keep = Keep(tuple(parse_tracks(opts.keep_tracks, piece)), opts.keep_as)
+            keep = Keep(tuple(parse_tracks(opts.keep_tracks, piece)), opts.keep_as, opts.avoid_parallels)
             if opts.infill_bars is None:
                 return keep_tracks_piece(model, tok, grammar, piece, keep, opts.n, **sampling)
         if opts.infill_bars is not None:

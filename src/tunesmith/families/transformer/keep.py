@@ -92,14 +92,19 @@ class Forcer:
     ts_ids: list[int]  # each bar's TimeSig (the last one holds after)
     kept_programs: list[int]
     rows: int
+    #: no parallel fifths or octaves between two voices (told apart by program): see :meth:`parallels`
+    avoid_parallels: bool = False
     next_slot: list[int] = field(default_factory=list)
     queue: list[list[int]] = field(default_factory=list)
+    #: per row, per program: its last two pitches struck and where the last was struck ((bar, position), pitch)
+    voices: list[dict[int, list]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         if tokenizer_name(self.tok) != "REMI" or self.tok.is_trained:
             raise ConfigError("keeping tracks needs a run with REMI tokens without BPE (the transformer's default)")
         self.next_slot = [0] * self.rows
         self.queue = [[] for _ in range(self.rows)]
+        self.voices = [{} for _ in range(self.rows)]
         vocab, dev = self.grammar.vocab_size, self.grammar.device
         names = [self.tok[i] for i in range(len(self.tok))]
         ban = np.zeros(vocab, dtype=bool)
@@ -114,6 +119,8 @@ class Forcer:
         self.timesig = torch.as_tensor(timesig, device=dev)
         self.kept = torch.as_tensor(self.kept_programs, dtype=torch.long, device=dev)
         self.position_id = {int(n.split("_")[1]): i for i, n in enumerate(names) if n.startswith("Position_")}
+        self.pitch_of = {i: int(n.split("_")[1]) for i, n in enumerate(names) if n.startswith("Pitch_")}
+        self.pitch_id = {p: i for i, p in self.pitch_of.items()}
         self.bar_id = self.tok.vocab["Bar_None"]
         self.last_bar = max((s.bar for s in self.slots), default=-1)
 
@@ -125,6 +132,11 @@ class Forcer:
         m = ~self.ban[None, :].expand(s.bars.shape[0], -1)
         under_kept = (s.cur_program[:, None] == self.kept[None, :]).any(dim=1)
         m = m & ~(under_kept[:, None] & self.pitch[None, :])
+        if self.avoid_parallels:
+            for r, program in enumerate(s.cur_program.tolist()):
+                banned = self.parallels(r, program, (int(s.bars[r]), int(s.position[r])))
+                if banned:
+                    m[r, [self.pitch_id[p] for p in banned if p in self.pitch_id]] = False
         bar = (s.bars - 1).clamp(min=0).tolist()
         for r, b in enumerate(bar):
             ts = self.ts_ids[min(b, len(self.ts_ids) - 1)] if self.ts_ids else -1
@@ -134,8 +146,52 @@ class Forcer:
                 m[r] &= row
         return m
 
+    def parallels(self, r: int, program: int, now: tuple[int, int]) -> list[int]:
+        """The pitches that voice ``program`` may not strike now in row ``r``: those that would move it in
+        parallel fifths or octaves (unisons and compound intervals too: modulo 12) with a voice struck at this
+        time, both voices moving the same way from a fifth or an octave between their previous notes."""
+        mine = self.voices[r].get(program)
+        if program in self.kept_programs or not mine:
+            return []
+        before = [pitch for when, pitch in mine if when != now]  # a chord of this voice: what came before it
+        if not before:
+            return []
+        banned: list[int] = []
+        prev_p = before[0]
+        for q, other in self.voices[r].items():
+            if q == program or len(other) < 2 or other[0][0] != now:
+                continue  # a voice that did not move now makes no parallel with this one
+            cur_q, prev_q = other[0][1], other[1][1]
+            interval = abs(prev_p - prev_q) % 12  # 7: a fifth (or twelfth), 0: a unison or octave
+            if interval not in (0, 7) or cur_q == prev_q:
+                continue
+            step_q = np.sign(cur_q - prev_q)
+            for x in range(max(cur_q - 48, 0), min(cur_q + 49, 128)):
+                if abs(x - cur_q) % 12 == interval and x != prev_p and np.sign(x - prev_p) == step_q:
+                    banned.append(x)
+        return banned
+
+    def note(self, r: int, program: int, pitch: int, now: tuple[int, int]) -> None:
+        """Remember that voice ``program`` struck ``pitch`` at ``now`` in row ``r`` (the latest three times; of a
+        chord in one voice at one time, the highest note)."""
+        mem = self.voices[r].setdefault(program, [])
+        if mem and mem[0][0] == now:
+            mem[0] = (now, max(mem[0][1], pitch))
+        else:
+            mem.insert(0, (now, pitch))
+            del mem[3:]
+
     def force(self, s: GrammarState, tok: torch.Tensor, done: torch.Tensor) -> torch.Tensor:
         """The tokens to write: the model's, or the kept notes' where it would pass them."""
+        out = self._force(s, tok, done)
+        if self.avoid_parallels:  # the voices' memory, from the tokens written (a Program token changes voice)
+            for r, t in enumerate(out.tolist()):
+                if t in self.pitch_of and not bool(done[r]):
+                    now = (int(s.bars[r]), int(s.position[r]))
+                    self.note(r, int(s.cur_program[r]), self.pitch_of[t], now)
+        return out
+
+    def _force(self, s: GrammarState, tok: torch.Tensor, done: torch.Tensor) -> torch.Tensor:
         out = tok.clone()
         for r in range(tok.shape[0]):
             if bool(done[r]):
@@ -175,6 +231,8 @@ class Keep:
 
     tracks: tuple[int, ...]
     as_program: int | None = None
+    #: forbid the written voices parallel fifths and octaves with each other and with the kept ones (harmonize)
+    avoid_parallels: bool = False
 
     def is_kept(self, piece: Notes) -> np.ndarray:
         return np.isin(piece.notes["track"], self.tracks)
@@ -208,7 +266,7 @@ class Keep:
             a, b = bars
             slots = [Slot(s.bar - a, s.position, s.tokens) for s in slots if a <= s.bar < b]
             ts_ids = ts_ids[a : b + 1] or ts_ids[-1:]
-        return Forcer(grammar, tok, slots, ts_ids, self.programs(seen), rows)
+        return Forcer(grammar, tok, slots, ts_ids, self.programs(seen), rows, self.avoid_parallels)
 
 
 def keep_tracks_piece(
