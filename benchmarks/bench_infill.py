@@ -57,6 +57,8 @@ def main() -> None:
     ctx = model.cfg.context
     base = model.cfg.bpe_vocab or len(tok)
     pre, suf, mid = base, base + 1, base + 1 + min(args.bars, model.cfg.fim_max_bars)
+    # a run with attribute controls reads every sequence after its CONTROLS token (here: no control given)
+    head = [base + 2 + model.cfg.fim_max_bars] if getattr(model.cfg, "controls", False) else []
     rng = np.random.default_rng(args.seed)
     test = [int(i) for i in ds.indices("test") if len(cache.piece_bars(int(i))) >= args.bars + 2]
     pick = [test[i] for i in np.linspace(0, len(test) - 1, min(args.pieces, len(test))).round().astype(int)]
@@ -67,11 +69,12 @@ def main() -> None:
         a = int(rng.integers(1, len(bars) - args.bars))
         start, stop = int(bars[a]), int(bars[a + args.bars])
         middle = ids[start:stop].tolist()[: ctx // 2]
-        room = (ctx - 3 - len(middle)) // 2  # the prompt and the middle within the context, as generation has them
+        room = (ctx - 3 - len(head) - len(middle)) // 2  # the prompt and the middle within the context
         prefix = ids[max(start - room, 0) : start].tolist()
         suffix = ids[stop : stop + room].tolist()
-        with_suffix = middle_loss(model, [pre, *prefix, suf, *suffix, mid], middle)
-        without = middle_loss(model, prefix if prefix else middle[:1], middle if prefix else middle[1:])
+        with_suffix = middle_loss(model, [*head, pre, *prefix, suf, *suffix, mid], middle)
+        alone = [*head, *prefix]
+        without = middle_loss(model, alone if alone else middle[:1], middle if alone else middle[1:])
         fill += with_suffix
         cont += without
         tokens += len(middle)
