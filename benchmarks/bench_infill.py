@@ -72,7 +72,9 @@ def main() -> None:
         room = (ctx - 3 - len(head) - len(middle)) // 2  # the prompt and the middle within the context
         prefix = ids[max(start - room, 0) : start].tolist()
         suffix = ids[stop : stop + room].tolist()
-        with_suffix = middle_loss(model, [*head, pre, *prefix, suf, *suffix, mid], middle)
+        order = getattr(model.cfg, "fim_order", "PSM")
+        fim = [pre, *prefix, suf, *suffix, mid] if order == "PSM" else [suf, *suffix, pre, *prefix, mid]
+        with_suffix = middle_loss(model, [*head, *fim], middle)
         alone = [*head, *prefix]
         without = middle_loss(model, alone if alone else middle[:1], middle if alone else middle[1:])
         fill += with_suffix

@@ -144,6 +144,11 @@ def test_fim_sequence_by_hand():
     short = fim_sequence(ids, bars, 1, 3, length=30, split=0.5, s=s)
     assert len(short) == 30 and list(short[-21:]) == middle
     assert short[list(short).index(s.suf) - 1] == 10  # the prefix ends right before the span
+    # suffix, prefix, middle: the same parts, the middle right after the prefix it continues
+    spm = fim_sequence(ids, bars, 1, 3, length=64, split=0.5, s=s, order="SPM")
+    assert sorted(spm.tolist()) == sorted(seq.tolist()) and spm[0] == s.suf
+    at = list(spm).index(s.mid(2))
+    assert list(spm[at - 11 : at]) == [s.pre, *range(1, 11)] and list(spm[at + 1 :]) == middle
 
 
 # ------------------------------------------------------------------------------------------------ training
@@ -241,6 +246,20 @@ def test_infilling_keeps_every_other_bar_exactly(run, primer, tmp_path):
         kept = piece[(piece.start_qn < 8) | (piece.start_qn >= 16)].sorted()
         assert np.array_equal(kept.notes, outside.sorted().notes)  # bit for bit, seconds and velocities included
         assert np.all(piece.end_qn > piece.start_qn)
+
+
+def test_infilling_in_the_spm_order(data, primer, tmp_path):
+    out = tmp_path / "spm"
+    train("transformer", data, out, preset="tiny", overrides={**TINY, "fim_order": "SPM"}, progress=False)
+    assert json.loads((out / "config.json").read_text())["model"]["fim_order"] == "SPM"
+    original = read_midi(primer)
+    outside = original[(original.start_qn < 8) | (original.start_qn >= 16)]
+    for p in generate(out, tmp_path / "g", n=2, primer=primer, options={"infill_bars": "3-4"}):
+        piece = read_midi(p)
+        kept = piece[(piece.start_qn < 8) | (piece.start_qn >= 16)]
+        assert np.array_equal(kept.sorted().notes, outside.sorted().notes)
+    with pytest.raises(ConfigError, match="PSM or SPM"):
+        train("transformer", data, tmp_path / "x", preset="tiny", overrides={**TINY, "fim_order": "X"}, progress=False)
 
 
 def test_infilling_errors_are_clear(run, primer, tmp_path):

@@ -267,6 +267,7 @@ class TransformerFamily(Family):
             tokenizer_json=save_tokenizer(tok),
             compile=cfg.compile,
             controls=controls,
+            fim_order=cfg.fim_order,
         )
         info = {
             "controls": {kind: controls.bins.describe(kind) for kind in ("density", "polyphony", "range")}

@@ -43,6 +43,9 @@ class TransformerConfig(ConfigBase):
     #: plain continuation
     fim_rate: float = 0.5
     fim_max_bars: int = 8
+    #: the fill-in-the-middle layout: "PSM" (prefix, suffix, middle) or "SPM" (suffix, prefix, middle: the middle
+    #: follows the prefix it continues); docs/transformer.md
+    fim_order: str = "PSM"
     #: attribute controls (key, tempo, time signature, density, polyphony, range, instruments: read from the data,
     #: ``representations/controls.py``) as tokens at the start of every sequence; each is left out of a training
     #: sequence with probability ``control_dropout`` (and all of them in ``control_none`` of the sequences), so
@@ -92,6 +95,8 @@ class TransformerConfig(ConfigBase):
                 "transformer: BPE with MIDILike is not offered: generation checks each note-on against its note-off, "
                 "which merged tokens hide; use REMI or TSD with bpe_vocab"
             )
+        if self.fim_order not in ("PSM", "SPM"):
+            raise ConfigError(f"transformer: fim_order must be PSM or SPM, got {self.fim_order!r}")
         if not (0 <= self.control_dropout <= 1 and 0 <= self.control_none <= 1):
             raise ConfigError("transformer: control_dropout and control_none are probabilities in [0, 1]")
         if self.steps_per_quarter not in (1, 2, 4, 8, 12, 16, 24, 32):

@@ -29,7 +29,7 @@ from .grammar import Grammar, GrammarState
 if TYPE_CHECKING:
     from .keep import Forcer, Keep
 from .model import MusicTransformer
-from .task import Sentinels
+from .task import Sentinels, fim_prompt
 
 Stop = Callable[[GrammarState, torch.Tensor], torch.Tensor]  # (state, new tokens so far per row) -> done (B,)
 
@@ -363,16 +363,8 @@ def infill_piece(
     n_pre = min(room // 2, start)
     n_suf = min(room - n_pre, ids.size - stop)
     n_pre = min(room - n_suf, start)
-    prompt = np.concatenate(
-        [
-            prefix,
-            [sentinels.pre],
-            ids[start - n_pre : start],
-            [sentinels.suf],
-            ids[stop : stop + n_suf],
-            [sentinels.mid(b - a)],
-        ]
-    ).astype(np.int64)
+    parts = fim_prompt(ids[start - n_pre : start], ids[stop : stop + n_suf], b - a, sentinels, model.cfg.fim_order)
+    prompt = np.concatenate([np.asarray(prefix, dtype=np.int64), *parts]).astype(np.int64)
     device = model.head.weight.device
     prompts = torch.as_tensor(np.repeat(prompt[None], n, axis=0), dtype=torch.long, device=device)
     offset = float(lines[a])

@@ -75,18 +75,25 @@ def fim_extent(n_ids: int, bars: np.ndarray, a: int, b: int, length: int, split:
     return start, stop, n_pre, n_suf
 
 
+def fim_prompt(prefix, suffix, bars: int, s: Sentinels, order: str = "PSM") -> list[np.ndarray]:
+    """The parts of a fill-in-the-middle prompt, the middle to follow: ``PSM``: ``FIM_PRE prefix FIM_SUF suffix
+    FIM_MID(k)``; ``SPM``: ``FIM_SUF suffix FIM_PRE prefix FIM_MID(k)`` (Bavarian et al. 2022: the middle then
+    follows the prefix it continues, as in plain continuation)."""
+    pre, suf = [np.asarray([s.pre]), np.asarray(prefix)], [np.asarray([s.suf]), np.asarray(suffix)]
+    parts = pre + suf if order == "PSM" else suf + pre
+    return [*parts, np.asarray([s.mid(bars)])]
+
+
 def fim_sequence(
-    ids: np.ndarray, bars: np.ndarray, a: int, b: int, length: int, split: float, s: Sentinels
+    ids: np.ndarray, bars: np.ndarray, a: int, b: int, length: int, split: float, s: Sentinels, order: str = "PSM"
 ) -> np.ndarray:
     """A fill-in-the-middle sequence of at most ``length`` tokens for bars ``a <= bar < b`` of a piece: the middle
     (with the next bar's first token) whole if it fits, the rest of the room shared between the prefix (the
-    ``split`` part, its end kept) and the suffix (its start kept)."""
+    ``split`` part, its end kept) and the suffix (its start kept); ``order``: see :func:`fim_prompt`."""
     start, stop, n_pre, n_suf = fim_extent(len(ids), bars, a, b, length, split)
     middle = ids[start : min(stop + 1, len(ids))]
-    seq = np.concatenate(
-        [[s.pre], ids[start - n_pre : start], [s.suf], ids[stop : stop + n_suf], [s.mid(b - a)], middle]
-    )
-    return seq[:length]
+    prompt = fim_prompt(ids[start - n_pre : start], ids[stop : stop + n_suf], b - a, s, order)
+    return np.concatenate([*prompt, middle]).astype(ids.dtype)[:length]
 
 
 @dataclass(frozen=True)
@@ -198,6 +205,7 @@ class TransformerTask(Task):
         tokenizer_json: bytes = b"",
         compile: bool = False,
         controls: ControlSetup | None = None,
+        fim_order: str = "PSM",
     ) -> None:
         self.model = model.to(device)
         self.cfg, self.device = cfg, device
@@ -221,6 +229,7 @@ class TransformerTask(Task):
         self.batch = cfg.batch_size
         self.tokenizer_json = tokenizer_json
         self.controls = controls
+        self.fim_order = fim_order
         self.first_control = controls.vocab.start if controls else None
         # validation reads every window as unconditioned music: CONTROLS alone (a controls run sees it first always)
         self.val_prefix = [controls.vocab.start] if controls else []
@@ -275,7 +284,7 @@ class TransformerTask(Task):
             span = 1 + int(plan["u_bars"][i] * min(self.fim_max_bars, len(bars) - 1))
             a = int(plan["u_start"][i] * (len(bars) - span + 1))
             a = min(a, len(bars) - span)
-            seq = fim_sequence(ids, bars, a, a + span, L, float(plan["split"][i]), self.s)
+            seq = fim_sequence(ids, bars, a, a + span, L, float(plan["split"][i]), self.s, self.fim_order)
             start, stop, n_pre, n_suf = fim_extent(n, bars, a, a + span, L, float(plan["split"][i]))
             lo, hi = start - n_pre, stop + n_suf
         else:
