@@ -99,7 +99,10 @@ def test_each_model_is_offered_what_its_family_and_config_allow(runs, tmp_path):
     (tmp_path / "deep" / "a" / "b").mkdir(parents=True)
     shutil.copytree(runs / "tiny", tmp_path / "deep" / "a" / "b" / "tiny")
     fake_run(tmp_path / "deep" / "broken", "transformer").joinpath("config.json").write_text("{")
-    assert list(find_models(tmp_path / "deep")) == ["a/b/tiny"]
+    from tunesmith.pretrained import model_names
+
+    shipped = list(model_names())
+    assert list(find_models(tmp_path / "deep")) == [*shipped, "a/b/tiny"]  # the shipped ones first
 
 
 def test_requests_a_model_cannot_do_are_refused_before_any_work(runs, tmp_path):
