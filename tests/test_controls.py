@@ -458,3 +458,16 @@ def test_harmonize_avoids_parallels(duets, tmp_path):
         got.notes["program"][got.notes["program"] == 0] = 40  # the tune, as the model read it
         vl = voice_leading(got, {"melody": 40, "bass": 42})
         assert sum(vl.parallel_fifths.values()) == 0 and sum(vl.parallel_octaves.values()) == 0
+
+
+def test_generate_takes_a_thread_count(run, tmp_path):
+    from tunesmith.cli import main
+
+    before = torch.get_num_threads()
+    try:
+        args = ["generate", str(run), "--out", str(tmp_path / "t"), "-n", "1", "--length", "8", "--threads", "1"]
+        assert main(args) == 0
+        assert torch.get_num_threads() == 1
+    finally:
+        torch.set_num_threads(before)
+    assert len(list((tmp_path / "t").glob("*.mid"))) == 1
