@@ -137,13 +137,12 @@ class Forcer:
                 banned = self.parallels(r, program, (int(s.bars[r]), int(s.position[r])))
                 if banned:
                     m[r, [self.pitch_id[p] for p in banned if p in self.pitch_id]] = False
-        bar = (s.bars - 1).clamp(min=0).tolist()
-        for r, b in enumerate(bar):
-            ts = self.ts_ids[min(b, len(self.ts_ids) - 1)] if self.ts_ids else -1
-            if ts >= 0:
-                row = ~self.timesig.clone()
-                row[ts] = True
-                m[r] &= row
+        if self.ts_ids:  # each row's bar: its own TimeSig only
+            ts = torch.as_tensor(self.ts_ids, device=m.device)[(s.bars - 1).clamp(0, len(self.ts_ids) - 1)]
+            own = torch.zeros_like(m)
+            rows = torch.nonzero(ts >= 0).flatten()
+            own[rows, ts[rows]] = True
+            m &= ~self.timesig[None, :] | own | (ts < 0)[:, None]
         return m
 
     def parallels(self, r: int, program: int, now: tuple[int, int]) -> list[int]:
