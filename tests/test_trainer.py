@@ -125,6 +125,60 @@ def test_max_steps_and_resume_give_the_same_weights(tmp_path):
     assert [r["step"] for r in records(tmp_path / "b")] == [8, 16, 24]
 
 
+class ScheduledStub(StubTask):
+    """The stub with a learning rate scaled by the trainer's decay; it records the scale of every step and can
+    crash at a given step (an interrupted run)."""
+
+    schedules_lr = True
+
+    def __init__(self, crash_at: int | None = None) -> None:
+        super().__init__()
+        self.scales: list[float] = []
+        self.crash_at = crash_at
+
+    def train_step(self, batch: torch.Tensor, step: int) -> dict[str, float]:
+        if step == self.crash_at:
+            raise KeyboardInterrupt
+        self.scales.append(self.lr_scale)
+        for g in self.opt.param_groups:
+            g["lr"] = 0.05 * self.lr_scale
+        return super().train_step(batch, step)
+
+
+def test_lr_decay_falls_linearly_to_zero_over_the_end_of_the_budget(tmp_path):
+    """3 epochs of 8 batches: 24 steps; lr_decay 0.25 decays over the last 6: step s gets (24 - s) / 6."""
+    task = ScheduledStub()
+    Trainer(task, TrainConfig(epochs=3, patience=None, lr_decay=0.25, log_every=4), tmp_path, progress=False).fit()
+    assert task.scales == pytest.approx([1.0] * 19 + [5 / 6, 4 / 6, 3 / 6, 2 / 6, 1 / 6])
+    # the train lines of steps 20 and 24 log the scale of their last step (rounded to 6 places)
+    assert [r["lr_scale"] for r in records(tmp_path, "train")][-2:] == pytest.approx([5 / 6, 1 / 6], abs=1e-6)
+    # a step budget ends the run first: 10 steps, the last 5 decay
+    task = ScheduledStub()
+    cfg = TrainConfig(epochs=3, max_steps=10, patience=None, lr_decay=0.5)
+    Trainer(task, cfg, tmp_path / "steps", progress=False).fit()
+    assert task.scales == pytest.approx([1.0] * 6 + [0.8, 0.6, 0.4, 0.2])
+
+
+def test_lr_decay_resumes_exactly_and_is_refused_by_constant_rate_tasks(tmp_path):
+    straight = ScheduledStub()
+    Trainer(straight, TrainConfig(epochs=3, patience=None, lr_decay=0.5), tmp_path / "a", progress=False).fit()
+    cfg = TrainConfig(epochs=3, patience=None, lr_decay=0.5)
+    with pytest.raises(KeyboardInterrupt):  # dies in epoch 3: its checkpoint is epoch 2's end, step 16
+        Trainer(ScheduledStub(crash_at=20), cfg, tmp_path / "b", progress=False).fit()
+    resumed = ScheduledStub()
+    trainer = Trainer(resumed, cfg, tmp_path / "b", progress=False)
+    trainer.resume()
+    assert trainer.step == 16
+    trainer.fit()
+    assert resumed.scales == straight.scales[16:]
+    for k, v in straight.model.state_dict().items():
+        assert torch.equal(v, resumed.model.state_dict()[k])
+    with pytest.raises(ConfigError, match="constant learning rate"):
+        Trainer(StubTask(), TrainConfig(epochs=1, lr_decay=0.2), tmp_path / "c", progress=False)
+    with pytest.raises(ConfigError, match="lr_decay"):
+        TrainConfig(lr_decay=1.0)
+
+
 def test_no_batches_is_a_clear_error(tmp_path):
     with pytest.raises(ConfigError, match="no training batches"):
         Trainer(StubTask(batches=0), TrainConfig(epochs=1), tmp_path, progress=False).fit()

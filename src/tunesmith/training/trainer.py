@@ -66,6 +66,10 @@ class TrainConfig(ConfigBase):
     max_time: float | None = None  # seconds of training (validation included) before stopping with a checkpoint
     batch_size: int = 64
     lr: float = 0.005
+    #: the last fraction of the budget (max_steps, max_time or the epochs, whichever ends the run first) over which
+    #: the learning rate falls linearly to zero ("warm-up, stable, decay"), for tasks that schedule their rate (the
+    #: Transformer); 0: a constant rate after the warm-up
+    lr_decay: float = 0.0
     weight_decay: float = 0.0
     grad_clip: float | None = None
     seed: int = 0
@@ -88,6 +92,8 @@ class TrainConfig(ConfigBase):
             raise ConfigError("epochs and batch_size must be positive")
         if self.lr <= 0:
             raise ConfigError(f"lr must be positive, got {self.lr}")
+        if not 0 <= self.lr_decay < 1:
+            raise ConfigError(f"lr_decay is a fraction of the training budget in [0, 1), got {self.lr_decay}")
         if self.max_steps is not None and self.max_steps <= 0:
             raise ConfigError(f"max_steps must be positive, got {self.max_steps}")
         if self.max_time is not None and self.max_time <= 0:
@@ -101,6 +107,14 @@ class TrainConfig(ConfigBase):
 
 
 SELECT_BY = ("loss", "statistics", "last")
+
+
+def decay_scale(used: float, decay: float) -> float:
+    """The learning rate's factor once ``used`` (0-1) of the budget is spent: 1 until the last ``decay`` of it,
+    then falling linearly to 0 at its end."""
+    if decay <= 0 or used <= 1 - decay:
+        return 1.0
+    return max(0.0, (1.0 - used) / decay)
 
 
 @dataclass
@@ -165,6 +179,10 @@ class Task(ABC):
     them (per-epoch statistics, state to resume beyond the optimizers, files of its own in the run folder)."""
 
     model: nn.Module
+    #: whether :meth:`train_step` multiplies its learning rate by :attr:`lr_scale`, which the trainer sets before
+    #: every step from ``lr_decay`` (tasks that do not refuse a non-zero ``lr_decay``)
+    schedules_lr: bool = False
+    lr_scale: float = 1.0
 
     @abstractmethod
     def optimizers(self) -> dict[str, torch.optim.Optimizer]:
@@ -231,6 +249,8 @@ class Trainer:
         local_batch(cfg.batch_size)
         if cfg.select_by == "statistics" and not task.selects_by_statistics:
             raise ConfigError(f"select_by=statistics: {type(task).__name__} cannot score its samples; use loss or last")
+        if cfg.lr_decay and not task.schedules_lr:
+            raise ConfigError(f"lr_decay: {type(task).__name__} keeps a constant learning rate; leave lr_decay at 0")
         if self.main:
             task.attach_run(self.run)
         if self.rank:  # the ranks draw different noise (the model is built before this, from the common seed)
@@ -429,6 +449,17 @@ class Trainer:
             return True
         return False
 
+    def budget_used(self, n_batches: int) -> float:
+        """The fraction of the training budget spent: the largest of step / max_steps, elapsed / max_time and
+        step / (epochs x the current epoch's batches), since whichever is reached first stops the run."""
+        cfg = self.cfg
+        used = self.step / (cfg.epochs * n_batches)
+        if cfg.max_steps is not None:
+            used = max(used, self.step / cfg.max_steps)
+        if cfg.max_time is not None:
+            used = max(used, self.elapsed / cfg.max_time)
+        return min(used, 1.0)
+
     def _label(self, epoch: int, n_batches: int) -> str:
         """The progress bar's label: the epoch, and the budget that will stop the run. The epoch count is shown
         only when it can be what stops it; a step or time budget is shown with how much of it is used."""
@@ -466,6 +497,8 @@ class Trainer:
             sums: dict[str, float] = {}
             seen = 0
             for batch in self.task.batches(epoch, rng, self.batch_in_epoch):
+                if cfg.lr_decay:
+                    self.task.lr_scale = decay_scale(self.budget_used(n_batches), cfg.lr_decay)
                 logs = self.task.train_step(batch, self.step)
                 self.step += 1
                 self.batch_in_epoch += 1
@@ -485,6 +518,7 @@ class Trainer:
                             "epoch": epoch,
                             "step": self.step,
                             **{f"train/{k}": v / seen for k, v in mean_over_ranks(sums).items()},
+                            **({"lr_scale": round(self.task.lr_scale, 6)} if cfg.lr_decay else {}),
                         }
                     )
                 self.elapsed = time.perf_counter() - t_start

@@ -154,6 +154,9 @@ def run_tokenizer(run: Run, cfg: TransformerConfig) -> MusicTokenizer:
 SMALL_TRAINING = {
     "batch_size": 16,
     "lr": 2e-3,
+    # the rate falls linearly to zero over the last 30% of the budget: 12.74 against 12.96 validation bits per note
+    # after 10 minutes on MAESTRO with a constant rate (docs/transformer.md)
+    "lr_decay": 0.3,
     "epochs": 50,
     "patience": 3,
     "grad_clip": 1.0,
@@ -181,6 +184,7 @@ class TransformerFamily(Family):
             "weight_decay": 0.1,
             "precision": "auto",
             "val_max_batches": 100,
+            "lr_decay": 0.3,
         },
     }
     preset_notes = {

@@ -189,6 +189,8 @@ class TokenWindows:
 
 
 class TransformerTask(Task):
+    schedules_lr = True
+
     def __init__(
         self,
         model: MusicTransformer,
@@ -311,8 +313,8 @@ class TransformerTask(Task):
 
     # ------------------------------------------------------------------------------------------------ steps
     def lr_at(self, step: int) -> float:
-        """Linear warm-up over the first steps, then the configured rate."""
-        return self.cfg.lr * min(1.0, (step + 1) / WARMUP_STEPS)
+        """Linear warm-up over the first steps, then the configured rate, times the trainer's decay (lr_decay)."""
+        return self.cfg.lr * min(1.0, (step + 1) / WARMUP_STEPS) * self.lr_scale
 
     def _targets(self, batch: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         return inputs_and_targets(batch, self.s.pad, self.first_control)
