@@ -262,7 +262,7 @@ def ts_generate(model, prompt: torch.Tensor, n_new: int, gen: torch.Generator) -
         tok = sample_logits(logits, generator=gen)
         out.append(tok)
         if i + 1 < n_new:
-            logits = model(tok[:, None], cache)[:, -1]
+            logits = model.decode(tok, cache)
     return torch.stack(out, 1)
 
 
@@ -314,9 +314,9 @@ def profile_ts(ts, stream: torch.Tensor, batches, args) -> None:
     prompt = stream[:1, : args.prompt].contiguous()
     with torch.inference_mode():
         ts.eval()
-        ts_generate(ts, prompt, 16, False, gen)
+        ts_generate(ts, prompt, 16, gen)
         with profile(activities=[ProfilerActivity.CPU]) as prof:
-            ts_generate(ts, prompt, args.gen_tokens, False, gen)
+            ts_generate(ts, prompt, args.gen_tokens, gen)
     print("\nprofile: tunesmith generation, batch 1, fp32")
     print(prof.key_averages().table(sort_by="self_cpu_time_total", row_limit=15))
     tr = Trainer(ts, ts_loss, batches, True)

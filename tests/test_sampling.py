@@ -11,6 +11,7 @@ from tunesmith.families.rnn.sample import decode_time_bins, generate_rnn
 from tunesmith.sampling import (
     FILTERS,
     check_options,
+    draw,
     sample_logits,
     temperature_filter,
     top_k_filter,
@@ -79,6 +80,21 @@ def test_sample_logits_seeded_and_greedy():
     for seed in range(3):
         s = sample_logits(logits, top_k=3, temperature=5.0, generator=torch.Generator().manual_seed(seed))
         assert (top3 == s[:, None]).any(-1).all()
+
+
+@pytest.mark.parametrize("rows", [1, 3, 64])
+def test_draw_is_torch_multinomial_without_its_checks(rows):
+    """The same generator state gives the same indices, and leaves the generator in the same state."""
+    for seed in range(5):
+        probs = torch.randn(rows, 521, generator=torch.Generator().manual_seed(100 + seed)).mul(3).softmax(-1)
+        probs[:, 7] = 0.0  # never drawn
+        a, b = torch.Generator().manual_seed(seed), torch.Generator().manual_seed(seed)
+        for _ in range(3):
+            want = torch.multinomial(probs, 1, generator=a).squeeze(-1)
+            got = draw(probs, b)
+            assert torch.equal(got, want) and got.shape == (rows,) and got.dtype == torch.long
+            assert (got != 7).all()
+    assert temperature_filter(probs, 1.0) is probs
 
 
 def test_sample_logits_follows_the_distribution():

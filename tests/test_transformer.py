@@ -101,6 +101,27 @@ def test_kv_cache_gives_the_full_forward_logits(kv_heads):
         m(x[:, :5], cache)
 
 
+@pytest.mark.parametrize("kv_heads", [0, 1])
+def test_decode_gives_the_full_forward_logits_past_the_context(kv_heads):
+    """The one-position step that generation takes (``decode``) against the full forward pass, also past the
+    training context (32), where the rotation table is built on the fly; and for a bf16 copy of the weights."""
+    m = tiny(kv_heads=kv_heads).eval()
+    x = torch.randint(0, 50, (3, 40))
+    with torch.no_grad():
+        full = m(x)
+        cache = m.new_cache(3, 40)
+        steps = [m(x[:, :5], cache)[:, -1]] + [m.decode(x[:, t], cache) for t in range(5, 40)]
+        assert cache.pos == 40
+        assert torch.allclose(torch.stack(steps, 1), full[:, 4:], atol=1e-5)
+        with pytest.raises(ConfigError, match="cache holds"):
+            m.decode(x[:, 0], cache)
+        m16 = m.for_generation(True)
+        cache = m16.new_cache(3, 40)
+        steps = [m16(x[:, :5], cache)[:, -1]] + [m16.decode(x[:, t], cache) for t in range(5, 40)]
+        assert steps[-1].dtype == torch.bfloat16
+        assert (torch.stack(steps, 1).float() - full[:, 4:]).abs().max() < 0.05
+
+
 def test_causal_a_later_token_changes_no_earlier_logit():
     m = tiny().eval()
     x = torch.randint(0, 50, (1, 12))

@@ -33,7 +33,7 @@ def check_options(
 
 def temperature_filter(logits: torch.Tensor, temperature: float) -> torch.Tensor:
     """``logits / T``: T < 1 sharpens the distribution, T > 1 flattens it."""
-    return logits / temperature
+    return logits if temperature == 1.0 else logits / temperature  # x / 1 is x: one operation less per step
 
 
 def top_k_filter(logits: torch.Tensor, k: int) -> torch.Tensor:
@@ -83,5 +83,14 @@ def sample_logits(
     if isinstance(generator, list):
         if len(generator) != probs.shape[0]:
             raise ConfigError(f"sampling: {len(generator)} generators for {probs.shape[0]} rows")
-        return torch.cat([torch.multinomial(p, 1, generator=g) for p, g in zip(probs, generator, strict=True)])
-    return torch.multinomial(probs, 1, generator=generator).squeeze(-1)
+        return torch.cat([draw(p[None], g) for p, g in zip(probs, generator, strict=True)])
+    return draw(probs, generator)
+
+
+def draw(probs: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+    """One index per row of ``probs (B, V)``, each with its probability: exactly what
+    ``torch.multinomial(probs, 1, generator=generator).squeeze(-1)`` draws (ATen draws one sample as the argmax of
+    ``probs / q`` for exponential noise ``q``), without its checks of the input, which cost more than the draw in
+    generation's one-token steps (a test checks that the two agree)."""
+    q = torch.empty_like(probs).exponential_(generator=generator)
+    return (probs / q).argmax(-1)

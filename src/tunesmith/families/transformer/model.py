@@ -276,6 +276,41 @@ class MusicTransformer(nn.Module):
             cache.pos += idx.shape[1]
         return self.head(self.norm(x))  # (B, T, V)
 
+    def decode(self, tok: torch.Tensor, cache: KVCache) -> torch.Tensor:
+        """Logits ``(B, V)`` of the token after ``tok (B,)``, which continues the cached positions: what
+        ``self(tok[:, None], cache)[:, -1]`` computes, as plain tensor operations on the weights. This is
+        generation's step; with one sequence its time is mostly the overhead of each call, not arithmetic, and
+        this path makes about half of the forward pass's calls (no module calls, no dropout, one rotation of
+        queries and keys as a complex product, attention as two matrix products over the cache)."""
+        p, cfg = cache.pos, self.cfg
+        if p >= cache.length:
+            raise ConfigError(f"transformer: the cache holds {cache.length} positions, asked for {p + 1}")
+        B, C = tok.shape[0], cfg.width
+        H, G = cfg.heads, cfg.kv_heads or cfg.heads
+        D = C // H
+        rope = self._rope(p, 1, tok.device)[:, 0]  # (2, D/2): this position's cos and sin
+        rot = torch.complex(rope[0], rope[1])
+        x = F.embedding(tok, self.embed.weight)  # (B, C)
+        for i, block in enumerate(self.blocks):
+            attn = block.attn
+            h = F.rms_norm(x, (C,), block.norm1.weight, block.norm1.eps)
+            qkv = F.linear(h, attn.qkv.weight).view(B, H + 2 * G, D)
+            # (a + ib)(cos + i sin) rotates each pair (a, b) as apply_rope does; in fp32, which the cache keeps
+            pairs = qkv[:, : H + G].float().unflatten(-1, (D // 2, 2))
+            qk = torch.view_as_real(torch.view_as_complex(pairs) * rot).flatten(-2)  # (B, H + G, D)
+            cache.k[i].select(2, p).copy_(qk[:, H:])
+            cache.v[i].select(2, p).copy_(qkv[:, H + G :])
+            k, v = cache.k[i][:, :, : p + 1], cache.v[i][:, :, : p + 1]  # (B, G, p + 1, D)
+            q = qk[:, :H].reshape(B, G, H // G, D).to(k.dtype)
+            att = ((q @ k.transpose(-1, -2)) * D**-0.5).softmax(-1)  # (B, G, H / G, p + 1)
+            y = (att @ v).reshape(B, C).to(x.dtype)
+            x = x + F.linear(y, attn.proj.weight)
+            h = F.rms_norm(x, (C,), block.norm2.weight, block.norm2.eps)
+            up, down = block.mlp[0], block.mlp[2]
+            x = x + F.linear(F.gelu(F.linear(h, up.weight), approximate="tanh"), down.weight)
+        cache.pos += 1
+        return F.linear(F.rms_norm(x, (C,), self.norm.weight, self.norm.eps), self.head.weight)
+
     def loss(self, idx: torch.Tensor, targets: torch.Tensor, ignore_index: int = -100) -> torch.Tensor:
         """Mean cross-entropy (nats per token) of ``targets (B, T)``; positions equal to ``ignore_index`` count
         for nothing."""

@@ -33,6 +33,12 @@ from .task import Sentinels, fim_prompt
 
 Stop = Callable[[GrammarState, torch.Tensor], torch.Tensor]  # (state, new tokens so far per row) -> done (B,)
 
+#: the fewest rows that generate with bf16 weights (where the CPU has them natively): a matrix-vector product of
+#: bf16 weights is slower than fp32's on the CPU (oneDNN), a matrix-matrix one faster. Measured 2026-12-02, 2-core
+#: Intel Xeon with AMX, one thread, the benchmark's 6 x 256 model: fp32 / bf16 tokens per second 507 / 332 at one
+#: row, 2,347 / 2,197 at 8, 3,215 / 3,452 at 16, 4,558 / 5,789 at 64 (docs/benchmarks.md)
+BF16_MIN_ROWS = 16
+
 
 class View:
     """One reading of the sequence being written: its pinned head (controls) and the music after it, in its own
@@ -51,7 +57,7 @@ class View:
             self.cache = self.model.new_cache(tok.shape[0], self.ctx)
             self.logits = self.model(torch.cat([self.head, keep], dim=1), self.cache)[:, -1]
         else:
-            self.logits = self.model(tok[:, None], self.cache)[:, -1]
+            self.logits = self.model.decode(tok, self.cache)
 
 
 @torch.no_grad()
@@ -76,7 +82,8 @@ def sample_tokens(
 ) -> list[list[int]]:
     """New tokens per row after ``prompt (B, T)``, until ``stop`` says a row is done or ``max_new`` tokens.
     A row's tokens end with the token that made it done. ``bf16``: generate with a bf16 copy of the weights
-    (where the hardware computes bf16 natively: about 1.5 times faster on such a CPU). ``pinned``: the prompt's
+    where the hardware computes bf16 natively, for batches of :data:`BF16_MIN_ROWS` rows or more (1.3 times faster
+    at 64 rows; fp32 is faster below: 1.5 times at one row). ``pinned``: the prompt's
     first tokens (the controls) stay at the start of the window when it slides. ``forcer``: kept tracks' notes put
     into the stream as it goes (``keep.py``). ``guidance`` above 1 (with ``free_head``, the head of no control):
     classifier-free guidance (Ho & Salimans 2022): the log-probabilities with the controls pushed away from those
@@ -90,7 +97,7 @@ def sample_tokens(
     out: list[list[int]] = [[] for _ in range(B)]
     done = torch.zeros(B, dtype=torch.bool, device=prompt.device)
     produced = torch.zeros(B, dtype=torch.long, device=prompt.device)
-    model = model.for_generation(bf16)
+    model = model.for_generation(bf16 and B >= BF16_MIN_ROWS)
     guided = guidance != 1.0 and free_head is not None
     with eval_mode(model):
         music = prompt[:, pinned:]
