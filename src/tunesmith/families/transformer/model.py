@@ -150,14 +150,17 @@ def apply_rope(x: torch.Tensor, rope: torch.Tensor) -> torch.Tensor:
 
 class KVCache:
     """Keys and values of every layer for ``batch`` sequences of up to ``length`` positions, preallocated (positions
-    not yet written are never read). Kept in fp32 even for bf16 weights: CPUs attend faster in fp32."""
+    not yet written are never read). Kept in fp32 even for bf16 weights: CPUs attend faster in fp32. The keys are
+    stored transposed, ``(batch, kv_heads, head_dim, length)``, so that a query's scores are a plain matrix product
+    (a quarter faster than through the transpose at 64 sequences); the values as ``(batch, kv_heads, length,
+    head_dim)``."""
 
     def __init__(
         self, cfg: TransformerConfig, batch: int, length: int, device: torch.device, dtype: torch.dtype = torch.float32
     ):
-        shape = (batch, cfg.kv_heads or cfg.heads, length, cfg.width // cfg.heads)
-        self.k = [torch.empty(shape, device=device, dtype=dtype) for _ in range(cfg.layers)]
-        self.v = [torch.empty(shape, device=device, dtype=dtype) for _ in range(cfg.layers)]
+        G, D = cfg.kv_heads or cfg.heads, cfg.width // cfg.heads
+        self.k = [torch.empty((batch, G, D, length), device=device, dtype=dtype) for _ in range(cfg.layers)]
+        self.v = [torch.empty((batch, G, length, D), device=device, dtype=dtype) for _ in range(cfg.layers)]
         self.length = length
         self.pos = 0  # positions filled
 
@@ -188,15 +191,16 @@ class Attention(nn.Module):
             y = F.scaled_dot_product_attention(q, k, v, is_causal=True, dropout_p=self.dropout if self.training else 0)
         else:
             p, dtype = cache.pos, cache.k[layer].dtype
-            cache.k[layer][:, :, p : p + T] = k
+            cache.k[layer][..., p : p + T] = k.transpose(-1, -2)
             cache.v[layer][:, :, p : p + T] = v
-            k, v = cache.k[layer][:, :, : p + T], cache.v[layer][:, :, : p + T]
+            kt, v = cache.k[layer][..., : p + T], cache.v[layer][:, :, : p + T]  # (B, G, D, p + T), (B, G, p + T, D)
+            k = kt.transpose(-1, -2)
             q = q.to(dtype)
             if T == 1:  # one new position sees every cached one: two matrix products (faster than SDPA's kernel
                 # for a single query on CPUs, where this step is bound by reading the cache); each group of H / G
                 # query heads reads its one key-value head
                 qg = q.reshape(B, G, H // G, self.head_dim)  # (B, G, H/G, D)
-                att = ((qg @ k.transpose(-1, -2)) * self.head_dim**-0.5).softmax(-1)  # (B, G, H/G, p + 1)
+                att = ((qg @ kt) * self.head_dim**-0.5).softmax(-1)  # (B, G, H/G, p + 1)
                 y = (att @ v).reshape(B, H, 1, self.head_dim)
             elif p == 0:  # the prompt, from an empty cache
                 y = F.scaled_dot_product_attention(q, self._spread(k), self._spread(v), is_causal=True)
@@ -298,11 +302,11 @@ class MusicTransformer(nn.Module):
             # (a + ib)(cos + i sin) rotates each pair (a, b) as apply_rope does; in fp32, which the cache keeps
             pairs = qkv[:, : H + G].float().unflatten(-1, (D // 2, 2))
             qk = torch.view_as_real(torch.view_as_complex(pairs) * rot).flatten(-2)  # (B, H + G, D)
-            cache.k[i].select(2, p).copy_(qk[:, H:])
+            cache.k[i].select(3, p).copy_(qk[:, H:])
             cache.v[i].select(2, p).copy_(qkv[:, H + G :])
-            k, v = cache.k[i][:, :, : p + 1], cache.v[i][:, :, : p + 1]  # (B, G, p + 1, D)
-            q = qk[:, :H].reshape(B, G, H // G, D).to(k.dtype)
-            att = ((q @ k.transpose(-1, -2)) * D**-0.5).softmax(-1)  # (B, G, H / G, p + 1)
+            kt, v = cache.k[i][..., : p + 1], cache.v[i][:, :, : p + 1]  # (B, G, D, p + 1), (B, G, p + 1, D)
+            q = qk[:, :H].reshape(B, G, H // G, D).to(kt.dtype)
+            att = ((q @ kt) * D**-0.5).softmax(-1)  # (B, G, H / G, p + 1)
             y = (att @ v).reshape(B, C).to(x.dtype)
             x = x + F.linear(y, attn.proj.weight)
             h = F.rms_norm(x, (C,), block.norm2.weight, block.norm2.eps)
