@@ -193,18 +193,12 @@ class Attention(nn.Module):
             p, dtype = cache.pos, cache.k[layer].dtype
             cache.k[layer][..., p : p + T] = k.transpose(-1, -2)
             cache.v[layer][:, :, p : p + T] = v
-            kt, v = cache.k[layer][..., : p + T], cache.v[layer][:, :, : p + T]  # (B, G, D, p + T), (B, G, p + T, D)
-            k = kt.transpose(-1, -2)
+            # (B, G, p + T, D) both; generation's one-position steps go through decode() instead
+            k, v = cache.k[layer][..., : p + T].transpose(-1, -2), cache.v[layer][:, :, : p + T]
             q = q.to(dtype)
-            if T == 1:  # one new position sees every cached one: two matrix products (faster than SDPA's kernel
-                # for a single query on CPUs, where this step is bound by reading the cache); each group of H / G
-                # query heads reads its one key-value head
-                qg = q.reshape(B, G, H // G, self.head_dim)  # (B, G, H/G, D)
-                att = ((qg @ kt) * self.head_dim**-0.5).softmax(-1)  # (B, G, H/G, p + 1)
-                y = (att @ v).reshape(B, H, 1, self.head_dim)
-            elif p == 0:  # the prompt, from an empty cache
+            if p == 0:  # the prompt, from an empty cache
                 y = F.scaled_dot_product_attention(q, self._spread(k), self._spread(v), is_causal=True)
-            else:  # several new positions after cached ones: position p + i sees 0 .. p + i
+            else:  # new positions after cached ones: position p + i sees 0 .. p + i
                 mask = torch.ones(T, p + T, dtype=torch.bool, device=x.device).tril(p)
                 y = F.scaled_dot_product_attention(q, self._spread(k), self._spread(v), attn_mask=mask)
             y = y.to(x.dtype)
