@@ -83,18 +83,39 @@ def test_sample_logits_seeded_and_greedy():
 
 
 @pytest.mark.parametrize("rows", [1, 3, 64])
-def test_draw_is_torch_multinomial_without_its_checks(rows):
-    """The same generator state gives the same indices, and leaves the generator in the same state."""
+def test_draw_seeded_and_never_draws_zero_probability(rows):
     for seed in range(5):
         probs = torch.randn(rows, 521, generator=torch.Generator().manual_seed(100 + seed)).mul(3).softmax(-1)
-        probs[:, 7] = 0.0  # never drawn
+        probs[:, [0, 7, 520]] = 0.0  # never drawn: the first, one inside, the last
         a, b = torch.Generator().manual_seed(seed), torch.Generator().manual_seed(seed)
         for _ in range(3):
-            want = torch.multinomial(probs, 1, generator=a).squeeze(-1)
-            got = draw(probs, b)
-            assert torch.equal(got, want) and got.shape == (rows,) and got.dtype == torch.long
-            assert (got != 7).all()
+            got = draw(probs, a)
+            assert torch.equal(got, draw(probs, b)) and got.shape == (rows,) and got.dtype == torch.long
+            assert ((got != 0) & (got != 7) & (got != 520)).all()
     assert temperature_filter(probs, 1.0) is probs
+
+
+def test_draw_by_hand_at_the_edges(monkeypatch):
+    """The index is the first whose cumulative probability exceeds u * total; a draw that rounds up to the total
+    still lands on an entry of positive probability, never past the last one."""
+    probs = torch.tensor([[0.0, 0.25, 0.0, 0.5, 0.25, 0.0]])
+    for u, want in [(0.0, 1), (0.2499, 1), (0.25, 3), (0.7499, 3), (0.75, 4), (0.9999, 4), (1.0, 4)]:
+        monkeypatch.setattr(torch, "rand", lambda shape, u=u, **kw: torch.full(shape, u, dtype=kw["dtype"]))
+        assert draw(probs).tolist() == [want], u
+    # unnormalised rows: the total is the row's own
+    monkeypatch.setattr(torch, "rand", lambda shape, **kw: torch.full(shape, 0.5, dtype=kw["dtype"]))
+    assert draw(torch.tensor([[2.0, 0.0, 2.0], [0.0, 0.0, 8.0]])).tolist() == [2, 2]
+
+
+def test_draw_follows_the_distribution():
+    """Frequencies over 64 rows x 400 draws agree with the probabilities (a chi-square test at a fixed seed)."""
+    from scipy.stats import chisquare
+
+    probs = torch.tensor([0.5, 0.2, 0.15, 0.1, 0.05, 0.0]).expand(64, 6)
+    g = torch.Generator().manual_seed(3)
+    counts = torch.bincount(torch.cat([draw(probs, g) for _ in range(400)]), minlength=6)
+    assert counts[5] == 0
+    assert chisquare(counts[:5].numpy(), probs[0, :5].numpy() * counts.sum().item()).pvalue > 0.01
 
 
 def test_sample_logits_follows_the_distribution():

@@ -88,9 +88,14 @@ def sample_logits(
 
 
 def draw(probs: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
-    """One index per row of ``probs (B, V)``, each with its probability: exactly what
-    ``torch.multinomial(probs, 1, generator=generator).squeeze(-1)`` draws (ATen draws one sample as the argmax of
-    ``probs / q`` for exponential noise ``q``), without its checks of the input, which cost more than the draw in
-    generation's one-token steps (a test checks that the two agree)."""
-    q = torch.empty_like(probs).exponential_(generator=generator)
-    return (probs / q).argmax(-1)
+    """One index per row of ``probs (B, V)`` (rows summing to any positive total), each with its probability: the
+    first index whose cumulative probability exceeds a uniform draw below the row's total (inverse transform
+    sampling). One random number per row, where ``torch.multinomial`` draws an exponential for every entry (ATen
+    samples one index as the argmax of ``probs / q``): at 64 rows of 521 that draw took 0.6 ms a step, a tenth of
+    generation's time, against 0.04 ms for this one. An entry of probability 0 is never drawn: its cumulative sum
+    equals the one before it, and the draw is kept strictly below the row's total (tests)."""
+    cdf = probs.cumsum(-1, dtype=torch.float64)  # in float64: the boundaries are the probabilities to ~1e-16
+    total = cdf[..., -1:]
+    u = torch.rand(total.shape, dtype=torch.float64, generator=generator, device=probs.device) * total
+    u = torch.minimum(u, torch.nextafter(total, torch.zeros_like(total)))  # u * total may round up to total
+    return torch.searchsorted(cdf, u, right=True).squeeze(-1)
