@@ -193,6 +193,10 @@ def test_evaluate_writes_a_report_with_a_row_per_model(runs, tmp_path):
         "| real: train split",
         "| real: test split (reference)",
     ]
+    # the overlap as a fraction of the ceiling to three places (0.926 is not rounded up to a target of 0.93)
+    cells = rows[0].split(" | ")
+    assert cells[6] == f"{by_name['rnn']['overlap_fraction_of_ceiling']:.3f}"
+    assert cells[5] == f"{by_name['rnn']['overlap']:.3f}"
     md = (out / "report.md").read_text()
     for name, m in by_name.items():
         assert (f"**{name} collapsed**: {m['collapse']}" in md) == bool(m["collapse"])
