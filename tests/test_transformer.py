@@ -75,6 +75,41 @@ def test_shapes_and_parameter_count():
     assert mqa(x).shape == (3, 20, 50)
 
 
+def test_rotary_embedding_by_hand():
+    """Each pair (a, b) of a head at position t turns by t * base^(-2i/D): (a cos - b sin, a sin + b cos); a bf16
+    input is turned in fp32 and rounded once; and a query's score with a key depends only on how far apart they
+    are (what rotary embeddings are for)."""
+    from tunesmith.families.transformer.model import apply_rope, rope_tables
+
+    D, T, base = 4, 6, 100.0
+    rope = rope_tables(D, T, base)
+    x = torch.randn(2, 3, T, D, generator=torch.Generator().manual_seed(0))
+    got = apply_rope(x, rope)
+    for t in range(T):
+        for i in range(D // 2):
+            angle = t * base ** (-2 * i / D)
+            a, b = x[..., t, 2 * i], x[..., t, 2 * i + 1]
+            assert torch.allclose(got[..., t, 2 * i], a * math.cos(angle) - b * math.sin(angle), atol=1e-6)
+            assert torch.allclose(got[..., t, 2 * i + 1], a * math.sin(angle) + b * math.cos(angle), atol=1e-6)
+    xb = x.to(torch.bfloat16)
+    assert torch.equal(apply_rope(xb, rope), apply_rope(xb.float(), rope).to(torch.bfloat16))
+    # non-contiguous input (the queries and keys are a slice of one projection), and gradients flow
+    big = torch.randn(2, T, 5, D, requires_grad=True)
+    part = big.transpose(1, 2)[:, :3]
+    assert torch.allclose(apply_rope(part, rope), apply_rope(part.contiguous(), rope))
+    apply_rope(part, rope).square().sum().backward()
+    assert torch.allclose(big.grad[:, :, :3], 2 * part.detach().transpose(1, 2), atol=1e-5)  # a rotation keeps norms
+    assert torch.all(big.grad[:, :, 3:] == 0)
+    # relative: q at m, k at n scores the same for every (m, n) the same distance apart
+    q, k = torch.randn(D), torch.randn(D)
+    rq = apply_rope(q.expand(T, D), rope)
+    rk = apply_rope(k.expand(T, D), rope)
+    scores = rq @ rk.T
+    for d in range(T):
+        diag = torch.diagonal(scores, -d)
+        assert torch.allclose(diag, diag[0].expand_as(diag), atol=1e-5)
+
+
 def test_loss_by_hand():
     m = tiny()
     x = torch.randint(0, 50, (2, 10))

@@ -140,12 +140,13 @@ def rope_tables(head_dim: int, length: int, base: float, device: torch.device | 
 
 def apply_rope(x: torch.Tensor, rope: torch.Tensor) -> torch.Tensor:
     """Rotate each pair ``(x[2i], x[2i + 1])`` of ``x (..., T, D)`` by its position's angle; ``rope (2, T, D/2)``.
-    Computed in fp32 (a bf16 input is rotated in fp32 and rounded once)."""
-    cos, sin = rope[0], rope[1]
+    Computed in fp32 (a bf16 input is rotated in fp32 and rounded once), as one complex product: ``(a + ib)(cos + i
+    sin)`` is the pair rotated. The same numbers as the four real products, a sum, a difference and a stack, with
+    a seventh of the calls forward and backward (training 7% faster in bf16 on 2 CPU cores,
+    docs/benchmarks.md)."""
     xf = x if x.dtype == torch.float32 else x.float()
-    x1, x2 = xf[..., 0::2], xf[..., 1::2]
-    out = torch.stack([x1 * cos - x2 * sin, x1 * sin + x2 * cos], dim=-1)
-    return out.flatten(-2).type_as(x)
+    pairs = torch.view_as_complex(xf.unflatten(-1, (-1, 2)))  # (..., T, D/2)
+    return torch.view_as_real(pairs * torch.complex(rope[0], rope[1])).flatten(-2).type_as(x)
 
 
 class KVCache:
