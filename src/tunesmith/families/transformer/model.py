@@ -280,7 +280,8 @@ class MusicTransformer(nn.Module):
         ``self(tok[:, None], cache)[:, -1]`` computes, as plain tensor operations on the weights. This is
         generation's step; with one sequence its time is mostly the overhead of each call, not arithmetic, and
         this path makes about half of the forward pass's calls (no module calls, no dropout, one rotation of
-        queries and keys as a complex product, attention as two matrix products over the cache)."""
+        queries and keys as a complex product that also scales the queries, attention as two matrix products over
+        the cache)."""
         p, cfg = cache.pos, self.cfg
         if p >= cache.length:
             raise ConfigError(f"transformer: the cache holds {cache.length} positions, asked for {p + 1}")
@@ -289,6 +290,9 @@ class MusicTransformer(nn.Module):
         D = C // H
         rope = self._rope(p, 1, tok.device)[:, 0]  # (2, D/2): this position's cos and sin
         rot = torch.complex(rope[0], rope[1])
+        # the queries' rotation also scales them by 1 / sqrt(D), which the scores would otherwise need (a product
+        # over the whole cache length at every layer); keys turn only
+        rot = torch.stack([rot * D**-0.5] * H + [rot] * G)  # (H + G, D/2)
         x = F.embedding(tok, self.embed.weight)  # (B, C)
         for i, block in enumerate(self.blocks):
             attn = block.attn
@@ -301,7 +305,7 @@ class MusicTransformer(nn.Module):
             cache.v[i].select(2, p).copy_(qkv[:, H + G :])
             kt, v = cache.k[i][..., : p + 1], cache.v[i][:, :, : p + 1]  # (B, G, D, p + 1), (B, G, p + 1, D)
             q = qk[:, :H].reshape(B, G, H // G, D).to(kt.dtype)
-            att = ((q @ kt) * D**-0.5).softmax(-1)  # (B, G, H / G, p + 1)
+            att = (q @ kt).softmax(-1)  # (B, G, H / G, p + 1)
             y = (att @ v).reshape(B, C).to(x.dtype)
             x = x + F.linear(y, attn.proj.weight)
             h = F.rms_norm(x, (C,), block.norm2.weight, block.norm2.eps)
