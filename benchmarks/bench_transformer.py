@@ -266,12 +266,30 @@ def ts_generate(model, prompt: torch.Tensor, n_new: int, gen: torch.Generator) -
     return torch.stack(out, 1)
 
 
-def hf_generate(model, prompt: torch.Tensor, n_new: int) -> torch.Tensor:
+def hf_generate(model, prompt: torch.Tensor, n_new: int, compiled: bool = False) -> torch.Tensor:
+    """``generate`` as it comes, or ``compiled``: transformers' own route to a compiled decode step, a static cache
+    and ``torch.compile`` of the forward pass (its ``CompileConfig``, which it applies on GPUs by itself and on a
+    CPU when asked with ``_compile_all_devices``)."""
+    kw: dict = {}
+    if compiled:
+        from transformers import CompileConfig
+
+        cc = CompileConfig()
+        cc._compile_all_devices = True
+        kw = {"cache_implementation": "static", "compile_config": cc}
     out = model.generate(
         prompt, attention_mask=torch.ones_like(prompt), do_sample=True, top_k=0, top_p=1.0, temperature=1.0,
-        max_new_tokens=n_new, min_new_tokens=n_new, use_cache=True, pad_token_id=0,
+        max_new_tokens=n_new, min_new_tokens=n_new, use_cache=True, pad_token_id=0, **kw,
     )
     return out[:, prompt.shape[1] :]
+
+
+#: generation's configurations: eager in fp32 and with bf16 weights, then compiled (``--compile``)
+GEN_NAMES = {
+    "hf_fp32": "GPT-2 fp32", "ts_fp32": "tunesmith fp32", "hf_bf16": "GPT-2 bf16", "ts_bf16": "tunesmith bf16",
+    "hf_fp32_c": "GPT-2 fp32 compiled", "ts_fp32_c": "tunesmith fp32 compiled",
+    "hf_bf16_c": "GPT-2 bf16 compiled", "ts_bf16_c": "tunesmith bf16 compiled",
+}
 
 
 def bench_generation(ts, hf, stream: torch.Tensor, args) -> dict:
@@ -291,18 +309,30 @@ def bench_generation(ts, hf, stream: torch.Tensor, args) -> dict:
             "hf_bf16": lambda p=prompt, n=n_new: hf_generate(hf16, p, n),
             "ts_bf16": lambda p=prompt, n=n_new: ts_generate(ts16, p, n, gen),
         }
+        if args.compile:  # a compiled copy per batch size (what `tunesmith generate --compile` makes per call)
+            tsc, tsc16 = ts.for_generation(False, compile=True), ts.for_generation(True, compile=True)
+            runs |= {
+                "hf_fp32_c": lambda p=prompt, n=n_new: hf_generate(hf, p, n, compiled=True),
+                "ts_fp32_c": lambda p=prompt, n=n_new, m=tsc: ts_generate(m, p, n, gen),
+                "hf_bf16_c": lambda p=prompt, n=n_new: hf_generate(hf16, p, n, compiled=True),
+                "ts_bf16_c": lambda p=prompt, n=n_new, m=tsc16: ts_generate(m, p, n, gen),
+            }
         rates: dict[str, list[float]] = {k: [] for k in runs}
+        first: dict[str, float] = {}
         with grad_ctx():
-            for name, fn in runs.items():  # warm-up, and a check that every run yields the length asked for
+            for name, fn in runs.items():  # warm-up (compiling), and a check that every run yields the length asked
+                t = time.perf_counter()
                 got = fn()
+                first[name] = time.perf_counter() - t
                 assert tuple(got.shape) == (b, n_new), (name, tuple(got.shape))
             for _ in range(args.gen_rounds):
                 for name, fn in runs.items():
                     t = time.perf_counter()
                     fn()
                     rates[name].append(b * n_new / (time.perf_counter() - t))
-        res[f"batch{b}"] = {k: summarize(v) for k, v in rates.items()}
+        res[f"batch{b}"] = {k: {**summarize(v), "first_call_s": first[k]} for k, v in rates.items()}
         print(f"  batch {b}: " + " ".join(f"{k} {statistics.median(v):,.0f}" for k, v in rates.items()), flush=True)
+        print("  first call (compiling), s: " + " ".join(f"{k} {first[k]:.1f}" for k in runs), flush=True)
     return res
 
 
@@ -361,20 +391,33 @@ def report(res: dict) -> None:
           f"{fr(r['bf16'])}; tunesmith bf16 / GPT-2 fp32 {fr(r['ts_bf16_vs_hf_fp32'])}")
     print(f"other processes kept {res['other_load_training']:.0%} of the machine busy during the training rounds")
     print(f"\ngeneration, {c['prompt']}-token prompt + {c['gen_tokens']} new tokens, tokens/s (new x batch / s), "
-          f"median (min-max) of {c['gen_rounds']} interleaved rounds, {c['grad_mode']}")
-    print(f"{'batch':<7}" + "".join(f"{n:>32}" for n in names.values()))
-    for b, row in ge.items():
-        print(f"{b[5:]:<7}" + "".join(f"{fmt(row[k]):>32}" for k in names))
+          f"median (min-max) of {c['gen_rounds']} interleaved rounds, {c['grad_mode']}; the first call's seconds "
+          "(compiling, for the compiled)")
+    batches = list(ge)
+    print(f"{'config':<26}" + "".join(f"{'batch ' + b[5:]:>32}{'first s':>9}" for b in batches))
+    for k, name in GEN_NAMES.items():
+        if k in ge[batches[0]]:
+            print(f"{name:<26}" + "".join(f"{fmt(ge[b][k]):>32}{ge[b][k]['first_call_s']:>9.1f}" for b in batches))
     for b in ge:
         g = res["ratios"][b]
-        print(f"batch {b[5:]}: tunesmith / GPT-2 fp32 {fr(g['fp32'])}, bf16 {fr(g['bf16'])}; best tunesmith "
-              f"({names[g['best_ts']]}) / best GPT-2 ({names[g['best_hf']]}) {fr(g['best_vs_best'])}")
+        print(f"batch {b[5:]}: tunesmith / GPT-2, eager fp32 {fr(g['fp32'])}, eager bf16 {fr(g['bf16'])}; best "
+              f"eager / best eager {fr(g['eager_best_vs_best'])}")
+        print(f"  best tunesmith ({GEN_NAMES[g['best_ts']]}) / best GPT-2 generate as it comes "
+              f"({GEN_NAMES[g['best_hf_eager']]}) {fr(g['best_vs_hf_eager'])}; / best GPT-2 of all "
+              f"({GEN_NAMES[g['best_hf']]}) {fr(g['best_vs_best'])}")
     print(f"other processes kept {res['other_load_generation']:.0%} of the machine busy during generation")
     print("\ntargets (median ratios):")
     for label, value, target in (
         ("training, tunesmith bf16 / GPT-2 fp32", r["ts_bf16_vs_hf_fp32"]["median"], 2.0),
-        *((f"generation batch {b[5:]}, best / best", res["ratios"][b]["best_vs_best"]["median"],
-           4.0 if int(b[5:]) >= 64 else 2.0) for b in ge),
+        *(
+            (f"generation batch {b[5:]}, {what}", res["ratios"][b][key]["median"], 4.0 if int(b[5:]) >= 64 else 2.0)
+            for b in ge
+            for key, what in (
+                ("eager_best_vs_best", "best eager / best eager"),
+                ("best_vs_hf_eager", "best / best GPT-2 generate as it comes"),
+                ("best_vs_best", "best / best of all (both compiled where that is faster)"),
+            )
+        ),
     ):
         print(f"  {label}: {value:.2f}x, target {target:.0f}x: {'met' if value >= target else 'NOT met'}")
 
@@ -401,6 +444,12 @@ def main() -> None:
     ap.add_argument("--gen-batches", type=int, nargs="+", default=[1, 64], help="generation batch sizes")
     ap.add_argument("--gen-rounds", type=int, default=5, help="interleaved generation rounds")
     ap.add_argument("--grad-mode", choices=("inference_mode", "no_grad"), default="inference_mode")
+    ap.add_argument(
+        "--no-compile",
+        dest="compile",
+        action="store_false",
+        help="skip the compiled generation runs (both models through torch.compile: a minute or two of compiling)",
+    )
     ap.add_argument("--threads", type=int, default=os.cpu_count() or 1)
     ap.add_argument("--skip-train", action="store_true")
     ap.add_argument("--skip-gen", action="store_true")
@@ -469,13 +518,18 @@ def main() -> None:
         for b, row in ge.items():
             med = {k: s["median"] for k, s in row.items()}
             rd = {k: s["rounds"] for k, s in row.items()}
-            best_ts = max(("ts_fp32", "ts_bf16"), key=med.get)
-            best_hf = max(("hf_fp32", "hf_bf16"), key=med.get)
+            eager_ts = max(("ts_fp32", "ts_bf16"), key=med.get)
+            eager_hf = max(("hf_fp32", "hf_bf16"), key=med.get)
+            best_ts = max((k for k in med if k.startswith("ts")), key=med.get)
+            best_hf = max((k for k in med if k.startswith("hf")), key=med.get)
             ratios[b] = {
                 "fp32": paired(rd["ts_fp32"], rd["hf_fp32"]),
                 "bf16": paired(rd["ts_bf16"], rd["hf_bf16"]),
+                "eager_best_vs_best": paired(rd[eager_ts], rd[eager_hf]),
+                "best_vs_hf_eager": paired(rd[best_ts], rd[eager_hf]),
                 "best_vs_best": paired(rd[best_ts], rd[best_hf]),
                 "best_ts": best_ts,
+                "best_hf_eager": eager_hf,
                 "best_hf": best_hf,
             }
     res["ratios"] = ratios

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import math
+import shutil
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -14,7 +16,7 @@ from tunesmith.dataset import Dataset
 from tunesmith.errors import ConfigError
 from tunesmith.families import get_family
 from tunesmith.families.transformer.grammar import Grammar
-from tunesmith.families.transformer.model import MusicTransformer, TransformerConfig
+from tunesmith.families.transformer.model import CompileWarning, MusicTransformer, TransformerConfig
 from tunesmith.families.transformer.sample import continue_tokens, parse_bars
 from tunesmith.families.transformer.task import IGNORE, Sentinels, fim_sequence
 from tunesmith.io import read_midi, write_midi
@@ -155,6 +157,56 @@ def test_decode_gives_the_full_forward_logits_past_the_context(kv_heads):
         steps = [m16(x[:, :5], cache)[:, -1]] + [m16.decode(x[:, t], cache) for t in range(5, 40)]
         assert steps[-1].dtype == torch.bfloat16
         assert (torch.stack(steps, 1).float() - full[:, 4:]).abs().max() < 0.05
+
+
+def _decode_all(m: MusicTransformer, x: torch.Tensor, first: int = 5) -> torch.Tensor:
+    cache = m.new_cache(x.shape[0], x.shape[1])
+    steps = [m(x[:, :first], cache)[:, -1]] + [m.decode(x[:, t], cache) for t in range(first, x.shape[1])]
+    return torch.stack(steps, 1)
+
+
+@pytest.mark.skipif(not (shutil.which("c++") or shutil.which("g++")), reason="torch.compile needs a C++ compiler")
+def test_compiled_step_gives_the_plain_step_logits():
+    """``--compile``: the compiled decode step against the plain one, over positions before and past the training
+    context up to the cache's last (the position is symbolic: one compilation for them all), in fp32 and bf16; the
+    weights are frozen into the compiled copy, so the plain model's later changes do not reach it."""
+    from torch._dynamo.utils import counters
+
+    counters.clear()
+    m = tiny(kv_heads=1).eval()
+    x = torch.randint(0, 50, (3, 40))
+    with torch.no_grad(), warnings.catch_warnings():
+        warnings.simplefilter("error", CompileWarning)  # a fallback to the plain step would pass unseen
+        fast = m.for_generation(False, compile=True)
+        assert fast is not m and fast.decode.__func__ is m.decode.__func__
+        assert torch.allclose(_decode_all(fast, x), _decode_all(m, x), atol=1e-5)
+        assert counters["stats"]["unique_graphs"] == 1  # every position, the last of the cache too, in one graph
+        fast16 = m.for_generation(True, compile=True)
+        got = _decode_all(fast16, x)
+        assert got.dtype == torch.bfloat16
+        assert (got.float() - _decode_all(m, x)).abs().max() < 0.05
+        m.head.weight.add_(1.0)  # the plain model changes; the compiled copy keeps its own weights
+        assert not torch.allclose(_decode_all(fast, x), _decode_all(m, x), atol=1e-2)
+
+
+def test_a_step_that_does_not_compile_falls_back_with_a_warning(monkeypatch):
+    def broken(fn, **kw):
+        def run(*args):
+            raise RuntimeError("InvalidCxxCompiler: No working C++ compiler found\nmore detail")
+
+        return run
+
+    monkeypatch.setattr(torch, "compile", broken)
+    m = tiny().eval()
+    x = torch.randint(0, 50, (2, 12))
+    with torch.no_grad():
+        fast = m.for_generation(False, compile=True)
+        with pytest.warns(CompileWarning, match="compiling the generation step failed \\(InvalidCxxCompiler: No "):
+            got = _decode_all(fast, x)
+        assert torch.equal(got, _decode_all(m, x))
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # once: later steps run the plain step without another word
+            _decode_all(fast, x)
 
 
 def test_causal_a_later_token_changes_no_earlier_logit():
@@ -416,6 +468,28 @@ def test_cli_errors_are_one_line(run, primer, tmp_path, capsys):
         assert message in err and "Traceback" not in err
     assert main(["generate", str(run), "--out", str(tmp_path / "o"), "--infill-bars", "2-3"]) == 1
     assert "--primer" in capsys.readouterr().err
+
+
+def test_cli_compile_goes_to_the_decode_step(run, primer, tmp_path, monkeypatch):
+    """``generate --compile`` reaches ``compile_step`` (torch.compile recorded here, not run: the compiled step
+    itself is ``test_compiled_step_gives_the_plain_step_logits``) and the pieces are written."""
+    from tunesmith.cli import main
+
+    seen = []
+
+    def record(fn, **kw):
+        seen.append((fn.__name__, kw))
+        return fn
+
+    monkeypatch.setattr(torch, "compile", record)
+    out = tmp_path / "o"
+    assert main(["generate", str(run), "--out", str(out), "--primer", str(primer), "-n", "2", "--length", "12",
+                 "--compile"]) == 0  # fmt: skip
+    assert [name for name, _ in seen] == ["_step"] and seen[0][1]["dynamic"] is True
+    assert len(list(out.glob("*.mid"))) == 2
+    seen.clear()
+    assert main(["generate", str(run), "--out", str(tmp_path / "p"), "-n", "1", "--length", "12"]) == 0
+    assert seen == []  # not without the flag
 
 
 def test_onsets_leave_the_grid_only_for_played_music():

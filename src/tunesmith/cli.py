@@ -169,6 +169,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
         "infill_bars": args.infill_bars,
         "keep_tracks": args.keep_tracks,
         "guidance": args.guidance,
+        "compile": args.compile or None,
         **{name: getattr(args, name) for name in CONTROL_OPTIONS},
     }
     written = generate(
@@ -618,6 +619,12 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="TRACKS",
         help="transformer: keep these tracks of --primer note for note (counted from 1, e.g. 1 or 1,3) and write "
         "the others anew; with --infill-bars, only those bars are written",
+    )
+    p.add_argument(
+        "--compile",
+        action="store_true",
+        help="transformer: compile the generation step first (torch.compile; needs a C++ compiler): 1.5-2.5 times "
+        "faster after 15-30 s of compiling, so worth it for long pieces or many of them",
     )
     controls = p.add_argument_group(
         "attribute controls (transformer runs trained with them; any subset; docs/controls.md)"
