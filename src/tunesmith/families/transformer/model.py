@@ -313,7 +313,7 @@ class MusicTransformer(nn.Module):
         # it fuses (the compiled step 1.1 times faster); the complex product is the faster of the two in eager
         compiling = torch.compiler.is_compiling()
         cos, sin = rot[0], rot[1]
-        turn = torch.complex(cos, sin)
+        turn = None if compiling else torch.complex(cos, sin)
         for i, block in enumerate(self.blocks):
             attn = block.attn
             h = F.rms_norm(x, (C,), block.norm1.weight, block.norm1.eps)
@@ -364,23 +364,25 @@ def compile_step(step: Callable[..., torch.Tensor]) -> Callable[..., torch.Tenso
     """``step`` (a model's :meth:`~MusicTransformer._step`) through ``torch.compile``: the step's many small
     operations fused into a few generated loops, its matrix products chosen by timing them (max-autotune) and its
     weights frozen into the compiled code as constants (so the weights must not change after: compile a
-    generation copy). On 2 CPU cores 1.5 times the tokens per second of the plain step at 64 sequences, 2.7 times
-    at one, for 15-30 s of compiling at the first step (docs/benchmarks.md); the position and the batch size are
-    symbolic, so neither recompiles. Where compiling fails (e.g. no C++ compiler), a warning, and the plain step."""
+    generation copy). On 2 CPU cores about 1.5 times the tokens per second of the plain step's best, at 64 sequences
+    and at one (with bf16 weights), for 10-40 s of compiling at the first step (docs/benchmarks.md). The position is
+    symbolic (one compilation for a whole piece); another batch size or dtype compiles again. Where compiling fails
+    (e.g. no C++ compiler), a warning, and the plain step."""
     import torch._inductor.config as inductor
 
-    fast = [torch.compile(step, dynamic=True, mode="max-autotune-no-cudagraphs")]
+    fast = torch.compile(step, dynamic=True, mode="max-autotune-no-cudagraphs")
 
     def run(*args: object) -> torch.Tensor:
-        if fast[0] is step:
+        nonlocal fast
+        if fast is step:
             return step(*args)
         try:
             # freezing (weights as constants, prepacked for oneDNN): 1.3 times faster at 64 sequences. Only as the
             # config, not through torch.compile's options, where it was measured to have no effect
             with inductor.patch(freezing=True):
-                return fast[0](*args)
+                return fast(*args)
         except Exception as e:  # any failure to compile leaves the plain step, which works
-            fast[0] = step
+            fast = step
             first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
             warnings.warn(
                 f"transformer: compiling the generation step failed ({first}); generating without it",
