@@ -256,7 +256,7 @@ def ts_generate(model, prompt: torch.Tensor, n_new: int, gen: torch.Generator) -
     ``generate`` does: the last token drawn needs no forward pass). ``model`` in fp32 or its bf16 copy
     (``model.for_generation(True)``, what ``tunesmith generate`` uses where the CPU has native bf16)."""
     cache = model.new_cache(prompt.shape[0], prompt.shape[1] + n_new)
-    logits = model(prompt, cache)[:, -1]
+    logits = model.prefill(prompt, cache)
     out = []
     for i in range(n_new):
         tok = sample_logits(logits, generator=gen)

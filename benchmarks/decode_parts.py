@@ -72,7 +72,7 @@ def main() -> None:
 
             def run(n: int, m=m, prompt=prompt, gen=gen, batch=batch) -> tuple[float, float]:
                 cache = m.new_cache(batch, 64 + n)
-                logits = m(prompt, cache)[:, -1]
+                logits = m.prefill(prompt, cache)
                 decode_s = sample_s = 0.0
                 for i in range(n):
                     t = time.perf_counter()

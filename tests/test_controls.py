@@ -247,14 +247,13 @@ def test_the_controls_stay_at_the_start_when_the_window_slides(run):
     cv = ControlVocab(model.cfg.vocab_size - ControlVocab(0).size)
     prefix = control_tokens({"key": 3, "density": 1}, cv)
     prefills: list[torch.Tensor] = []
-    forward = model.forward
+    prefill = model.prefill
 
-    def spy(x, cache=None):
-        if x.shape[1] > 1:
-            prefills.append(x.clone())
-        return forward(x, cache)
+    def spy(x, cache):
+        prefills.append(x.clone())
+        return prefill(x, cache)
 
-    model.forward = spy  # type: ignore[method-assign]
+    model.prefill = spy  # type: ignore[method-assign]
     prompt = torch.as_tensor([prefix], dtype=torch.long)
     out = sample_tokens(
         model, grammar, prompt, lambda s, n: n >= 300, max_new=300, generator=torch.Generator().manual_seed(0),

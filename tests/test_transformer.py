@@ -127,15 +127,19 @@ def test_loss_by_hand():
 
 @pytest.mark.parametrize("kv_heads", [0, 1])
 def test_kv_cache_gives_the_full_forward_logits(kv_heads):
+    """``prefill`` in pieces of any length, from an empty cache and after cached positions (the causal mask across
+    the two), gives the full pass's logits at each piece's last position."""
     m = tiny(kv_heads=kv_heads).eval()
     x = torch.randint(0, 50, (3, 30))
     with torch.no_grad():
         full = m(x)
         cache = m.new_cache(3, 32)
-        parts = [m(x[:, :7], cache)] + [m(x[:, t : t + 1], cache) for t in range(7, 20)] + [m(x[:, 20:], cache)]
-    assert torch.allclose(torch.cat(parts, 1), full, atol=1e-5)
+        ends = [7, *range(8, 21), 30]
+        parts = [m.prefill(x[:, a:b], cache) for a, b in zip([0, *ends], ends, strict=False)]
+        assert cache.pos == 30
+    assert torch.allclose(torch.stack(parts, 1), full[:, [e - 1 for e in ends]], atol=1e-5)
     with pytest.raises(ConfigError, match="cache holds"):
-        m(x[:, :5], cache)
+        m.prefill(x[:, :5], cache)
 
 
 @pytest.mark.parametrize("kv_heads", [0, 1])
@@ -147,29 +151,30 @@ def test_decode_gives_the_full_forward_logits_past_the_context(kv_heads):
     with torch.no_grad():
         full = m(x)
         cache = m.new_cache(3, 40)
-        steps = [m(x[:, :5], cache)[:, -1]] + [m.decode(x[:, t], cache) for t in range(5, 40)]
+        steps = [m.prefill(x[:, :5], cache)] + [m.decode(x[:, t], cache) for t in range(5, 40)]
         assert cache.pos == 40
         assert torch.allclose(torch.stack(steps, 1), full[:, 4:], atol=1e-5)
         with pytest.raises(ConfigError, match="cache holds"):
             m.decode(x[:, 0], cache)
         m16 = m.for_generation(True)
         cache = m16.new_cache(3, 40)
-        steps = [m16(x[:, :5], cache)[:, -1]] + [m16.decode(x[:, t], cache) for t in range(5, 40)]
+        steps = [m16.prefill(x[:, :5], cache)] + [m16.decode(x[:, t], cache) for t in range(5, 40)]
         assert steps[-1].dtype == torch.bfloat16
         assert (torch.stack(steps, 1).float() - full[:, 4:]).abs().max() < 0.05
 
 
 def _decode_all(m: MusicTransformer, x: torch.Tensor, first: int = 5) -> torch.Tensor:
     cache = m.new_cache(x.shape[0], x.shape[1])
-    steps = [m(x[:, :first], cache)[:, -1]] + [m.decode(x[:, t], cache) for t in range(first, x.shape[1])]
+    steps = [m.prefill(x[:, :first], cache)] + [m.decode(x[:, t], cache) for t in range(first, x.shape[1])]
     return torch.stack(steps, 1)
 
 
 @pytest.mark.skipif(not (shutil.which("c++") or shutil.which("g++")), reason="torch.compile needs a C++ compiler")
 def test_compiled_step_gives_the_plain_step_logits():
-    """``--compile``: the compiled decode step against the plain one, over positions before and past the training
-    context up to the cache's last (the position is symbolic: one compilation for them all), in fp32 and bf16; the
-    weights are frozen into the compiled copy, so the plain model's later changes do not reach it."""
+    """``--compile``: the compiled prompt pass and decode step against the plain ones, over prompts of two lengths
+    and positions before and past the training context up to the cache's last (lengths and positions are symbolic:
+    one compilation for prompts, one for steps), in fp32 and bf16; the weights are frozen into the compiled copy, so
+    the plain model's later changes do not reach it."""
     from torch._dynamo.utils import counters
 
     counters.clear()
@@ -179,8 +184,9 @@ def test_compiled_step_gives_the_plain_step_logits():
         warnings.simplefilter("error", CompileWarning)  # a fallback to the plain step would pass unseen
         fast = m.for_generation(False, compile=True)
         assert fast is not m and fast.decode.__func__ is m.decode.__func__
-        assert torch.allclose(_decode_all(fast, x), _decode_all(m, x), atol=1e-5)
-        assert counters["stats"]["unique_graphs"] == 1  # every position, the last of the cache too, in one graph
+        for first in (5, 9):
+            assert torch.allclose(_decode_all(fast, x, first), _decode_all(m, x, first), atol=1e-5)
+        assert counters["stats"]["unique_graphs"] == 2  # every prompt in one graph; every step, the cache's last too
         fast16 = m.for_generation(True, compile=True)
         got = _decode_all(fast16, x)
         assert got.dtype == torch.bfloat16
@@ -485,7 +491,8 @@ def test_cli_compile_goes_to_the_decode_step(run, primer, tmp_path, monkeypatch)
     out = tmp_path / "o"
     assert main(["generate", str(run), "--out", str(out), "--primer", str(primer), "-n", "2", "--length", "12",
                  "--compile"]) == 0  # fmt: skip
-    assert [name for name, _ in seen] == ["_step"] and seen[0][1]["dynamic"] is True
+    assert [name for name, _ in seen] == ["_step", "_step"]  # the step, the prompt's pass
+    assert all(kw["dynamic"] is True for _, kw in seen)
     assert len(list(out.glob("*.mid"))) == 2
     seen.clear()
     assert main(["generate", str(run), "--out", str(tmp_path / "p"), "-n", "1", "--length", "12"]) == 0

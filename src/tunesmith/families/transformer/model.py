@@ -184,30 +184,13 @@ class Attention(nn.Module):
         self.qkv = nn.Linear(cfg.width, (self.heads + 2 * self.kv_heads) * self.head_dim, bias=False)
         self.proj = nn.Linear(cfg.width, cfg.width, bias=False)
 
-    def forward(
-        self, x: torch.Tensor, rope: torch.Tensor, cache: KVCache | None = None, layer: int = 0
-    ) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, rope: torch.Tensor) -> torch.Tensor:
         B, T, C = x.shape
         H, G = self.heads, self.kv_heads
         qkv = self.qkv(x).view(B, T, H + 2 * G, self.head_dim).transpose(1, 2)  # (B, H + 2G, T, D)
         qk = apply_rope(qkv[:, : H + G], rope)  # queries and keys rotated in one call
-        q, k, v = qk[:, :H], qk[:, H:], qkv[:, H + G :]  # (B, H, T, D), (B, G, T, D), (B, G, T, D)
-        if cache is None:
-            k, v = self._spread(k), self._spread(v)
-            y = F.scaled_dot_product_attention(q, k, v, is_causal=True, dropout_p=self.dropout if self.training else 0)
-        else:
-            p, dtype = cache.pos, cache.k[layer].dtype
-            cache.k[layer][..., p : p + T] = k.transpose(-1, -2)
-            cache.v[layer][:, :, p : p + T] = v
-            # (B, G, p + T, D) both; generation's one-position steps go through decode() instead
-            k, v = cache.k[layer][..., : p + T].transpose(-1, -2), cache.v[layer][:, :, : p + T]
-            q = q.to(dtype)
-            if p == 0:  # the prompt, from an empty cache
-                y = F.scaled_dot_product_attention(q, self._spread(k), self._spread(v), is_causal=True)
-            else:  # new positions after cached ones: position p + i sees 0 .. p + i
-                mask = torch.ones(T, p + T, dtype=torch.bool, device=x.device).tril(p)
-                y = F.scaled_dot_product_attention(q, self._spread(k), self._spread(v), attn_mask=mask)
-            y = y.to(x.dtype)
+        q, k, v = qk[:, :H], self._spread(qk[:, H:]), self._spread(qkv[:, H + G :])  # (B, H, T, D) all three
+        y = F.scaled_dot_product_attention(q, k, v, is_causal=True, dropout_p=self.dropout if self.training else 0)
         return self.proj(y.transpose(1, 2).reshape(B, T, C))
 
     def _spread(self, kv: torch.Tensor) -> torch.Tensor:
@@ -227,8 +210,8 @@ class Block(nn.Module):
         )
         self.drop = nn.Dropout(cfg.dropout)
 
-    def forward(self, x: torch.Tensor, rope: torch.Tensor, cache: KVCache | None, layer: int) -> torch.Tensor:
-        x = x + self.drop(self.attn(self.norm1(x), rope, cache, layer))
+    def forward(self, x: torch.Tensor, rope: torch.Tensor) -> torch.Tensor:
+        x = x + self.drop(self.attn(self.norm1(x), rope))
         return x + self.drop(self.mlp(self.norm2(x)))
 
 
@@ -264,49 +247,49 @@ class MusicTransformer(nn.Module):
         table = rope_tables(self.cfg.width // self.cfg.heads, start + length, self.cfg.rope_base, device)
         return table[:, start:]
 
-    def forward(self, idx: torch.Tensor, cache: KVCache | None = None) -> torch.Tensor:
-        """Logits ``(B, T, V)`` of the token after each of ``idx (B, T)``; with a cache, ``idx`` continues the
-        cached positions and only its own logits are computed."""
-        start = 0 if cache is None else cache.pos
-        if cache is not None and start + idx.shape[1] > cache.length:
-            raise ConfigError(
-                f"transformer: the cache holds {cache.length} positions, asked for {start + idx.shape[1]}"
-            )
-        rope = self._rope(start, idx.shape[1], idx.device)
+    def forward(self, idx: torch.Tensor) -> torch.Tensor:
+        """Logits ``(B, T, V)`` of the token after each of ``idx (B, T)`` (training's pass; generation's is
+        :meth:`prefill` and :meth:`decode`, through the KV cache)."""
+        rope = self._rope(0, idx.shape[1], idx.device)
         x = self.embed(idx)  # (B, T, C)
-        for i, block in enumerate(self.blocks):
-            x = block(x, rope, cache, i)
-        if cache is not None:
-            cache.pos += idx.shape[1]
+        for block in self.blocks:
+            x = block(x, rope)
         return self.head(self.norm(x))  # (B, T, V)
 
+    def prefill(self, idx: torch.Tensor, cache: KVCache) -> torch.Tensor:
+        """Logits ``(B, V)`` of the token after the last of ``idx (B, T)``, which continues the cached positions
+        (from an empty cache: a prompt); what ``self(whole sequence)[:, -1]`` computes."""
+        return self._advance(F.embedding(idx, self.embed.weight), cache)
+
     def decode(self, tok: torch.Tensor, cache: KVCache) -> torch.Tensor:
-        """Logits ``(B, V)`` of the token after ``tok (B,)``, which continues the cached positions: what
-        ``self(tok[:, None], cache)[:, -1]`` computes, as plain tensor operations on the weights. This is
-        generation's step; with one sequence its time is mostly the overhead of each call, not arithmetic, and
-        this path makes about half of the forward pass's calls (no module calls, no dropout, one rotation of
-        queries and keys as a complex product that also scales the queries, attention as two matrix products over
-        the cache)."""
-        p, cfg = cache.pos, self.cfg
-        if p >= cache.length:
-            raise ConfigError(f"transformer: the cache holds {cache.length} positions, asked for {p + 1}")
-        H, G = cfg.heads, cfg.kv_heads or cfg.heads
-        D = cfg.width // H
-        rope = self._rope(p, 1, tok.device)[:, 0]  # (2, D/2): this position's cos and sin
+        """Logits ``(B, V)`` of the token after ``tok (B,)``, which continues the cached positions: generation's
+        step, ``prefill(tok[:, None], cache)``. With one sequence its time is mostly the overhead of each call, not
+        arithmetic: the step is plain tensor operations on the weights (no module calls, no dropout, one rotation
+        of queries and keys that also scales the queries, attention as two matrix products over the cache)."""
+        return self._advance(F.embedding(tok[:, None], self.embed.weight), cache)
+
+    def _advance(self, x: torch.Tensor, cache: KVCache) -> torch.Tensor:
+        p, T, C = cache.pos, x.shape[1], x.shape[2]
+        if p + T > cache.length:
+            raise ConfigError(f"transformer: the cache holds {cache.length} positions, asked for {p + T}")
+        H, G = self.cfg.heads, self.cfg.kv_heads or self.cfg.heads
+        D = C // H
+        rope = self._rope(p, T, x.device)  # (2, T, D/2): these positions' cos and sin
         # the queries' rotation also scales them by 1 / sqrt(D), which the scores would otherwise need (a product
         # over the whole cache length at every layer); keys turn only
-        rot = torch.stack([rope * D**-0.5] * H + [rope] * G, 1)  # (2, H + G, D/2)
-        logits = self._step(F.embedding(tok, self.embed.weight), rot, cache.k, cache.v, p)
-        cache.pos += 1
+        rot = torch.stack([rope * D**-0.5] * H + [rope] * G, 1)  # (2, H + G, T, D/2)
+        logits = self._step(x, rot, cache.k, cache.v, p)
+        cache.pos += T
         return logits
 
     def _step(
         self, x: torch.Tensor, rot: torch.Tensor, ks: list[torch.Tensor], vs: list[torch.Tensor], p: int
     ) -> torch.Tensor:
-        """:meth:`decode`'s layers and head for the embedded tokens ``x (B, C)`` at position ``p``, writing its
-        keys and values into the cache's ``ks``, ``vs``: the part :func:`compile_step` compiles."""
+        """:meth:`prefill`'s and :meth:`decode`'s layers and head: the embedded tokens ``x (B, T, C)`` at positions
+        ``p`` to ``p + T - 1``, their keys and values written into the cache's ``ks``, ``vs``; the last position's
+        logits ``(B, V)``. The part :func:`compile_step` compiles."""
         cfg = self.cfg
-        B, C = x.shape
+        B, T, C = x.shape
         H, G = cfg.heads, cfg.kv_heads or cfg.heads
         D = C // H
         # inductor (compile_step) writes no code for complex numbers: there, the rotation as real arithmetic, which
@@ -317,25 +300,35 @@ class MusicTransformer(nn.Module):
         for i, block in enumerate(self.blocks):
             attn = block.attn
             h = F.rms_norm(x, (C,), block.norm1.weight, block.norm1.eps)
-            qkv = F.linear(h, attn.qkv.weight).view(B, H + 2 * G, D)
+            qkv = F.linear(h, attn.qkv.weight).view(B, T, H + 2 * G, D).transpose(1, 2)  # (B, H + 2G, T, D)
             # (a + ib)(cos + i sin) rotates each pair (a, b) as apply_rope does; in fp32, which the cache keeps
             pairs = qkv[:, : H + G].float().unflatten(-1, (D // 2, 2))
             if compiling:
                 a, b = pairs.unbind(-1)
-                qk = torch.stack([a * cos - b * sin, a * sin + b * cos], -1).flatten(-2)  # (B, H + G, D)
+                qk = torch.stack([a * cos - b * sin, a * sin + b * cos], -1).flatten(-2)  # (B, H + G, T, D)
             else:
                 qk = torch.view_as_real(torch.view_as_complex(pairs) * turn).flatten(-2)
-            ks[i].select(3, p).copy_(qk[:, H:])
-            vs[i].select(2, p).copy_(qkv[:, H + G :])
-            kt, v = ks[i][..., : p + 1], vs[i][:, :, : p + 1]  # (B, G, D, p + 1), (B, G, p + 1, D)
-            q = qk[:, :H].reshape(B, G, H // G, D).to(kt.dtype)
-            att = (q @ kt).softmax(-1)  # (B, G, H / G, p + 1)
-            y = (att @ v).reshape(B, C).to(x.dtype)
-            x = x + F.linear(y, attn.proj.weight)
+            q, k = qk[:, :H], qk[:, H:]
+            ks[i].narrow(3, p, T).copy_(k.transpose(-1, -2))
+            vs[i].narrow(2, p, T).copy_(qkv[:, H + G :])
+            if T == 1:  # a decode step: two matrix products over the cache, a group's query heads as the rows
+                kt, vc = ks[i][..., : p + 1], vs[i][:, :, : p + 1]  # (B, G, D, p + 1), (B, G, p + 1, D)
+                att = (q.reshape(B, G, H // G, D) @ kt).softmax(-1)  # (B, G, H / G, p + 1)
+                y = (att @ vc).reshape(B, 1, C)
+            elif p == 0:  # a prompt: the new keys themselves (SDPA is 4 times slower on the cache's transposed ones)
+                v = vs[i].narrow(2, 0, T)
+                y = F.scaled_dot_product_attention(q, k, v, is_causal=True, scale=1.0, enable_gqa=True)  # (B, H, T, D)
+            else:  # after cached positions: position p + t sees 0 .. p + t
+                k, v = ks[i][..., : p + T].transpose(-1, -2), vs[i][:, :, : p + T]
+                mask = torch.ones(T, p + T, dtype=torch.bool, device=x.device).tril(p)
+                y = F.scaled_dot_product_attention(q, k, v, attn_mask=mask, scale=1.0, enable_gqa=True)
+            if T > 1:
+                y = y.transpose(1, 2).reshape(B, T, C)
+            x = x + F.linear(y.to(x.dtype), attn.proj.weight)
             h = F.rms_norm(x, (C,), block.norm2.weight, block.norm2.eps)
             up, down = block.mlp[0], block.mlp[2]
             x = x + F.linear(F.gelu(F.linear(h, up.weight), approximate="tanh"), down.weight)
-        return F.linear(F.rms_norm(x, (C,), self.norm.weight, self.norm.eps), self.head.weight)
+        return F.linear(F.rms_norm(x[:, -1], (C,), self.norm.weight, self.norm.eps), self.head.weight)
 
     def loss(self, idx: torch.Tensor, targets: torch.Tensor, ignore_index: int = -100) -> torch.Tensor:
         """Mean cross-entropy (nats per token) of ``targets (B, T)``; positions equal to ``ignore_index`` count
@@ -362,34 +355,38 @@ class MusicTransformer(nn.Module):
 
 def compile_step(step: Callable[..., torch.Tensor]) -> Callable[..., torch.Tensor]:
     """``step`` (a model's :meth:`~MusicTransformer._step`) through ``torch.compile``: the step's many small
-    operations fused into a few generated loops, its matrix products chosen by timing them (max-autotune) and its
-    weights frozen into the compiled code as constants (so the weights must not change after: compile a
-    generation copy). On 2 CPU cores about 1.5 times the tokens per second of the plain step's best, at 64 sequences
-    and at one (with bf16 weights), for 10-40 s of compiling at the first step (docs/benchmarks.md). The position is
-    symbolic (one compilation for a whole piece); another batch size or dtype compiles again. Where compiling fails
-    (e.g. no C++ compiler), a warning, and the plain step."""
+    operations fused into a few generated loops and its weights frozen into the compiled code as constants (so the
+    weights must not change after: compile a generation copy). Two compilations: the one-position step, its matrix
+    products chosen by timing them (max-autotune), and the prompt's pass (default mode: autotuning the products of
+    a prompt took 30 s more to compile and made them no faster). On 2 CPU cores about 1.5 times the tokens per
+    second of the plain step's best, at 64 sequences and at one (with bf16 weights), and a prompt read twice as
+    fast, for 20-60 s of compiling at the first call (docs/benchmarks.md). Positions and prompt lengths are
+    symbolic (one compilation each for a whole piece); another batch size or dtype compiles again. Where compiling
+    fails (e.g. no C++ compiler), a warning, and the plain step."""
     import torch._inductor.config as inductor
 
-    fast = torch.compile(step, dynamic=True, mode="max-autotune-no-cudagraphs")
+    one = torch.compile(step, dynamic=True, mode="max-autotune-no-cudagraphs")
+    many = torch.compile(step, dynamic=True)
+    failed = False
 
-    def run(*args: object) -> torch.Tensor:
-        nonlocal fast
-        if fast is step:
-            return step(*args)
+    def run(x: torch.Tensor, *args: object) -> torch.Tensor:
+        nonlocal failed
+        if failed:
+            return step(x, *args)
         try:
             # freezing (weights as constants, prepacked for oneDNN): 1.3 times faster at 64 sequences. Only as the
             # config, not through torch.compile's options, where it was measured to have no effect
             with inductor.patch(freezing=True):
-                return fast(*args)
+                return (one if x.shape[1] == 1 else many)(x, *args)
         except Exception as e:  # any failure to compile leaves the plain step, which works
-            fast = step
+            failed = True
             first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
             warnings.warn(
                 f"transformer: compiling the generation step failed ({first}); generating without it",
                 CompileWarning,
                 stacklevel=2,
             )
-            return step(*args)
+            return step(x, *args)
 
     return run
 

@@ -48,14 +48,14 @@ class View:
     def __init__(self, model: MusicTransformer, head: torch.Tensor, music: torch.Tensor) -> None:
         self.model, self.head, self.ctx = model, head, model.cfg.context
         self.cache = model.new_cache(head.shape[0], self.ctx)
-        self.logits = model(torch.cat([head, music[:, -(self.ctx - 1 - head.shape[1]) :]], dim=1), self.cache)[:, -1]
+        self.logits = model.prefill(torch.cat([head, music[:, -(self.ctx - 1 - head.shape[1]) :]], dim=1), self.cache)
 
     def advance(self, tok: torch.Tensor, history: list[torch.Tensor]) -> None:
         """Read one more token; past the context, start again from the head and the last three quarters."""
         if self.cache.pos >= self.ctx:
             keep = torch.cat(history, dim=1)[:, -((3 * self.ctx) // 4 - self.head.shape[1]) :]
             self.cache = self.model.new_cache(tok.shape[0], self.ctx)
-            self.logits = self.model(torch.cat([self.head, keep], dim=1), self.cache)[:, -1]
+            self.logits = self.model.prefill(torch.cat([self.head, keep], dim=1), self.cache)
         else:
             self.logits = self.model.decode(tok, self.cache)
 
