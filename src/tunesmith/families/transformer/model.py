@@ -297,6 +297,7 @@ class MusicTransformer(nn.Module):
         compiling = torch.compiler.is_compiling()
         cos, sin = rot[0], rot[1]
         turn = None if compiling else torch.complex(cos, sin)
+        x = x.view(B * T, C)  # rows: a 3-d input makes each F.linear a few calls more, which one row would feel
         for i, block in enumerate(self.blocks):
             attn = block.attn
             h = F.rms_norm(x, (C,), block.norm1.weight, block.norm1.eps)
@@ -314,7 +315,7 @@ class MusicTransformer(nn.Module):
             if T == 1:  # a decode step: two matrix products over the cache, a group's query heads as the rows
                 kt, vc = ks[i][..., : p + 1], vs[i][:, :, : p + 1]  # (B, G, D, p + 1), (B, G, p + 1, D)
                 att = (q.reshape(B, G, H // G, D) @ kt).softmax(-1)  # (B, G, H / G, p + 1)
-                y = (att @ vc).reshape(B, 1, C)
+                y = (att @ vc).reshape(B, C)
             elif p == 0:  # a prompt: the new keys themselves (SDPA is 4 times slower on the cache's transposed ones)
                 v = vs[i].narrow(2, 0, T)
                 y = F.scaled_dot_product_attention(q, k, v, is_causal=True, scale=1.0, enable_gqa=True)  # (B, H, T, D)
@@ -323,12 +324,13 @@ class MusicTransformer(nn.Module):
                 mask = torch.ones(T, p + T, dtype=torch.bool, device=x.device).tril(p)
                 y = F.scaled_dot_product_attention(q, k, v, attn_mask=mask, scale=1.0, enable_gqa=True)
             if T > 1:
-                y = y.transpose(1, 2).reshape(B, T, C)
+                y = y.transpose(1, 2).reshape(B * T, C)
             x = x + F.linear(y.to(x.dtype), attn.proj.weight)
             h = F.rms_norm(x, (C,), block.norm2.weight, block.norm2.eps)
             up, down = block.mlp[0], block.mlp[2]
             x = x + F.linear(F.gelu(F.linear(h, up.weight), approximate="tanh"), down.weight)
-        return F.linear(F.rms_norm(x[:, -1], (C,), self.norm.weight, self.norm.eps), self.head.weight)
+        x = x if T == 1 else x[T - 1 :: T]  # each sequence's last position
+        return F.linear(F.rms_norm(x, (C,), self.norm.weight, self.norm.eps), self.head.weight)
 
     def loss(self, idx: torch.Tensor, targets: torch.Tensor, ignore_index: int = -100) -> torch.Tensor:
         """Mean cross-entropy (nats per token) of ``targets (B, T)``; positions equal to ``ignore_index`` count
