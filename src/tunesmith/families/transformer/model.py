@@ -161,12 +161,16 @@ class KVCache:
     def __init__(
         self, cfg: TransformerConfig, batch: int, length: int, device: torch.device, dtype: torch.dtype = torch.float32
     ):
-        G, D = cfg.kv_heads or cfg.heads, cfg.width // cfg.heads
+        H, G, D = cfg.heads, cfg.kv_heads or cfg.heads, cfg.width // cfg.heads
         # one position more than asked, never written: a view of the filled positions is then never the whole
         # tensor, which the compiled step (compile_step) would compile again for (at the last position)
         n = length + 1
         self.k = [torch.empty((batch, G, D, n), device=device, dtype=dtype) for _ in range(cfg.layers)]
         self.v = [torch.empty((batch, G, n, D), device=device, dtype=dtype) for _ in range(cfg.layers)]
+        # every position's rotation for the queries and keys of each head: the queries' also scales them by
+        # 1 / sqrt(D), which the scores would otherwise need (a product over the whole cache length at every layer)
+        rope = rope_tables(D, n, cfg.rope_base, device)  # (2, n, D/2)
+        self.rot = torch.stack([rope * D**-0.5] * H + [rope] * G, 1)  # (2, H + G, n, D/2)
         self.length = length
         self.pos = 0  # positions filled
 
@@ -259,45 +263,37 @@ class MusicTransformer(nn.Module):
     def prefill(self, idx: torch.Tensor, cache: KVCache) -> torch.Tensor:
         """Logits ``(B, V)`` of the token after the last of ``idx (B, T)``, which continues the cached positions
         (from an empty cache: a prompt); what ``self(whole sequence)[:, -1]`` computes."""
-        return self._advance(F.embedding(idx, self.embed.weight), cache)
+        p, T = cache.pos, idx.shape[1]
+        if p + T > cache.length:
+            raise ConfigError(f"transformer: the cache holds {cache.length} positions, asked for {p + T}")
+        logits = self._step(idx, cache.rot, cache.k, cache.v, p)
+        cache.pos += T
+        return logits
 
     def decode(self, tok: torch.Tensor, cache: KVCache) -> torch.Tensor:
         """Logits ``(B, V)`` of the token after ``tok (B,)``, which continues the cached positions: generation's
         step, ``prefill(tok[:, None], cache)``. With one sequence its time is mostly the overhead of each call, not
         arithmetic: the step is plain tensor operations on the weights (no module calls, no dropout, one rotation
         of queries and keys that also scales the queries, attention as two matrix products over the cache)."""
-        return self._advance(F.embedding(tok[:, None], self.embed.weight), cache)
-
-    def _advance(self, x: torch.Tensor, cache: KVCache) -> torch.Tensor:
-        p, T, C = cache.pos, x.shape[1], x.shape[2]
-        if p + T > cache.length:
-            raise ConfigError(f"transformer: the cache holds {cache.length} positions, asked for {p + T}")
-        H, G = self.cfg.heads, self.cfg.kv_heads or self.cfg.heads
-        D = C // H
-        rope = self._rope(p, T, x.device)  # (2, T, D/2): these positions' cos and sin
-        # the queries' rotation also scales them by 1 / sqrt(D), which the scores would otherwise need (a product
-        # over the whole cache length at every layer); keys turn only
-        rot = torch.stack([rope * D**-0.5] * H + [rope] * G, 1)  # (2, H + G, T, D/2)
-        logits = self._step(x, rot, cache.k, cache.v, p)
-        cache.pos += T
-        return logits
+        return self.prefill(tok[:, None], cache)
 
     def _step(
-        self, x: torch.Tensor, rot: torch.Tensor, ks: list[torch.Tensor], vs: list[torch.Tensor], p: int
+        self, idx: torch.Tensor, rot: torch.Tensor, ks: list[torch.Tensor], vs: list[torch.Tensor], p: int
     ) -> torch.Tensor:
-        """:meth:`prefill`'s and :meth:`decode`'s layers and head: the embedded tokens ``x (B, T, C)`` at positions
-        ``p`` to ``p + T - 1``, their keys and values written into the cache's ``ks``, ``vs``; the last position's
-        logits ``(B, V)``. The part :func:`compile_step` compiles."""
+        """:meth:`prefill`'s and :meth:`decode`'s work: the tokens ``idx (B, T)`` at positions ``p`` to ``p + T - 1``
+        (``rot``: the cache's rotation table), their keys and values written into the cache's ``ks``, ``vs``; the
+        last position's logits ``(B, V)``. The part :func:`compile_step` compiles."""
         cfg = self.cfg
-        B, T, C = x.shape
+        (B, T), C = idx.shape, cfg.width
         H, G = cfg.heads, cfg.kv_heads or cfg.heads
         D = C // H
         # inductor (compile_step) writes no code for complex numbers: there, the rotation as real arithmetic, which
         # it fuses (the compiled step 1.1 times faster); the complex product is the faster of the two in eager
         compiling = torch.compiler.is_compiling()
-        cos, sin = rot[0], rot[1]
+        cos, sin = rot[0, :, p : p + T], rot[1, :, p : p + T]  # (H + G, T, D/2) each
         turn = None if compiling else torch.complex(cos, sin)
-        x = x.view(B * T, C)  # rows: a 3-d input makes each F.linear a few calls more, which one row would feel
+        # rows: a 3-d input makes each F.linear a few calls more, which one row would feel
+        x = F.embedding(idx.reshape(B * T), self.embed.weight)  # (B * T, C)
         for i, block in enumerate(self.blocks):
             attn = block.attn
             h = F.rms_norm(x, (C,), block.norm1.weight, block.norm1.eps)
