@@ -174,13 +174,15 @@ def test_compiled_step_gives_the_plain_step_logits():
     """``--compile``: the compiled prompt pass and decode step against the plain ones, over prompts of two lengths
     and positions before and past the training context up to the cache's last (lengths and positions are symbolic:
     one compilation for prompts, one for steps), in fp32 and bf16; the weights are frozen into the compiled copy, so
-    the plain model's later changes do not reach it."""
+    the plain model's later changes do not reach it. Each compiled copy keeps its own compilations: with dynamo's
+    limit at one per function, both copies' prompt pass and step still compile (no silent fall back to eager)."""
+    from torch._dynamo import config as dynamo_config
     from torch._dynamo.utils import counters
 
     counters.clear()
     m = tiny(kv_heads=1).eval()
     x = torch.randint(0, 50, (3, 40))
-    with torch.no_grad(), warnings.catch_warnings():
+    with torch.no_grad(), warnings.catch_warnings(), dynamo_config.patch(recompile_limit=1):
         warnings.simplefilter("error", CompileWarning)  # a fallback to the plain step would pass unseen
         fast = m.for_generation(False, compile=True)
         assert fast is not m and fast.decode.__func__ is m.decode.__func__
@@ -191,6 +193,7 @@ def test_compiled_step_gives_the_plain_step_logits():
         got = _decode_all(fast16, x)
         assert got.dtype == torch.bfloat16
         assert (got.float() - _decode_all(m, x)).abs().max() < 0.05
+        assert counters["stats"]["unique_graphs"] == 4
         m.head.weight.add_(1.0)  # the plain model changes; the compiled copy keeps its own weights
         assert not torch.allclose(_decode_all(fast, x), _decode_all(m, x), atol=1e-2)
 

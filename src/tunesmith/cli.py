@@ -623,8 +623,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--compile",
         action="store_true",
-        help="transformer: compile the generation step first (torch.compile; needs a C++ compiler): about 1.5 times "
-        "faster after 10-40 s of compiling, so worth it for long pieces or many of them",
+        help="transformer: compile the generation step first (torch.compile; needs a C++ compiler): 1.6 to 1.9 times "
+        "faster after 20-60 s of compiling, so worth it for long pieces or many of them",
     )
     controls = p.add_argument_group(
         "attribute controls (transformer runs trained with them; any subset; docs/controls.md)"

@@ -73,8 +73,8 @@ class TransformerOptions(GenerateOptions):
     avoid_parallels: bool = False
     #: classifier-free guidance of the controls asked for (1: none; None: :data:`DEFAULT_GUIDANCE`; docs/controls.md)
     guidance: float | None = None
-    #: the decode step through torch.compile (``model.compile_step``): about 1.5 times the tokens per second after
-    #: 10-40 s of compiling: for long pieces or many of them
+    #: the prompt's pass and the decode step through torch.compile (``model.compile_step``): 1.6 to 1.9 times the
+    #: tokens per second after 20-60 s of compiling: for long pieces or many of them
     compile: bool = False
     key: str | None = None
     tempo: str | None = None

@@ -153,10 +153,10 @@ def apply_rope(x: torch.Tensor, rope: torch.Tensor) -> torch.Tensor:
 
 class KVCache:
     """Keys and values of every layer for ``batch`` sequences of up to ``length`` positions, preallocated (positions
-    not yet written are never read). Kept in fp32 even for bf16 weights: CPUs attend faster in fp32. The keys are
-    stored transposed, ``(batch, kv_heads, head_dim, length)``, so that a query's scores are a plain matrix product
-    (a quarter faster than through the transpose at 64 sequences); the values as ``(batch, kv_heads, length,
-    head_dim)``."""
+    not yet written are never read), and every position's rotation. Kept in fp32 even for bf16 weights: CPUs attend
+    faster in fp32. The keys are stored transposed, ``(batch, kv_heads, head_dim, length)``, so that a query's
+    scores are a plain matrix product (a quarter faster than through the transpose at 64 sequences); the values as
+    ``(batch, kv_heads, length, head_dim)``."""
 
     def __init__(
         self, cfg: TransformerConfig, batch: int, length: int, device: torch.device, dtype: torch.dtype = torch.float32
@@ -356,15 +356,17 @@ def compile_step(step: Callable[..., torch.Tensor]) -> Callable[..., torch.Tenso
     operations fused into a few generated loops and its weights frozen into the compiled code as constants (so the
     weights must not change after: compile a generation copy). Two compilations: the one-position step, its matrix
     products chosen by timing them (max-autotune), and the prompt's pass (default mode: autotuning the products of
-    a prompt took 30 s more to compile and made them no faster). On 2 CPU cores about 1.5 times the tokens per
-    second of the plain step's best, at 64 sequences and at one (with bf16 weights), and a prompt read twice as
-    fast, for 20-60 s of compiling at the first call (docs/benchmarks.md). Positions and prompt lengths are
-    symbolic (one compilation each for a whole piece); another batch size or dtype compiles again. Where compiling
-    fails (e.g. no C++ compiler), a warning, and the plain step."""
+    a prompt took 30 s more to compile and made them no faster). On 2 CPU cores 1.9 times the tokens per second of
+    the plain step's best at 64 sequences and 1.6 times at one (with bf16 weights), for 20-60 s of compiling at the
+    first call (docs/benchmarks.md). Positions and prompt lengths are symbolic (one compilation each for a whole
+    piece); another batch size or dtype compiles again. Each call of this function keeps its own compilations
+    (``isolate_recompiles``): the copies a long-lived process makes do not use up dynamo's limit of 8 per function,
+    past which it would run them uncompiled without a word. Where compiling fails (e.g. no C++ compiler), a warning,
+    and the plain step."""
     import torch._inductor.config as inductor
 
-    one = torch.compile(step, dynamic=True, mode="max-autotune-no-cudagraphs")
-    many = torch.compile(step, dynamic=True)
+    one = torch.compile(step, dynamic=True, mode="max-autotune-no-cudagraphs", isolate_recompiles=True)
+    many = torch.compile(step, dynamic=True, isolate_recompiles=True)
     failed = False
 
     def run(x: torch.Tensor, *args: object) -> torch.Tensor:

@@ -85,8 +85,8 @@ def sample_tokens(
     A row's tokens end with the token that made it done. ``bf16``: generate with a bf16 copy of the weights
     where the hardware computes bf16 natively, for batches of :data:`BF16_MIN_ROWS` rows or more (1.3 times faster
     at 64 rows; fp32 is faster below: 1.5 times at one row; compiled, bf16 is the faster at any size). ``compile``:
-    the decode step through ``torch.compile`` (:func:`~.model.compile_step`: about 1.5 times the tokens per second,
-    after 10-40 s of compiling, so for long or many pieces). ``pinned``: the prompt's
+    the prompt's pass and the decode step through ``torch.compile`` (:func:`~.model.compile_step`: 1.6 to 1.9 times
+    the tokens per second, after 20-60 s of compiling, so for long or many pieces). ``pinned``: the prompt's
     first tokens (the controls) stay at the start of the window when it slides. ``forcer``: kept tracks' notes put
     into the stream as it goes (``keep.py``). ``guidance`` above 1 (with ``free_head``, the head of no control):
     classifier-free guidance (Ho & Salimans 2022): the log-probabilities with the controls pushed away from those
