@@ -230,6 +230,40 @@ def test_evaluate_is_repeatable_under_a_seed(runs, tmp_path):
     assert c["models"][0]["mse"] != a["models"][0]["mse"]
 
 
+def test_evaluate_samples_each_sampling_model_alike(runs, tmp_path, monkeypatch, capsys):
+    """``--temperature``, ``--top-k``, ``--top-p`` reach every model that samples (the RNN) and not the GAN, which
+    decodes no distribution; the report says how the models were sampled; bad values are refused up front."""
+    from tunesmith.cli import main
+    from tunesmith.families.base import Family
+
+    data, run_dirs = runs
+    asked: dict[str, dict] = {}
+    options = Family.options
+
+    def spy(self, **values):
+        asked[self.name] = values
+        return options(self, **values)
+
+    monkeypatch.setattr(Family, "options", spy)
+    argv = ["evaluate", str(run_dirs[0]), str(run_dirs[2]), "--data", str(data), "-n", "4", "--length", "12"]
+    argv += ["--bars", "1", "-q", "--no-audio"]
+    assert main([*argv, "--out", str(tmp_path / "a"), "--temperature", "0.7", "--top-k", "1"]) == 0
+    assert asked["rnn"]["temperature"] == 0.7 and asked["rnn"]["top_k"] == 1 and "top_p" not in asked["rnn"]
+    assert not {"temperature", "top_k", "top_p"} & set(asked["gan"])
+    rep = json.loads((tmp_path / "a" / "report.json").read_text())
+    assert rep["options"]["top_k"] == 1 and rep["options"]["top_p"] is None
+    assert "Sampling: temperature 0.7, top-k 1." in (tmp_path / "a" / "report.md").read_text()
+    assert main([*argv, "--out", str(tmp_path / "b")]) == 0
+    assert not {"temperature", "top_k", "top_p"} & set(asked["rnn"])  # the full distribution by default
+    assert "Sampling: the full distribution (temperature 1)." in (tmp_path / "b" / "report.md").read_text()
+    greedy, full = (json.loads((tmp_path / d / "report.json").read_text())["models"][0] for d in "ab")
+    assert greedy["mse"] != full["mse"]  # the RNN's pieces changed with its sampling
+    capsys.readouterr()
+    assert main([*argv, "--out", str(tmp_path / "c"), "--top-p", "0"]) == 1
+    assert "--top-p must lie in (0, 1]" in capsys.readouterr().err
+    assert not (tmp_path / "c").exists()  # refused before anything was generated or written
+
+
 def test_evaluate_names_a_bad_run(runs, tmp_path):
     from tunesmith.cli import main
 

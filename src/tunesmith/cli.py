@@ -274,6 +274,9 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         device=args.device,
         controls=args.controls,
         guidance=args.guidance,
+        temperature=args.temperature,
+        top_k=args.top_k,
+        top_p=args.top_p,
     )
     report = evaluate(args.runs, args.data, args.out, opts, progress=not args.quiet, audio=not args.no_audio)
     for m in report["models"]:
@@ -732,6 +735,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--length", type=_positive_int, default=100, help="events per piece (RNN, C-RNN-GAN, baseline)")
     p.add_argument("--bars", type=_positive_int, default=8, help="bars per piece (piano-roll GAN)")
     p.add_argument("--seed", type=int, default=0, help="seed of the generation and of the reference excerpts")
+    p.add_argument(
+        "--temperature", type=float, default=1.0, help="of the models that sample (RNN, Transformer), each alike"
+    )
+    p.add_argument("--top-k", type=int, default=None, help="sample only among the K likeliest (each model alike)")
+    p.add_argument(
+        "--top-p",
+        type=float,
+        default=None,
+        help="sample only within the top probability mass P (each model alike; e.g. 0.98, the Anticipatory Music "
+        "Transformer's; default: the full distribution)",
+    )
     p.add_argument("--device", default="cpu", help="auto, cpu, cuda, cuda:N or mps")
     p.add_argument("--no-audio", action="store_true", help="skip rendering the sample WAVs")
     p.add_argument(

@@ -81,12 +81,23 @@ class EvalOptions:
     device: str = "cpu"
     controls: bool = False  # also measure how well runs with attribute controls obey them (jobs/controls.py)
     guidance: float | None = None  # ... generating with this classifier-free guidance (None: generate's default)
+    # sampling of the models that sample from a distribution (the RNN, the Transformer), the same for each: their
+    # full distributions by default; e.g. top_p=0.98, the Anticipatory Music Transformer's nucleus (checked by
+    # jobs.report.evaluate)
+    temperature: float = 1.0
+    top_k: int | None = None
+    top_p: float | None = None
 
     def __post_init__(self) -> None:
         if self.n < 2:
             raise ConfigError("evaluate: -n must be at least 2 (the set comparison needs pairs of pieces)")
         if self.length < 2 or self.bars < 1:
             raise ConfigError("evaluate: --length must be at least 2 and --bars at least 1")
+
+    def sampling(self) -> dict[str, float | int | None]:
+        """The sampling options that differ from the full distribution (empty: none)."""
+        full = {"temperature": 1.0, "top_k": None, "top_p": None}
+        return {k: getattr(self, k) for k, v in full.items() if getattr(self, k) != v}
 
 
 # ---------------------------------------------------------------------------------------------------- pieces

@@ -32,9 +32,11 @@ from .runs import load_run
 
 def generate_pieces(fam: Family, model: nn.Module, run: Run, opts: EvalOptions) -> list[Notes]:
     """The run's ``opts.n`` evaluation pieces (step 1), primers dropped: ``opts.bars`` bars for a family that
-    counts its length in bars, else ``opts.length`` events."""
+    counts its length in bars, else ``opts.length`` events; sampled with ``opts``' temperature, top-k and top-p
+    where the family samples."""
     length = opts.bars if fam.length_unit == "bars" else opts.length
-    options = fam.options(n=opts.n, length=length, seed=opts.seed)
+    sampling = opts.sampling() if fam.takes_temperature else {}  # the GANs decode no distribution of tokens
+    options = fam.options(n=opts.n, length=length, seed=opts.seed, **sampling)
     pieces = fam.generate(model, run, options, next(model.parameters()).device)
     return [continuation(p) for p in pieces]
 

@@ -24,6 +24,7 @@ from ..io import write_midi
 from ..notes import Notes
 from ..plots import plot_distributions, plot_pianoroll
 from ..progress import progress_bar
+from ..sampling import check_options
 from ..utils import atomic_write_text
 from .controls import control_accuracy
 from .controls import markdown as controls_markdown
@@ -76,6 +77,7 @@ def evaluate(
     opts = opts or EvalOptions()
     if not runs:
         raise ConfigError("evaluate: give at least one run folder")
+    check_options(temperature=opts.temperature, top_k=opts.top_k, top_p=opts.top_p)
     run_paths = [Path(r) for r in runs]
     ds = Dataset.load(data)
     out = Path(out)
@@ -202,6 +204,19 @@ def _json(
     }
 
 
+def _sampling_words(o: dict[str, Any]) -> str:
+    """How the models that sample were sampled, in words (reports from before these options: the full
+    distribution)."""
+    parts = []
+    if o.get("temperature", 1.0) != 1.0:
+        parts.append(f"temperature {o['temperature']:g}")
+    if o.get("top_k") is not None:
+        parts.append(f"top-k {o['top_k']}")
+    if o.get("top_p") is not None:
+        parts.append(f"top-p {o['top_p']:g}")
+    return ", ".join(parts) if parts else "the full distribution (temperature 1)"
+
+
 def _markdown(rep: dict[str, Any]) -> str:
     o = rep["options"]
     lines = [
@@ -209,7 +224,7 @@ def _markdown(rep: dict[str, Any]) -> str:
         "",
         f"Data: `{rep['data']}`. {o['n']} pieces per model, seed {o['seed']}: {o['length']} events for the event "
         f"models, {o['bars']} bars for the piano-roll GAN; reference: test-split excerpts as long (in notes) as "
-        f"each generated piece. Created {rep['created']}.",
+        f"each generated piece. Sampling: {_sampling_words(o)}. Created {rep['created']}.",
         "",
         PAPER_NOTE,
         "",
