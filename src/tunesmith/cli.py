@@ -32,6 +32,15 @@ class _Formatter(argparse.RawDescriptionHelpFormatter):
         return text + " (default: %(default)s)"
 
 
+def _sampling_arguments(p: argparse.ArgumentParser, of: str) -> None:
+    """``--temperature``, ``--top-k`` and ``--top-p``: how the distribution over ``of`` is sampled."""
+    p.add_argument(
+        "--temperature", type=float, default=1.0, help=f"> 1 more adventurous, < 1 more conservative ({of})"
+    )
+    p.add_argument("--top-k", type=int, default=None, help="sample only among the K likeliest")
+    p.add_argument("--top-p", type=float, default=None, help="sample only within the top probability mass P, in (0, 1]")
+
+
 def _positive_int(text: str) -> int:
     try:
         value = int(text)
@@ -583,9 +592,7 @@ def build_parser() -> argparse.ArgumentParser:
         default=200,
         help="new notes (rnn, transformer), tone events (crnngan, baseline) or bars (gan) per piece",
     )
-    p.add_argument("--temperature", type=float, default=1.0, help="> 1 more adventurous, < 1 more conservative")
-    p.add_argument("--top-k", type=int, default=None, help="sample only among the K likeliest pitches")
-    p.add_argument("--top-p", type=float, default=None, help="sample only within the top probability mass P, in (0, 1]")
+    _sampling_arguments(p, "pitches (rnn) or tokens (transformer)")
     p.add_argument("--primer", default=None, help="a MIDI (or score) file to continue")
     p.add_argument("--seed", type=int, default=0, help="random seed: the same seed gives the same pieces")
     p.add_argument("--device", default="cpu", help="cpu, cuda, mps or auto")
@@ -679,9 +686,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="the General MIDI program the kept tracks are given to the model as (default: their own where the "
         "model knows it, else its highest main instrument)",
     )
-    p.add_argument("--temperature", type=float, default=1.0, help="> 1 more adventurous, < 1 more conservative")
-    p.add_argument("--top-k", type=int, default=None, help="sample only among the K likeliest tokens")
-    p.add_argument("--top-p", type=float, default=None, help="sample only within the top probability mass P")
+    _sampling_arguments(p, "tokens")
     p.add_argument("--seed", type=int, default=0, help="version i is written with seed SEED + i")
     p.add_argument(
         "--allow-parallels",
@@ -735,17 +740,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--length", type=_positive_int, default=100, help="events per piece (RNN, C-RNN-GAN, baseline)")
     p.add_argument("--bars", type=_positive_int, default=8, help="bars per piece (piano-roll GAN)")
     p.add_argument("--seed", type=int, default=0, help="seed of the generation and of the reference excerpts")
-    p.add_argument(
-        "--temperature", type=float, default=1.0, help="of the models that sample (RNN, Transformer), each alike"
-    )
-    p.add_argument("--top-k", type=int, default=None, help="sample only among the K likeliest (each model alike)")
-    p.add_argument(
-        "--top-p",
-        type=float,
-        default=None,
-        help="sample only within the top probability mass P (each model alike; e.g. 0.98, the Anticipatory Music "
-        "Transformer's; default: the full distribution)",
-    )
+    _sampling_arguments(p, "of every model that samples, alike: the RNN's pitches, the Transformer's tokens")
     p.add_argument("--device", default="cpu", help="auto, cpu, cuda, cuda:N or mps")
     p.add_argument("--no-audio", action="store_true", help="skip rendering the sample WAVs")
     p.add_argument(
