@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 import numpy as np
@@ -95,8 +95,8 @@ class EvalOptions:
             raise ConfigError("evaluate: --length must be at least 2 and --bars at least 1")
 
     def sampling(self) -> dict[str, float | int | None]:
-        """The sampling options that differ from the full distribution (empty: none)."""
-        full = {"temperature": 1.0, "top_k": None, "top_p": None}
+        """The sampling options that differ from their defaults, the full distribution (empty: none)."""
+        full = {f.name: f.default for f in fields(self) if f.name in ("temperature", "top_k", "top_p")}
         return {k: getattr(self, k) for k, v in full.items() if getattr(self, k) != v}
 
 

@@ -207,14 +207,9 @@ def _json(
 def _sampling_words(o: dict[str, Any]) -> str:
     """How the models that sample were sampled, in words (reports from before these options: the full
     distribution)."""
-    parts = []
-    if o.get("temperature", 1.0) != 1.0:
-        parts.append(f"temperature {o['temperature']:g}")
-    if o.get("top_k") is not None:
-        parts.append(f"top-k {o['top_k']}")
-    if o.get("top_p") is not None:
-        parts.append(f"top-p {o['top_p']:g}")
-    return ", ".join(parts) if parts else "the full distribution (temperature 1)"
+    asked = EvalOptions(**o).sampling()
+    words = ", ".join(f"{k.replace('_', '-')} {v:g}" for k, v in asked.items())
+    return words or "the full distribution (temperature 1)"
 
 
 def _markdown(rep: dict[str, Any]) -> str:

@@ -245,16 +245,16 @@ class MusicTransformer(nn.Module):
     def num_parameters(self) -> int:
         return sum(p.numel() for p in self.parameters())
 
-    def _rope(self, start: int, length: int, device: torch.device) -> torch.Tensor:
-        if start + length <= self.rope.shape[1]:
-            return self.rope[:, start : start + length]
-        table = rope_tables(self.cfg.width // self.cfg.heads, start + length, self.cfg.rope_base, device)
-        return table[:, start:]
+    def _rope(self, length: int, device: torch.device) -> torch.Tensor:
+        """The rotation table of positions 0 .. length - 1: the training context's, or built for a longer input."""
+        if length <= self.rope.shape[1]:
+            return self.rope[:, :length]
+        return rope_tables(self.cfg.width // self.cfg.heads, length, self.cfg.rope_base, device)
 
     def forward(self, idx: torch.Tensor) -> torch.Tensor:
         """Logits ``(B, T, V)`` of the token after each of ``idx (B, T)`` (training's pass; generation's is
         :meth:`prefill` and :meth:`decode`, through the KV cache)."""
-        rope = self._rope(0, idx.shape[1], idx.device)
+        rope = self._rope(idx.shape[1], idx.device)
         x = self.embed(idx)  # (B, T, C)
         for block in self.blocks:
             x = block(x, rope)
@@ -339,7 +339,7 @@ class MusicTransformer(nn.Module):
 
     def for_generation(self, bf16: bool, compile: bool = False) -> MusicTransformer:
         """This model, or a copy of it for generation: with ``bf16``, its weights in bf16 (the rotation table
-        stays fp32); with ``compile``, its decode step through :func:`compile_step`."""
+        stays fp32); with ``compile``, its prompt pass and decode step through :func:`compile_step`."""
         if not (bf16 or compile):
             return self
         twin = copy.deepcopy(self)
