@@ -264,6 +264,78 @@ def test_evaluate_samples_each_sampling_model_alike(runs, tmp_path, monkeypatch,
     assert not (tmp_path / "c").exists()  # refused before anything was generated or written
 
 
+def test_evaluate_chooses_each_models_temperature_on_the_validation_split(runs, tmp_path, monkeypatch, capsys):
+    """``--choose-temperature``: each sampling model generates at every candidate, the candidate with the lowest
+    MSE against validation excerpts is used (its pieces, scored against the test split as a plain run at that
+    temperature would be), the choice never draws a test excerpt, and the GAN is left alone."""
+    import tunesmith.jobs.evaluate as job
+    from tunesmith.cli import main
+    from tunesmith.families.base import Family
+
+    data, run_dirs = runs
+    temperatures: dict[str, list] = {"rnn": [], "gan": []}
+    splits: list[str] = []
+    options, excerpts = Family.options, job.reference_excerpts
+
+    def spy_options(self, **values):
+        temperatures[self.name].append(values.get("temperature"))
+        return options(self, **values)
+
+    def spy_excerpts(ds, split, counts, seed):
+        splits.append(split)
+        return excerpts(ds, split, counts, seed)
+
+    monkeypatch.setattr(Family, "options", spy_options)
+    monkeypatch.setattr(job, "reference_excerpts", spy_excerpts)
+    argv = ["evaluate", str(run_dirs[0]), str(run_dirs[2]), "--data", str(data), "-n", "4", "--length", "12"]
+    argv += ["--bars", "1", "-q", "--no-audio"]
+    assert main([*argv, "--out", str(tmp_path / "a"), "--choose-temperature", "0.3", "1", "3"]) == 0
+    assert temperatures == {"rnn": [0.3, None, 3.0], "gan": [None]}  # 1 is the default: not passed on
+    assert splits[:3] == ["validation"] * 3 and "test" not in splits[:3]
+    rep = json.loads((tmp_path / "a" / "report.json").read_text())
+    rnn, gan = rep["models"]
+    tried = rnn["temperature_choice"]["validation_mse"]
+    assert list(tried) == ["0.3", "1", "3"] and len(set(tried.values())) == 3
+    chosen = rnn["temperature_choice"]["chosen"]
+    assert f"{chosen:g}" == min(tried, key=tried.get) and "temperature_choice" not in gan
+    md = (tmp_path / "a" / "report.md").read_text()
+    assert "Sampling: each model's temperature chosen on the validation split among 0.3, 1, 3." in md
+    assert f"- rnn: **{chosen:g}** (0.3: {tried['0.3']:.4f}, 1: {tried['1']:.4f}, 3: {tried['3']:.4f})" in md
+    # the same figures as a plain evaluation at the chosen temperature
+    assert main([*argv, "--out", str(tmp_path / "b"), "--temperature", f"{chosen:g}"]) == 0
+    plain = json.loads((tmp_path / "b" / "report.json").read_text())["models"][0]
+    assert plain["mse"] == rnn["mse"] and plain["overlap"] == rnn["overlap"]
+    # against the validation split: every reference from it, and the report says so
+    splits.clear()
+    assert main([*argv, "--out", str(tmp_path / "v"), "--split", "validation"]) == 0
+    assert set(splits) == {"validation", "train"}
+    md = (tmp_path / "v" / "report.md").read_text()
+    assert "reference: validation-split excerpts" in md and "| real: validation split (reference) |" in md
+    capsys.readouterr()
+    assert main([*argv, "--out", str(tmp_path / "c"), "--choose-temperature", "0.9"]) == 1
+    assert "two or more temperatures" in capsys.readouterr().err
+    assert main([*argv, "--out", str(tmp_path / "c"), "--choose-temperature", "0.9", "1", "--temperature", "2"]) == 1
+    assert "either --temperature or --choose-temperature" in capsys.readouterr().err
+    assert main([*argv, "--out", str(tmp_path / "c"), "--choose-temperature", "0.9", "-1"]) == 1
+    assert "--temperature must be a positive number, got -1" in capsys.readouterr().err
+    assert not (tmp_path / "c").exists()  # each refused before anything was generated or written
+
+
+def test_evaluate_refuses_an_empty_held_out_split_up_front(tmp_path, capsys):
+    """A dataset without validation pieces: --choose-temperature and --split validation say so before any model
+    generates."""
+    from tests.conftest import synthetic_dataset
+    from tunesmith.cli import main
+
+    data = synthetic_dataset(tmp_path, steps=[0.5], durations=[0.4], n_pieces=3, n_notes=20)  # p00-p02: no validation
+    (tmp_path / "run").mkdir()  # never loaded: the split is checked first
+    argv = ["evaluate", str(tmp_path / "run"), "--data", str(data), "--out", str(tmp_path / "r"), "-q"]
+    assert main([*argv, "--choose-temperature", "0.9", "1"]) == 1
+    assert "the validation split is empty, and --choose-temperature chooses on it" in capsys.readouterr().err
+    assert main([*argv, "--split", "validation"]) == 1
+    assert "the validation split is empty, and the pieces are compared with it" in capsys.readouterr().err
+
+
 def test_evaluate_names_a_bad_run(runs, tmp_path):
     from tunesmith.cli import main
 

@@ -286,10 +286,13 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         temperature=args.temperature,
         top_k=args.top_k,
         top_p=args.top_p,
+        split=args.split,
+        choose_temperature=tuple(args.choose_temperature),
     )
     report = evaluate(args.runs, args.data, args.out, opts, progress=not args.quiet, audio=not args.no_audio)
     for m in report["models"]:
-        print(f"{m['name']:<20} MSE {m['mse']:.4f}  RMSE {m['rmse']:.4f}  overlap {m['overlap']:.3f}")
+        t = f"  (temperature {m['temperature_choice']['chosen']:g})" if m.get("temperature_choice") else ""
+        print(f"{m['name']:<20} MSE {m['mse']:.4f}  RMSE {m['rmse']:.4f}  overlap {m['overlap']:.3f}{t}")
         for kind, r in (m.get("controls") or {}).get("kinds", {}).items():
             if r["obeyed"] is not None:
                 print(f"{'':<20} {kind:<10} obeyed {r['obeyed']:.0%} (chance {r['chance']:.0%})")
@@ -741,6 +744,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--bars", type=_positive_int, default=8, help="bars per piece (piano-roll GAN)")
     p.add_argument("--seed", type=int, default=0, help="seed of the generation and of the reference excerpts")
     _sampling_arguments(p, "of every model that samples, alike: the RNN's pitches, the Transformer's tokens")
+    p.add_argument(
+        "--choose-temperature",
+        type=float,
+        nargs="+",
+        default=(),
+        metavar="T",
+        help="choose each sampling model's temperature among these (e.g. 0.85 0.9 0.95 1): the one whose pieces "
+        "reach the lowest MSE against validation-split excerpts; the report lists every one's",
+    )
+    p.add_argument(
+        "--split",
+        choices=("test", "validation"),
+        default="test",
+        help="the held-out split to compare with: validation to choose settings (temperature, checkpoint) without "
+        "looking at the test split, test for the figures you report",
+    )
     p.add_argument("--device", default="cpu", help="auto, cpu, cuda, cuda:N or mps")
     p.add_argument("--no-audio", action="store_true", help="skip rendering the sample WAVs")
     p.add_argument(

@@ -58,6 +58,9 @@ MSE_STATISTICS: dict[str, Callable[[Notes], Any]] = {
     "intensity_span": metrics.intensity_span,
 }
 
+#: The splits a model can be evaluated against (the reference); the ceiling is always drawn from "train".
+HELD_OUT = ("test", "validation")
+
 #: Musical statistics shown in the report's table (set means), beside the errors.
 REPORT_COLUMNS = (
     "polyphony",
@@ -87,12 +90,28 @@ class EvalOptions:
     temperature: float = 1.0
     top_k: int | None = None
     top_p: float | None = None
+    # the held-out split the pieces are compared with: "test" for the figures one reports, "validation" to choose
+    # settings (a sampling temperature, a checkpoint) without looking at the test split
+    split: str = "test"
+    # temperatures to choose from, per sampling model: the one whose pieces reach the lowest MSE against
+    # validation-split excerpts (the same seed) is used, so the choice never looks at the test split; () : none
+    choose_temperature: tuple[float, ...] = ()
 
     def __post_init__(self) -> None:
         if self.n < 2:
             raise ConfigError("evaluate: -n must be at least 2 (the set comparison needs pairs of pieces)")
         if self.length < 2 or self.bars < 1:
             raise ConfigError("evaluate: --length must be at least 2 and --bars at least 1")
+        self.choose_temperature = tuple(float(t) for t in self.choose_temperature)
+        if len(self.choose_temperature) == 1:
+            raise ConfigError("evaluate: --choose-temperature needs two or more temperatures to choose from")
+        if self.choose_temperature and self.temperature != 1.0:
+            raise ConfigError("evaluate: give either --temperature or --choose-temperature, not both")
+        if self.split not in HELD_OUT:
+            raise ConfigError(
+                f"evaluate: --split must be one of {', '.join(HELD_OUT)}, got {self.split!r} (the training split is "
+                "what the models learned from, and what the ceiling is drawn from)"
+            )
 
     def sampling(self) -> dict[str, float | int | None]:
         """The sampling options that differ from their defaults, the full distribution (empty: none)."""
@@ -277,10 +296,10 @@ def mean_of(comparison: dict[str, setcompare.FeatureComparison], measure: str) -
 
 
 def real_row(ds: Dataset, opts: EvalOptions) -> dict[str, Any]:
-    """The real data's row: training-split excerpts of ``opts.length`` notes against test-split excerpts of the
-    same length (the errors and overlap that real music itself reaches)."""
+    """The real data's row: training-split excerpts of ``opts.length`` notes against excerpts of the same length
+    from the held-out split (``opts.split``): the errors and overlap that real music itself reaches."""
     counts = [opts.length] * opts.n
-    reference = reference_excerpts(ds, "test", counts, opts.seed)
+    reference = reference_excerpts(ds, opts.split, counts, opts.seed)
     train_like = reference_excerpts(ds, "train", counts, opts.seed)
     comparison = setcompare.compare_sets(train_like, reference)
     return {

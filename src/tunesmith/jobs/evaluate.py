@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import math
 import os
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from torch import nn
@@ -48,7 +50,7 @@ def prediction_errors(
     if not fam.predicts_next_event:
         return None
     device = next(model.parameters()).device
-    per = fam.prediction_errors(model, run, ds, "test", device, opts.max_windows, opts.seed)
+    per = fam.prediction_errors(model, run, ds, opts.split, device, opts.max_windows, opts.seed)
     if not per:
         return None
     mse = float(np.mean(list(per.values())))
@@ -56,19 +58,40 @@ def prediction_errors(
 
 
 def likelihood(fam: Family, model: nn.Module, run: Run, ds: Dataset, opts: EvalOptions) -> dict[str, float] | None:
-    """Held-out bits per note on the test split, or None for a model without a likelihood."""
+    """Held-out bits per note on the reference split (``opts.split``), or None for a model without a likelihood."""
     if not fam.has_likelihood:
         return None
     device = next(model.parameters()).device
-    return fam.likelihood(model, run, ds, "test", device, opts.max_windows) or None
+    return fam.likelihood(model, run, ds, opts.split, device, opts.max_windows) or None
+
+
+def choose_temperature(
+    fam: Family, model: nn.Module, run: Run, ds: Dataset, opts: EvalOptions
+) -> tuple[float, list[Notes], dict[str, Any]]:
+    """Among ``opts.choose_temperature``, the temperature whose pieces reach the lowest MSE of the set statistics
+    against validation-split excerpts (the same seed), its pieces (they are the ones the evaluation then uses),
+    and what was measured (``{"chosen": T, "validation_mse": {"T": MSE, ...}}``)."""
+    tried: list[tuple[float, float, list[Notes]]] = []
+    for t in opts.choose_temperature:
+        pieces = generate_pieces(fam, model, run, replace(opts, temperature=t, choose_temperature=()))
+        reference = reference_excerpts(ds, "validation", reference_counts(pieces, opts), opts.seed)
+        mse = table_errors(mse_statistics_matrix(pieces), mse_statistics_matrix(reference))["mse"]
+        tried.append((mse, t, pieces))
+    mse, t, pieces = min(tried, key=lambda x: (x[0], abs(x[1] - 1.0)))  # a tie: the one nearer the model's own
+    return t, pieces, {"chosen": t, "validation_mse": {f"{u:g}": m for m, u, _ in tried}}
 
 
 def evaluate_run(path: str | os.PathLike[str], ds: Dataset, opts: EvalOptions, name: str | None = None) -> ModelResult:
-    """Steps 1 to 6 for one run."""
+    """Steps 1 to 6 for one run (with ``opts.choose_temperature``, at the temperature chosen on the validation
+    split)."""
     run, fam, model = load_run(path, choose_device(opts.device))
-    pieces = generate_pieces(fam, model, run, opts)
+    chosen: dict[str, Any] = {}
+    if opts.choose_temperature and fam.takes_temperature:
+        _, pieces, chosen = choose_temperature(fam, model, run, ds, opts)
+    else:
+        pieces = generate_pieces(fam, model, run, opts)
     counts = reference_counts(pieces, opts)
-    reference = reference_excerpts(ds, "test", counts, opts.seed)
+    reference = reference_excerpts(ds, opts.split, counts, opts.seed)
     train_like = reference_excerpts(ds, "train", counts, opts.seed)
     errors = table_errors(mse_statistics_matrix(pieces), mse_statistics_matrix(reference))
     return ModelResult(
@@ -89,5 +112,6 @@ def evaluate_run(path: str | os.PathLike[str], ds: Dataset, opts: EvalOptions, n
             "preset": run.config.get("preset", ""),
             "notes_per_piece": float(np.mean([len(p) for p in pieces])),
             "empty_pieces": sum(len(p) == 0 for p in pieces),
+            **({"temperature_choice": chosen} if chosen else {}),
         },
     )

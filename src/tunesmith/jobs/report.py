@@ -16,7 +16,7 @@ import numpy as np
 
 from ..audio import render
 from ..dataset import Dataset
-from ..errors import ConfigError
+from ..errors import ConfigError, DatasetError
 from ..evaluation.originality import OriginalityIndex, originality
 from ..evaluation.protocol import REPORT_COLUMNS, EvalOptions, ModelResult, real_row
 from ..evaluation.setcompare import SET_FEATURES
@@ -77,9 +77,14 @@ def evaluate(
     opts = opts or EvalOptions()
     if not runs:
         raise ConfigError("evaluate: give at least one run folder")
-    check_options(temperature=opts.temperature, top_k=opts.top_k, top_p=opts.top_p)
+    for t in opts.choose_temperature or (opts.temperature,):
+        check_options(temperature=t, top_k=opts.top_k, top_p=opts.top_p)
     run_paths = [Path(r) for r in runs]
     ds = Dataset.load(data)
+    for split in {opts.split, *(["validation"] if opts.choose_temperature else [])}:
+        if ds.indices(split).size == 0:  # said before any model generates, not after
+            why = "--choose-temperature chooses on it" if split != opts.split else "the pieces are compared with it"
+            raise DatasetError(f"{ds.root}: the {split} split is empty, and {why}")
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     results: list[ModelResult] = []
@@ -90,7 +95,7 @@ def evaluate(
         results.append(evaluate_run(run, ds, opts, name))
     real = real_row(ds, opts)
     real["originality"] = natural_originality(ds, real["reference"])
-    figures = _figures(results, real, out)
+    figures = _figures(results, real, out, opts.split)
     samples = _samples(results, out, audio=audio)
     report = _json(results, real, opts, data, figures, samples)
     if opts.controls:
@@ -115,15 +120,17 @@ def _control_accuracy(report: dict[str, Any], named, ds: Dataset, opts: EvalOpti
                 device=opts.device,
                 progress=progress,
                 guidance=opts.guidance,
+                split=opts.split,
             )
         except ConfigError as e:
             by_name[name]["controls"] = {"none": str(e)}
 
 
 # ---------------------------------------------------------------------------------------------------- outputs
-def _figures(results: list[ModelResult], real: dict[str, Any], out: Path) -> dict[str, str]:
-    sets = {"test split (reference)": real["reference"], **{r.name: r.pieces for r in results}}
-    return {"distributions": plot_distributions(sets, out / "distributions.png", "test split (reference)").name}
+def _figures(results: list[ModelResult], real: dict[str, Any], out: Path, split: str) -> dict[str, str]:
+    label = f"{split} split (reference)"
+    sets = {label: real["reference"], **{r.name: r.pieces for r in results}}
+    return {"distributions": plot_distributions(sets, out / "distributions.png", label).name}
 
 
 def _samples(results: list[ModelResult], out: Path, *, audio: bool) -> dict[str, list[dict[str, str]]]:
@@ -207,19 +214,23 @@ def _json(
 def _sampling_words(o: dict[str, Any]) -> str:
     """How the models that sample were sampled, in words (reports from before these options: the full
     distribution)."""
-    asked = EvalOptions(**o).sampling()
-    words = ", ".join(f"{k.replace('_', '-')} {v:g}" for k, v in asked.items())
-    return words or "the full distribution (temperature 1)"
+    opts = EvalOptions(**{k: tuple(v) if k == "choose_temperature" else v for k, v in o.items()})
+    words = [f"{k.replace('_', '-')} {v:g}" for k, v in opts.sampling().items()]
+    if opts.choose_temperature:
+        among = ", ".join(f"{t:g}" for t in opts.choose_temperature)
+        words.insert(0, f"each model's temperature chosen on the validation split among {among}")
+    return ", ".join(words) or "the full distribution (temperature 1)"
 
 
 def _markdown(rep: dict[str, Any]) -> str:
     o = rep["options"]
+    split = o.get("split", "test")  # reports from before --split: the test split
     lines = [
         "# tunesmith evaluation",
         "",
         f"Data: `{rep['data']}`. {o['n']} pieces per model, seed {o['seed']}: {o['length']} events for the event "
-        f"models, {o['bars']} bars for the piano-roll GAN; reference: test-split excerpts as long (in notes) as "
-        f"each generated piece. Sampling: {_sampling_words(o)}. Created {rep['created']}.",
+        f"models, {o['bars']} bars for the piano-roll GAN; reference: {split}-split excerpts as long (in notes) "
+        f"as each generated piece. Sampling: {_sampling_words(o)}. Created {rep['created']}.",
         "",
         PAPER_NOTE,
         "",
@@ -253,17 +264,17 @@ def _markdown(rep: dict[str, Any]) -> str:
     row = ["real: train split", _fmt(r["mse"]), _fmt(r["rmse"]), "–", "–", _fmt(r["overlap"]), "1.000", _fmt(r["kl"])]
     row += ["–", "–", *(_fmt(r["statistics"].get(s), 2) for s in REPORT_COLUMNS), _fmt(r["statistics"]["notes"], 1)]
     lines.append("| " + " | ".join(row) + " |")
-    row = ["real: test split (reference)", "0", "0", "–", "–", "–", "–", "–", "–", "–"]
+    row = [f"real: {split} split (reference)", "0", "0", "–", "–", "–", "–", "–", "–", "–"]
     row += [_fmt(r["reference_statistics"].get(s), 2) for s in REPORT_COLUMNS]
     row.append(_fmt(r["reference_statistics"]["notes"], 1))
     lines.append("| " + " | ".join(row) + " |")
     lines += [
         "",
-        "MSE/RMSE: set statistics against the test split's, scaled by the reference's range. Overlap: mean "
+        f"MSE/RMSE: set statistics against the {split} split's, scaled by the reference's range. Overlap: mean "
         "overlapping area of Yang & Lerch's distance densities over their features (1 = indistinguishable from the "
         "reference); *of ceiling*: as a fraction of the overlap that training-split excerpts of the same lengths "
         "reach. KL: mean KL divergence of those densities (nats). Pred. MSE/RMSE: next-event prediction error on "
-        "test windows in standard deviations (models that predict the next event).",
+        f"{split} windows in standard deviations (models that predict the next event).",
         "",
         *[
             f"**{m['name']} collapsed**: {m['collapse']}; its figures are not a result."
@@ -291,15 +302,27 @@ def _markdown(rep: dict[str, Any]) -> str:
         lines.append("| " + " | ".join(cells) + " |")
     preds = [m for m in rep["models"] if m["prediction"]]
     if preds:
-        lines += ["", "## Next-event prediction error per feature (test windows, in standard deviations squared)", ""]
+        title = f"## Next-event prediction error per feature ({split} windows, in standard deviations squared)"
+        lines += ["", title, ""]
         for m in preds:
             parts = ", ".join(f"{k[4:]} {_fmt(v)}" for k, v in m["prediction"].items() if k.startswith("mse_"))
             lines.append(f"- {m['name']}: {parts}")
+    chosen = [m for m in rep["models"] if m.get("temperature_choice")]
+    if chosen:
+        lines += ["", "## Temperature chosen on the validation split", ""]
+        lines += ["Each sampling model generated its pieces at every temperature; the one whose pieces reach the "
+                  "lowest MSE against validation-split excerpts (the same seed) is used above. MSE per temperature:"]
+        lines.append("")
+        for m in chosen:
+            c = m["temperature_choice"]
+            tried = ", ".join(f"{t}: {_fmt(v, 4)}" for t, v in c["validation_mse"].items())
+            lines.append(f"- {m['name']}: **{c['chosen']:g}** ({tried})")
     likely = [m for m in rep["models"] if m.get("likelihood")]
     if likely:
-        lines += ["", "## Held-out likelihood (test split)", ""]
-        lines += ["Bits per note: the negative log2-probability a model gives the test pieces, per note, each model "
-                  "under its own encoding (the Transformer's tokens, the RNN's pitch and time bins). Lower is better."]
+        lines += ["", f"## Held-out likelihood ({split} split)", ""]
+        lines += [f"Bits per note: the negative log2-probability a model gives the {split} pieces, per note, each "
+                  "model under its own encoding (the Transformer's tokens, the RNN's pitch and time bins). Lower is "
+                  "better."]
         lines += [""] + [f"- {m['name']}: {_fmt(m['likelihood']['bits_per_note'], 3)} bits per note" for m in likely]
     orig = [m for m in rep["models"] if m.get("originality")]
     if orig:
@@ -316,7 +339,7 @@ def _markdown(rep: dict[str, Any]) -> str:
             lines.append(f"- {m['name']}: {o['copied_share']:.0%} of pieces copy {n}+ notes; longest run "
                          f"{o['longest']} notes{where}")
         if nat:
-            lines.append(f"- real test excerpts against the training split (the natural level): "
+            lines.append(f"- real {split} excerpts against the training split (the natural level): "
                          f"{nat['copied_share']:.0%}; longest run {nat['longest']} notes")
     controlled = [m for m in rep["models"] if m.get("controls")]
     if controlled:
@@ -343,5 +366,5 @@ def _markdown(rep: dict[str, Any]) -> str:
 
 
 def natural_originality(ds: Dataset, reference: list[Notes]) -> dict[str, Any]:
-    """Test excerpts against the training split: how much real music "copies" by the same measure."""
+    """Held-out excerpts against the training split: how much real music "copies" by the same measure."""
     return originality(reference, OriginalityIndex.build(ds, "train"))
