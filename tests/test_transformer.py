@@ -503,20 +503,49 @@ def test_cli_compile_goes_to_the_decode_step(run, primer, tmp_path, monkeypatch)
 
 
 def test_onsets_leave_the_grid_only_for_played_music():
-    from tunesmith.families.transformer.sample import grid_offsets, performed
+    from tunesmith.families.transformer.perform import grid_offsets, performed
 
     on_grid = np.arange(100) / 4.0
-    assert grid_offsets(on_grid, 8) is None  # a score: notes stay on the grid
+    assert grid_offsets([on_grid], 8) is None  # a score: notes stay on the grid
     rng = np.random.default_rng(0)
     played = on_grid + rng.uniform(-0.05, 0.05, 100)
-    q = grid_offsets(played, 8)
-    assert q is not None and q[0] >= -1 / 16 and q[-1] <= 1 / 16 and np.all(np.diff(q) >= 0)
+    q = grid_offsets([played[:50], played[50:]], 8)
+    assert q.shape == (2, 65) and q[0, 0] >= -1 / 16 and q[0, -1] <= 1 / 16 and np.all(np.diff(q, axis=1) >= 0)
+    assert np.all(q[1] == 0)  # no two notes share a step: nothing to spread
     chord = Notes.from_arrays([60, 64, 67], [1.0, 1.0, 1.0], [1.5, 1.5, 1.5])
-    moved = performed(chord, q, np.random.default_rng(1))
-    assert len(set(moved.start_qn.tolist())) == 3  # the chord's notes no longer start on one tick
-    assert np.allclose(moved.end_qn - moved.start_qn, chord.end_qn - chord.start_qn)
-    assert np.all(np.abs(moved.start_qn - chord.start_qn) <= 1 / 16)
+    single = np.quantile(played - np.round(played * 8) / 8, np.linspace(0, 1, 65))  # a run from before: 1-d
+    for model in (single, grid_offsets([played, np.repeat(on_grid, 2) + rng.uniform(-0.02, 0.02, 200)], 8)):
+        moved = performed(chord, model, np.random.default_rng(1))
+        assert len(set(moved.start_qn.tolist())) == 3  # the chord's notes no longer start on one tick
+        assert np.allclose(moved.end_qn - moved.start_qn, chord.end_qn - chord.start_qn)
+        assert np.all(np.abs(moved.start_qn - chord.start_qn) <= 1 / 16)
     assert performed(chord, None, np.random.default_rng(1)) is chord
+
+
+def test_timing_model_by_hand_and_a_chord_shape_played_alike():
+    """Steps whose two notes lie 0.01 and 0.03 quarter notes late: every step's offset is 0.02 and the notes
+    spread by 0.01 around it. Played back, a chord shape that returns is spread as it was the first time."""
+    from tunesmith.families.transformer.perform import grid_offsets, performed
+
+    steps = np.arange(40) / 2.0
+    q = grid_offsets([np.concatenate([steps + 0.01, steps + 0.03])], 8, quantiles=5)
+    assert np.allclose(q, [[0.02] * 5, [-0.01, -0.01, 0.0, 0.01, 0.01]])
+    wide = np.array([np.linspace(-0.04, 0.04, 9), np.linspace(-0.02, 0.02, 9)])
+    pitch = [60, 64, 67, 60, 64, 67, 64, 60]  # C major, again, then two of its notes
+    start = [1.0, 1.0, 1.0, 3.0, 3.0, 3.0, 2.0, 2.0]  # seconds: 2, 6 and 4 quarter notes at 120 qpm
+    notes = Notes.from_arrays(pitch, start, [s + 0.5 for s in start])
+    played = performed(notes, wide, np.random.default_rng(3)).notes
+    assert np.array_equal(played, performed(notes, wide, np.random.default_rng(3)).notes)  # one generator, one way
+    spread = {}
+    for t in (2.0, 4.0, 6.0):
+        at = notes.notes["start_qn"] == t
+        off = played["start_qn"][at] - t
+        assert np.all(np.abs(off - off.mean()) <= 0.02 + 1e-12) and np.ptp(off) > 0
+        spread[t] = dict(zip(notes.notes["pitch"][at].tolist(), (off - off.mean()).tolist(), strict=True))
+    assert spread[2.0] == pytest.approx(spread[6.0])  # the shape came back: the same spread, note for note
+    assert spread[4.0][60] - spread[4.0][64] != pytest.approx(spread[2.0][60] - spread[2.0][64])  # another shape
+    means = [np.mean(played["start_qn"][notes.notes["start_qn"] == t] - t) for t in (2.0, 6.0)]
+    assert means[0] != pytest.approx(means[1])  # but each onset has its own offset
 
 
 def test_gradient_accumulation_takes_the_same_step():

@@ -36,7 +36,8 @@ from ..base import Family, GenerateOptions, Run, TaskBundle, seeded_generator
 from .grammar import Grammar
 from .keep import Keep, keep_tracks_piece, parse_tracks
 from .model import PRESETS, MusicTransformer, TransformerConfig
-from .sample import continue_piece, continue_rows, grid_offsets, infill_piece, performed
+from .perform import grid_offsets, performed
+from .sample import continue_piece, continue_rows, infill_piece
 from .task import (
     TOKENIZER_FILE,
     ControlSetup,
@@ -250,9 +251,8 @@ class TransformerFamily(Family):
             if len(primers) == N_PRIMERS:
                 break
         arrays = {"primers": np.stack(primers).astype(np.int64)} if primers else {}
-        starts = [ds[int(i)].start_qn for i in train.pieces[evenly_spread(len(train.pieces), 200)]]
-        offsets = grid_offsets(np.concatenate(starts) if starts else np.zeros(0), cfg.steps_per_quarter)
-        if offsets is not None:  # played music: generated onsets are moved off the grid as the data's lie
+        offsets = timing_model(ds, train.pieces, cfg.steps_per_quarter)
+        if offsets is not None:  # played music: generated notes are played as the data's (perform.py)
             arrays["onset_offsets"] = offsets
         arrays["programs"] = program_table([ds[int(i)] for i in train.pieces[evenly_spread(len(train.pieces), 200)]])
         controls = None
@@ -438,6 +438,12 @@ def program_table(pieces: list[Notes]) -> np.ndarray:
         np.add.at(out[:, 1], prog, p.notes["pitch"].astype(np.float64))
     out[:, 1] = np.where(out[:, 0] > 0, out[:, 1] / np.maximum(out[:, 0], 1), 0.0)
     return out
+
+
+def timing_model(ds: Dataset, pieces: np.ndarray, steps_per_quarter: int) -> np.ndarray | None:
+    """How the run plays its notes off the grid (:func:`perform.grid_offsets`), fitted on 200 of the dataset's
+    ``pieces`` (indices, evenly spread), or None for music on the grid."""
+    return grid_offsets([ds[int(i)].start_qn for i in pieces[evenly_spread(len(pieces), 200)]], steps_per_quarter)
 
 
 class PerPiece:

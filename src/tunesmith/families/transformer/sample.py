@@ -170,34 +170,6 @@ def shifted(notes: Notes, offset_qn: float, like: Notes) -> Notes:
     return with_qn(arr, like)
 
 
-def performed(notes: Notes, offsets: np.ndarray | None, rng: np.random.Generator) -> Notes:
-    """Generated notes moved off the tokenizer's grid as the training data's notes lie off it: each onset (and its
-    end with it) by an offset drawn from the data's own offsets from the grid (``offsets``: their quantiles, from
-    :func:`grid_offsets`); unchanged where the data was on the grid (``offsets`` is None).
-
-    Why: played music (MAESTRO) is not quantised: only 2% of its onsets lie on a 32nd-note grid, and a chord's
-    notes start a few milliseconds apart. Decoded as they are, grid tokens start every note of a chord on the same
-    tick: 56% of the notes against 8% in MAESTRO, the evaluation's polyphony statistic."""
-    if offsets is None or len(notes) == 0:
-        return notes
-    draw = np.interp(rng.random(len(notes)), np.linspace(0, 1, offsets.size), offsets)
-    arr = notes.notes.copy()
-    arr["start_qn"] = np.maximum(arr["start_qn"] + draw, 0.0)
-    arr["end_qn"] = np.maximum(arr["end_qn"] + draw, arr["start_qn"] + 1e-3)
-    return with_qn(arr, notes)
-
-
-def grid_offsets(starts_qn: np.ndarray, steps_per_quarter: int, quantiles: int = 65) -> np.ndarray | None:
-    """Quantiles of onsets' offsets from the nearest grid step (quarter notes), or None when most onsets lie on
-    the grid (scores, quantised MIDI): then decoded notes stay on it."""
-    if starts_qn.size == 0:
-        return None
-    off = starts_qn - np.round(starts_qn * steps_per_quarter) / steps_per_quarter
-    if np.mean(np.abs(off) < 1e-6) >= 0.5:
-        return None
-    return np.quantile(off, np.linspace(0, 1, quantiles))
-
-
 def token_time_qn(ids: np.ndarray, tok: miditok.MusicTokenizer, bars: np.ndarray, lines: np.ndarray, at: int) -> float:
     """Where token ``at`` of a piece lies, in quarter notes: a bar line for REMI (``at`` opens a bar), the time
     shifts before it otherwise."""

@@ -1,0 +1,86 @@
+"""Playing the grid: how much of real music's statistics survive the tokenizer's grid and the way generated notes
+are played off it (``families/transformer/perform.py``), measured on held-out pieces.
+
+    python benchmarks/bench_perform.py --data DATASET [--pieces 200] [-n 64] [--length 400] [--seeds 0 1 2]
+
+The timing models are fitted on ``--pieces`` training pieces (evenly spread), as a run fits its own. Then, for each
+seed, ``-n`` validation excerpts of ``--length`` notes are set against as many test excerpts (the evaluation's
+reference; docs/evaluation.md), four ways:
+
+* as played: the floor, what real music reaches against real music;
+* through the tokenizer (REMI, the Transformer's default) and decoded on the grid, as the model writes them;
+* ... then played with one offset per note, drawn alone (runs trained before 2026-12-03);
+* ... then played with one offset per chord and a spread per chord shape (``perform.py``, runs since).
+
+A Transformer whose tokens were real music would score what the last two rows score: the rendering is a floor
+under its figures. Prints the MSE of the evaluation's 12 statistics, the mean overlap, and the scaled errors of
+polyphony and the repetitions, per seed and on the mean.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+import numpy as np
+
+from tunesmith.dataset import Dataset
+from tunesmith.evaluation import setcompare
+from tunesmith.evaluation.protocol import mse_statistics_matrix, reference_excerpts, table_errors
+from tunesmith.families.transformer.perform import grid_offsets, performed
+from tunesmith.representations.tokens import TokenizerSpec, from_tokens, grid_steps, to_tokens
+from tunesmith.training.stores import evenly_spread
+
+SHOWN = ("polyphony", "repetitions_2", "repetitions_3", "repetitions_4")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--data", required=True, help="a prepared dataset of played music (e.g. MAESTRO)")
+    ap.add_argument("--pieces", type=int, default=200, help="training pieces the timing models are fitted on")
+    ap.add_argument("-n", type=int, default=64, help="excerpts per set")
+    ap.add_argument("--length", type=int, default=400, help="notes per excerpt")
+    ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    args = ap.parse_args()
+
+    ds = Dataset.load(args.data)
+    tok = TokenizerSpec().build()
+    steps = grid_steps(tok)
+    train = ds.indices("train")
+    starts = [ds[int(i)].start_qn for i in train[evenly_spread(len(train), args.pieces)]]
+    chords = grid_offsets(starts, steps)
+    if chords is None:
+        raise SystemExit(f"{args.data}: most onsets lie on the grid already; nothing is played off it")
+    every = np.concatenate(starts)
+    single = np.quantile(every - np.round(every * steps) / steps, np.linspace(0, 1, 65))  # the per-note model
+
+    def on_grid(notes):
+        return from_tokens(to_tokens(notes, tok), tok)
+
+    ways = {
+        "as played": lambda p, rng: p,
+        "on the grid": lambda p, rng: on_grid(p),
+        "one offset per note": lambda p, rng: performed(on_grid(p), single, rng),
+        "per chord and chord shape": lambda p, rng: performed(on_grid(p), chords, rng),
+    }
+    rows: dict[str, list[dict[str, float]]] = {k: [] for k in ways}
+    for seed in args.seeds:
+        reference = reference_excerpts(ds, "test", [args.length] * args.n, seed)
+        ref_stats = mse_statistics_matrix(reference)
+        held_out = reference_excerpts(ds, "validation", [args.length] * args.n, seed)
+        for name, way in ways.items():
+            rng = np.random.default_rng(seed)
+            pieces = [way(p, rng) for p in held_out]
+            errors = table_errors(mse_statistics_matrix(pieces), ref_stats)
+            overlap = np.mean([c.overlap for c in setcompare.compare_sets(pieces, reference).values()])
+            row = {"mse": errors["mse"], "overlap": float(overlap), **{s: errors["per_statistic"][s] for s in SHOWN}}
+            rows[name].append(row)
+            cells = "  ".join(f"{k} {v:.4f}" for k, v in row.items())
+            print(f"seed {seed}  {name:<26} {cells}", flush=True)
+    print(f"\nmean of seeds {' '.join(map(str, args.seeds))}:")
+    for name, rs in rows.items():
+        cells = "  ".join(f"{k} {np.mean([r[k] for r in rs]):.4f}" for k in rs[0])
+        print(f"{name:<26} {cells}")
+
+
+if __name__ == "__main__":
+    main()
