@@ -336,6 +336,30 @@ def test_evaluate_refuses_an_empty_held_out_split_up_front(tmp_path, capsys):
     assert "the validation split is empty, and the pieces are compared with it" in capsys.readouterr().err
 
 
+def test_evaluation_seeds_generate_disjoint_pieces():
+    """Seed s of an evaluation of n pieces generates with seed s * n: a family that seeds piece i with seed + i
+    (the Transformer) writes pieces s*n .. s*n + n - 1, none of them again at another evaluation seed."""
+    import torch
+
+    from tunesmith.jobs.evaluate import generate_pieces
+
+    class Stub:
+        length_unit, takes_temperature = "events", True
+
+        def options(self, **values):
+            return values
+
+        def generate(self, model, run, options, device):
+            first = options["seed"]
+            return [Notes.from_arrays([60], [0.0], [0.5], metadata={"seed": str(first + i)}) for i in range(64)]
+
+    model = torch.nn.Linear(1, 1)
+    runs = [generate_pieces(Stub(), model, None, protocol.EvalOptions(n=64, seed=s)) for s in range(5)]
+    seeds = [{p.metadata["seed"] for p in pieces} for pieces in runs]
+    assert all(len(a) == 64 for a in seeds) and len(set().union(*seeds)) == 5 * 64
+    assert seeds[0] == {str(i) for i in range(64)}  # seed 0 generates as it always did
+
+
 def test_evaluate_names_a_bad_run(runs, tmp_path):
     from tunesmith.cli import main
 

@@ -22,11 +22,14 @@ from tunesmith.representations.tokens import (
     save_tokenizer,
     shift_value_ticks,
     to_tokens,
+    tokenizer_key,
 )
 
 from .conftest import synthetic_dataset
 
 TOKENIZERS = {name: TokenizerSpec(tokenization=name).build() for name in ("REMI", "TSD", "MIDILike")}
+# the presets' REMI, which snaps played chords onto one grid position: notes on the grid stay as they are
+TOKENIZERS["REMI, chords snapped"] = TokenizerSpec(chord_window=0.4).build()
 
 
 def grid_piece(onsets, durations, pitches, velocities, steps=8) -> Notes:
@@ -73,6 +76,41 @@ def test_round_trip_on_the_grid_is_exact(name, rows):
     piece = piece[np.array(keep)]
     back = from_tokens(to_tokens(piece, tok), tok)
     assert key(back) == key(piece)
+
+
+def test_chords_snap_by_hand():
+    """Onsets within the width of a chord's first note start together at their mean, ends moved with them; a chord
+    does not chain on (1.00, 1.04, 1.08 with a width of 0.05: the third opens a chord of its own)."""
+    from tunesmith.representations.tokens import chord_groups, snap_chords
+
+    assert chord_groups(np.array([1.0, 1.04, 1.08, 1.2, 1.21]), 0.05).tolist() == [0, 0, 1, 2, 2]
+    qn = np.array([1.0, 1.02, 1.04, 1.2, 1.5])  # 120 qpm: seconds = qn / 2
+    piece = Notes.from_arrays([60, 64, 67, 72, 60], qn / 2, (qn + 0.5) / 2)
+    snapped = snap_chords(piece, 0.05)
+    assert np.allclose(snapped.start_qn, [1.02, 1.02, 1.02, 1.2, 1.5])
+    assert np.allclose(snapped.end_qn - snapped.start_qn, 0.5) and np.allclose(snapped.start, snapped.start_qn / 2)
+    assert snap_chords(piece, 0.0) is piece and snap_chords(piece, 0.01) is piece  # nothing within 0.01: unchanged
+
+
+def test_a_chord_across_a_grid_line_lands_on_one_position(tmp_path):
+    """0.06 and 0.07 quarter notes lie either side of the line between grid steps 0 and 1 (0.0625): rounded one by
+    one they decode on two positions; snapped (the presets' tokenizer), on one. The setting travels with the
+    tokenizer's file and gives its token cache a folder of its own."""
+    from tunesmith.representations.tokens import chord_width_qn
+
+    snapping = TOKENIZERS["REMI, chords snapped"]
+    qn = np.array([0.06, 0.07, 1.0])
+    piece = Notes.from_arrays([60, 64, 67], qn / 2, (qn + 0.5) / 2)
+    apart = from_tokens(to_tokens(piece, TOKENIZERS["REMI"]), TOKENIZERS["REMI"])
+    together = from_tokens(to_tokens(piece, snapping), snapping)
+    assert sorted(apart.start_qn.tolist()) == [0.0, 0.125, 1.0]
+    assert sorted(together.start_qn.tolist()) == [0.125, 0.125, 1.0]  # the mean, 0.065, rounds to step 1
+    (tmp_path / "t.json").write_bytes(save_tokenizer(snapping))
+    loaded = load_tokenizer(tmp_path / "t.json")
+    assert chord_width_qn(loaded) == 0.4 / 8 and chord_width_qn(TOKENIZERS["REMI"]) == 0.0
+    assert tokenizer_key(loaded) == tokenizer_key(snapping) != tokenizer_key(TOKENIZERS["REMI"])
+    with pytest.raises(ConfigError, match="chord_window"):
+        TokenizerSpec(chord_window=0.5).build()  # half a step would merge notes on neighbouring grid positions
 
 
 def test_the_grid_rounds_onsets_and_velocities():

@@ -38,7 +38,10 @@ def generate_pieces(fam: Family, model: nn.Module, run: Run, opts: EvalOptions) 
     where the family samples."""
     length = opts.bars if fam.length_unit == "bars" else opts.length
     sampling = opts.sampling() if fam.takes_temperature else {}  # the GANs decode no distribution of tokens
-    options = fam.options(n=opts.n, length=length, seed=opts.seed, **sampling)
+    # generation seed s * n: a family that seeds piece i of a batch with seed + i (the Transformer, so that
+    # `generate --seed` writes any one piece again) would otherwise draw 63 of its 64 pieces again at seed s + 1,
+    # and evaluations at seeds 0-4 would differ only in their reference excerpts
+    options = fam.options(n=opts.n, length=length, seed=opts.seed * opts.n, **sampling)
     pieces = fam.generate(model, run, options, next(model.parameters()).device)
     return [continuation(p) for p in pieces]
 

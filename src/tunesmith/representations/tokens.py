@@ -59,8 +59,14 @@ class TokenizerSpec:
     velocity_bins: int = 32
     use_tempos: bool = True
     use_programs: bool = True
+    #: chords of played music put on one grid position (:func:`snap_chords`): notes that start within this many grid
+    #: steps of a chord's first note are one chord (0: off, as before 2026-12-03; under 0.5, so that notes on
+    #: distinct grid positions are never merged)
+    chord_window: float = 0.0
 
     def build(self) -> miditok.MusicTokenizer:
+        if not 0 <= self.chord_window < 0.5:
+            raise ConfigError(f"chord_window must lie in [0, 0.5) grid steps, got {self.chord_window}")
         if self.tokenization not in TOKENIZER_CLASSES:
             raise ConfigError(
                 f"unknown tokenization {self.tokenization!r}; choose one of {', '.join(TOKENIZER_CLASSES)}"
@@ -78,6 +84,9 @@ class TokenizerSpec:
             # default bins turn it into 121.29 qpm, which moves a 20-minute piece's last notes by 15 s
             num_tempos=43,
             special_tokens=["PAD", "BOS", "EOS", "MASK"],
+            # kept in the tokenizer's own file (MidiTok's additional_params), so that whoever encodes with it snaps
+            # as training did, and tokenizers that differ in it have caches of their own
+            **({"chord_window": self.chord_window} if self.chord_window else {}),
         )
         return TOKENIZER_CLASSES[self.tokenization](config)
 
@@ -122,11 +131,58 @@ def tokenizer_key(tok: miditok.MusicTokenizer) -> str:
 
 
 # ---------------------------------------------------------------------------------------------- conversions
+def chord_width_qn(tok: miditok.MusicTokenizer) -> float:
+    """How close (quarter notes) onsets must be to form one chord for ``tok`` (0: chords are not snapped)."""
+    window = float(tok.config.additional_params.get("chord_window", 0.0) or 0.0)
+    return window / grid_steps(tok) if window else 0.0
+
+
+def chord_groups(start_qn: np.ndarray, width_qn: float) -> np.ndarray:
+    """For onsets in ascending order, the chord of each: a chord opens at a note and takes every later note that
+    starts within ``width_qn`` of that first one (no chaining: a chord spans at most ``width_qn``)."""
+    group = np.zeros(start_qn.size, dtype=np.int64)
+    k, first = -1, -np.inf
+    for i, t in enumerate(start_qn.tolist()):
+        if t - first > width_qn:
+            k, first = k + 1, t
+        group[i] = k
+    return group
+
+
+def snap_chords(notes: Notes, width_qn: float) -> Notes:
+    """Played chords put on one onset before the grid: the notes of each chord (:func:`chord_groups`) start at the
+    chord's mean onset, each end moved with its start.
+
+    Why: MidiTok rounds each onset to the grid on its own, so a chord whose notes a pianist spread over 20 ms
+    straddles a grid line as often as not: in MAESTRO one chord in five (notes within 0.05 quarter notes) lands on
+    two positions, at random, and a passage played twice is then tokenized two ways. Snapped, the tokens say
+    "chord" where the music has one (``benchmarks/bench_tokenize.py``; docs/transformer.md). Notes on the grid
+    already (scores, quantised MIDI) are left as they are as long as ``width_qn`` is under half a grid step."""
+    if width_qn <= 0 or len(notes) < 2:
+        return notes
+    arr = notes.notes.copy()
+    order = np.argsort(arr["start_qn"], kind="stable")
+    start = arr["start_qn"][order]
+    group = chord_groups(start, width_qn)
+    mean = np.bincount(group, start) / np.bincount(group)
+    move = np.empty(arr.size)
+    move[order] = mean[group] - start
+    if not np.any(move):
+        return notes
+    arr["start_qn"] += move
+    arr["end_qn"] += move
+    out = Notes(arr, notes.tempos, notes.time_signatures, notes.source, dict(notes.metadata))
+    arr["start"] = out.qn_to_seconds(arr["start_qn"])
+    arr["end"] = out.qn_to_seconds(arr["end_qn"])
+    return out
+
+
 def to_tokens(notes: Notes, tok: miditok.MusicTokenizer) -> np.ndarray:
-    """The token ids of a piece (``int32``; BPE applied when the tokenizer has learned it)."""
+    """The token ids of a piece (``int32``; BPE applied when the tokenizer has learned it; played chords snapped
+    where the tokenizer says so, :func:`snap_chords`)."""
     if len(notes) == 0:
         return np.zeros(0, dtype=np.int32)
-    seq = tok.encode(notes_to_score(notes))
+    seq = tok.encode(notes_to_score(snap_chords(notes, chord_width_qn(tok))))
     if isinstance(seq, list):  # pragma: no cover (one stream for all programs is configured)
         seq = seq[0]
     return np.asarray(seq.ids, dtype=np.int32)

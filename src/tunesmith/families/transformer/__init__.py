@@ -93,7 +93,9 @@ class TransformerOptions(GenerateOptions):
 
 
 def spec_of(cfg: TransformerConfig) -> TokenizerSpec:
-    return TokenizerSpec(cfg.tokenization, cfg.steps_per_quarter, cfg.velocity_bins, cfg.use_tempos, cfg.use_programs)
+    return TokenizerSpec(
+        cfg.tokenization, cfg.steps_per_quarter, cfg.velocity_bins, cfg.use_tempos, cfg.use_programs, cfg.chord_window
+    )
 
 
 def sentinels_of(cfg: TransformerConfig, n_tokens: int) -> Sentinels:
@@ -251,7 +253,7 @@ class TransformerFamily(Family):
             if len(primers) == N_PRIMERS:
                 break
         arrays = {"primers": np.stack(primers).astype(np.int64)} if primers else {}
-        offsets = timing_model(ds, train.pieces, cfg.steps_per_quarter)
+        offsets = timing_model(ds, train.pieces, cfg)
         if offsets is not None:  # played music: generated notes are played as the data's (perform.py)
             arrays["onset_offsets"] = offsets
         arrays["programs"] = program_table([ds[int(i)] for i in train.pieces[evenly_spread(len(train.pieces), 200)]])
@@ -440,10 +442,11 @@ def program_table(pieces: list[Notes]) -> np.ndarray:
     return out
 
 
-def timing_model(ds: Dataset, pieces: np.ndarray, steps_per_quarter: int) -> np.ndarray | None:
+def timing_model(ds: Dataset, pieces: np.ndarray, cfg: TransformerConfig) -> np.ndarray | None:
     """How the run plays its notes off the grid (:func:`perform.grid_offsets`), fitted on 200 of the dataset's
     ``pieces`` (indices, evenly spread), or None for music on the grid."""
-    return grid_offsets([ds[int(i)].start_qn for i in pieces[evenly_spread(len(pieces), 200)]], steps_per_quarter)
+    starts = [ds[int(i)].start_qn for i in pieces[evenly_spread(len(pieces), 200)]]
+    return grid_offsets(starts, cfg.steps_per_quarter, cfg.chord_window / cfg.steps_per_quarter)
 
 
 class PerPiece:

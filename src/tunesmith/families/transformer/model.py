@@ -41,6 +41,9 @@ class TransformerConfig(ConfigBase):
     #: tempo and time-signature tokens (REMI, TSD); program tokens (one stream for every instrument)
     use_tempos: bool = True
     use_programs: bool = True
+    #: played chords put on one grid position before tokenizing: notes starting within this many grid steps of a
+    #: chord's first note (``tokens.snap_chords``; 0: off, as in runs from before 2026-12-03)
+    chord_window: float = 0.0
     #: share of training sequences made fill-in-the-middle (a span of whole bars moved to the end); the rest are
     #: plain continuation
     fim_rate: float = 0.5
@@ -98,6 +101,8 @@ class TransformerConfig(ConfigBase):
                 "transformer: BPE with MIDILike is not offered: generation checks each note-on against its note-off, "
                 "which merged tokens hide; use REMI or TSD with bpe_vocab"
             )
+        if not 0 <= self.chord_window < 0.5:
+            raise ConfigError(f"transformer: chord_window must lie in [0, 0.5) grid steps, got {self.chord_window}")
         if self.fim_order not in ("PSM", "SPM"):
             raise ConfigError(f"transformer: fim_order must be PSM or SPM, got {self.fim_order!r}")
         if not (0 <= self.control_dropout <= 1 and 0 <= self.control_none <= 1):

@@ -25,35 +25,42 @@ from collections.abc import Sequence
 import numpy as np
 
 from ...notes import Notes
+from ...representations.tokens import chord_groups
 from .sample import with_qn
 
 
-def grid_offsets(starts_qn: Sequence[np.ndarray], steps_per_quarter: int, quantiles: int = 65) -> np.ndarray | None:
+def grid_offsets(
+    starts_qn: Sequence[np.ndarray], steps_per_quarter: int, chord_width_qn: float = 0.0, quantiles: int = 65
+) -> np.ndarray | None:
     """The timing model of pieces whose onsets are ``starts_qn`` (one array per piece, quarter notes), or None
     when most onsets lie on the grid (scores, quantised MIDI): then decoded notes stay on it.
 
-    ``(2, quantiles)``: row 0 the quantiles of each grid step's offset (the mean offset from the step of the notes
-    that round to it), row 1 those of a note's offset from its step's mean, over steps of two notes or more."""
-    steps, spreads, on_grid, total = [], [], 0, 0
+    ``(2, quantiles)``: row 0 the quantiles of each onset's offset from the grid (a chord's: its notes' mean), row 1
+    those of a note's offset from its chord's mean, over chords of two notes or more. A chord is what the tokenizer
+    puts on one grid position: the notes within ``chord_width_qn`` of the chord's first where it snaps chords
+    (``tokens.snap_chords``), else the notes that round to one grid step."""
+    onsets, spreads, on_grid, total = [], [], 0, 0
     for starts in starts_qn:
-        starts = np.asarray(starts, dtype=np.float64)
+        starts = np.sort(np.asarray(starts, dtype=np.float64))
         if starts.size == 0:
             continue
-        grid = np.round(starts * steps_per_quarter)
-        off = starts - grid / steps_per_quarter
+        off = starts - np.round(starts * steps_per_quarter) / steps_per_quarter
         on_grid += int(np.count_nonzero(np.abs(off) < 1e-6))
         total += starts.size
-        _, step, count = np.unique(grid, return_inverse=True, return_counts=True)
-        mean = np.bincount(step, off) / count
-        steps.append(mean)
-        chord = count[step] >= 2
-        spreads.append((off - mean[step])[chord])
+        if chord_width_qn > 0:
+            chord = chord_groups(starts, chord_width_qn)
+        else:
+            chord = np.unique(np.round(starts * steps_per_quarter), return_inverse=True)[1].ravel()
+        count = np.bincount(chord)
+        mean = np.bincount(chord, starts) / count
+        onsets.append(mean - np.round(mean * steps_per_quarter) / steps_per_quarter)
+        spreads.append((starts - mean[chord])[count[chord] >= 2])
     if total == 0 or on_grid / total >= 0.5:
         return None
     q = np.linspace(0, 1, quantiles)
     spread = np.concatenate(spreads)
     within = np.quantile(spread, q) if spread.size else np.zeros(q.size)
-    return np.stack([np.quantile(np.concatenate(steps), q), within])
+    return np.stack([np.quantile(np.concatenate(onsets), q), within])
 
 
 def performed(notes: Notes, offsets: np.ndarray | None, rng: np.random.Generator) -> Notes:
