@@ -10,7 +10,12 @@ reference; docs/evaluation.md), four ways:
 * as played: the floor, what real music reaches against real music;
 * through the tokenizer (REMI, the Transformer's default) and decoded on the grid, as the model writes them;
 * ... then played with one offset per note, drawn alone (runs trained before 2026-12-03);
-* ... then played with one offset per chord and a spread per chord shape (``perform.py``, runs since).
+* ... then played with one offset per chord and a spread per chord shape (``perform.py``, runs since);
+* through the presets' REMI, which first snaps a played chord onto one grid position (``chord_window`` 0.4 grid
+  steps, ``tokens.snap_chords``), then played the same way.
+
+It also counts the chords (notes starting within 0.4 grid steps of the chord's first) that the plain grid splits
+over two positions.
 
 A Transformer whose tokens were real music would score what the last two rows score: the rendering is a floor
 under its figures. Prints the MSE of the evaluation's 12 statistics, the mean overlap, and the scaled errors of
@@ -27,7 +32,7 @@ from tunesmith.dataset import Dataset
 from tunesmith.evaluation import setcompare
 from tunesmith.evaluation.protocol import mse_statistics_matrix, reference_excerpts, table_errors
 from tunesmith.families.transformer.perform import grid_offsets, performed
-from tunesmith.representations.tokens import TokenizerSpec, from_tokens, grid_steps, to_tokens
+from tunesmith.representations.tokens import TokenizerSpec, chord_groups, from_tokens, grid_steps, to_tokens
 from tunesmith.training.stores import evenly_spread
 
 SHOWN = ("polyphony", "repetitions_2", "repetitions_3", "repetitions_4")
@@ -43,24 +48,38 @@ def main() -> None:
     args = ap.parse_args()
 
     ds = Dataset.load(args.data)
-    tok = TokenizerSpec().build()
+    tok, snapping = TokenizerSpec().build(), TokenizerSpec(chord_window=0.4).build()
     steps = grid_steps(tok)
+    width = 0.4 / steps
     train = ds.indices("train")
     starts = [ds[int(i)].start_qn for i in train[evenly_spread(len(train), args.pieces)]]
     chords = grid_offsets(starts, steps)
     if chords is None:
         raise SystemExit(f"{args.data}: most onsets lie on the grid already; nothing is played off it")
+    snapped_chords = grid_offsets(starts, steps, width)
     every = np.concatenate(starts)
     single = np.quantile(every - np.round(every * steps) / steps, np.linspace(0, 1, 65))  # the per-note model
+    split = total = 0
+    for s in starts:
+        s = np.sort(s)
+        group = chord_groups(s, width)
+        position = np.round(s * steps)
+        for g in np.flatnonzero(np.bincount(group) >= 2):
+            total += 1
+            split += np.unique(position[group == g]).size > 1
+    print(f"chords of 2+ notes within {width:g} quarter notes: {total}; split over two grid positions: "
+          f"{split / total:.1%}\n")  # fmt: skip
 
-    def on_grid(notes):
-        return from_tokens(to_tokens(notes, tok), tok)
+    def on_grid(notes, t=tok):
+        return from_tokens(to_tokens(notes, t), t)
 
     ways = {
         "as played": lambda p, rng: p,
         "on the grid": lambda p, rng: on_grid(p),
         "one offset per note": lambda p, rng: performed(on_grid(p), single, rng),
         "per chord and chord shape": lambda p, rng: performed(on_grid(p), chords, rng),
+        "snapped, on the grid": lambda p, rng: on_grid(p, snapping),
+        "snapped, per chord shape": lambda p, rng: performed(on_grid(p, snapping), snapped_chords, rng),
     }
     rows: dict[str, list[dict[str, float]]] = {k: [] for k in ways}
     for seed in args.seeds:
