@@ -156,7 +156,7 @@ def snap_chords(notes: Notes, width_qn: float) -> Notes:
     Why: MidiTok rounds each onset to the grid on its own, so a chord whose notes a pianist spread over 20 ms
     straddles a grid line as often as not: in MAESTRO one chord in five (notes within 0.05 quarter notes) lands on
     two positions, at random, and a passage played twice is then tokenized two ways. Snapped, the tokens say
-    "chord" where the music has one (``benchmarks/bench_tokenize.py``; docs/transformer.md). Notes on the grid
+    "chord" where the music has one (``benchmarks/bench_perform.py``; docs/transformer.md). Notes on the grid
     already (scores, quantised MIDI) are left as they are as long as ``width_qn`` is under half a grid step."""
     if width_qn <= 0 or len(notes) < 2:
         return notes

@@ -115,8 +115,9 @@ class TransformerConfig(ConfigBase):
 
 TOKENIZATIONS = ("REMI", "TSD", "MIDILike")
 
-#: every preset learns the attribute controls and fills in the middle in the SPM order (docs/transformer.md)
-_NEW = {"controls": True, "fim_order": "SPM"}
+#: every preset learns the attribute controls, fills in the middle in the SPM order and snaps played chords onto one
+#: grid position (docs/transformer.md)
+_NEW = {"controls": True, "fim_order": "SPM", "chord_window": 0.4}
 PRESETS = {
     "tiny": {"context": 128, "layers": 2, "heads": 2, "width": 64, **_NEW},  # tests: seconds
     # 2 CPU cores, 20 minutes: about 3M parameters (what a 20-minute budget of 5-10M tokens trains best), one
