@@ -450,8 +450,8 @@ def timing_model(ds: Dataset, pieces: np.ndarray, cfg: TransformerConfig) -> np.
 
 
 class PerPiece:
-    """Generated notes moved off the grid as played data's lie (``performed``), piece ``i`` of a batch with its own
-    generator (seeded ``seed + i``), so that it does not depend on the pieces beside it."""
+    """Generated notes played off the grid as the training data's are (``perform.performed``), piece ``i`` of a
+    batch with its own generator (seeded ``seed + i``), so that it does not depend on the pieces beside it."""
 
     def __init__(self, offsets: np.ndarray | None, seed: int, n: int) -> None:
         self.offsets = offsets
