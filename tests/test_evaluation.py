@@ -311,6 +311,7 @@ def test_evaluate_chooses_each_models_temperature_on_the_validation_split(runs, 
     assert set(splits) == {"validation", "train"}
     md = (tmp_path / "v" / "report.md").read_text()
     assert "reference: validation-split excerpts" in md and "| real: validation split (reference) |" in md
+    assert "equal the validation split's" in md and "test split" not in md
     capsys.readouterr()
     assert main([*argv, "--out", str(tmp_path / "c"), "--choose-temperature", "0.9"]) == 1
     assert "two or more temperatures" in capsys.readouterr().err

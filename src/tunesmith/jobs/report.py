@@ -207,7 +207,7 @@ def _json(
         },
         "figures": figures,
         "samples": samples,
-        "paper_note": PAPER_NOTE,
+        "paper_note": PAPER_NOTE.replace("the test split's", f"the {opts.split} split's"),
     }
 
 
@@ -232,7 +232,7 @@ def _markdown(rep: dict[str, Any]) -> str:
         f"models, {o['bars']} bars for the piano-roll GAN; reference: {split}-split excerpts as long (in notes) "
         f"as each generated piece. Sampling: {_sampling_words(o)}. Created {rep['created']}.",
         "",
-        PAPER_NOTE,
+        PAPER_NOTE.replace("the test split's", f"the {split} split's"),
         "",
         "## Table 1, extended",
         "",
