@@ -287,7 +287,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         top_k=args.top_k,
         top_p=args.top_p,
         split=args.split,
-        choose_temperature=tuple(args.choose_temperature),
+        choose_temperature=tuple(args.choose_temperature or ()),
     )
     report = evaluate(args.runs, args.data, args.out, opts, progress=not args.quiet, audio=not args.no_audio)
     for m in report["models"]:
@@ -748,7 +748,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--choose-temperature",
         type=float,
         nargs="+",
-        default=(),
+        default=None,
         metavar="T",
         help="choose each sampling model's temperature among these (e.g. 0.85 0.9 0.95 1): the one whose pieces "
         "reach the lowest MSE against validation-split excerpts; the report lists every one's",
