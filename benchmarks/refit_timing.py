@@ -19,7 +19,9 @@ from pathlib import Path
 import numpy as np
 
 from tunesmith.dataset import Dataset
-from tunesmith.families.transformer import TransformerConfig, timing_model
+from tunesmith.families.transformer import timing_model
+from tunesmith.families.transformer.task import TOKENIZER_FILE
+from tunesmith.representations.tokens import load_tokenizer
 from tunesmith.runfiles import CONFIG, array_file
 from tunesmith.utils import atomic_write_bytes, atomic_write_text, sha256_file
 
@@ -33,7 +35,7 @@ def main() -> None:
     if config.get("kind") != "transformer":
         raise SystemExit(f"{args.run}: not a transformer run")
     ds = Dataset.load(args.data)
-    model = timing_model(ds, ds.indices("train"), TransformerConfig.from_dict(config["model"]))
+    model = timing_model(ds, ds.indices("train"), load_tokenizer(args.run / TOKENIZER_FILE))
     if model is None:
         raise SystemExit(f"{args.data}: most onsets lie on the grid; the run keeps its notes on it")
     path = args.run / array_file("onset_offsets")

@@ -223,6 +223,14 @@ class Notes:
         order = np.lexsort((self.notes["pitch"], self.notes["track"], self.notes["start_qn"], self.notes["start"]))
         return self[order]
 
+    def with_qn_times(self, arr: np.ndarray) -> Notes:
+        """The note table ``arr``, whose quarter-note times were changed, in this piece (tempo map, time signatures,
+        source, metadata); its seconds recomputed from the tempo map."""
+        out = Notes(arr, self.tempos, self.time_signatures, self.source, dict(self.metadata))
+        arr["start"] = out.qn_to_seconds(arr["start_qn"])
+        arr["end"] = out.qn_to_seconds(arr["end_qn"])
+        return out
+
     def with_metadata(self, **values: str) -> Notes:
         return Notes(self.notes, self.tempos, self.time_signatures, self.source, {**self.metadata, **values})
 

@@ -171,10 +171,7 @@ def snap_chords(notes: Notes, width_qn: float) -> Notes:
         return notes
     arr["start_qn"] += move
     arr["end_qn"] += move
-    out = Notes(arr, notes.tempos, notes.time_signatures, notes.source, dict(notes.metadata))
-    arr["start"] = out.qn_to_seconds(arr["start_qn"])
-    arr["end"] = out.qn_to_seconds(arr["end_qn"])
-    return out
+    return notes.with_qn_times(arr)
 
 
 def to_tokens(notes: Notes, tok: miditok.MusicTokenizer) -> np.ndarray:

@@ -22,8 +22,10 @@ from ...representations.controls import ControlBins, ControlVocab, control_token
 from ...representations.tokens import (
     TokenCache,
     TokenizerSpec,
+    chord_width_qn,
     describe_tokenizer,
     from_tokens,
+    grid_steps,
     learn_bpe,
     load_tokenizer,
     note_counts,
@@ -253,7 +255,7 @@ class TransformerFamily(Family):
             if len(primers) == N_PRIMERS:
                 break
         arrays = {"primers": np.stack(primers).astype(np.int64)} if primers else {}
-        offsets = timing_model(ds, train.pieces, cfg)
+        offsets = timing_model(ds, train.pieces, tok)
         if offsets is not None:  # played music: generated notes are played as the data's (perform.py)
             arrays["onset_offsets"] = offsets
         arrays["programs"] = program_table([ds[int(i)] for i in train.pieces[evenly_spread(len(train.pieces), 200)]])
@@ -442,11 +444,12 @@ def program_table(pieces: list[Notes]) -> np.ndarray:
     return out
 
 
-def timing_model(ds: Dataset, pieces: np.ndarray, cfg: TransformerConfig) -> np.ndarray | None:
-    """How the run plays its notes off the grid (:func:`perform.grid_offsets`), fitted on 200 of the dataset's
-    ``pieces`` (indices, evenly spread), or None for music on the grid."""
+def timing_model(ds: Dataset, pieces: np.ndarray, tok: MusicTokenizer) -> np.ndarray | None:
+    """How a run with the tokenizer ``tok`` plays its notes off the grid (:func:`perform.grid_offsets`: chords as
+    ``tok`` puts them on it), fitted on 200 of the dataset's ``pieces`` (indices, evenly spread), or None for music
+    on the grid."""
     starts = [ds[int(i)].start_qn for i in pieces[evenly_spread(len(pieces), 200)]]
-    return grid_offsets(starts, cfg.steps_per_quarter, cfg.chord_window / cfg.steps_per_quarter)
+    return grid_offsets(starts, grid_steps(tok), chord_width_qn(tok))
 
 
 class PerPiece:

@@ -26,7 +26,6 @@ import numpy as np
 
 from ...notes import Notes
 from ...representations.tokens import chord_groups
-from .sample import with_qn
 
 
 def grid_offsets(
@@ -76,7 +75,7 @@ def performed(notes: Notes, offsets: np.ndarray | None, rng: np.random.Generator
         draw = _chord_offsets(arr["start_qn"], arr["pitch"], offsets, rng)
     arr["start_qn"] = np.maximum(arr["start_qn"] + draw, 0.0)
     arr["end_qn"] = np.maximum(arr["end_qn"] + draw, arr["start_qn"] + 1e-3)
-    return with_qn(arr, notes)
+    return notes.with_qn_times(arr)
 
 
 def _draw(rng: np.random.Generator, quantiles: np.ndarray, n: int) -> np.ndarray:

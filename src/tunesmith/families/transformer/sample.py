@@ -154,20 +154,12 @@ def new_notes(whole: Notes, before: Notes) -> Notes:
     return whole[keep]
 
 
-def with_qn(arr: np.ndarray, like: Notes) -> Notes:
-    """A note table whose quarter-note times were changed, in the piece ``like``: seconds from its tempo map."""
-    out = Notes(arr, like.tempos, like.time_signatures, like.source, dict(like.metadata))
-    arr["start"] = out.qn_to_seconds(arr["start_qn"])
-    arr["end"] = out.qn_to_seconds(arr["end_qn"])
-    return out
-
-
 def shifted(notes: Notes, offset_qn: float, like: Notes) -> Notes:
     """``notes`` moved by ``offset_qn`` quarter notes into the piece ``like``."""
     arr = notes.notes.copy()
     arr["start_qn"] += offset_qn
     arr["end_qn"] += offset_qn
-    return with_qn(arr, like)
+    return like.with_qn_times(arr)
 
 
 def token_time_qn(ids: np.ndarray, tok: miditok.MusicTokenizer, bars: np.ndarray, lines: np.ndarray, at: int) -> float:
