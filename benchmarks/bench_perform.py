@@ -18,8 +18,9 @@ It also counts the chords (notes starting within 0.4 grid steps of the chord's f
 over two positions.
 
 A Transformer whose tokens were real music would score what the last two rows score: the rendering is a floor
-under its figures. Prints the MSE of the evaluation's 12 statistics, the mean overlap, and the scaled errors of
-polyphony and the repetitions, per seed and on the mean.
+under its figures. Prints the MSE of the evaluation's 12 statistics, the mean overlap, the scaled errors of
+polyphony and the repetitions, and the repetition statistic of 4 notes itself (``rep4``), per seed and on the
+mean.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ import argparse
 import numpy as np
 
 from tunesmith.dataset import Dataset
-from tunesmith.evaluation import setcompare
+from tunesmith.evaluation import metrics, setcompare
 from tunesmith.evaluation.protocol import mse_statistics_matrix, reference_excerpts, table_errors
 from tunesmith.families.transformer.perform import grid_offsets, performed
 from tunesmith.representations.tokens import TokenizerSpec, chord_groups, from_tokens, grid_steps, to_tokens
@@ -92,6 +93,7 @@ def main() -> None:
             errors = table_errors(mse_statistics_matrix(pieces), ref_stats)
             overlap = np.mean([c.overlap for c in setcompare.compare_sets(pieces, reference).values()])
             row = {"mse": errors["mse"], "overlap": float(overlap), **{s: errors["per_statistic"][s] for s in SHOWN}}
+            row["rep4"] = float(np.mean([metrics.repetitions(p, 4) for p in pieces]))  # the statistic itself
             rows[name].append(row)
             cells = "  ".join(f"{k} {v:.4f}" for k, v in row.items())
             print(f"seed {seed}  {name:<26} {cells}", flush=True)

@@ -9,9 +9,9 @@ notes against 8% in MAESTRO, the evaluation's polyphony). So the run keeps a sma
   of their notes'), and spread around it as the notes of the data's chords spread around theirs;
 - within a piece, a chord of the same pitches is spread the same way each time it comes back, as a pianist plays
   one chord shape with one hand shape. The order of a chord's notes decides the order of the notes in the piece,
-  and with it which passages repeat note for note: drawn afresh for each chord, MAESTRO's own test pieces put on
-  the grid and played back lose a third of their 4-note repetitions (0.084 -> 0.057);
-  kept per chord shape, they keep the statistics they were played with (docs/transformer.md, "Playing the
+  and with it which passages repeat note for note: drawn afresh for each chord, held-out MAESTRO excerpts put on
+  the grid and played back lose 38% of their 4-note repetitions (0.076 -> 0.048);
+  kept per chord shape, they keep the statistics they were played with (docs/benchmarks.md, "Playing the
   grid", ``benchmarks/bench_perform.py``).
 
 Runs from before 2026-12-03 keep one distribution of single notes' offsets (a 1-d ``onset_offsets.npy``): their
