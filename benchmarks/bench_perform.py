@@ -10,9 +10,11 @@ reference; docs/evaluation.md), four ways:
 * as played: the floor, what real music reaches against real music;
 * through the tokenizer (REMI, the Transformer's default) and decoded on the grid, as the model writes them;
 * ... then played with one offset per note, drawn alone (runs trained before 2026-12-03);
-* ... then played with one offset per chord and a spread per chord shape (``perform.py``, runs since);
+* ... then played with one offset per chord and a spread per chord shape drawn note by note (runs trained
+  2026-12-03 before ``chord_shapes.npy``);
+* ... the same, each chord spread as a whole real chord of as many notes (``perform.chord_shapes``, runs now);
 * through the presets' REMI, which first snaps a played chord onto one grid position (``chord_window`` 0.4 grid
-  steps, ``tokens.snap_chords``), then played the same way.
+  steps, ``tokens.snap_chords``), then played both ways.
 
 It also counts the chords (notes starting within 0.4 grid steps of the chord's first) that the plain grid splits
 over two positions.
@@ -32,7 +34,7 @@ import numpy as np
 from tunesmith.dataset import Dataset
 from tunesmith.evaluation import metrics, setcompare
 from tunesmith.evaluation.protocol import mse_statistics_matrix, reference_excerpts, table_errors
-from tunesmith.families.transformer.perform import grid_offsets, performed
+from tunesmith.families.transformer.perform import chord_shapes, grid_offsets, performed
 from tunesmith.representations.tokens import TokenizerSpec, chord_groups, from_tokens, grid_steps, to_tokens
 from tunesmith.training.stores import evenly_spread
 
@@ -53,11 +55,14 @@ def main() -> None:
     steps = grid_steps(tok)
     width = 0.4 / steps
     train = ds.indices("train")
-    starts = [ds[int(i)].start_qn for i in train[evenly_spread(len(train), args.pieces)]]
+    fitted = [ds[int(i)] for i in train[evenly_spread(len(train), args.pieces)]]
+    starts = [p.start_qn for p in fitted]
     chords = grid_offsets(starts, steps)
     if chords is None:
         raise SystemExit(f"{args.data}: most onsets lie on the grid already; nothing is played off it")
     snapped_chords = grid_offsets(starts, steps, width)
+    shapes = chord_shapes([(p.start_qn, p.notes["pitch"]) for p in fitted], steps)
+    snapped_shapes = chord_shapes([(p.start_qn, p.notes["pitch"]) for p in fitted], steps, width)
     every = np.concatenate(starts)
     single = np.quantile(every - np.round(every * steps) / steps, np.linspace(0, 1, 65))  # the per-note model
     split = total = 0
@@ -78,9 +83,11 @@ def main() -> None:
         "as played": lambda p, rng: p,
         "on the grid": lambda p, rng: on_grid(p),
         "one offset per note": lambda p, rng: performed(on_grid(p), single, rng),
-        "per chord and chord shape": lambda p, rng: performed(on_grid(p), chords, rng),
+        "per chord shape, by note": lambda p, rng: performed(on_grid(p), chords, rng),
+        "per chord shape, whole": lambda p, rng: performed(on_grid(p), chords, rng, shapes),
         "snapped, on the grid": lambda p, rng: on_grid(p, snapping),
-        "snapped, per chord shape": lambda p, rng: performed(on_grid(p, snapping), snapped_chords, rng),
+        "snapped, shape by note": lambda p, rng: performed(on_grid(p, snapping), snapped_chords, rng),
+        "snapped, whole shape": lambda p, rng: performed(on_grid(p, snapping), snapped_chords, rng, snapped_shapes),
     }
     rows: dict[str, list[dict[str, float]]] = {k: [] for k in ways}
     for seed in args.seeds:

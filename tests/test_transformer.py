@@ -548,6 +548,59 @@ def test_timing_model_by_hand_and_a_chord_shape_played_alike():
     assert means[0] != pytest.approx(means[1])  # but each onset has its own offset
 
 
+def test_chord_shapes_by_hand_and_whole_chords_played_from_them():
+    """Two-note chords whose lower note is 0.02 quarter notes early and three-note chords (pitches 67, 60, 64 at
+    +0, +0.02, +0.04): each kept as its notes' offsets from the chord's mean, in order of pitch. Played back, a
+    chord of two or three notes is spread exactly as those; one of four notes (no real chord that size) is drawn
+    note by note."""
+    from tunesmith.families.transformer.perform import chord_shapes, performed
+
+    two, three = np.arange(40) / 2.0, 30 + np.arange(20) / 2.0
+    start = np.concatenate([two + 0.01, two + 0.03, three, three + 0.02, three + 0.04])
+    pitch = np.concatenate([np.full(40, 60), np.full(40, 64), np.full(20, 67), np.full(20, 60), np.full(20, 64)])
+    table = chord_shapes([(start, pitch)], 8, per_size=8)
+    assert table.shape == (16, 3)
+    assert np.allclose(table[:8, :2], [-0.01, 0.01]) and np.all(np.isnan(table[:8, 2]))
+    assert np.allclose(table[8:], [0.0, 0.02, -0.02])
+    assert chord_shapes([(start[:40], pitch[:40])], 8) is None  # single notes only: nothing to keep
+    assert chord_shapes([(start[:30], pitch[:30])], 8, least=16) is None  # too few chords of any size
+    # 0.06 and 0.07 round to two grid steps of 1/8: two single notes on the grid, one chord once snapped
+    near = np.arange(20)[:, None] + np.array([0.06, 0.07])
+    assert chord_shapes([(near.ravel(), np.tile([50, 40], 20))], 8) is None
+    assert np.allclose(chord_shapes([(near.ravel(), np.tile([50, 40], 20))], 8, 0.05), [0.005, -0.005])
+
+    offsets = np.array([np.zeros(9), np.linspace(-0.04, 0.04, 9)])  # onsets stay put; by note: wide spreads
+    notes = Notes.from_arrays([72, 48, 50, 55, 62, 40, 45, 52, 57], [1.0] * 2 + [2.0] * 3 + [3.0] * 4,
+                              [1.5] * 2 + [2.5] * 3 + [3.5] * 4)  # fmt: skip
+    played = performed(notes, offsets, np.random.default_rng(0), table).notes
+    off = played["start_qn"] - notes.notes["start_qn"]
+    assert np.allclose(off[:2], [0.01, -0.01])  # 48 before 72, by 0.02
+    assert np.allclose(off[2:5], [0.0, 0.02, -0.02])  # 50, 55, 62 as 60, 64, 67 were
+    assert not np.allclose(np.sort(off[5:]), np.sort(off[5:])[0])  # four notes: drawn, not a kept shape
+    assert np.allclose(off[5:].mean(), 0.0)
+
+
+def test_training_on_played_music_keeps_its_timing_model(tmp_path):
+    """A run trained on played music (onsets off the grid, chords struck a few ms apart) keeps the data's timing
+    model, with whole chords' spreads where its tokenizer snaps chords (the presets'), and its generated notes
+    leave the grid."""
+    from tunesmith.cli import main
+    from tunesmith.families.transformer import timing_model
+    from tunesmith.runfiles import array_file
+
+    data = synthetic_dataset(tmp_path, steps=[0.0, 0.007, 0.26, 0.49], durations=[0.25, 0.5], n_notes=80)
+    out = tmp_path / "run"
+    train("transformer", data, out, preset="tiny", overrides={**TINY, "max_steps": "2"}, progress=False)
+    offsets, shapes = (np.load(out / array_file(name)) for name in ("onset_offsets", "chord_shapes"))
+    assert offsets.shape == (2, 65) and shapes.ndim == 2 and np.all(np.isfinite(shapes[:, :2]))
+    assert np.allclose(np.nanmean(shapes, axis=1), 0.0)  # offsets from each chord's mean
+    ds = Dataset.load(data)
+    assert set(timing_model(ds, ds.indices("train"), TokenizerSpec().build())) == {"onset_offsets"}  # not snapped
+    assert main(["generate", str(out), "--out", str(tmp_path / "g"), "-n", "1", "--length", "40"]) == 0
+    made = read_midi(next((tmp_path / "g").glob("*.mid")))
+    assert np.mean(np.abs(made.start_qn * 8 - np.round(made.start_qn * 8)) > 1e-3) > 0.5
+
+
 def test_gradient_accumulation_takes_the_same_step():
     """A batch in two micro-batches gives the step of the whole batch (the loss is a mean over equal halves)."""
     from tunesmith.families.transformer.task import TransformerTask
