@@ -2,9 +2,12 @@
 # The GPU checks of docs/transformer.md ("On a GPU"), in one command on the GPU machine, from the repository root,
 # with .gpu carried (benchmarks/gpu/pack.sh makes it here first):
 #
-#     bash benchmarks/gpu/run.sh                 # MINUTES=4 PRESET=base STEP=1 WORKERS=16
+#     bash benchmarks/gpu/run.sh                 # MINUTES=3 PRESET=base STEP=1 WORKERS=16
 #
-# 1. bench_gpu_step.py: the preset's training step in fp32 and bf16, eager and compiled (about 2 minutes);
+# A device call may run 10 minutes, and a session has 15 minutes of device time in all (the machine's start
+# included): the defaults aim at about 8 minutes.
+# 1. bench_gpu_step.py: the preset's training step in fp32 and bf16, eager and compiled, 3 rounds of 3 steps
+#    after 2 untimed (STEP_ARGS to change; the two compilations take most of its 2-3 minutes);
 # 2. prepares MAESTRO's train and validation pieces from .gpu/maestro.tar.xz and trains the preset on them for
 #    MINUTES minutes (bf16 autocast: the preset's precision=auto), validating every VAL_EVERY steps.
 # Writes step.txt/json, prepare.txt, train.txt, metrics.jsonl and config.json into $OUT (out/gpu without it).
@@ -25,7 +28,7 @@ export PYTHONPATH=$root/src${PYTHONPATH:+:$PYTHONPATH} PYTHONUNBUFFERED=1
 (nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv || true) > "$OUT/device.txt" 2>&1
 $PY -c "import torch; print('torch', torch.__version__, 'cuda', torch.cuda.is_available())" | tee -a "$OUT/device.txt"
 if [ "${STEP:-1}" = 1 ]; then
-    $PY benchmarks/bench_gpu_step.py --preset "${PRESET:-base}" ${DEVICE:+--device $DEVICE} ${STEP_ARGS:-} \
+    $PY benchmarks/bench_gpu_step.py --preset "${PRESET:-base}" ${DEVICE:+--device $DEVICE} ${STEP_ARGS:---rounds 3 --steps 3 --warmup 2} \
         --json "$OUT/step.json" 2>&1 | tee "$OUT/step.txt"
 fi
 work=${WORK:-/tmp/tunesmith-gpu}
@@ -33,7 +36,7 @@ rm -rf "$work" && mkdir -p "$work"
 tar -C "$work" -xJf .gpu/maestro.tar.xz || exit 1
 $PY -m tunesmith.cli prepare "$work/maestro" --out "$work/data" --workers "${WORKERS:-16}" ${LIMIT:+--limit $LIMIT} -q \
     2>&1 | tee "$OUT/prepare.txt"
-seconds=$($PY -c "print(round(float('${MINUTES:-4}') * 60))")
+seconds=$($PY -c "print(round(float('${MINUTES:-3}') * 60))")
 start=$(date +%s)
 $PY -m tunesmith.cli train transformer --data "$work/data" --out "$work/run" --preset "${PRESET:-base}" \
     --device "${DEVICE:-cuda}" --max-time "$seconds" --set val_every="${VAL_EVERY:-250}" --set val_max_batches=20 -q \
