@@ -187,32 +187,42 @@ def hf_loss(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor) -> torch.T
     return F.cross_entropy(logits.flatten(0, 1).float(), y.flatten())
 
 
-def autocast(bf16: bool):
-    return torch.autocast("cpu", dtype=torch.bfloat16) if bf16 else nullcontext()
+def autocast(bf16: bool, device_type: str = "cpu"):
+    return torch.autocast(device_type, dtype=torch.bfloat16) if bf16 else nullcontext()
 
 
 # --------------------------------------------------------------------------------------------------- training
 
 
 class Trainer:
+    """Training steps of ``model`` (forward through ``loss_fn``, backward, an AdamW step) on ``batches``, timed; on
+    the batches' device (a GPU's work is waited for before the clock is read, ``benchmarks/bench_gpu_step.py``)."""
+
     def __init__(self, model: torch.nn.Module, loss_fn, batches: list[torch.Tensor], bf16: bool) -> None:
         self.model, self.loss_fn, self.batches, self.bf16 = model, loss_fn, batches, bf16
         self.opt = torch.optim.AdamW(model.parameters(), lr=3e-4, weight_decay=0.1)
+        self.device = batches[0].device
         self.i = 0
         self.last_loss = float("nan")
+
+    def sync(self) -> None:
+        if self.device.type == "cuda":
+            torch.cuda.synchronize(self.device)
 
     def steps(self, n: int) -> float:
         """``n`` training steps; returns seconds."""
         self.model.train()
+        self.sync()
         t = time.perf_counter()
         for _ in range(n):
             b = self.batches[self.i % len(self.batches)]
             self.i += 1
-            with autocast(self.bf16):
+            with autocast(self.bf16, self.device.type):
                 loss = self.loss_fn(self.model, b[:, :-1], b[:, 1:])
             loss.backward()
             self.opt.step()
             self.opt.zero_grad(set_to_none=True)
+        self.sync()
         dt = time.perf_counter() - t
         self.last_loss = loss.item()
         return dt

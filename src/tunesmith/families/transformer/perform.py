@@ -78,8 +78,9 @@ def chord_shapes(
     grid")."""
     by_size: dict[int, list[np.ndarray]] = {}
     for start, pitch in pieces:
-        order = np.argsort(np.asarray(start, dtype=np.float64), kind="stable")
-        s, p = np.asarray(start, dtype=np.float64)[order], np.asarray(pitch)[order]
+        start = np.asarray(start, dtype=np.float64)
+        order = np.argsort(start, kind="stable")
+        s, p = start[order], np.asarray(pitch)[order]
         chord, count, mean = _chords(s, steps_per_quarter, chord_width_qn)
         kept = np.flatnonzero(count[chord] >= 2)
         kept = kept[np.lexsort((p[kept], chord[kept]))]  # chord by chord, each in order of pitch
