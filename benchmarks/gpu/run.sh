@@ -5,7 +5,7 @@
 #     bash benchmarks/gpu/run.sh                 # MINUTES=3 PRESET=base STEP=1 WORKERS=16
 #
 # A device call may run 10 minutes, and a session has 15 minutes of device time in all (the machine's start
-# included): the defaults aim at about 8 minutes.
+# included): the defaults aim at about 8 minutes there, an estimate (not yet timed on a GPU).
 # 1. bench_gpu_step.py: the preset's training step in fp32 and bf16, eager and compiled, 3 rounds of 3 steps
 #    after 2 untimed (STEP_ARGS to change; the two compilations take most of its 2-3 minutes);
 # 2. prepares MAESTRO's train and validation pieces from .gpu/maestro.tar.xz and trains the preset on them for
