@@ -5,21 +5,26 @@
     python benchmarks/pretrained.py --models piano --maestro PATH/TO/maestro-v3.0.0
     python benchmarks/pretrained.py --models bach --preset tiny --minutes 0.2 --limit 40 -n 4 --length 40 \\
         --out /tmp/models --work /tmp/work                # the whole path in about a minute (a check, not a model)
+    python benchmarks/pretrained.py --models piano --maestro DIR --start-from piano   # only piano's second stage
 
 Per model: prepare its data (``bach``: the built-in chorales; ``piano``: MAESTRO, from ``--maestro`` or
 ``$TUNESMITH_MAESTRO``, skipped with a message where neither names a folder), train the Transformer with the
-model's preset, seed and time budget, ship it (bf16 weights, ``config.json``, tokenizer, arrays, log) into a
+model's preset, seed and time budget (then, for a model with a second stage, fine-tune that run with the stage's
+settings and budget: ``train --init``), ship it (bf16 weights, ``config.json``, tokenizer, arrays, log) into a
 staging folder, and measure *that* (what ships, not the float32 run): held-out bits per note on the test split
 and the overlap with the test split as a fraction of the ceiling (``tunesmith evaluate``'s report, pieces of
 ``--length`` notes), and the originality check (``tunesmith originality``) of generated pieces against the training
 split. Then it ships the model with its card into ``--out`` (the package's folder by default) and prints the
 figures and the card's row for docs/models.md. The budgets are the constants in :data:`MODELS`; the flags override
-them for every model named.
+them for every model named. ``--start-from RUN`` skips the first stage and fine-tunes RUN (a run folder or a
+shipped model's name: the model shipped now); ``--resume`` continues each stage's run in ``--work`` where it stopped
+(exactly; a finished one is taken as it is), so that a failure after hours of training costs no retraining.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform
 import shlex
@@ -39,7 +44,7 @@ from tunesmith.jobs.prepare import prepare_dataset
 from tunesmith.jobs.pretrained import SHIPPED_DTYPES, ship_run
 from tunesmith.jobs.report import evaluate
 from tunesmith.jobs.train import train
-from tunesmith.pretrained import PACKAGE_MODELS
+from tunesmith.pretrained import PACKAGE_MODELS, resolve_run
 
 MAESTRO_ENV = "TUNESMITH_MAESTRO"
 
@@ -59,6 +64,9 @@ class Spec:
     pieces: int = 64  # generated pieces for the evaluation and the originality check
     #: settings beyond the preset's, for a model whose card predates a change of the presets
     settings: tuple[tuple[str, str], ...] = ()
+    #: a second stage: the first stage's run fine-tuned (``train --init``) with these settings for these minutes
+    finetune_settings: tuple[tuple[str, str], ...] = ()
+    finetune_minutes: float = 0.0
 
 
 #: The shipped models and their budgets: 2 CPU cores, bach 20 minutes, piano 100 (docs/models.md).
@@ -80,6 +88,11 @@ MODELS: dict[str, Spec] = {
         license="CC BY-NC-SA 4.0, as MAESTRO (its training data): non-commercial use, share alike, credit MAESTRO",
         minutes=100,
         length=400,
+        # trained before the presets snapped played chords (100 minutes on an Intel Xeon with bf16: 17,371 steps),
+        # then fine-tuned on snapped chords at half the rate (docs/models.md)
+        settings=(("chord_window", "0"),),
+        finetune_settings=(("chord_window", "0.4"), ("lr", "1e-3")),
+        finetune_minutes=60,
     ),
 }
 
@@ -122,38 +135,46 @@ def build(name: str, spec: Spec, args: argparse.Namespace) -> dict[str, Any] | N
     seed = spec.seed if args.seed is None else args.seed
     length = args.length or spec.length
     n = args.n or spec.pieces
+    finetune = spec.finetune_minutes if args.finetune_minutes is None else args.finetune_minutes
     print(f"{name}: preparing {source}", flush=True)
     data = prepare_dataset(source, work / "data", limit=args.limit, progress=False).root
-    run = work / "run"
-    if run.exists():
-        shutil.rmtree(run)
-    print(f"{name}: training the Transformer, preset {preset}, seed {seed}, {minutes:g} minutes", flush=True)
     t0 = time.perf_counter()
-    summary = train(
-        "transformer",
-        data,
-        run,
-        preset=preset,
-        overrides={**dict(spec.settings), "seed": str(seed), "max_time": f"{minutes * 60:.1f}"},
-        progress=not args.quiet,
-    )
+    stages: list[dict[str, Any]] = []
+    if args.start_from:
+        start = resolve_run(args.start_from)
+        stages.append(stage_of(start, f"--start-from {args.start_from}"))
+        run = start
+    else:
+        run = work / "run"
+        print(f"{name}: training the Transformer, preset {preset}, seed {seed}, {minutes:g} minutes", flush=True)
+        over = {**dict(spec.settings), "seed": str(seed), "max_time": f"{minutes * 60:.1f}"}
+        summary = train_stage(run, data, args.resume, progress=not args.quiet, preset=preset, overrides=over)
+        stages.append(stage_of(run, "trained from scratch", summary) | {"budget_minutes": minutes})
+    if finetune:
+        print(f"{name}: fine-tuning {run}, {dict(spec.finetune_settings)}, {finetune:g} minutes", flush=True)
+        tuned = work / "finetuned"
+        over = {**dict(spec.finetune_settings), "seed": str(seed), "max_time": f"{finetune * 60:.1f}"}
+        summary = train_stage(tuned, data, args.resume, progress=not args.quiet, init=str(run), overrides=over)
+        stages.append(stage_of(tuned, f"fine-tuned with {dict(spec.finetune_settings)}", summary))
+        stages[-1]["budget_minutes"] = finetune
+        run = tuned
     wall = time.perf_counter() - t0
     command = shlex.join(
         ["python", "benchmarks/pretrained.py", "--models", name, "--preset", preset, "--minutes", f"{minutes:g}"]
         + ["--seed", str(seed), "--length", str(length), "-n", str(n)]
+        + (["--finetune-minutes", f"{finetune:g}"] if finetune else [])
         + (["--limit", str(args.limit)] if args.limit else [])
         + (["--maestro", "MAESTRO_FOLDER"] if name != "bach" else [])
     )
+    total = {k: sum(st.get(k) or 0 for st in stages) for k in ("steps", "epochs", "train_seconds", "budget_minutes")}
     card: dict[str, Any] = {
         "summary": spec.summary,
         "data": spec.data if not args.limit else f"{spec.data}; only the first {args.limit} files",
         "split": spec.split,
         "license": spec.license,
-        "steps": summary["step"],
-        "epochs": summary["epochs"],
-        "train_seconds": summary["seconds"],  # the trainer's clock, which the budget limits
-        "wall_seconds": round(wall, 1),  # the whole training job: tokenizing the data once, training, validating
-        "budget_minutes": minutes,
+        **total,  # over the stages; train_seconds: the trainer's clock, which the budgets limit
+        "wall_seconds": round(wall, 1),  # this job's training: tokenizing the data once, training, validating
+        "stages": stages,
         "stopped": summary["stopped"],
         "best_validation_loss": summary["best_val"],
         "hardware": hardware(),
@@ -187,6 +208,49 @@ def build(name: str, spec: Spec, args: argparse.Namespace) -> dict[str, Any] | N
     return shipped.card
 
 
+def train_stage(run: Path, data: Path, resume: bool, **kwargs: Any) -> dict[str, Any]:
+    """Train one stage into ``run``: anew (replacing what is there), or with ``resume`` continue the run there
+    exactly as far as its budget (a finished run is taken as it is)."""
+    if resume and (run / "trainer_state.pt").is_file():
+        print(f"  resuming {run}", flush=True)
+        limits = {k: v for k, v in kwargs["overrides"].items() if k == "max_time"}
+        return train("transformer", data, run, resume=True, overrides=limits, progress=kwargs["progress"])
+    if run.exists():
+        shutil.rmtree(run)
+    return train("transformer", data, run, **kwargs)
+
+
+def stage_of(run: Path, how: str, summary: dict[str, Any] | None = None) -> dict[str, Any]:
+    """One training stage as the card records it: how, the settings that differ from the preset's, and what it
+    took (from the trainer's summary, or from the card of a shipped model started from)."""
+    config = json.loads((run / "config.json").read_text())
+    card = json.loads((run / "card.json").read_text()) if (run / "card.json").is_file() else {}
+    m = config["model"]
+    out: dict[str, Any] = {
+        "how": how,
+        "preset": config.get("preset"),
+        "chord_window": m.get("chord_window", 0.0),
+        "lr": config["train"]["lr"],
+        "lr_decay": config["train"].get("lr_decay", 0.0),
+        "fim_order": m.get("fim_order"),
+    }
+    if summary is not None:
+        out |= {
+            "steps": summary["step"],
+            "epochs": summary["epochs"],
+            "train_seconds": summary["seconds"],
+            "best_validation_loss": summary["best_val"],
+            "stopped": summary["stopped"],
+            "hardware": hardware(),
+            "date": str(config.get("created", ""))[:10],
+        }
+    else:  # a shipped model: its card says what its training took (its own stages, where it had them, summed)
+        keys = ("steps", "epochs", "train_seconds", "budget_minutes", "best_validation_loss", "hardware")
+        out |= {k: card.get(k) for k in keys}
+        out |= {"date": card.get("date_trained"), "weights_sha256": card.get("files", {}).get("model.safetensors")}
+    return out
+
+
 def card_row(c: dict[str, Any]) -> str:
     """The card's figures as one row of docs/models.md's table."""
     bits = c["held_out_bits_per_note"]
@@ -207,6 +271,17 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--minutes", type=float, default=None, help="training budget of every model named")
     ap.add_argument("--preset", default=None, help="Transformer preset (default: each model's, small)")
     ap.add_argument("--seed", type=int, default=None, help="training seed (default: each model's, 0)")
+    ap.add_argument(
+        "--finetune-minutes", type=float, default=None, help="second stage's budget (default: each model's; 0: none)"
+    )
+    ap.add_argument(
+        "--start-from", default=None, metavar="RUN",
+        help="skip the first stage: fine-tune RUN (a run folder or a shipped model's name, e.g. the model shipped now)",
+    )
+    ap.add_argument(
+        "--resume", action="store_true", help="continue each stage's run in --work where it stopped (a finished one "
+        "is taken as it is) instead of training it anew",
+    )
     ap.add_argument("--limit", type=int, default=None, help="prepare only the first N files (checks, not models)")
     ap.add_argument("-n", type=int, default=None, help="generated pieces to measure (default: 64)")
     ap.add_argument("--length", type=int, default=None, help="notes per generated piece (default: bach 100, piano 400)")

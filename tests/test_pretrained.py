@@ -250,6 +250,26 @@ def test_init_starts_from_the_weights_and_keeps_the_tokenizer(models_env, choral
     assert (run / "tokenizer.json").read_bytes() == (models_env / MADE_HERE / "tokenizer.json").read_bytes()
 
 
+def test_init_may_snap_chords_otherwise_and_keeps_everything_else(models_env, chorales, tmp_path):
+    """``chord_window`` moves played notes on the grid before encoding and leaves the ids' meaning alone, so a run
+    started from a model may snap chords otherwise (the shipped ``piano`` was trained without snapping and fine-tuned
+    with it): the new run's tokenizer snaps as asked and is otherwise the model's, and the weights load."""
+    shipped = json.loads((models_env / MADE_HERE / "tokenizer.json").read_text())
+    window = shipped["config"]["additional_params"].get("chord_window", 0.0)
+    for other in (0.0, 0.3) if window else (0.4,):
+        run = tmp_path / f"window{other}"
+        train("transformer", chorales, run, init=MADE_HERE, overrides={**QUICK, "chord_window": str(other)},
+              progress=False)
+        saved = json.loads((run / "tokenizer.json").read_text())
+        assert saved["config"]["additional_params"].get("chord_window", 0.0) == other
+        assert json.loads((run / CONFIG).read_text())["model"]["chord_window"] == other
+        for t in (saved, shipped):
+            t["config"]["additional_params"].pop("chord_window", None)
+        assert saved == shipped
+    with pytest.raises(ConfigError, match="chord_window must lie in"):
+        train("transformer", chorales, tmp_path / "bad", init=MADE_HERE, overrides={**QUICK, "chord_window": "0.5"})
+
+
 def test_init_errors_are_clear(models_env, chorales, tmp_path, capsys):
     with pytest.raises(ConfigError, match=r"tokenizer differs.*REMI.*TSD"):
         train("transformer", chorales, tmp_path / "a", init=MADE_HERE, overrides={"tokenization": "TSD"})
@@ -315,3 +335,21 @@ def test_make_pretrained_runs_end_to_end_with_a_tiny_budget(tmp_path, monkeypatc
     assert math.isfinite(card["held_out_bits_per_note"]) and card["overlap_fraction_of_ceiling"] > 0
     assert card["originality"]["pieces"] == 2 and "--preset tiny" in card["command"]
     assert json.loads((model.path / CONFIG).read_text())["data"]["path"] == card["data"]
+    stage = card["stages"]
+    assert len(stage) == 1 and stage[0]["how"] == "trained from scratch" and stage[0]["steps"] == card["steps"]
+
+    # a second stage started from that model (--start-from), then the same again with --resume: the finished runs in
+    # --work are taken as they are, so the same weights ship
+    again = [*argv[:2], "--preset", "tiny", "--finetune-minutes", "0.02", "-n", "2", "--length", "24", "--limit", "40"]
+    again += ["--start-from", str(model.path), "--work", str(tmp_path / "work2"), "-q"]
+    for k, extra in enumerate(([], ["--resume"])):
+        assert script.main([*again, *extra, "--out", str(tmp_path / f"tuned{k}")]) == 0
+    assert "resuming" in capsys.readouterr().out
+    tuned = [get_model("bach", roots=[tmp_path / f"tuned{k}"]) for k in range(2)]
+    assert tuned[0].card["files"][WEIGHTS] == tuned[1].card["files"][WEIGHTS]
+    first, second = tuned[0].card["stages"]
+    assert first["steps"] == card["steps"] and first["weights_sha256"] == card["files"][WEIGHTS]
+    assert tuned[0].card["steps"] == card["steps"] + second["steps"] and second["steps"] > 0
+    assert "--finetune-minutes 0.02" in tuned[0].card["command"]
+    init = json.loads((tuned[0].path / CONFIG).read_text())["init"]
+    assert init["from"] == str(model.path) and init["weights_sha256"] == card["files"][WEIGHTS]

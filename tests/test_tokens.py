@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -15,11 +17,14 @@ from tunesmith.representations.tokens import (
     TokenizerSpec,
     bar_lines_qn,
     bar_starts,
+    chord_width_qn,
+    describe_tokenizer,
     from_tokens,
     learn_bpe,
     load_tokenizer,
     note_counts,
     save_tokenizer,
+    set_chord_window,
     shift_value_ticks,
     to_tokens,
     tokenizer_key,
@@ -167,6 +172,21 @@ def test_tokenizer_saves_and_loads(tmp_path):
         path.write_bytes(save_tokenizer(tok))
         again = load_tokenizer(path)
         assert type(again) is type(tok) and again.vocab == tok.vocab
+
+
+def test_chord_window_is_described_and_set_on_a_built_tokenizer():
+    tok = TokenizerSpec().build()
+    assert "snapped" not in describe_tokenizer(tok)
+    set_chord_window(tok, 0.4)
+    assert "chords snapped within 0.4 grid steps" in describe_tokenizer(tok)
+    assert chord_width_qn(tok) == pytest.approx(0.4 / 8)
+    built = TokenizerSpec(chord_window=0.4).build()
+    assert json.loads(save_tokenizer(tok)) == json.loads(save_tokenizer(built))
+    assert tokenizer_key(tok) == tokenizer_key(built) != tokenizer_key(TokenizerSpec().build())
+    set_chord_window(tok, 0.0)
+    assert chord_width_qn(tok) == 0.0 and tokenizer_key(tok) == tokenizer_key(TokenizerSpec().build())
+    with pytest.raises(ConfigError, match="chord_window"):
+        set_chord_window(tok, -0.1)
 
 
 def test_unknown_tokenization_is_refused():

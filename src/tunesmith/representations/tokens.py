@@ -100,10 +100,26 @@ def describe_tokenizer(tok: miditok.MusicTokenizer) -> str:
     c = tok.config
     grid = ", ".join(f"{v} a quarter note over quarters {a}-{b}" for (a, b), v in sorted(c.beat_res.items()))
     bpe = ", BPE" if getattr(tok, "is_trained", False) else ""
+    window = float(c.additional_params.get("chord_window", 0.0) or 0.0)
+    chords = f", chords snapped within {window:g} grid steps" if window else ""
     return (
         f"{tokenizer_name(tok)} (positions {grid}, {c.num_velocities} velocity bins, tempos "
-        f"{'on' if c.use_tempos else 'off'}, programs {'on' if c.use_programs else 'off'}{bpe}; {len(tok)} tokens)"
+        f"{'on' if c.use_tempos else 'off'}, programs {'on' if c.use_programs else 'off'}{chords}{bpe}; "
+        f"{len(tok)} tokens)"
     )
+
+
+def set_chord_window(tok: miditok.MusicTokenizer, window: float) -> None:
+    """Make ``tok`` snap played chords within ``window`` grid steps (0: not at all) when it encodes. The window
+    decides where notes land on the grid before encoding, not what an id means: a model trained with one window
+    reads data snapped with another (fine-tuning a model trained without snapping on snapped chords)."""
+    if not 0 <= window < 0.5:
+        raise ConfigError(f"chord_window must lie in [0, 0.5) grid steps, got {window}")
+    params = tok.config.additional_params
+    if window:
+        params["chord_window"] = float(window)
+    else:
+        params.pop("chord_window", None)
 
 
 def save_tokenizer(tok: miditok.MusicTokenizer) -> bytes:
@@ -126,8 +142,11 @@ def load_tokenizer(path: str | os.PathLike[str]) -> miditok.MusicTokenizer:
 
 
 def tokenizer_key(tok: miditok.MusicTokenizer) -> str:
-    """A short hash of everything that decides a tokenizer's ids (for the token cache's folder)."""
-    return hashlib.sha256(save_tokenizer(tok)).hexdigest()[:16]
+    """A short hash of everything that decides a tokenizer's ids (for the token cache's folder); of its settings in
+    key order, so that a tokenizer whose snapping was set after it was built (:func:`set_chord_window`) shares the
+    cache of one built so."""
+    canonical = json.dumps(json.loads(save_tokenizer(tok)), sort_keys=True).encode()
+    return hashlib.sha256(canonical).hexdigest()[:16]
 
 
 # ---------------------------------------------------------------------------------------------- conversions

@@ -30,6 +30,7 @@ from ...representations.tokens import (
     load_tokenizer,
     note_counts,
     save_tokenizer,
+    set_chord_window,
 )
 from ...training.stores import evenly_spread
 from ...training.trainer import TrainConfig, native_bf16
@@ -136,8 +137,11 @@ def control_bins(windows: TokenWindows, rng: np.random.Generator, n: int = 2000)
 def run_tokenizer(run: Run, cfg: TransformerConfig) -> MusicTokenizer:
     """The tokenizer that ``run`` was trained with (its ``tokenizer.json``), for training that continues it or
     starts from it: a model reads the ids it learned. A ConfigError naming both tokenizers where ``cfg``'s
-    tokenizer settings would tokenize the data otherwise."""
+    tokenizer settings would tokenize the data otherwise. ``cfg.chord_window`` may differ from the run's: it moves
+    played notes on the grid before encoding and leaves the ids' meaning alone, so the tokenizer returned snaps as
+    ``cfg`` says (its ``tokenizer.json`` in the new run records that)."""
     tok = load_tokenizer(run.path / TOKENIZER_FILE)
+    set_chord_window(tok, cfg.chord_window)
     base = spec_of(cfg).build()
     ours, theirs = json.loads(save_tokenizer(base)), json.loads(save_tokenizer(tok))
     keys = sorted(set(ours["config"]) | set(theirs["config"]))
