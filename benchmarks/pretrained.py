@@ -140,6 +140,7 @@ def build(name: str, spec: Spec, args: argparse.Namespace) -> dict[str, Any] | N
     data = prepare_dataset(source, work / "data", limit=args.limit, progress=False).root
     t0 = time.perf_counter()
     stages: list[dict[str, Any]] = []
+    resumed: list[Path] = []  # stages continued from --work (--resume): this job's clock says nothing of them
     if args.start_from:
         start = resolve_run(args.start_from)
         stages.append(stage_of(start, f"--start-from {args.start_from}"))
@@ -148,13 +149,15 @@ def build(name: str, spec: Spec, args: argparse.Namespace) -> dict[str, Any] | N
         run = work / "run"
         print(f"{name}: training the Transformer, preset {preset}, seed {seed}, {minutes:g} minutes", flush=True)
         over = {**dict(spec.settings), "seed": str(seed), "max_time": f"{minutes * 60:.1f}"}
-        summary = train_stage(run, data, args.resume, progress=not args.quiet, preset=preset, overrides=over)
+        summary = train_stage(run, data, args.resume, resumed, progress=not args.quiet, preset=preset, overrides=over)
         stages.append(stage_of(run, "trained from scratch", summary) | {"budget_minutes": minutes})
     if finetune:
         print(f"{name}: fine-tuning {run}, {dict(spec.finetune_settings)}, {finetune:g} minutes", flush=True)
         tuned = work / "finetuned"
         over = {**dict(spec.finetune_settings), "seed": str(seed), "max_time": f"{finetune * 60:.1f}"}
-        summary = train_stage(tuned, data, args.resume, progress=not args.quiet, init=str(run), overrides=over)
+        summary = train_stage(
+            tuned, data, args.resume, resumed, progress=not args.quiet, init=str(run), overrides=over
+        )
         stages.append(stage_of(tuned, f"fine-tuned with {dict(spec.finetune_settings)}", summary))
         stages[-1]["budget_minutes"] = finetune
         run = tuned
@@ -173,7 +176,8 @@ def build(name: str, spec: Spec, args: argparse.Namespace) -> dict[str, Any] | N
         "split": spec.split,
         "license": spec.license,
         **total,  # over the stages; train_seconds: the trainer's clock, which the budgets limit
-        "wall_seconds": round(wall, 1),  # this job's training: tokenizing the data once, training, validating
+        # this job's training (tokenizing the data once, training, validating); none where a stage was resumed
+        "wall_seconds": None if resumed else round(wall, 1),
         "stages": stages,
         "stopped": summary["stopped"],
         "best_validation_loss": summary["best_val"],
@@ -208,11 +212,12 @@ def build(name: str, spec: Spec, args: argparse.Namespace) -> dict[str, Any] | N
     return shipped.card
 
 
-def train_stage(run: Path, data: Path, resume: bool, **kwargs: Any) -> dict[str, Any]:
+def train_stage(run: Path, data: Path, resume: bool, resumed: list[Path], **kwargs: Any) -> dict[str, Any]:
     """Train one stage into ``run``: anew (replacing what is there), or with ``resume`` continue the run there
-    exactly as far as its budget (a finished run is taken as it is)."""
+    exactly as far as its budget (a finished run is taken as it is; ``run`` is added to ``resumed``)."""
     if resume and (run / "trainer_state.pt").is_file():
         print(f"  resuming {run}", flush=True)
+        resumed.append(run)
         limits = {k: v for k, v in kwargs["overrides"].items() if k == "max_time"}
         return train("transformer", data, run, resume=True, overrides=limits, progress=kwargs["progress"])
     if run.exists():

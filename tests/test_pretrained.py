@@ -347,9 +347,11 @@ def test_make_pretrained_runs_end_to_end_with_a_tiny_budget(tmp_path, monkeypatc
     assert "resuming" in capsys.readouterr().out
     tuned = [get_model("bach", roots=[tmp_path / f"tuned{k}"]) for k in range(2)]
     assert tuned[0].card["files"][WEIGHTS] == tuned[1].card["files"][WEIGHTS]
+    assert tuned[0].card["wall_seconds"] > 0 and "wall_seconds" not in tuned[1].card  # no training took place
     first, second = tuned[0].card["stages"]
     assert first["steps"] == card["steps"] and first["weights_sha256"] == card["files"][WEIGHTS]
     assert tuned[0].card["steps"] == card["steps"] + second["steps"] and second["steps"] > 0
     assert "--finetune-minutes 0.02" in tuned[0].card["command"]
     init = json.loads((tuned[0].path / CONFIG).read_text())["init"]
-    assert init["from"] == str(model.path) and init["weights_sha256"] == card["files"][WEIGHTS]
+    assert init["from"] == "bach" and "path" not in init and init["weights_sha256"] == card["files"][WEIGHTS]
+    assert str(tmp_path) not in (tuned[0].path / CONFIG).read_text()  # no path of this machine ships

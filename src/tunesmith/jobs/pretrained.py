@@ -58,12 +58,12 @@ def ship_run(
     dtype: str = "bfloat16",
 ) -> ShippedModel:
     """Make the float32 training run ``run`` the shipped model ``root/name`` (replacing one there): the weights in
-    ``dtype`` (bfloat16 or float16), ``config.json`` with its data named as the card names it (no path of the
-    machine it was trained on), the family's files and arrays and ``metrics.jsonl`` as they are (not the resume
-    state), and ``card.json``: ``card``'s fields (summary, data, split, license, figures, hardware, command) with
-    what the run itself says (kind, preset, parameters, steps, epochs, train_seconds, seed, date_trained) filled in
-    where ``card`` leaves it out, the weights' type and size, and the sha256 of every other file. The folder is
-    written whole or not at all, then checked against its card."""
+    ``dtype`` (bfloat16 or float16), ``config.json`` with its data named as the card names it and the run it started
+    from (``init``) by name (no path of the machine it was trained on), the family's files and arrays and
+    ``metrics.jsonl`` as they are (not the resume state), and ``card.json``: ``card``'s fields (summary, data, split,
+    license, figures, hardware, command) with what the run itself says (kind, preset, parameters, steps, epochs,
+    train_seconds, seed, date_trained) filled in where ``card`` leaves it out, the weights' type and size, and the
+    sha256 of every other file. The folder is written whole or not at all, then checked against its card."""
     run = Path(run)
     if dtype not in SHIPPED_DTYPES:
         raise ConfigError(f"ship: weights are shipped as {' or '.join(SHIPPED_DTYPES)}, not {dtype!r}")
@@ -83,6 +83,9 @@ def ship_run(
         "data": {**config.get("data", {}), "path": data_label},
         "shipped": {"name": name, "weights_dtype": dtype},
     }
+    if "init" in config:  # where the run started, by name, not by a path of the machine it was trained on
+        init = {k: v for k, v in config["init"].items() if k != "path"}
+        config["init"] = init | {"from": init.get("shipped_model") or Path(str(init.get("from", ""))).name}
     with atomic_dir(Path(root) / name) as tmp:
         save_file(shipped, str(tmp / WEIGHTS), metadata={"format": "pt", "tunesmith_dtype": dtype})
         atomic_write_text(tmp / CONFIG, json.dumps(config, indent=1))
