@@ -24,7 +24,6 @@ shipped model's name: the model shipped now); ``--resume`` continues each stage'
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import shlex
@@ -44,7 +43,9 @@ from tunesmith.jobs.prepare import prepare_dataset
 from tunesmith.jobs.pretrained import SHIPPED_DTYPES, ship_run
 from tunesmith.jobs.report import evaluate
 from tunesmith.jobs.train import train
-from tunesmith.pretrained import PACKAGE_MODELS, resolve_run
+from tunesmith.pretrained import CARD, PACKAGE_MODELS, read_card, resolve_run
+from tunesmith.runfiles import STATE, WEIGHTS
+from tunesmith.training.checkpoint import load_config
 
 MAESTRO_ENV = "TUNESMITH_MAESTRO"
 
@@ -136,6 +137,13 @@ def build(name: str, spec: Spec, args: argparse.Namespace) -> dict[str, Any] | N
     length = args.length or spec.length
     n = args.n or spec.pieces
     finetune = spec.finetune_minutes if args.finetune_minutes is None else args.finetune_minutes
+    if args.start_from and not finetune:
+        print(
+            f"{name}: skipped: --start-from fine-tunes a model, and {name} has no second stage "
+            "(give --finetune-minutes)",
+            flush=True,
+        )
+        return None
     print(f"{name}: preparing {source}", flush=True)
     data = prepare_dataset(source, work / "data", limit=args.limit, progress=False).root
     t0 = time.perf_counter()
@@ -155,11 +163,9 @@ def build(name: str, spec: Spec, args: argparse.Namespace) -> dict[str, Any] | N
         print(f"{name}: fine-tuning {run}, {dict(spec.finetune_settings)}, {finetune:g} minutes", flush=True)
         tuned = work / "finetuned"
         over = {**dict(spec.finetune_settings), "seed": str(seed), "max_time": f"{finetune * 60:.1f}"}
-        summary = train_stage(
-            tuned, data, args.resume, resumed, progress=not args.quiet, init=str(run), overrides=over
-        )
-        stages.append(stage_of(tuned, f"fine-tuned with {dict(spec.finetune_settings)}", summary))
-        stages[-1]["budget_minutes"] = finetune
+        summary = train_stage(tuned, data, args.resume, resumed, progress=not args.quiet, init=str(run), overrides=over)
+        how = f"fine-tuned with {dict(spec.finetune_settings)}"
+        stages.append(stage_of(tuned, how, summary) | {"budget_minutes": finetune})
         run = tuned
     wall = time.perf_counter() - t0
     command = shlex.join(
@@ -215,10 +221,10 @@ def build(name: str, spec: Spec, args: argparse.Namespace) -> dict[str, Any] | N
 def train_stage(run: Path, data: Path, resume: bool, resumed: list[Path], **kwargs: Any) -> dict[str, Any]:
     """Train one stage into ``run``: anew (replacing what is there), or with ``resume`` continue the run there
     exactly as far as its budget (a finished run is taken as it is; ``run`` is added to ``resumed``)."""
-    if resume and (run / "trainer_state.pt").is_file():
+    if resume and (run / STATE).is_file():
         print(f"  resuming {run}", flush=True)
         resumed.append(run)
-        limits = {k: v for k, v in kwargs["overrides"].items() if k == "max_time"}
+        limits = {"max_time": kwargs["overrides"]["max_time"]}
         return train("transformer", data, run, resume=True, overrides=limits, progress=kwargs["progress"])
     if run.exists():
         shutil.rmtree(run)
@@ -226,10 +232,9 @@ def train_stage(run: Path, data: Path, resume: bool, resumed: list[Path], **kwar
 
 
 def stage_of(run: Path, how: str, summary: dict[str, Any] | None = None) -> dict[str, Any]:
-    """One training stage as the card records it: how, the settings that differ from the preset's, and what it
-    took (from the trainer's summary, or from the card of a shipped model started from)."""
-    config = json.loads((run / "config.json").read_text())
-    card = json.loads((run / "card.json").read_text()) if (run / "card.json").is_file() else {}
+    """One training stage as the card records it: how, the settings that tell the stages apart, and what it took
+    (from the trainer's summary, or from the card of the shipped model started from; none for a run folder)."""
+    config = load_config(run)
     m = config["model"]
     out: dict[str, Any] = {
         "how": how,
@@ -250,9 +255,10 @@ def stage_of(run: Path, how: str, summary: dict[str, Any] | None = None) -> dict
             "date": str(config.get("created", ""))[:10],
         }
     else:  # a shipped model: its card says what its training took (its own stages, where it had them, summed)
+        card = read_card(run) if (run / CARD).is_file() else {}
         keys = ("steps", "epochs", "train_seconds", "budget_minutes", "best_validation_loss", "hardware")
         out |= {k: card.get(k) for k in keys}
-        out |= {"date": card.get("date_trained"), "weights_sha256": card.get("files", {}).get("model.safetensors")}
+        out |= {"date": card.get("date_trained"), "weights_sha256": card.get("files", {}).get(WEIGHTS)}
     return out
 
 
@@ -280,11 +286,15 @@ def main(argv: list[str] | None = None) -> int:
         "--finetune-minutes", type=float, default=None, help="second stage's budget (default: each model's; 0: none)"
     )
     ap.add_argument(
-        "--start-from", default=None, metavar="RUN",
+        "--start-from",
+        default=None,
+        metavar="RUN",
         help="skip the first stage: fine-tune RUN (a run folder or a shipped model's name, e.g. the model shipped now)",
     )
     ap.add_argument(
-        "--resume", action="store_true", help="continue each stage's run in --work where it stopped (a finished one "
+        "--resume",
+        action="store_true",
+        help="continue each stage's run in --work where it stopped (a finished one "
         "is taken as it is) instead of training it anew",
     )
     ap.add_argument("--limit", type=int, default=None, help="prepare only the first N files (checks, not models)")

@@ -345,6 +345,9 @@ def test_make_pretrained_runs_end_to_end_with_a_tiny_budget(tmp_path, monkeypatc
     for k, extra in enumerate(([], ["--resume"])):
         assert script.main([*again, *extra, "--out", str(tmp_path / f"tuned{k}")]) == 0
     assert "resuming" in capsys.readouterr().out
+    skip = ["--models", "bach", "--start-from", str(model.path), "--work", str(tmp_path / "w3")]
+    assert script.main([*skip, "--out", str(tmp_path / "none")]) == 0 and not (tmp_path / "none").exists()
+    assert "bach: skipped: --start-from fine-tunes a model" in capsys.readouterr().out  # bach has no second stage
     tuned = [get_model("bach", roots=[tmp_path / f"tuned{k}"]) for k in range(2)]
     assert tuned[0].card["files"][WEIGHTS] == tuned[1].card["files"][WEIGHTS]
     assert tuned[0].card["wall_seconds"] > 0 and "wall_seconds" not in tuned[1].card  # no training took place

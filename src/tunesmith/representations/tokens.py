@@ -65,8 +65,7 @@ class TokenizerSpec:
     chord_window: float = 0.0
 
     def build(self) -> miditok.MusicTokenizer:
-        if not 0 <= self.chord_window < 0.5:
-            raise ConfigError(f"chord_window must lie in [0, 0.5) grid steps, got {self.chord_window}")
+        check_chord_window(self.chord_window)
         if self.tokenization not in TOKENIZER_CLASSES:
             raise ConfigError(
                 f"unknown tokenization {self.tokenization!r}; choose one of {', '.join(TOKENIZER_CLASSES)}"
@@ -109,12 +108,16 @@ def describe_tokenizer(tok: miditok.MusicTokenizer) -> str:
     )
 
 
+def check_chord_window(window: float) -> None:
+    if not 0 <= window < 0.5:
+        raise ConfigError(f"chord_window must lie in [0, 0.5) grid steps, got {window}")
+
+
 def set_chord_window(tok: miditok.MusicTokenizer, window: float) -> None:
     """Make ``tok`` snap played chords within ``window`` grid steps (0: not at all) when it encodes. The window
     decides where notes land on the grid before encoding, not what an id means: a model trained with one window
     reads data snapped with another (fine-tuning a model trained without snapping on snapped chords)."""
-    if not 0 <= window < 0.5:
-        raise ConfigError(f"chord_window must lie in [0, 0.5) grid steps, got {window}")
+    check_chord_window(window)
     params = tok.config.additional_params
     if window:
         params["chord_window"] = float(window)
