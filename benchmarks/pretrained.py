@@ -279,7 +279,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--maestro", default=None, help=f"the MAESTRO folder for piano (default: ${MAESTRO_ENV})")
     ap.add_argument("--out", default=str(PACKAGE_MODELS), help="where the shipped models go (default: the package)")
     ap.add_argument("--work", default="out/pretrained", help="datasets, runs and evaluations (default: %(default)s)")
-    ap.add_argument("--minutes", type=float, default=None, help="training budget of every model named")
+    ap.add_argument("--minutes", type=float, default=None, help="first stage's budget of every model named")
     ap.add_argument("--preset", default=None, help="Transformer preset (default: each model's, small)")
     ap.add_argument("--seed", type=int, default=None, help="training seed (default: each model's, 0)")
     ap.add_argument(
