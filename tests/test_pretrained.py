@@ -123,6 +123,18 @@ def test_a_changed_file_is_caught(registry, tmp_path):
         resolve_run(MADE_HERE, roots=[tmp_path])
 
 
+def test_shipping_the_same_run_again_gives_the_same_bytes(tiny_run, registry, tmp_path):
+    """The card's sha256 is of the file: the same run shipped again must give the same weights file byte for byte
+    (safetensors orders several metadata keys at random, which made this fail one time in two)."""
+    card = {"summary": "a tiny test model", "data": "40 chorales", "split": "hash", "license": "MIT"}
+    card |= {"hardware": "test", "command": "pytest"}
+    want = get_model(MADE_HERE, roots=[registry]).files
+    for k in range(6):
+        ship_run(tiny_run, MADE_HERE, card, root=tmp_path / str(k))
+        again = get_model(MADE_HERE, roots=[tmp_path / str(k)]).files
+        assert again[WEIGHTS] == want[WEIGHTS] and again[CONFIG] == want[CONFIG]
+
+
 def test_the_shipped_models_fit_the_size_limit():
     total = sum(m.size_bytes for m in shipped_models(roots=[PACKAGE_MODELS]).values())
     assert total <= MAX_SHIPPED_BYTES

@@ -87,7 +87,9 @@ def ship_run(
         init = {k: v for k, v in config["init"].items() if k != "path"}
         config["init"] = init | {"from": init.get("shipped_model") or Path(str(init.get("from", ""))).name}
     with atomic_dir(Path(root) / name) as tmp:
-        save_file(shipped, str(tmp / WEIGHTS), metadata={"format": "pt", "tunesmith_dtype": dtype})
+        # One metadata key: safetensors writes the metadata through a hash map, so two keys come out in either order
+        # and the same weights shipped twice could differ in sha256. The dtype is in config.json and the card.
+        save_file(shipped, str(tmp / WEIGHTS), metadata={"format": "pt"})
         atomic_write_text(tmp / CONFIG, json.dumps(config, indent=1))
         for f in sorted(run.iterdir()):
             if f.is_file() and f.name not in (WEIGHTS, CONFIG, STATE, CARD) and not f.name.startswith("."):
