@@ -50,6 +50,8 @@ MADE_HERE = "tiny-test"
 BUILT_IN = model_names(roots=[PACKAGE_MODELS])
 MAX_SHIPPED_BYTES = 40_000_000
 QUICK = {"max_steps": "2", "val_max_batches": "2", "batch_size": "4"}
+TINY_CARD = {"summary": "a tiny test model", "data": "40 chorales", "split": "hash", "license": "MIT"}
+TINY_CARD |= {"hardware": "test", "command": "pytest"}
 
 
 @pytest.fixture(scope="module")
@@ -69,8 +71,7 @@ def tiny_run(chorales, tmp_path_factory) -> Path:
 def registry(tiny_run, tmp_path_factory) -> Path:
     """A temporary registry holding the tiny model, shipped as make pretrained ships one."""
     root = tmp_path_factory.mktemp("registry")
-    card = {"summary": "a tiny test model", "data": "40 chorales", "split": "hash", "license": "MIT"}
-    ship_run(tiny_run, MADE_HERE, {**card, "hardware": "test", "command": "pytest"}, root=root)
+    ship_run(tiny_run, MADE_HERE, TINY_CARD, root=root)
     return root
 
 
@@ -126,11 +127,9 @@ def test_a_changed_file_is_caught(registry, tmp_path):
 def test_shipping_the_same_run_again_gives_the_same_bytes(tiny_run, registry, tmp_path):
     """The card's sha256 is of the file: the same run shipped again must give the same weights file byte for byte
     (safetensors orders several metadata keys at random, which made this fail one time in two)."""
-    card = {"summary": "a tiny test model", "data": "40 chorales", "split": "hash", "license": "MIT"}
-    card |= {"hardware": "test", "command": "pytest"}
     want = get_model(MADE_HERE, roots=[registry]).files
     for k in range(6):
-        ship_run(tiny_run, MADE_HERE, card, root=tmp_path / str(k))
+        ship_run(tiny_run, MADE_HERE, TINY_CARD, root=tmp_path / str(k))
         again = get_model(MADE_HERE, roots=[tmp_path / str(k)]).files
         assert again[WEIGHTS] == want[WEIGHTS] and again[CONFIG] == want[CONFIG]
 
