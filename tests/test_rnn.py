@@ -127,9 +127,46 @@ def test_window_loss_targets_last_or_all():
     total, parts = every.window_loss(w)
     assert float(total) == pytest.approx(float(every.loss(w[:, :-1], w[:, 1:], out)[0]), rel=1e-6)
     assert {"pitch", "step", "duration", "velocity", "step_mse", "duration_mse"} <= set(parts)
+    # the timing parts are cross-entropies alone; the squared error of the mean (weight 10) is in the objective
+    mse = 10.0 * (parts["step_mse"] + parts["duration_mse"])
     assert float(total) == pytest.approx(
-        float(parts["pitch"] + parts["step"] + parts["duration"] + 0.5 * parts["velocity"]), rel=1e-6
+        float(parts["pitch"] + parts["step"] + parts["duration"] + 0.5 * parts["velocity"] + mse), rel=1e-6
     )
+    assert float(mse) > 0.1  # enough to be told apart from the cross-entropies' sum above
+
+
+def test_held_out_likelihood_is_the_cross_entropies_by_hand(tmp_path):
+    """Bits per note of the default preset: the four cross-entropies (pitch, step bin, duration bin, velocity bin)
+    of every note of every test window, computed here from the model's logits, in bits; the squared error of the
+    distribution's mean that training adds (time_mse_weight) is no part of a likelihood."""
+    from tests.conftest import synthetic_dataset
+    from tunesmith.dataset import Dataset
+
+    ds = Dataset.load(synthetic_dataset(tmp_path, steps=[0.0, 0.25, 0.5], durations=[0.2, 1.0], n_notes=30))
+    cfg = RNNConfig(**{**PRESETS["default"], "hidden": 16, "seq_length": 6})
+    torch.manual_seed(0)
+    model = NoteRNN(cfg)
+    got = RNNFamily().likelihood(model, Run(tmp_path, {}), ds, "test", torch.device("cpu"), max_windows=10_000)
+
+    nats, count = 0.0, 0
+    with torch.no_grad():
+        for i in ds.indices("test"):
+            ev = torch.as_tensor(to_note_events(ds[int(i)]), dtype=torch.float32)
+            for s in range(len(ev) - cfg.seq_length):  # every window inside the piece, every position predicted
+                x, y = ev[None, s : s + cfg.seq_length], ev[None, s + 1 : s + cfg.seq_length + 1]
+                out, _ = model(x)
+                targets = [
+                    (out.pitch, y[..., 0].long()),
+                    (out.step, model.time_to_bin(y[..., 1])),
+                    (out.duration, model.time_to_bin(y[..., 2])),
+                    (out.velocity, model.velocity_to_bin(y[..., 3])),
+                ]
+                for logits, target in targets:
+                    logp = torch.log_softmax(logits[0].double(), dim=-1)
+                    nats -= float(logp.gather(1, target[0, :, None]).sum())
+                count += cfg.seq_length
+    assert got["notes"] == count > 0
+    assert got["bits_per_note"] == pytest.approx(nats / count / math.log(2), rel=1e-5)
 
 
 def test_time_bins():

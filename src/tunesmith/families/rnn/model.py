@@ -243,15 +243,17 @@ class NoteRNN(nn.Module):
                 mse = (target - pred) ** 2
                 loss = (mse + cfg.positive_pressure * torch.relu(-pred)).mean()
                 parts[f"{name}_mse"] = mse.mean().detach()
+                parts[name] = loss
             else:
+                # the part is the cross-entropy alone (nats: what the held-out likelihood sums); the squared error
+                # of the distribution's mean is added to the objective only
                 loss = F.cross_entropy(pred.reshape(-1, cfg.time_bins), self.time_to_bin(target).reshape(-1))
                 mse = ((self.expected_time(pred) - target) ** 2).mean()
+                parts[name], parts[f"{name}_mse"] = loss, mse.detach()
                 if cfg.time_mse_weight:
                     # also pull the distribution's mean onto the target: the bins shape what is sampled, this
                     # keeps the point estimate as good as a regression's
                     loss = loss + cfg.time_mse_weight * mse
-                parts[f"{name}_mse"] = mse.detach()
-            parts[name] = loss
             total = total + w * loss
         if out.velocity is not None:
             vel = F.cross_entropy(
