@@ -71,10 +71,10 @@ def top(module: str) -> str:
 
 
 def family_package(module: str) -> str | None:
-    """``rnn`` for tunesmith.families.rnn.*; None for what the families share (the registry, families.base and
-    families.scoring)."""
+    """``rnn`` for tunesmith.families.rnn.*; None for what the families share (the registry, families.spec,
+    families.base and families.scoring)."""
     parts = module.split(".")
-    if len(parts) > 2 and parts[1] == "families" and parts[2] not in ("base", "scoring"):
+    if len(parts) > 2 and parts[1] == "families" and parts[2] not in ("spec", "base", "scoring"):
         return parts[2]
     return None
 
@@ -142,10 +142,26 @@ def test_the_floors_are_the_ones_the_docs_state():
     assert documented == FLOORS
 
 
-@pytest.mark.parametrize("kind", ["rnn", "gan", "crnngan"])
+@pytest.mark.parametrize("kind", ["rnn", "gan", "crnngan", "transformer"])
 def test_every_family_package_has_the_documented_files(kind):
     folder = SRC / "families" / kind
-    assert {"__init__.py", "model.py", "task.py", "sample.py"} <= {p.name for p in folder.iterdir()}
+    documented = {"__init__.py", "config.py", "spec.py", "model.py", "task.py", "sample.py", "family.py"}
+    assert documented <= {p.name for p in folder.iterdir()}
+
+
+@pytest.mark.parametrize("kind", ["rnn", "gan", "crnngan", "transformer"])
+def test_a_family_declares_itself_without_torch(kind):
+    """A family package's ``__init__``, ``config.py`` and ``spec.py`` import no torch and no MidiTok (the command
+    line is built from them), at any depth: checked in a fresh interpreter."""
+    import subprocess
+    import sys
+
+    code = (
+        f"import sys, tunesmith.families.{kind} as f; assert f.SPECS; "
+        "print(sorted(m for m in ('torch', 'miditok') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
 
 
 def test_no_family_name_branches_outside_the_families():

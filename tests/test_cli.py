@@ -106,3 +106,27 @@ def test_a_family_option_another_family_lacks_is_refused_by_name(tmp_path, capsy
     assert main(["generate", str(run), "--out", str(tmp_path / "g"), "--threshold", "0.4"]) == 1
     err = capsys.readouterr().err
     assert "rnn runs take no option threshold; it has no options of its own" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--help"],
+        ["train", "rnn", "--help"],
+        ["train", "transformer", "--help"],
+        ["generate", "--help"],
+        ["generate", "bach", "--out", "x", "--no-such-option"],
+        ["train", "gan", "--data", "d", "--out", "r", "--preset", "nope"],
+        ["models"],
+    ],
+)
+def test_parsing_and_listing_models_import_neither_torch_nor_miditok(argv):
+    """``tunesmith --help``, an argument error and ``tunesmith models`` answer at once: neither torch nor MidiTok is
+    imported until a command runs a model (checked in a fresh interpreter, whose modules are its own)."""
+    code = (
+        "import sys\nfrom tunesmith.cli import main\n"
+        f"try:\n    main({argv!r})\nexcept SystemExit:\n    pass\n"
+        "print(sorted(m for m in ('torch', 'miditok') if m in sys.modules), file=sys.stderr)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stderr.strip().splitlines()[-1] == "[]"

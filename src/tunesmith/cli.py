@@ -15,7 +15,7 @@ from . import __version__
 from .errors import TunesmithError
 
 if TYPE_CHECKING:
-    from .families import Family
+    from .families import FamilySpec
 
 DEFAULT_CACHE = Path(os.environ.get("TUNESMITH_CACHE", Path.home() / ".cache" / "tunesmith"))
 
@@ -468,9 +468,9 @@ def cmd_studio(args: argparse.Namespace) -> int:
 
 
 # ---------------------------------------------------------------------------------------------- parser
-def _add_train_parser(models: Any, fam: Family) -> None:
+def _add_train_parser(models: Any, fam: FamilySpec) -> None:
     """``tunesmith train NAME``: the training options, with the presets that this family has."""
-    settings = ", ".join(fam.config_cls.from_dict(dict(fam.presets["default"])).settings())
+    settings = ", ".join(fam.default_settings())
     p = models.add_parser(
         fam.name,
         help=fam.summary,
@@ -513,8 +513,8 @@ def _add_train_parser(models: Any, fam: Family) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from .families import REGISTRY
-    from .jobs.demo import DEMO_MODELS
+    from .families import specs
+    from .jobs.plan import DEMO_MODELS
 
     parser = argparse.ArgumentParser(
         prog="tunesmith",
@@ -576,7 +576,7 @@ def build_parser() -> argparse.ArgumentParser:
         "'tunesmith train MODEL --help' lists that model's presets and settings.",
     )
     models = p.add_subparsers(dest="model", metavar="MODEL", required=True)
-    for fam in REGISTRY.values():
+    for fam in specs().values():
         _add_train_parser(models, fam)
 
     p = sub.add_parser(

@@ -17,23 +17,11 @@ from ...notes import DEFAULT_QPM, Notes
 from ...representations.pianoroll import from_pianoroll
 from ...runfiles import DECODING
 from ...utils import eval_mode
-from ..base import GenerateOptions, seeded_generator
+from ..base import seeded_generator
 from .model import PianoRollGAN
+from .spec import GANOptions
 
 DEFAULT_THRESHOLD = 0.5
-
-
-@dataclass(frozen=True)
-class GANOptions(GenerateOptions):
-    """The GAN's generation options beside the common ones (``length`` counts bars). ``threshold``, ``hold`` and
-    ``onsets`` left at None take the run's calibrated decoding (``tunesmith rollstats --save``) when it has one
-    and ``sample`` is off, else threshold 0.5, hold = threshold, onsets as the model has them."""
-
-    threshold: float | None = None
-    hold: float | None = None
-    sample: bool = False
-    onsets: bool | None = None
-    qpm: float = DEFAULT_QPM
 
 
 @dataclass(frozen=True)
