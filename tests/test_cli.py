@@ -82,7 +82,7 @@ def test_prepare_download_maestro_prepares_what_was_fetched(tmp_path, monkeypatc
 
 def test_demo_trains_evaluates_and_writes_the_report(tmp_path):
     out = tmp_path / "out"
-    argv = ["demo", "--out", str(out), "--limit", "40", "--workers", "1", "--max-time", "8", "-n", "4", "-q"]
+    argv = ["demo", "--out", str(out), "--limit", "40", "--workers", "1", "--scale", "0.02", "-n", "4", "-q"]
     assert main([*argv, "--models", "rnn,baseline"]) == 0  # (the GAN needs more chorales than 40)
     report = json.loads((out / "report.json").read_text())
     assert [m["name"] for m in report["models"]] == ["rnn", "baseline"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -391,6 +392,8 @@ def test_harmonize_keeps_the_melody_and_writes_the_bass(duets, tmp_path):
     src = read_midi(path)
     written = harmonize(path, duets, tmp_path / "h", n=2, seed=3)
     assert len(written) == 2 and all(p.name.startswith("harmony_") for p in written)
+    listing = json.loads((tmp_path / "h" / "harmonies.json").read_text())
+    assert listing["files"] == ["harmony_00.mid", "harmony_01.mid"] and not (tmp_path / "h" / "harmonys.json").exists()
     for p in written:
         got = read_midi(p)
         assert rows(src) <= rows(got)  # the tune as it was: piano, not the violin the model read it as

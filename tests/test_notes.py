@@ -91,3 +91,28 @@ def test_wrong_dtype_rejected():
     with pytest.raises(ConfigError):
         Notes(np.zeros(3, dtype=np.float64))
     assert Notes.empty().notes.dtype == NOTE_DTYPE
+
+
+def test_new_notes_go_into_the_tracks_of_their_instrument():
+    """into_tracks by hand: a piece of a violin (track 0), two flutes (tracks 1, 2: high and low) and drums (3);
+    new notes of a violin, a flute near each flute's range, a cello and drums."""
+    like = Notes.from_arrays(
+        [76, 79, 84, 86, 60, 62, 36], [0, 1, 0, 1, 0, 1, 0], [1, 2, 1, 2, 1, 2, 1],
+        program=[40, 40, 73, 73, 73, 73, 0], track=[0, 0, 1, 1, 2, 2, 3], is_drum=[0, 0, 0, 0, 0, 0, 1],
+    )
+    new = Notes.from_arrays(
+        [77, 85, 61, 48, 38, 50], [2, 2, 2, 2, 2, 3], [3, 3, 3, 3, 3, 4],
+        program=[40, 73, 73, 42, 0, 42], is_drum=[0, 0, 0, 0, 1, 0],
+    )
+    got = new.into_tracks(like)
+    assert got.notes["track"].tolist() == [0, 1, 2, 4, 3, 4]  # the cello gets a new track after the last
+    assert new.notes["track"].tolist() == [0] * 6  # a copy: the new notes are left as they were
+    kept = new.into_tracks(like, exclude=[1])  # track 1 is kept note for note: its flute goes to the other
+    assert kept.notes["track"].tolist() == [0, 2, 2, 4, 3, 4]
+
+
+def test_track_names_are_read_from_the_metadata():
+    piece = Notes.from_arrays([60], [0], [1], metadata={"track_names": '{"0": "Soprano", "2": "Bass"}'})
+    assert piece.track_names() == {0: "Soprano", 2: "Bass"}
+    assert Notes.from_arrays([60], [0], [1]).track_names() == {}
+    assert Notes.from_arrays([60], [0], [1], metadata={"track_names": "not json"}).track_names() == {}

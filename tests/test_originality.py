@@ -79,5 +79,10 @@ def test_cli_names_copies(data, tmp_path, capsys):
     assert main(["originality", str(tmp_path), "--data", str(data), "--json", str(tmp_path / "o.json")]) == 0
     out = capsys.readouterr().out
     assert "stolen.mid: longest run" in out and "COPY" in out and "skipped" in out and "broken.mid" in out
+    fresh = Notes.from_arrays(np.full(12, 60), np.arange(12) * 0.5, np.arange(12) * 0.5 + 0.4)  # one repeated note
+    write_midi(fresh, tmp_path / "new" / "fresh.mid")
+    assert main(["originality", str(tmp_path / "new"), "--data", str(data)]) == 0
+    out = capsys.readouterr().out
+    assert f"fresh.mid: no run of {WINDOW + 1} notes or more" in out and "longest run 0" not in out
     assert main(["originality", str(tmp_path / "nothing"), "--data", str(data)]) == 1
     assert "no such file" in capsys.readouterr().err

@@ -131,6 +131,40 @@ def test_plot_runs_draws_losses_and_statistics(tmp_path):
     assert not (tmp_path / "x.png").exists()
 
 
+def _log(run: Path, records: list[dict]) -> Path:
+    run.mkdir(parents=True)
+    (run / METRICS).write_text("".join(json.dumps(r) + "\n" for r in records))
+    return run
+
+
+def test_losses_of_different_scales_get_their_own_panels(tmp_path):
+    """An RNN's loss near 6.7 and two GANs' near 0.7: two panels, not one axis; the grouping by hand."""
+    from tunesmith.plots import _scale_groups, read_metrics
+
+    def losses(run, values):
+        return _log(tmp_path / run, [{"kind": "train", "step": i + 1, "train/loss": v} for i, v in enumerate(values)])
+
+    rnn, gan, crnngan = losses("rnn", [7.0, 6.7, 6.5]), losses("gan", [0.8, 0.7]), losses("crnngan", [-0.6, -0.9])
+    runs = [rnn, gan, crnngan]
+    logs = {r: read_metrics(r, kinds=("train", "val", "epoch")) for r in runs}
+    assert _scale_groups(runs, logs, "loss") == [[gan, crnngan], [rnn]]  # medians 0.7 and 0.75 against 6.7
+    assert _scale_groups([gan, crnngan], logs, "loss") == [[gan, crnngan]]
+    one = read_png(plot_runs([gan], tmp_path / "one.png"))
+    both = read_png(plot_runs(runs, tmp_path / "split.png"))
+    assert both.shape[1] > one.shape[1]  # two panels side by side
+
+
+def test_a_series_of_one_point_is_drawn(tmp_path):
+    """A GAN that logged its G loss once: the point shows (a line through one point draws nothing)."""
+    from tunesmith.plots import _marker
+
+    assert _marker([5]) == "o" and _marker([1, 2]) == "o" and _marker(list(range(10))) is None
+    run = _log(tmp_path / "gan", [{"kind": "train", "step": 4, "train/g_loss": -3.0}])
+    img = read_png(plot_runs([run], tmp_path / "g.png", stats=["g_loss"]))
+    blue = (img[..., 2] > 0.6) & (img[..., 0] < 0.3)  # matplotlib's first colour, #1f77b4
+    assert blue.sum() > 150  # the point (about 120 pixels) beside the legend's line (about 90)
+
+
 # ---------------------------------------------------------------------------------------------- distributions
 def test_note_features_by_hand():
     a = Notes.from_arrays(

@@ -369,3 +369,35 @@ def test_make_pretrained_runs_end_to_end_with_a_tiny_budget(tmp_path, monkeypatc
     init = json.loads((tuned[0].path / CONFIG).read_text())["init"]
     assert init["from"] == "bach" and "path" not in init and init["weights_sha256"] == card["files"][WEIGHTS]
     assert str(tmp_path) not in (tuned[0].path / CONFIG).read_text()  # no path of this machine ships
+
+
+def outside_bars_3_4(piece):
+    """BWV 66.6's notes outside its bars 3-4: a pickup bar of 1/4, then 4/4, so quarter notes 5 to 13."""
+    return piece[(piece.start_qn < 5.0) | (piece.start_qn >= 13.0)].sorted().notes
+
+
+@pytest.mark.parametrize("mode", [{"infill_bars": "3-4"}, {"infill_bars": "3-4", "keep_tracks": "1"}])
+def test_infilling_a_chorale_writes_its_four_named_tracks_back(tmp_path, mode):
+    """Bars 3-4 of chorale BWV 66.6 filled in by the shipped ``bach``: the file has the input's four tracks, with
+    their names, programs and order, every new note in the track of its voice, every other note as it was."""
+    import numpy as np
+
+    from tunesmith.io import write_midi
+    from tunesmith.jobs.generate import generate
+    from tunesmith.studio.core import examples
+
+    chorale = read_midi(examples()["example: chorale-bwv66.6"])
+    names = {"0": "Soprano", "1": "Alto", "2": "Tenor", "3": "Bass"}
+    primer = write_midi(chorale.with_metadata(track_names=json.dumps(names)), tmp_path / "bwv66.6.mid")
+    source = read_midi(primer)
+    for path in generate("bach", tmp_path / "out", n=2, length=8, primer=primer, options=mode):
+        got = read_midi(path)
+        assert got.track_names() == {int(k): v for k, v in names.items()}
+        tracks = np.unique(got.notes["track"])
+        assert tracks.tolist() == [0, 1, 2, 3]
+        for t in tracks:  # one instrument per voice, the input's
+            assert set(got.notes["program"][got.notes["track"] == t]) == set(
+                source.notes["program"][source.notes["track"] == t]
+            )
+        fields = ["pitch", "track", "program", "start_qn", "end_qn"]
+        assert np.array_equal(outside_bars_3_4(got)[fields], outside_bars_3_4(source)[fields])

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import __version__
 from .errors import TunesmithError
+from .threads import use_threads
 
 if TYPE_CHECKING:
     from .families import FamilySpec
@@ -157,15 +158,6 @@ def cmd_train(args: argparse.Namespace) -> int:
 CONTROL_OPTIONS = ("key", "tempo", "time_signature", "density", "polyphony", "pitch_range", "instruments")
 
 
-def use_threads(n: int | None) -> None:
-    """``--threads``: torch's CPU threads. Why it matters: a generation step is many small operations, and with one
-    thread per core on a machine whose cores are busy, each waits for the others (measured: 30 to 50 times slower)."""
-    if n:
-        import torch
-
-        torch.set_num_threads(n)
-
-
 def cmd_generate(args: argparse.Namespace) -> int:
     from .jobs.generate import generate
 
@@ -272,6 +264,7 @@ def cmd_plot(args: argparse.Namespace) -> int:
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
+    use_threads(None)
     from .evaluation.protocol import EvalOptions
     from .jobs.report import evaluate
 
@@ -331,7 +324,10 @@ def cmd_originality(args: argparse.Namespace) -> int:
     for p in r["pieces"]:
         where = f"  from {p['from']} (at its note {p['at_note']})" if p["longest"] else ""
         flag = "  COPY" if p["longest"] >= n else ""
-        print(f"{p['source']}: longest run {p['longest']} notes{flag}{where}")
+        if p["longest"]:
+            print(f"{p['source']}: longest run {p['longest']} notes{flag}{where}")
+        else:  # the index finds runs of WINDOW + 1 notes and longer
+            print(f"{p['source']}: no run of {r['shortest_found']} notes or more")
     for f, reason in r["unreadable"]:
         print(f"  skipped {f}: {reason}")
     print(f"{r['copied_share']:.0%} of {len(r['pieces'])} piece(s) hold a run of {n}+ notes of a {r['split']} piece")
@@ -342,6 +338,7 @@ def cmd_originality(args: argparse.Namespace) -> int:
 
 
 def cmd_rollstats(args: argparse.Namespace) -> int:
+    use_threads(None)
     from .evaluation.metrics import MUSEGAN_STATISTICS
     from .families.gan.quality import TARGET_BAND, TARGET_QN
     from .jobs.rollstats import rollstats
@@ -450,8 +447,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     demo(
         args.out,
         models=[m.strip() for m in args.models.split(",") if m.strip()],
-        epochs=args.epochs,
-        max_time=args.max_time,
+        scale=args.scale,
         n=args.n,
         workers=args.workers,
         limit=args.limit,
@@ -461,6 +457,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_studio(args: argparse.Namespace) -> int:
+    use_threads(None)
     from .studio import serve
 
     serve(args.runs, host=args.host, port=args.port, work=args.out, concurrency=args.concurrency)
@@ -603,7 +600,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--threads",
         type=_positive_int,
         default=None,
-        help="CPU threads (default: torch's, one per core; 1 is much faster on a machine busy with other work)",
+        help="CPU threads (default: the cores that other work leaves free, at least 1; docs/benchmarks.md)",
     )
     p.add_argument("--threshold", type=float, default=None, help="gan: a cell sounds above this (default 0.5)")
     p.add_argument(
@@ -701,7 +698,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--threads",
         type=_positive_int,
         default=None,
-        help="CPU threads (default: torch's, one per core; 1 is much faster on a machine busy with other work)",
+        help="CPU threads (default: the cores that other work leaves free, at least 1; docs/benchmarks.md)",
     )
     for name in CONTROL_OPTIONS:
         p.add_argument("--" + name.replace("_", "-"), default=None, help=f"attribute control ({name}; see generate)")
@@ -905,12 +902,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--limit", type=_positive_int, default=None, help="use only the first N chorales")
     p.add_argument("--models", default=",".join(DEMO_MODELS), help="models to train, comma-separated")
     p.add_argument(
-        "--epochs",
-        type=_positive_int,
-        default=30,
-        help="training epochs at most, per model (not the GAN: its time share limits it)",
+        "--scale",
+        type=float,
+        default=1.0,
+        help="multiply every model's step budget (" + ", ".join(f"{k} {v['max_steps']}" for k, v in DEMO_MODELS.items())
+        + "); 0.1 for a quick look",
     )
-    p.add_argument("--max-time", type=float, default=200.0, help="training seconds at most, all models together")
     p.add_argument("-n", type=_positive_int, default=64, help="pieces per model for the evaluation")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
     p.set_defaults(func=cmd_demo)

@@ -249,6 +249,42 @@ class Notes:
             dict(first.metadata),
         )
 
+    def track_names(self) -> dict[int, str]:
+        """The names of the piece's tracks as its file gave them (``metadata["track_names"]``), by ``track``."""
+        try:
+            return {int(k): str(v) for k, v in json.loads(self.metadata.get("track_names", "{}")).items()}
+        except (ValueError, AttributeError):
+            return {}
+
+    def into_tracks(self, like: Notes, *, exclude: Sequence[int] = ()) -> Notes:
+        """These notes (new ones, e.g. generated) filed into the tracks of ``like`` (the piece they belong to): each
+        note goes to the track of ``like`` that has its program and drum flag, the one whose median pitch is
+        nearest where several do (a chorale's voices on one instrument); notes of a program ``like`` has no track
+        for get new tracks after its last, one per program. ``exclude``: tracks of ``like`` that take no new note
+        (tracks kept note for note)."""
+        out = self.copy()
+        a, ref = out.notes, like.notes
+        avoid = np.isin(ref["track"], np.asarray(list(exclude), dtype=ref["track"].dtype))
+        candidates: dict[tuple[int, bool], list[tuple[int, float]]] = {}
+        for t in np.unique(ref["track"][~avoid]).tolist():
+            sel = ref[ref["track"] == t]
+            for program, drum in np.unique(sel[["program", "is_drum"]]).tolist():
+                pitches = sel["pitch"][(sel["program"] == program) & (sel["is_drum"] == drum)]
+                candidates.setdefault((int(program), bool(drum)), []).append((int(t), float(np.median(pitches))))
+        nxt = int(ref["track"].max()) + 1 if ref.size else 0
+        for program, drum in np.unique(a[["program", "is_drum"]]).tolist():
+            sel = (a["program"] == program) & (a["is_drum"] == drum)
+            options = candidates.get((int(program), bool(drum)))
+            if not options:
+                a["track"][sel] = nxt
+                nxt += 1
+                continue
+            tracks = np.array([t for t, _ in options])
+            medians = np.array([m for _, m in options])
+            nearest = np.abs(a["pitch"][sel].astype(np.float64)[:, None] - medians[None, :]).argmin(axis=1)
+            a["track"][sel] = tracks[nearest]
+        return out
+
     # ------------------------------------------------------------------ tempo map
     def qn_to_seconds(self, qn: np.ndarray | float) -> np.ndarray:
         """Quarter notes -> seconds through the tempo map (piecewise linear)."""

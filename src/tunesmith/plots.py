@@ -188,6 +188,32 @@ def _loss_names(records: Iterable[dict]) -> list[str]:
     return sorted(losses, key=lambda n: n != "loss") + (["score"] if "score" in names else [])
 
 
+def _marker(x: Sequence[float]) -> str | None:
+    """A marker for a series too short to be seen as a line (one point draws nothing without one)."""
+    return "o" if len(x) < 3 else None
+
+
+#: runs whose typical values of one loss differ by more than this factor get panels of their own
+SCALE_RATIO = 4.0
+
+
+def _scale_groups(runs: list[Path], logs: dict[Path, list[dict]], name: str) -> list[list[Path]]:
+    """The runs that log loss ``name``, grouped so that each group's typical values (median of its absolute
+    values) lie within :data:`SCALE_RATIO` of each other; groups by ascending scale, runs in their given order."""
+    typical = {}
+    for run in runs:
+        values = [abs(rec[k]) for rec in logs[run] for k in (f"train/{name}", f"val/{name}") if k in rec]
+        if values:
+            typical[run] = float(np.median(values))
+    groups: list[list[Path]] = []
+    for run in sorted(typical, key=lambda r: typical[r]):
+        if groups and typical[run] <= max(typical[groups[-1][0]], 1e-12) * SCALE_RATIO:
+            groups[-1].append(run)
+        else:
+            groups.append([run])
+    return [[r for r in runs if r in g] for g in groups] or [runs]
+
+
 def _curve(records: list[dict], key: str) -> tuple[list[float], list[float]]:
     pts = sorted((rec["step"], rec[key]) for rec in records if key in rec and "step" in rec)
     return [p[0] for p in pts], [p[1] for p in pts]
@@ -218,29 +244,37 @@ def plot_runs(
         raise ConfigError(
             f"{', '.join(unknown)}: not logged by {', '.join(map(str, runs))}; choose from {', '.join(sorted(logged))}"
         )
-    panels = stats or [*_loss_names(rec for recs in logs.values() for rec in recs), *gen_keys]
-    if not panels:
+    names = stats or [*_loss_names(rec for recs in logs.values() for rec in recs), *gen_keys]
+    if not names:
         raise _run_error(f"{', '.join(map(str, runs))}: no loss or statistic logged to plot")
+    # a loss whose runs differ in scale (the RNN's 6.7 beside a GAN's 0.7) gets a panel per scale
+    panels = [
+        (name, group)
+        for name in names
+        for group in ([runs] if name in gen_keys else _scale_groups(runs, logs, name))
+    ]
     cols = min(3, len(panels))
     rows = -(-len(panels) // cols)
     plt = _pyplot()
     fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 3.0 * rows), dpi=100, squeeze=False)
     colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
-    for ax, name in zip(axes.ravel(), panels, strict=False):
+    labels = dict(zip(runs, _labels(runs), strict=True))
+    for ax, (name, group) in zip(axes.ravel(), panels, strict=False):
         real = None
         statistic = name in gen_keys
-        for i, (run, label) in enumerate(zip(runs, _labels(runs), strict=True)):
-            color = colors[i % len(colors)]
+        for run in group:
+            color, label = colors[runs.index(run) % len(colors)], labels[run]
             if statistic:
                 recs = epochs[run]
-                ax.plot([r["epoch"] for r in recs], [r.get(f"gen/{name}", np.nan) for r in recs], label=label)
+                x = [r["epoch"] for r in recs]
+                ax.plot(x, [r.get(f"gen/{name}", np.nan) for r in recs], marker=_marker(x), label=label)
                 if real is None:
                     real = next((rec[f"real/{name}"] for rec in recs if f"real/{name}" in rec), None)
                 continue
             recs = logs[run]
             steps_lines = [r for r in recs if r["kind"] == "train"] or [r for r in recs if r["kind"] == "epoch"]
             x, y = _curve(steps_lines, f"train/{name}")
-            ax.plot(x, y, color=color, label=f"{label} train")
+            ax.plot(x, y, color=color, marker=_marker(x), label=f"{label} train")
             validations = [r for r in recs if r["kind"] in ("val", "epoch")]
             x, y = _curve(validations, f"val/{name}")
             ax.plot(x, y, "--", color=color, marker="." if len(x) < 30 else None, label=f"{label} validation")
@@ -249,10 +283,11 @@ def plot_runs(
                 ax.plot([kept[-1]["step"]], [kept[-1]["val/score"]], "*", color=color, markersize=12, label="kept")
         if real is not None:
             ax.axhline(real, color="black", linestyle="--", linewidth=1, label="real data")
-        ax.set_title(name.replace("_", " "))
+        split = len(group) < len(runs) and not statistic
+        ax.set_title(name.replace("_", " ") + (f" ({', '.join(labels[r] for r in group)})" if split else ""))
         ax.set_xlabel("epoch" if statistic else "step")
         ax.grid(alpha=0.3)
-        if ax is axes.ravel()[0] or (statistic and name == gen_keys[0] and real is not None):
+        if ax is axes.ravel()[0] or split or (statistic and name == gen_keys[0] and real is not None):
             ax.legend(fontsize=7)
     for ax in axes.ravel()[len(panels) :]:
         ax.set_visible(False)

@@ -15,6 +15,28 @@ from pathlib import Path
 from typing import Any
 
 
+def current_umask() -> int:
+    """The process's umask, read without changing it where the OS tells (Linux's /proc/self/status), else by
+    setting it and back."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def as_created(path: Path, folder: bool = False) -> None:
+    """Give a temporary file (or folder) the mode an ordinary ``open`` (``mkdir``) would have given it: 0666
+    (0777) less the umask. ``tempfile`` makes them 0600 (0700), readable by their owner alone, which the final
+    file must not inherit: other users and tools (a DAW, a web server) read what tunesmith writes."""
+    os.chmod(path, (0o777 if folder else 0o666) & ~current_umask())
+
+
 @contextlib.contextmanager
 def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; on success rename it onto ``path`` (atomic on POSIX).
@@ -28,6 +50,8 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
     tmp_path = Path(tmp)
     try:
         yield tmp_path
+        if tmp_path.exists():
+            as_created(tmp_path)
         os.replace(tmp_path, path)
     except BaseException:
         tmp_path.unlink(missing_ok=True)
@@ -149,6 +173,7 @@ def atomic_dir(path: str | os.PathLike[str]) -> Iterator[Path]:
         marker.write_text(f"{os.getpid()} {socket.gethostname()}\n", encoding="utf-8")
         yield tmp
         marker.unlink(missing_ok=True)
+        as_created(tmp, folder=True)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise

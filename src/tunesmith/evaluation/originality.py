@@ -150,6 +150,7 @@ def originality(pieces: list[Notes], index: OriginalityIndex, *, exclude_self: b
         "copied_share": float(np.mean(copies)) if copies else 0.0,
         "longest": max((m.notes for m in found), default=0),
         "copy_notes": COPY_NOTES,
+        "shortest_found": WINDOW + 1,  # a longest of 0: no run this long or longer
     }
 
 

@@ -16,6 +16,7 @@ What symusic does not do, and this module adds:
 
 from __future__ import annotations
 
+import json
 import os
 import struct
 import warnings
@@ -127,10 +128,12 @@ def score_to_notes(score: symusic.Score, source: str = "") -> Notes:
     if tpq <= 0:
         raise MidiReadError(source, f"invalid ticks per quarter note ({tpq:g}); SMPTE time is not supported")
     _, tempos = _tick_tempo_map(score)
-    parts = []
+    parts, names = [], {}
     for i, track in enumerate(score.tracks):
         if len(track.notes) == 0:
             continue
+        if str(track.name).strip():
+            names[str(i)] = str(track.name).strip()
         a = track.notes.numpy()
         arr = np.empty(a["time"].size, dtype=NOTE_DTYPE)
         arr["pitch"] = a["pitch"].astype(np.uint8)
@@ -144,7 +147,7 @@ def score_to_notes(score: symusic.Score, source: str = "") -> Notes:
         arr["end_qn"] = off / tpq
         parts.append(arr)
     arr = np.concatenate(parts) if parts else np.zeros(0, dtype=NOTE_DTYPE)
-    notes = Notes(arr, tempos=tempos, source=source)
+    notes = Notes(arr, tempos=tempos, source=source, metadata={"track_names": json.dumps(names)} if names else {})
     arr["start"] = notes.qn_to_seconds(arr["start_qn"])
     arr["end"] = notes.qn_to_seconds(arr["end_qn"])
     if len(score.time_signatures):
@@ -177,8 +180,9 @@ def read_midi(source: str | os.PathLike[str] | bytes, *, name: str | None = None
 def notes_to_score(notes: Notes, tpq: int = DEFAULT_TPQ) -> symusic.Score:
     """Convert Notes to a symusic score in ticks (quarter-note times rounded to the nearest tick).
 
-    One MIDI track per distinct ``track`` value, with its program and drum flag (drums go to channel 10); a track
-    that mixes programs, or drums and pitched notes, becomes one MIDI track for each.
+    One MIDI track per distinct ``track`` value, in their order, with its name (the one read from the file, in
+    ``metadata["track_names"]``, else "track N"), program and drum flag (drums go to channel 10); a track that
+    mixes programs, or drums and pitched notes, becomes one MIDI track for each.
     """
     if tpq <= 0 or tpq > 32767:
         raise ConfigError(f"ticks per quarter note must be in 1..32767, got {tpq}")
@@ -192,6 +196,7 @@ def notes_to_score(notes: Notes, tpq: int = DEFAULT_TPQ) -> symusic.Score:
             )
         )
     a = notes.notes
+    names = notes.track_names()
     for track_id in np.unique(a["track"]):
         sel = a[a["track"] == track_id]
         # a track of mixed programs or of drums and pitched notes (possible after editing, or from arrays) is
@@ -200,7 +205,8 @@ def notes_to_score(notes: Notes, tpq: int = DEFAULT_TPQ) -> symusic.Score:
             s = sel[(sel["program"] == program) & (sel["is_drum"] == drum)]
             start = np.rint(s["start_qn"] * tpq).astype(np.int64)
             end = np.maximum(np.rint(s["end_qn"] * tpq).astype(np.int64), start)
-            track = symusic.Track(name=f"track {int(track_id)}", program=int(program), is_drum=bool(drum), ttype="tick")
+            name = names.get(int(track_id), f"track {int(track_id)}")
+            track = symusic.Track(name=name, program=int(program), is_drum=bool(drum), ttype="tick")
             track.notes = symusic.Note.from_numpy(
                 time=start.astype(np.int32),
                 duration=(end - start).astype(np.int32),

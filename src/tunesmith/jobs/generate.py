@@ -60,13 +60,15 @@ def generate(
     seed: int = 0,
     device: str = "cpu",
     prefix: str = "sample",
+    listing: str = "samples.json",
     options: dict[str, Any] | None = None,
     wav: bool = False,
     png: bool = False,
 ) -> Written:
     """Generate ``n`` pieces of ``length`` new events (bars for the GAN) with a trained run and write them as MIDI
-    into the folder ``out``; ``options`` are the family's own generation options (e.g. the GAN's ``threshold``).
-    The same run, options and seed give the same files."""
+    into the folder ``out`` (``PREFIX_00.mid`` ..., listed with their settings and seeds in ``listing``);
+    ``options`` are the family's own generation options (e.g. the GAN's ``threshold``). The same run, options
+    and seed give the same files."""
     check_options(temperature=temperature, top_k=top_k, top_p=top_p, length=length, n=n)
     out = output_folder(out)
     loaded, fam, model = load_run(run, choose_device(device))
@@ -94,5 +96,5 @@ def generate(
     seeds = [p.metadata.get("seed") for p in pieces]
     if all(s is not None for s in seeds):  # each piece's own seed: --seed S -n 1 writes that piece alone
         meta["seeds"] = {w.name: int(s) for w, s in zip(written, seeds, strict=True)}
-    atomic_write_text(out / f"{prefix}s.json", json.dumps(meta, indent=1))
+    atomic_write_text(out / listing, json.dumps(meta, indent=1))
     return written

@@ -97,6 +97,7 @@ def harmonize(
         seed=seed,
         device=device,
         prefix="harmony",
+        listing="harmonies.json",
         options={k: v for k, v in options.items() if v is not None},
         wav=wav,
         png=png,

@@ -1,17 +1,24 @@
-"""The demo's plan (no torch: the command line shows it in ``--help``)."""
+"""The demo's plan (no torch: the command line shows it in ``--help``).
+
+Every model trains to a budget of **steps**, never of seconds, each in one thread: the same demo gives the same
+weights and the same report on a fast or a slow, idle or busy machine; only the wall time differs
+(docs/evaluation.md, "make demo on an idle and a busy machine"). Two models train at a time on two cores.
+"""
 
 from __future__ import annotations
 
-#: The demo's models: kind -> (share of the training budget, settings), each with its default preset.
-#: C-RNN-GAN and its baseline (the same generator) are 64 units wide instead of the paper's 350: at 350 a 2-core
-#: machine gives them 3 to 4 epochs in their shares, all still playing one or two tones (a generator trained by
-#: squared error first plays the mean tone, and leaves it after about 20 epochs). C-RNN-GAN pretrains for 30 epochs
-#: (its baseline's number in the demo) and spends the rest of its 70 s on adversarial epochs (35% of the budget:
-#: with 30% it kept a set whose tone span was just under half the real one's); the weights whose music scores
-#: best on validation are kept (docs/crnngan.md, "In make demo").
-DEMO_MODELS: dict[str, tuple[float, dict[str, str]]] = {
-    "rnn": (0.3, {"val_every": "250"}),  # an epoch of the default preset outlasts the demo's budget
-    "gan": (0.2, {"epochs": "100000"}),  # a GAN epoch on the chorales is a few iterations: its time share limits it
-    "crnngan": (0.35, {"pretrain_epochs": "30", "epochs": "100", "hidden": "64", "d_hidden": "64"}),
-    "baseline": (0.15, {"hidden": "64"}),
+#: The demo's models: kind -> the settings of its default preset that the demo changes (``max_steps`` is the
+#: budget; ``epochs`` only an upper bound that the steps reach first).
+#: - The RNN validates every 250 steps (an epoch of the default preset is 612 batches of the chorales).
+#: - The GAN (WGAN-GP, five critic steps per step) plays from about 15 steps on; its validation scores swing
+#:   from epoch to epoch, and the weights whose music scores best on validation are kept.
+#: - C-RNN-GAN and its baseline (the same generator) are 64 units wide instead of the paper's 350: at 350 a
+#:   generator trained by squared error first plays the mean tone and leaves it only after about 20 epochs,
+#:   more than a demo gives. C-RNN-GAN pretrains for 30 epochs (its baseline's length) and then trains
+#:   adversarially; the weights whose music scores best on validation are kept (docs/crnngan.md, "In make demo").
+DEMO_MODELS: dict[str, dict[str, str]] = {
+    "rnn": {"max_steps": "1250", "epochs": "30", "val_every": "250"},
+    "gan": {"max_steps": "120", "epochs": "100000", "log_every": "4"},
+    "crnngan": {"max_steps": "950", "pretrain_epochs": "30", "epochs": "100", "hidden": "64", "d_hidden": "64"},
+    "baseline": {"max_steps": "550", "epochs": "100", "hidden": "64"},
 }

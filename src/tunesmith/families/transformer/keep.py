@@ -307,7 +307,7 @@ def keep_tracks_piece(
     for row in rows:
         made = from_tokens(np.asarray(start + row, dtype=np.int64), tok)
         made = shifted(humanize(keep.generated(made, seen)), 0.0, piece)
-        made.notes["track"] += int(piece.notes["track"].max()) + 1  # tracks of their own, after the kept ones
+        made = made.into_tracks(piece, exclude=keep.tracks)  # the voices' own tracks; new ones after the last
         whole = Notes.concatenate([kept, made]).sorted()
         out.append(whole.with_metadata(kept_tracks=",".join(str(t) for t in keep.tracks)))
     return out

@@ -265,7 +265,8 @@ def continue_rows(
     pieces = []
     for tail, row, primer, offset in zip(tails, rows, primers, offsets, strict=True):
         added = humanize(new_notes(from_tokens(np.concatenate([tail, row]), tok), from_tokens(tail, tok)))
-        whole = Notes.concatenate([primer, shifted(added, offset, primer).sorted()])
+        added = shifted(added, offset, primer).into_tracks(primer)  # the primer's tracks, by instrument
+        whole = Notes.concatenate([primer, added.sorted()])
         pieces.append(whole.with_metadata(primer_notes=str(len(primer))))
     return pieces
 
@@ -380,6 +381,7 @@ def infill_piece(
         made = from_tokens(np.asarray(middle, dtype=np.int64), tok)
         made = shifted(humanize(keep.generated(made, seen) if keep else made), offset, piece)
         made = made[(made.start_qn >= lo - 1e-9) & (made.start_qn < hi - 1e-9)]
+        made = made.into_tracks(piece, exclude=keep.tracks if keep else ())  # the voices' own tracks, names kept
         whole = Notes.concatenate([kept, made]).sorted()
         out.append(whole.with_metadata(infilled_bars=bars_text))
     return out
