@@ -15,7 +15,8 @@ tab would). Workloads, each timed after one warm-up:
 * ``cmd``: ``tunesmith generate bach -n 2`` as a user types it (the whole command, start-up included).
 
 Thread settings: 1 and one per core (torch's default) with libgomp's default wait policy (spinning) and with
-``OMP_WAIT_POLICY=PASSIVE`` (what tunesmith sets), and ``auto`` (tunesmith's choice, threads.choose_threads).
+``OMP_WAIT_POLICY=PASSIVE`` (what tunesmith sets), and ``auto`` (tunesmith's choice, threads.choose_threads: one
+thread to generate, one per core to train).
 Printed: seconds per workload (median over rounds) and the busy/idle ratio of each setting.
 """
 
@@ -39,7 +40,7 @@ threads = sys.argv[1]
 work = sys.argv[2]
 import torch
 from tunesmith.threads import use_threads
-n = use_threads(None if threads == "auto" else int(threads))
+n = use_threads(None if threads == "auto" else int(threads), "train" if work == "train" else "generate")
 
 def gen(batch, tokens):
     from tunesmith.jobs.generate import generate

@@ -37,6 +37,7 @@ from typing import Any
 import torch
 
 from tunesmith.evaluation.protocol import EvalOptions
+from tunesmith.families import get_family
 from tunesmith.jobs.generate import generate
 from tunesmith.jobs.originality import check_originality
 from tunesmith.jobs.prepare import prepare_dataset
@@ -58,8 +59,13 @@ class Spec:
     data: str
     split: str
     license: str
-    minutes: float  # training budget (wall clock, validation included), on the hardware the card names
+    minutes: float  # training budget (wall clock, validation included), on the hardware the card names; 0: steps
     preset: str = "small"
+    kind: str = "transformer"
+    #: the corpus: "bach" (built in), "maestro" (--maestro) or "classical" (--classical)
+    source: str = "bach"
+    #: a budget of optimizer steps instead of minutes (the same weights on any machine), each run in one thread
+    steps: int = 0
     seed: int = 0
     length: int = 100  # notes per generated piece for the evaluation and the originality check
     pieces: int = 64  # generated pieces for the evaluation and the originality check
@@ -83,6 +89,7 @@ MODELS: dict[str, Spec] = {
         settings=(("fim_order", "PSM"), ("lr_decay", "0")),
     ),
     "piano": Spec(
+        source="maestro",
         summary="solo piano performances (MAESTRO): continues a primer or one of its own openings, with expression",
         data="MAESTRO v3.0.0, train split (962 performances, about 160 hours of solo piano)",
         split="MAESTRO v3.0.0's own split: train 962, validation 137, test 177",
@@ -98,6 +105,48 @@ MODELS: dict[str, Spec] = {
 }
 
 
+MAESTRO_DATA = "MAESTRO v3.0.0, train split (962 performances, about 160 hours of solo piano)"
+MAESTRO_SPLIT = "MAESTRO v3.0.0's own split: train 962, validation 137, test 177"
+MAESTRO_LICENSE = "CC BY-NC-SA 4.0, as MAESTRO (its training data): non-commercial use, share alike, credit MAESTRO"
+CLASSICAL_DATA = "the C-RNN-GAN paper's classical MIDI collection (3029 files; those that read), train split"
+CLASSICAL_SPLIT = "tunesmith's hash split of the file paths: 90% train, 5% validation, 5% test"
+CLASSICAL_LICENSE = "MIT, as tunesmith; the training data is the C-RNN-GAN paper's public collection"
+
+#: The paper's models, each on the data and at the length of its best figures in docs/rnn.md, docs/gan.md and
+#: docs/crnngan.md, as budgets of steps (one thread each): the RNN's 20 minutes on MAESTRO (28,133 steps there),
+#: the GAN's best validation score (446 of 654 iterations on MAESTRO), C-RNN-GAN and C-RNN-GAN-3 9 epochs each
+#: (6 of pretraining) and the baseline 25 epochs on the classical collection (135 steps an epoch).
+PAPER_MODELS: dict[str, Spec] = {
+    "rnn": Spec(
+        summary="the paper's RNN note model (LSTM; pitch, step, duration, velocity), tunesmith's default preset",
+        data=MAESTRO_DATA, split=MAESTRO_SPLIT, license=MAESTRO_LICENSE, minutes=0, preset="default",
+        kind="rnn", source="maestro", steps=28_000, length=400,
+    ),
+    "gan": Spec(
+        summary="the paper's piano-roll GAN (WGAN-GP, octave convolutions): 4-bar phrases chained into pieces",
+        data=MAESTRO_DATA, split=MAESTRO_SPLIT, license=MAESTRO_LICENSE, minutes=0, preset="default",
+        kind="gan", source="maestro", steps=650, length=8,
+    ),
+    "crnngan": Spec(
+        summary="C-RNN-GAN (Mogren 2016): a recurrent GAN over tone events",
+        data=CLASSICAL_DATA, split=CLASSICAL_SPLIT, license=CLASSICAL_LICENSE, minutes=0, preset="default",
+        kind="crnngan", source="classical", steps=1_215, length=100,
+    ),
+    "crnngan3": Spec(
+        summary="C-RNN-GAN-3: up to three tones that start together per step",
+        data=CLASSICAL_DATA, split=CLASSICAL_SPLIT, license=CLASSICAL_LICENSE, minutes=0, preset="default",
+        kind="crnngan3", source="classical", steps=1_215, length=100,
+    ),
+    "baseline": Spec(
+        summary="C-RNN-GAN's baseline: its generator alone, trained to predict the next tone event",
+        data=CLASSICAL_DATA, split=CLASSICAL_SPLIT, license=CLASSICAL_LICENSE, minutes=0, preset="default",
+        kind="baseline", source="classical", steps=3_375, length=100,
+    ),
+}
+MODELS.update(PAPER_MODELS)
+CLASSICAL_ENV = "TUNESMITH_CLASSICAL"
+
+
 def hardware() -> str:
     cpu = platform.processor() or platform.machine()
     try:
@@ -111,28 +160,28 @@ def hardware() -> str:
     return f"{cpu}, {os.cpu_count()} cores{gpu}; torch {torch.__version__}, {torch.get_num_threads()} threads"
 
 
-def source_of(name: str, args: argparse.Namespace) -> str | None:
+def source_of(name: str, spec: Spec, args: argparse.Namespace) -> str | None:
     """The corpus to prepare for a model, or None (with the reason printed) where it is absent."""
-    if name == "bach":
+    if spec.source == "bach":
         return "bach"
-    folder = args.maestro or os.environ.get(MAESTRO_ENV)
+    flag, env = (args.maestro, MAESTRO_ENV) if spec.source == "maestro" else (args.classical, CLASSICAL_ENV)
+    folder = flag or os.environ.get(env)
     if not folder or not Path(folder).is_dir():
-        print(
-            f"{name}: skipped: no MAESTRO folder (give --maestro DIR or set ${MAESTRO_ENV}; "
-            "'tunesmith prepare --download maestro' fetches it)",
-            flush=True,
-        )
+        how = "'tunesmith prepare --download maestro' fetches it" if spec.source == "maestro" else "the collection"
+        what = "MAESTRO" if spec.source == "maestro" else "classical collection"
+        print(f"{name}: skipped: no {what} folder (give --{spec.source} DIR or set ${env}; {how})", flush=True)
         return None
     return folder
 
 
 def build(name: str, spec: Spec, args: argparse.Namespace) -> dict[str, Any] | None:
-    source = source_of(name, args)
+    source = source_of(name, spec, args)
     if source is None:
         return None
     work = Path(args.work) / name
     preset = args.preset or spec.preset
     minutes = spec.minutes if args.minutes is None else args.minutes
+    steps = (spec.steps if args.steps is None else args.steps) if args.minutes is None else 0
     seed = spec.seed if args.seed is None else args.seed
     length = args.length or spec.length
     n = args.n or spec.pieces
@@ -145,7 +194,7 @@ def build(name: str, spec: Spec, args: argparse.Namespace) -> dict[str, Any] | N
         )
         return None
     print(f"{name}: preparing {source}", flush=True)
-    data = prepare_dataset(source, work / "data", limit=args.limit, progress=False).root
+    data = prepare_dataset(source, Path(args.work) / "data" / spec.source, limit=args.limit, progress=False).root
     t0 = time.perf_counter()
     stages: list[dict[str, Any]] = []
     resumed: list[Path] = []  # stages continued from --work (--resume): this job's clock says nothing of them
@@ -155,27 +204,37 @@ def build(name: str, spec: Spec, args: argparse.Namespace) -> dict[str, Any] | N
         run = start
     else:
         run = work / "run"
-        print(f"{name}: training the Transformer, preset {preset}, seed {seed}, {minutes:g} minutes", flush=True)
-        over = {**dict(spec.settings), "seed": str(seed), "max_time": f"{minutes * 60:.1f}"}
-        summary = train_stage(run, data, args.resume, resumed, progress=not args.quiet, preset=preset, overrides=over)
-        stages.append(stage_of(run, "trained from scratch", summary) | {"budget_minutes": minutes})
+        budget = {"max_steps": str(steps), "epochs": "100000", "threads": "1"} if steps else {}
+        budget = budget or {"max_time": f"{minutes * 60:.1f}"}
+        said = f"{steps} steps in one thread" if steps else f"{minutes:g} minutes"
+        print(f"{name}: training {spec.kind}, preset {preset}, seed {seed}, {said}", flush=True)
+        over = {**dict(spec.settings), "seed": str(seed), **budget}
+        summary = train_stage(
+            run, data, args.resume, resumed, spec.kind, progress=not args.quiet, preset=preset, overrides=over
+        )
+        spent = {"budget_steps": steps} if steps else {"budget_minutes": minutes}
+        stages.append(stage_of(run, "trained from scratch", summary) | spent)
     if finetune:
         print(f"{name}: fine-tuning {run}, {dict(spec.finetune_settings)}, {finetune:g} minutes", flush=True)
         tuned = work / "finetuned"
         over = {**dict(spec.finetune_settings), "seed": str(seed), "max_time": f"{finetune * 60:.1f}"}
-        summary = train_stage(tuned, data, args.resume, resumed, progress=not args.quiet, init=str(run), overrides=over)
+        summary = train_stage(
+            tuned, data, args.resume, resumed, spec.kind, progress=not args.quiet, init=str(run), overrides=over
+        )
         how = f"fine-tuned with {dict(spec.finetune_settings)}"
         stages.append(stage_of(tuned, how, summary) | {"budget_minutes": finetune})
         run = tuned
     wall = time.perf_counter() - t0
+    budget_flag = ["--steps", str(steps)] if not args.start_from and steps else ["--minutes", f"{minutes:g}"]
     command = shlex.join(
-        ["python", "benchmarks/pretrained.py", "--models", name, "--preset", preset, "--minutes", f"{minutes:g}"]
+        ["python", "benchmarks/pretrained.py", "--models", name, "--preset", preset, *budget_flag]
         + ["--seed", str(seed), "--length", str(length), "-n", str(n)]
         + (["--finetune-minutes", f"{finetune:g}"] if finetune else [])
         + (["--limit", str(args.limit)] if args.limit else [])
-        + (["--maestro", "MAESTRO_FOLDER"] if name != "bach" else [])
+        + ([f"--{spec.source}", f"{spec.source.upper()}_FOLDER"] if spec.source != "bach" else [])
     )
-    total = {k: sum(st.get(k) or 0 for st in stages) for k in ("steps", "epochs", "train_seconds", "budget_minutes")}
+    keys = ("steps", "epochs", "train_seconds", "budget_minutes", "budget_steps")
+    total = {k: sum(st.get(k) or 0 for st in stages) for k in keys}
     card: dict[str, Any] = {
         "summary": spec.summary,
         "data": spec.data if not args.limit else f"{spec.data}; only the first {args.limit} files",
@@ -192,7 +251,8 @@ def build(name: str, spec: Spec, args: argparse.Namespace) -> dict[str, Any] | N
     }
     staged = ship_run(run, name, card, root=work / "staged", dtype=args.dtype)
     print(f"{name}: {summary['step']} steps in {wall:.0f} s; measuring the shipped weights ({args.dtype})", flush=True)
-    opts = EvalOptions(n=n, seed=0, length=length)
+    bars = get_family(spec.kind).length_unit == "bars"
+    opts = EvalOptions(n=n, seed=0, length=100 if bars else length, bars=length if bars else 8)
     report = evaluate([staged.path], data, work / "evaluation", opts, progress=not args.quiet, audio=False)
     m = report["models"][0]
     samples = work / "samples"
@@ -218,17 +278,19 @@ def build(name: str, spec: Spec, args: argparse.Namespace) -> dict[str, Any] | N
     return shipped.card
 
 
-def train_stage(run: Path, data: Path, resume: bool, resumed: list[Path], **kwargs: Any) -> dict[str, Any]:
+def train_stage(
+    run: Path, data: Path, resume: bool, resumed: list[Path], kind: str = "transformer", **kwargs: Any
+) -> dict[str, Any]:
     """Train one stage into ``run``: anew (replacing what is there), or with ``resume`` continue the run there
     exactly as far as its budget (a finished run is taken as it is; ``run`` is added to ``resumed``)."""
     if resume and (run / STATE).is_file():
         print(f"  resuming {run}", flush=True)
         resumed.append(run)
-        limits = {"max_time": kwargs["overrides"]["max_time"]}
-        return train("transformer", data, run, resume=True, overrides=limits, progress=kwargs["progress"])
+        limits = {k: v for k, v in kwargs["overrides"].items() if k in ("max_time", "max_steps", "threads")}
+        return train(kind, data, run, resume=True, overrides=limits, progress=kwargs["progress"])
     if run.exists():
         shutil.rmtree(run)
-    return train("transformer", data, run, **kwargs)
+    return train(kind, data, run, **kwargs)
 
 
 def stage_of(run: Path, how: str, summary: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -267,7 +329,8 @@ def card_row(c: dict[str, Any]) -> str:
     bits = c["held_out_bits_per_note"]
     frac = c["overlap_fraction_of_ceiling"]
     return (
-        f"| {c['name']} | {c['parameters']:,} | {c['size_bytes'] / 1e6:.1f} MB | {c['preset']} | {c['steps']:,} | "
+        f"| {c['name']} | {c['kind']} | {c['parameters']:,} | {c['size_bytes'] / 1e6:.1f} MB | {c['preset']} | "
+        f"{c['steps']:,} | "
         f"{c['train_seconds'] / 60:.1f} min | {'–' if bits is None else f'{bits:.3f}'} | "
         f"{'–' if frac is None else f'{frac:.2f}'} | {c['originality']['copied_share']:.0%} | {c['date_trained']} |"
     )
@@ -275,8 +338,16 @@ def card_row(c: dict[str, Any]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--models", default=",".join(MODELS), help=f"comma-separated, of {', '.join(MODELS)}")
-    ap.add_argument("--maestro", default=None, help=f"the MAESTRO folder for piano (default: ${MAESTRO_ENV})")
+    ap.add_argument(
+        "--models", default="bach,piano", help=f"comma-separated, of {', '.join(MODELS)}, or 'paper' for the paper's"
+    )
+    ap.add_argument("--maestro", default=None, help=f"the MAESTRO folder (piano, rnn, gan; default: ${MAESTRO_ENV})")
+    ap.add_argument(
+        "--classical",
+        default=None,
+        help=f"the classical collection (crnngan, crnngan3, baseline; default: ${CLASSICAL_ENV})",
+    )
+    ap.add_argument("--steps", type=int, default=None, help="first stage's budget in steps, instead of minutes")
     ap.add_argument("--out", default=str(PACKAGE_MODELS), help="where the shipped models go (default: the package)")
     ap.add_argument("--work", default="out/pretrained", help="datasets, runs and evaluations (default: %(default)s)")
     ap.add_argument("--minutes", type=float, default=None, help="first stage's budget of every model named")
@@ -303,7 +374,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--dtype", choices=list(SHIPPED_DTYPES), default="bfloat16", help="the shipped weights' type")
     ap.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
     args = ap.parse_args(argv)
-    names = [m.strip() for m in args.models.split(",") if m.strip()]
+    names = [m.strip() for m in args.models.replace("paper", ",".join(PAPER_MODELS)).split(",") if m.strip()]
     unknown = [m for m in names if m not in MODELS]
     if unknown or not names:
         ap.error(f"--models: choose among {', '.join(MODELS)}")
@@ -312,9 +383,9 @@ def main(argv: list[str] | None = None) -> int:
         print("nothing shipped")
         return 0
     print()
-    head = "model | parameters | size | preset | steps | time | bits/note (test) | overlap / ceiling | copies | trained"
-    print(f"| {head} |")
-    print("| --- | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | --- |")
+    head = "model | kind | parameters | size | preset | steps | time | bits/note (test) | overlap / ceiling | copies | "
+    print(f"| {head}trained |")
+    print("| --- | --- | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | --- |")
     for c in cards:
         print(card_row(c))
     total = sum(c["size_bytes"] for c in cards)

@@ -220,6 +220,8 @@ def cmd_harmonize(args: argparse.Namespace) -> int:
         wav=args.wav,
         png=args.png,
         avoid_parallels=not args.allow_parallels,
+        candidates=args.candidates,
+        in_key=not args.any_key,
     )
     for p in [*written, *(path for path, _ in written.wav), *written.png]:
         print(p)
@@ -692,6 +694,19 @@ def build_parser() -> argparse.ArgumentParser:
         "--allow-parallels",
         action="store_true",
         help="let the voices move in parallel fifths and octaves (forbidden by default, as in part writing)",
+    )
+    p.add_argument(
+        "--candidates",
+        type=_positive_int,
+        default=4,
+        help="versions drawn per one written: the best are kept (in the melody's key, ending on its tonic, the "
+        "melody a chord tone on strong beats, voices in order; docs/controls.md); 1 writes every version drawn",
+    )
+    p.add_argument(
+        "--any-key",
+        action="store_true",
+        help="do not ask the model for the melody's key (by default a model with attribute controls is, unless "
+        "--key names another)",
     )
     p.add_argument("--device", default="cpu", help="cpu, cuda, mps or auto")
     p.add_argument(

@@ -6,12 +6,14 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from ..audio import render
 from ..errors import ConfigError
 from ..io import read_midi, write_midi
+from ..notes import Notes
 from ..plots import plot_pianoroll
 from ..sampling import check_options
 from ..training.trainer import choose_device
@@ -64,11 +66,13 @@ def generate(
     options: dict[str, Any] | None = None,
     wav: bool = False,
     png: bool = False,
+    choose: Callable[[list[Notes]], list[int]] | None = None,
 ) -> Written:
     """Generate ``n`` pieces of ``length`` new events (bars for the GAN) with a trained run and write them as MIDI
     into the folder ``out`` (``PREFIX_00.mid`` ..., listed with their settings and seeds in ``listing``);
     ``options`` are the family's own generation options (e.g. the GAN's ``threshold``). The same run, options
-    and seed give the same files."""
+    and seed give the same files. ``choose``: given the ``n`` pieces, the indices of those to write, in order (the
+    rest are dropped; each written piece keeps its own seed in the listing)."""
     check_options(temperature=temperature, top_k=top_k, top_p=top_p, length=length, n=n)
     out = output_folder(out)
     loaded, fam, model = load_run(run, choose_device(device))
@@ -84,6 +88,8 @@ def generate(
     )
     dev = next(model.parameters()).device
     pieces = fam.generate(model, loaded, opts, dev)
+    if choose is not None:
+        pieces = [pieces[i] for i in choose(pieces)]
     out.mkdir(parents=True, exist_ok=True)
     written = Written()
     for i, p in enumerate(pieces):

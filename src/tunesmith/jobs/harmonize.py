@@ -13,11 +13,42 @@ import os
 import numpy as np
 
 from ..errors import CheckpointError, ConfigError
+from ..evaluation.harmony import Key, harmony, key_of
+from ..evaluation.voiceleading import voice_leading
 from ..io import read
+from ..notes import Notes
 from .generate import Written, generate
 from .runs import open_run
 
 MAIN_SHARE = 0.05  # an instrument playing at least this share of the training notes is one of its main ones
+#: versions drawn per one written (chosen on the chorales' validation sopranos: docs/controls.md)
+DEFAULT_CANDIDATES = 4
+
+
+def kept_tracks(tracks: str, piece: Notes) -> list[int]:
+    """The ``track`` values of ``tracks`` ("1,3": counted from 1 in the file's order)."""
+    ids = [int(t) for t in np.unique(piece.notes["track"])]
+    return [ids[int(t) - 1] for t in tracks.split(",") if t.strip().isdigit() and 1 <= int(t) <= len(ids)]
+
+
+def harmony_faults(piece: Notes, kept: list[int], key: Key) -> tuple[int, float]:
+    """How far a harmonisation is from one a musician would keep, to rank versions by (lower is better): first the
+    count of its faults of key (not in ``key``, the melody's) and of ending (not on its tonic), then the share of
+    strong beats where the melody is no chord tone plus voice crossings and parallel fifths and octaves per beat.
+    Voices by track: the kept ones (the melody) first, then the written ones from the highest-sounding down."""
+    a = piece.notes[~piece.notes["is_drum"]]
+    others = sorted(
+        (int(t) for t in np.unique(a["track"]) if int(t) not in kept),
+        key=lambda t: -float(np.median(a["pitch"][a["track"] == t])),
+    )
+    voices = {f"voice {i}": t for i, t in enumerate([*kept[:1], *others])}
+    h = harmony(piece, key, voices, by="track")
+    v = voice_leading(piece, voices, by="track", ranges={}).summary()
+    faults = (1 - h.in_key) + (1 - h.on_tonic)
+    rough = (1 - h.summary()["strong_beat_chord_tone_share"]) + (
+        v["crossing_per_100_beats"] + v["parallel_fifths_per_100_beats"] + v["parallel_octaves_per_100_beats"]
+    ) / 100
+    return faults, rough
 
 
 def main_programs(table: np.ndarray) -> list[int]:
@@ -51,8 +82,17 @@ def harmonize(
     wav: bool = False,
     png: bool = False,
     avoid_parallels: bool = True,
+    candidates: int = DEFAULT_CANDIDATES,
+    in_key: bool = True,
 ) -> Written:
-    """``n`` harmonisations of ``melody``: its ``tracks`` (default: all of them) kept, the other voices written."""
+    """``n`` harmonisations of ``melody``: its ``tracks`` (default: all of them) kept, the other voices written.
+
+    ``in_key``: a run trained with attribute controls is asked for the melody's key (music21's analysis), unless
+    ``controls`` name one. ``candidates``: versions drawn per one written; the ``n`` written are those that
+    :func:`harmony_faults` ranks best (in the melody's key, ending on its tonic, the melody a chord tone on strong
+    beats, voices in order, few parallels), each with its own seed in ``harmonies.json``."""
+    if candidates < 1:
+        raise ConfigError(f"--candidates {candidates}: at least 1 (1: every version drawn is written)")
     piece = read(melody)
     if len(piece) == 0:
         raise ConfigError(f"{melody}: no notes to harmonise")
@@ -83,13 +123,23 @@ def harmonize(
                 "; the parts it writes are told apart from the kept ones by instrument: use a model that learned "
                 "several (e.g. one trained on the Bach chorales), or --as-program to give the kept tracks another"
             )
+    melody_key = key_of(piece[np.isin(piece.notes["track"], kept_tracks(tracks, piece))])
+    if in_key and loaded.config["model"].get("controls") and "key" not in options:
+        options["key"] = str(melody_key)
     if table is not None and loaded.config["model"].get("controls") and "instruments" not in options:
         wanted = set(main_programs(table)) | ({options["keep_as"]} if options.get("keep_as") is not None else set())
         options["instruments"] = ",".join(str(p) for p in sorted(wanted))
+    keep = kept_tracks(tracks, piece)
+
+    def best(pieces: list[Notes]) -> list[int]:
+        faults = [harmony_faults(p, keep, melody_key) for p in pieces]
+        return sorted(sorted(range(len(pieces)), key=lambda i: faults[i])[:n])  # the n best, in seed order
+
     return generate(
         run,
         out,
-        n=n,
+        n=n * candidates,
+        choose=best if candidates > 1 else None,
         temperature=temperature,
         top_k=top_k,
         top_p=top_p,

@@ -1,0 +1,75 @@
+"""Harmony statistics by hand: the key, the last chord and the melody's chord tones on strong beats."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from tunesmith.corpora import CHORALE_VOICE_PROGRAMS
+from tunesmith.evaluation.harmony import TRIADS, Key, ends_on_tonic, fits, harmony, key_of, last_chord, pool_harmony
+from tunesmith.notes import Notes
+
+#: four bars of 4/4 in half notes, soprano to bass: I, IV, a non-chord F5 over C major, V7, vi, ii, V, I
+CHORDS = [
+    (72, 67, 64, 48),
+    (72, 69, 65, 53),
+    (77, 67, 64, 48),  # F against C-E-G: fits no triad or seventh chord
+    (74, 71, 65, 43),  # G7
+    (72, 69, 64, 45),
+    (74, 69, 65, 50),
+    (74, 71, 67, 43),
+    (72, 67, 64, 48),
+]
+
+
+def chorale(chords=CHORDS) -> Notes:
+    pitch, start, program = [], [], []
+    for k, chord in enumerate(chords):
+        for voice, p in zip(CHORALE_VOICE_PROGRAMS.values(), chord, strict=True):
+            pitch.append(p)
+            start.append(2.0 * k)
+            program.append(voice)
+    start = np.asarray(start) / 2  # 120 qpm: a quarter note is 0.5 s
+    return Notes.from_arrays(pitch, start, start + 1.0, program=program)
+
+
+def test_templates_by_hand():
+    assert fits({0, 4, 7}, TRIADS) == [0]  # C major, on C alone
+    assert fits({0, 4, 7}) == [0, 9]  # and inside A minor seventh
+    assert fits({7, 11, 2, 5}) == [7]  # G7
+    assert fits({0, 2, 4}) == []  # C-D-E: no chord
+    assert 0 in fits({0, 7})  # an open fifth fits C major (and C minor)
+    assert fits({0, 4, 5, 7}) == []  # the F over C major of the example
+
+
+def test_the_last_chord_and_the_tonic():
+    piece = chorale()
+    assert last_chord(piece) == {0, 4, 7}
+    assert ends_on_tonic(piece, Key(0, "major"))
+    assert not ends_on_tonic(piece, Key(7, "major"))
+    picardy = chorale([(69, 64, 61, 45)])  # A major at the end of a piece in A minor
+    assert ends_on_tonic(picardy, Key(9, "minor"))
+    assert ends_on_tonic(chorale([(72, 60, 48, 36)]), Key(0, "minor"))  # the tonic alone, in octaves
+
+
+def test_harmony_of_the_four_bars_by_hand():
+    """Strong beats of 4/4 are beats 1 and 3: the eight half-note chords; the F5 over C major (the third) is the one
+    melody note that is no chord tone. The key is C major, the melody's; the last chord is the tonic."""
+    piece = chorale()
+    assert key_of(piece) == Key(0, "major")
+    h = harmony(piece, Key(0, "major"))
+    assert (h.strong_beats, h.chord_tones, h.in_key, h.on_tonic) == (8, 7, 1, 1)
+    assert harmony(piece, Key(7, "major")).summary()["in_key_share"] == 0.0
+    both = pool_harmony([h, harmony(piece, Key(9, "minor"))]).summary()
+    assert both["pieces"] == 2 and both["in_key_share"] == 0.5 and both["strong_beat_chord_tone_share"] == 7 / 8
+
+
+def test_a_beat_where_only_the_melody_and_one_voice_sound_is_not_counted():
+    piece = chorale()
+    duet = piece[np.isin(piece.notes["program"], [40, 43])]
+    assert harmony(duet, Key(0, "major")).strong_beats == 0
+
+
+def test_a_piece_without_notes_has_no_key():
+    with pytest.raises(ValueError, match="no key"):
+        key_of(Notes.empty())
