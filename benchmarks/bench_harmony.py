@@ -62,9 +62,15 @@ def main() -> None:
     ap.add_argument("-n", type=int, default=4, help="harmonisations per melody")
     ap.add_argument("--candidates", type=int, default=None, help="harmonize's --candidates (default: its own)")
     ap.add_argument("--any-key", action="store_true", help="harmonize's --any-key (the model not asked for a key)")
+    ap.add_argument("--as-drawn", action="store_true", help="harmonize's --as-drawn (no part-writing edits)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out", default=None, help="keep the harmonisations here (default: a temporary folder)")
     ap.add_argument("--json", default=None, help="also write every figure to this file")
+    ap.add_argument(
+        "--chorales-only",
+        action="store_true",
+        help="leave the ten melodies out (to choose settings on the validation split, whose figures are reported)",
+    )
     args = ap.parse_args()
 
     ds = Dataset.load(args.data)
@@ -75,7 +81,11 @@ def main() -> None:
         f"chorales ({args.split} sopranos)": [(p.source, p[p.notes["program"] == soprano]) for p in real],
         "ten plain melodies": [(name, notes) for name, _, notes in melodies()],
     }
-    extra = ({} if args.candidates is None else {"candidates": args.candidates}) | {"in_key": not args.any_key}
+    if args.chorales_only:
+        sets.pop("ten plain melodies")
+    extra = {"in_key": not args.any_key, "part_writing": not args.as_drawn}
+    if args.candidates is not None:
+        extra["candidates"] = args.candidates
     results, t0 = {}, time.perf_counter()
     for label, items in sets.items():
         made, keys, programs = [], [], []
@@ -96,6 +106,7 @@ def main() -> None:
 
     names = list(results)
     asked = "not asked for a key" if args.any_key else "asked for the melody's key"
+    asked += ", as drawn" if args.as_drawn else ", voices in order and a final tonic"
     print(f"\n{args.run}, {args.n} per melody, candidates {args.candidates or 'default'}, {asked}, {seconds:.0f} s")
     print(f"{'':40s}" + "".join(f"{n[:26]:>28s}" for n in names))
     for label, key, fmt in ROWS:

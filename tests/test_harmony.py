@@ -73,3 +73,24 @@ def test_a_beat_where_only_the_melody_and_one_voice_sound_is_not_counted():
 def test_a_piece_without_notes_has_no_key():
     with pytest.raises(ValueError, match="no key"):
         key_of(Notes.empty())
+
+
+def test_harmonize_ranks_a_version_in_key_and_ending_on_the_tonic_first():
+    """harmony_faults by hand: the four bars as written (no fault), then ending on V (one fault), then ending on V
+    with the alto above the soprano in the last chord (one fault, and crossings)."""
+    from tunesmith.jobs.harmonize import harmony_faults
+
+    def by_track(chords):
+        piece = chorale(chords)
+        piece.notes["track"] = piece.notes["program"] - 40  # soprano track 0 ... bass track 3
+        return piece
+
+    good = by_track(CHORDS)
+    on_v = by_track([*CHORDS[:-1], (74, 71, 67, 43)])
+    crossed = by_track([*CHORDS[:-1], (67, 74, 62, 43)])
+    key = Key(0, "major")
+    faults = [harmony_faults(p, [0], key) for p in (good, on_v, crossed)]
+    assert faults[0][0] == 0 and faults[1][0] == 1 and faults[2][0] == 1
+    assert faults[0][1] == pytest.approx(1 / 8)  # the one non-chord melody note of eight strong beats
+    assert faults[2][1] > faults[1][1]  # the crossing costs
+    assert sorted(range(3), key=lambda i: faults[i]) == [0, 1, 2]

@@ -222,6 +222,7 @@ def cmd_harmonize(args: argparse.Namespace) -> int:
         avoid_parallels=not args.allow_parallels,
         candidates=args.candidates,
         in_key=not args.any_key,
+        part_writing=not args.as_drawn,
     )
     for p in [*written, *(path for path, _ in written.wav), *written.png]:
         print(p)
@@ -707,6 +708,12 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="do not ask the model for the melody's key (by default a model with attribute controls is, unless "
         "--key names another)",
+    )
+    p.add_argument(
+        "--as-drawn",
+        action="store_true",
+        help="write the voices as the model drew them (by default a written note above the voice over it goes down "
+        "an octave, and under a melody that ends on the tonic the voices end on the tonic triad)",
     )
     p.add_argument("--device", default="cpu", help="cpu, cuda, mps or auto")
     p.add_argument(

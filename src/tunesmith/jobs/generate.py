@@ -67,12 +67,14 @@ def generate(
     wav: bool = False,
     png: bool = False,
     choose: Callable[[list[Notes]], list[int]] | None = None,
+    finish: Callable[[Notes], Notes] | None = None,
 ) -> Written:
     """Generate ``n`` pieces of ``length`` new events (bars for the GAN) with a trained run and write them as MIDI
     into the folder ``out`` (``PREFIX_00.mid`` ..., listed with their settings and seeds in ``listing``);
     ``options`` are the family's own generation options (e.g. the GAN's ``threshold``). The same run, options
-    and seed give the same files. ``choose``: given the ``n`` pieces, the indices of those to write, in order (the
-    rest are dropped; each written piece keeps its own seed in the listing)."""
+    and seed give the same files. ``finish``: applied to every piece generated (an edit, e.g. harmonize's cadence);
+    ``choose``: given the ``n`` pieces, the indices of those to write, in order (the rest are dropped; each written
+    piece keeps its own seed in the listing)."""
     check_options(temperature=temperature, top_k=top_k, top_p=top_p, length=length, n=n)
     out = output_folder(out)
     loaded, fam, model = load_run(run, choose_device(device))
@@ -88,6 +90,8 @@ def generate(
     )
     dev = next(model.parameters()).device
     pieces = fam.generate(model, loaded, opts, dev)
+    if finish is not None:
+        pieces = [finish(p).with_metadata(**p.metadata) for p in pieces]
     if choose is not None:
         pieces = [pieces[i] for i in choose(pieces)]
     out.mkdir(parents=True, exist_ok=True)

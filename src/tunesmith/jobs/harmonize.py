@@ -9,6 +9,7 @@ instruments its training data mainly used, so that the voices written are the on
 from __future__ import annotations
 
 import os
+from itertools import pairwise
 
 import numpy as np
 
@@ -31,10 +32,95 @@ def kept_tracks(tracks: str, piece: Notes) -> list[int]:
     return [ids[int(t) - 1] for t in tracks.split(",") if t.strip().isdigit() and 1 <= int(t) <= len(ids)]
 
 
+def voice_tracks(piece: Notes, kept: list[int]) -> list[int]:
+    """The written voices' tracks (not ``kept``), from the highest-sounding down (by median pitch)."""
+    a = piece.notes[~piece.notes["is_drum"]]
+    return sorted(
+        (int(t) for t in np.unique(a["track"]) if int(t) not in kept),
+        key=lambda t: -float(np.median(a["pitch"][a["track"] == t])),
+    )
+
+
+def in_order(piece: Notes, kept: list[int]) -> Notes:
+    """Voices in order: a written note that sounds above the voice written (or kept) above it goes down an octave,
+    as often as that puts it below (a crossing is a part-writing fault; the pitch class, so the harmony, stays).
+    The melody first, then the written voices from the highest down (:func:`voice_tracks`)."""
+    out = piece.copy()
+    a = out.notes
+    order = [*kept[:1], *voice_tracks(piece, kept)]
+    for upper, lower in pairwise(order):
+        up = a[a["track"] == upper]
+        if up.size == 0:
+            continue
+        for i in np.flatnonzero(a["track"] == lower):
+            over = up[(up["start_qn"] < a["end_qn"][i]) & (up["end_qn"] > a["start_qn"][i])]
+            if over.size == 0:
+                continue
+            ceiling = int(over["pitch"].min())
+            while a["pitch"][i] > ceiling and a["pitch"][i] >= 12:
+                a["pitch"][i] -= 12
+    return out
+
+
+def parallel(one: tuple[int, int], other: tuple[int, int]) -> bool:
+    """Whether two voices moving from ``(before, after)`` pitches make parallel fifths or octaves (or unisons): the
+    same perfect interval before and after, both moving the same way."""
+    (a0, a1), (b0, b1) = one, other
+    same_way = (a1 - a0) * (b1 - b0) > 0
+    return same_way and abs(a0 - b0) % 12 in (0, 7) and abs(a0 - b0) % 12 == abs(a1 - b1) % 12
+
+
+def end_on_tonic(piece: Notes, kept: list[int], key: Key) -> Notes:
+    """The written voices end on the tonic triad under the melody's last note, where that note belongs to it (a
+    cadence): from that note's onset to the piece's end each written voice holds one tone of the triad, the bass
+    the root, the others the tones still missing first, each the nearest to where the voice was and below the
+    voice above it. A melody that ends off the tonic triad (a half cadence) is left as the model wrote it."""
+    a = piece.notes
+    melody = a[np.isin(a["track"], kept[:1])]
+    voices = voice_tracks(piece, kept)
+    if melody.size == 0 or not voices:
+        return piece
+    t = float(melody["start_qn"].max())
+    end = float(max(melody["end_qn"].max(), t))
+    third = 4 if key.mode == "major" else 3
+    triad = {key.tonic, (key.tonic + third) % 12, (key.tonic + 7) % 12}
+    top = int(melody["pitch"][melody["start_qn"] == t].max())
+    if top % 12 not in triad:
+        return piece
+    keep_rows = ~(~np.isin(a["track"], kept) & (a["start_qn"] >= t - 1e-9))
+    rows = a[keep_rows].copy()
+    cut = ~np.isin(rows["track"], kept) & (rows["end_qn"] > t)
+    rows["end_qn"][cut] = t
+    before_top = melody[melody["start_qn"] < t]
+    moves = [(int(before_top["pitch"][np.argmax(before_top["start_qn"])]), top)] if before_top.size else []
+    added, have, ceiling = [], {top % 12}, top
+    for k, track in enumerate(voices):
+        before = a[(a["track"] == track) & (a["start_qn"] < t)]
+        if before.size == 0:
+            continue
+        last = before[np.argmax(before["start_qn"])]
+        was = int(last["pitch"])
+        bass = k == len(voices) - 1
+        wanted = {key.tonic} if bass else (triad - have) or triad
+        choices = [p for p in range(24, ceiling + 1) if p % 12 in wanted] or [ceiling]
+        pitch = min(choices, key=lambda p: (any(parallel(m, (was, p)) for m in moves), abs(p - was), -p))
+        moves.append((was, pitch))
+        note = last.copy()
+        note["pitch"], note["start_qn"], note["end_qn"] = pitch, t, end
+        added.append(note)
+        have.add(pitch % 12)
+        ceiling = pitch
+    out = Notes(np.concatenate([rows, np.array(added, dtype=a.dtype)]), piece.tempos, piece.time_signatures,
+                piece.source, dict(piece.metadata))  # fmt: skip
+    out.notes["start"] = out.qn_to_seconds(out.notes["start_qn"])
+    out.notes["end"] = out.qn_to_seconds(out.notes["end_qn"])
+    return out.sorted()
+
+
 def harmony_faults(piece: Notes, kept: list[int], key: Key) -> tuple[int, float]:
     """How far a harmonisation is from one a musician would keep, to rank versions by (lower is better): first the
-    count of its faults of key (not in ``key``, the melody's) and of ending (not on its tonic), then the share of
-    strong beats where the melody is no chord tone plus voice crossings and parallel fifths and octaves per beat.
+    count of its faults: of key (not in ``key``, the melody's), of ending (not on its tonic) and parallel fifths and
+    octaves; then the share of strong beats where the melody is no chord tone plus voice crossings per beat.
     Voices by track: the kept ones (the melody) first, then the written ones from the highest-sounding down."""
     a = piece.notes[~piece.notes["is_drum"]]
     others = sorted(
@@ -44,10 +130,9 @@ def harmony_faults(piece: Notes, kept: list[int], key: Key) -> tuple[int, float]
     voices = {f"voice {i}": t for i, t in enumerate([*kept[:1], *others])}
     h = harmony(piece, key, voices, by="track")
     v = voice_leading(piece, voices, by="track", ranges={}).summary()
-    faults = (1 - h.in_key) + (1 - h.on_tonic)
-    rough = (1 - h.summary()["strong_beat_chord_tone_share"]) + (
-        v["crossing_per_100_beats"] + v["parallel_fifths_per_100_beats"] + v["parallel_octaves_per_100_beats"]
-    ) / 100
+    parallels = round((v["parallel_fifths_per_100_beats"] + v["parallel_octaves_per_100_beats"]) * v["beats"] / 100)
+    faults = (1 - h.in_key) + (1 - h.on_tonic) + parallels
+    rough = (1 - h.summary()["strong_beat_chord_tone_share"]) + v["crossing_per_100_beats"] / 100
     return faults, rough
 
 
@@ -84,13 +169,16 @@ def harmonize(
     avoid_parallels: bool = True,
     candidates: int = DEFAULT_CANDIDATES,
     in_key: bool = True,
+    part_writing: bool = True,
 ) -> Written:
     """``n`` harmonisations of ``melody``: its ``tracks`` (default: all of them) kept, the other voices written.
 
     ``in_key``: a run trained with attribute controls is asked for the melody's key (music21's analysis), unless
     ``controls`` name one. ``candidates``: versions drawn per one written; the ``n`` written are those that
     :func:`harmony_faults` ranks best (in the melody's key, ending on its tonic, the melody a chord tone on strong
-    beats, voices in order, few parallels), each with its own seed in ``harmonies.json``."""
+    beats, voices in order, few parallels), each with its own seed in ``harmonies.json``. ``part_writing``: every
+    version drawn has its voices put in order (:func:`in_order`) and ends on the tonic under a melody that does
+    (:func:`end_on_tonic`); off, the voices are written as the model drew them."""
     if candidates < 1:
         raise ConfigError(f"--candidates {candidates}: at least 1 (1: every version drawn is written)")
     piece = read(melody)
@@ -135,11 +223,15 @@ def harmonize(
         faults = [harmony_faults(p, keep, melody_key) for p in pieces]
         return sorted(sorted(range(len(pieces)), key=lambda i: faults[i])[:n])  # the n best, in seed order
 
+    def written(piece: Notes) -> Notes:
+        return end_on_tonic(in_order(piece, keep), keep, melody_key)
+
     return generate(
         run,
         out,
         n=n * candidates,
         choose=best if candidates > 1 else None,
+        finish=written if part_writing else None,
         temperature=temperature,
         top_k=top_k,
         top_p=top_p,

@@ -21,6 +21,7 @@ import torch
 
 from ...errors import ConfigError
 from ...notes import Notes
+from ...progress import progress_bar
 from ...representations.tokens import bar_lines_qn, bar_starts, from_tokens, shift_ticks, to_tokens, tokenizer_name
 from ...sampling import sample_logits
 from ...utils import eval_mode
@@ -109,7 +110,11 @@ def sample_tokens(
             free = torch.as_tensor([free_head] * B, dtype=torch.long, device=prompt.device).reshape(B, -1)
             views.append(View(model, free, music))
         history = [music[:, -ctx:]]
+        # shown only once generating has taken 2 s: a count of tokens and their rate (where stop rules end rows,
+        # ``max_new`` is only a bound, so there is no honest total)
+        bar = progress_bar(desc=f"generating {B} piece(s)", unit="token", delay=2.0, leave=False)
         for _ in range(max_new):
+            bar.update(1)
             allowed = grammar.mask(state)
             if forcer is not None:
                 allowed &= forcer.mask(state)
@@ -133,6 +138,7 @@ def sample_tokens(
                 break
             for view in views:
                 view.advance(tok, history)
+        bar.close()
     return out
 
 
