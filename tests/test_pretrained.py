@@ -401,3 +401,26 @@ def test_infilling_a_chorale_writes_its_four_named_tracks_back(tmp_path, mode):
             )
         fields = ["pitch", "track", "program", "start_qn", "end_qn"]
         assert np.array_equal(outside_bars_3_4(got)[fields], outside_bars_3_4(source)[fields])
+
+
+def test_a_shipped_index_checks_originality_without_the_dataset(registry, chorales, tmp_path, monkeypatch, capsys):
+    """A model shipped with the index of its training split: `originality --run NAME` finds a training chorale
+    copied whole, with no dataset; a model without one says what to give instead."""
+    from tunesmith.dataset import Dataset
+    from tunesmith.io import write_midi
+    from tunesmith.jobs.pretrained import add_originality_index
+
+    root = tmp_path / "models"
+    shutil.copytree(registry, root)
+    monkeypatch.setenv(MODELS_ENV, str(root))
+    assert main(["originality", str(tmp_path), "--run", MADE_HERE]) == 1
+    assert "keeps no index of its training data" in capsys.readouterr().err
+    assert add_originality_index(MADE_HERE, chorales, root=root, max_bytes=10) is None  # too large: nothing shipped
+    path = add_originality_index(MADE_HERE, chorales, root=root)
+    verify(get_model(MADE_HERE, roots=[root]))  # the card lists the index with its sha256
+    assert path.name in get_model(MADE_HERE, roots=[root]).files
+    ds = Dataset.load(chorales)
+    write_midi(ds[int(ds.indices("train")[3])], tmp_path / "pieces" / "copied.mid")
+    assert main(["originality", str(tmp_path / "pieces"), "--run", MADE_HERE]) == 0
+    out = capsys.readouterr().out
+    assert "copied.mid: longest run" in out and "COPY" in out

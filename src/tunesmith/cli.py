@@ -322,7 +322,7 @@ def cmd_originality(args: argparse.Namespace) -> int:
     from .jobs.originality import check_originality
     from .utils import atomic_write_text
 
-    r = check_originality(args.path, args.data, args.split)
+    r = check_originality(args.path, args.data, args.split, run=args.run)
     n = r["copy_notes"]
     for p in r["pieces"]:
         where = f"  from {p['from']} (at its note {p['at_note']})" if p["longest"] else ""
@@ -735,10 +735,17 @@ def build_parser() -> argparse.ArgumentParser:
         description="For each music file (a file, or every one in a folder), the longest run of consecutive notes\n"
         "that also occurs in a piece of the dataset's split, with that piece named. Transposed and re-timed copies\n"
         "count (intervals and ratios of onset intervals are compared). A run of 16 notes or more is a copy.\n"
-        "The index of the split is built once and kept beside the dataset.",
+        "The index of the split is built once and kept beside the dataset; a shipped model that keeps one of its\n"
+        "training data (--run bach) needs no dataset.",
     )
     p.add_argument("path", help="a music file or a folder of them")
-    p.add_argument("--data", required=True, help="a prepared dataset folder")
+    p.add_argument("--data", default=None, help="a prepared dataset folder to search")
+    p.add_argument(
+        "--run",
+        default=None,
+        metavar="RUN",
+        help="instead of --data: a shipped model (or run) that keeps an index of its training data, e.g. bach",
+    )
     p.add_argument("--split", default="train", choices=("train", "validation", "test"), help="the pieces to search")
     p.add_argument("--json", default=None, help="also write every figure to this JSON file")
     p.set_defaults(func=cmd_originality)

@@ -13,6 +13,8 @@ A run folder holds:
 * :data:`DECODING` ``decoding.json`` (piano-roll GAN runs, written by ``tunesmith rollstats --save``): the
   calibrated threshold and hold that generation uses unless told otherwise;
 * :data:`SAMPLES` ``samples/``: images of samples written during training;
+* :data:`ORIGINALITY` ``originality.npz`` (shipped models with a small training set): the index of the training
+  split's runs of notes, so that ``tunesmith originality --run NAME`` needs no dataset;
 * ``NAME.npy``: arrays a family keeps in the run (:func:`array_file`), e.g. the RNN's primers.
 """
 
@@ -24,6 +26,7 @@ STATE = "trainer_state.pt"
 METRICS = "metrics.jsonl"
 DECODING = "decoding.json"
 SAMPLES = "samples"
+ORIGINALITY = "originality.npz"
 
 
 def array_file(name: str) -> str:

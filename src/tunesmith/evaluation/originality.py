@@ -108,12 +108,30 @@ class OriginalityIndex:
         names = [ds.paths[int(i)] for i in idx]
         index = cls(hashes[order], np.concatenate(pieces)[order], np.concatenate(positions)[order], names)
         if cache:
-            buf = io.BytesIO()
-            meta = {"fingerprint": fingerprint, "version": INDEX_VERSION, "names": names}
-            np.savez(buf, hashes=index.hashes, piece=index.piece, pos=index.pos, meta=np.array(json.dumps(meta)))
-            path.parent.mkdir(parents=True, exist_ok=True)
-            atomic_write_bytes(path, buf.getvalue())
+            index.save(path, fingerprint)
         return index
+
+    def save(self, path: Path, fingerprint: str | None = None) -> Path:
+        """Write the index to ``path`` (npz; ``fingerprint``: the dataset's, to tell a stale copy)."""
+        buf = io.BytesIO()
+        meta = {"fingerprint": fingerprint, "version": INDEX_VERSION, "names": self.names}
+        np.savez_compressed(buf, hashes=self.hashes, piece=self.piece, pos=self.pos, meta=np.array(json.dumps(meta)))
+        path.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write_bytes(path, buf.getvalue())
+        return path
+
+    @classmethod
+    def load(cls, path: Path) -> OriginalityIndex:
+        """An index written by :meth:`save` (a shipped model's, or a dataset's); a DatasetError names a file that is
+        not one."""
+        try:
+            with np.load(path, allow_pickle=False) as z:
+                meta = json.loads(str(z["meta"]))
+                if meta.get("version") != INDEX_VERSION:
+                    raise DatasetError(f"{path}: an originality index of another version; build it again")
+                return cls(z["hashes"], z["piece"].astype(np.int32), z["pos"].astype(np.int32), list(meta["names"]))
+        except (OSError, ValueError, KeyError) as e:
+            raise DatasetError(f"{path}: not an originality index ({e})") from None
 
     def longest(self, notes: Notes, *, exclude: str | None = None) -> Match:
         """The longest run of ``notes`` found in one indexed piece (``exclude``: a piece name not to count, for a

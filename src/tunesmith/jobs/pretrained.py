@@ -8,13 +8,16 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import tempfile
 from pathlib import Path
 from typing import Any
 
 import torch
 from safetensors.torch import load_file, save_file
 
+from ..dataset import Dataset
 from ..errors import CheckpointError, ConfigError
+from ..evaluation.originality import OriginalityIndex
 from ..pretrained import (
     CARD,
     CARD_FIELDS,
@@ -26,7 +29,7 @@ from ..pretrained import (
     read_card,
     verify,
 )
-from ..runfiles import CONFIG, METRICS, STATE, WEIGHTS
+from ..runfiles import CONFIG, METRICS, ORIGINALITY, STATE, WEIGHTS
 from ..training.checkpoint import load_config, save_trainer_state, save_weights
 from ..utils import atomic_dir, atomic_write_text
 from .runs import load_run
@@ -186,3 +189,45 @@ def export_model(name: str, out: str | os.PathLike[str], *, roots: Any = None) -
     save_trainer_state(out / STATE, exported_state(net, model.card, seed))
     atomic_write_text(out / CONFIG, json.dumps(config, indent=1))  # last: the folder is a run once it is there
     return out
+
+
+#: the largest originality index shipped with a model (compressed): the chorales' is about 1 MB; MAESTRO's would be
+#: about 60 MB, so the piano model ships none and its check needs the dataset
+MAX_INDEX_BYTES = 3_000_000
+
+
+def add_originality_index(
+    name: str,
+    data: str | os.PathLike[str],
+    *,
+    root: str | os.PathLike[str] = PACKAGE_MODELS,
+    split: str = "train",
+    max_bytes: int = MAX_INDEX_BYTES,
+) -> Path | None:
+    """Ship with the model ``root/name`` the originality index of ``split`` of ``data`` (the dataset it was trained
+    on), so that ``tunesmith originality --run
+    NAME`` needs no dataset; its card then lists the file and its sha256. None (nothing changed) where the index
+    would be larger than ``max_bytes``. (``data``'s fingerprint is not compared with the one the model recorded:
+    it depends on the machine the corpus was read on; the split, by file name, does not.)"""
+    model = get_model(name, roots=[Path(root)])
+    verify(model)
+    ds = Dataset.load(data)  # the caller's word that it is the model's (a fingerprint differs between machines)
+    index = OriginalityIndex.build(ds, split, cache=False)
+    with tempfile.TemporaryDirectory() as scratch:
+        built = index.save(Path(scratch) / ORIGINALITY)
+        if built.stat().st_size > max_bytes:
+            return None
+        with atomic_dir(Path(root) / name) as tmp:
+            for f in model.path.iterdir():
+                if f.is_file():
+                    shutil.copyfile(f, tmp / f.name)
+            shutil.copyfile(built, tmp / ORIGINALITY)
+            card = {**model.card, "originality_index": {"split": split, "pieces": len(index.names)}}
+            card["files"] = file_hashes(tmp)
+            card["size_bytes"] = sum((tmp / f).stat().st_size for f in card["files"])
+            atomic_write_text(tmp / CARD, json.dumps(card, indent=1))
+            for f in tmp.iterdir():
+                f.chmod(0o644)
+            tmp.chmod(0o755)
+    verify(get_model(name, roots=[Path(root)]))
+    return Path(root) / name / ORIGINALITY
