@@ -211,13 +211,17 @@ def harmonize(
                 "; the parts it writes are told apart from the kept ones by instrument: use a model that learned "
                 "several (e.g. one trained on the Bach chorales), or --as-program to give the kept tracks another"
             )
-    melody_key = key_of(piece[np.isin(piece.notes["track"], kept_tracks(tracks, piece))])
-    if in_key and loaded.config["model"].get("controls") and "key" not in options:
+    keep = kept_tracks(tracks, piece)
+    kept_notes = piece[np.isin(piece.notes["track"], keep)]
+    # no kept note (--tracks names none): generation says what is wrong; nothing to rank or finish by
+    melody_key = key_of(kept_notes) if len(kept_notes) else None
+    if melody_key is None:
+        candidates, part_writing = 1, False
+    elif in_key and loaded.config["model"].get("controls") and "key" not in options:
         options["key"] = str(melody_key)
     if table is not None and loaded.config["model"].get("controls") and "instruments" not in options:
         wanted = set(main_programs(table)) | ({options["keep_as"]} if options.get("keep_as") is not None else set())
         options["instruments"] = ",".join(str(p) for p in sorted(wanted))
-    keep = kept_tracks(tracks, piece)
 
     def best(pieces: list[Notes]) -> list[int]:
         faults = [harmony_faults(p, keep, melody_key) for p in pieces]
