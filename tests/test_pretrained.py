@@ -22,6 +22,7 @@ from safetensors.torch import load_file
 
 from tunesmith.cli import main
 from tunesmith.errors import CheckpointError, ConfigError
+from tunesmith.families import get_family
 from tunesmith.io import read_midi
 from tunesmith.jobs.demo import demo_shipped
 from tunesmith.jobs.prepare import prepare_dataset
@@ -103,8 +104,9 @@ def test_every_shipped_model_matches_its_card(shipped):
     assert shipped.files[WEIGHTS] == sha256_file(shipped.path / WEIGHTS)
     assert set(shipped.files) == set(file_hashes(shipped.path))
     with safe_open(str(shipped.path / WEIGHTS), "pt") as f:
-        dtypes = {f.get_tensor(k).dtype for k in f.keys()}  # noqa: SIM118 (safe_open is not a mapping)
-    assert dtypes <= {torch.bfloat16, torch.float16}
+        tensors = [f.get_tensor(k) for k in f.keys()]  # noqa: SIM118 (safe_open is not a mapping)
+    # floating weights in half precision; integer buffers (BatchNorm's batch counts) as they are
+    assert {t.dtype for t in tensors if t.is_floating_point()} <= {torch.bfloat16, torch.float16}
     run, fam, model = load_run(shipped.path)
     assert {p.dtype for p in model.parameters()} == {torch.float32}
     assert shipped.card["parameters"] == sum(p.numel() for p in model.parameters())
@@ -151,7 +153,9 @@ def test_every_entry_point_takes_the_name(shipped, chorales, tmp_path):
     argv = ["evaluate", name, "--data", str(chorales), "--out", str(report), "-n", "2", "--length", "16"]
     assert main([*argv, "--no-audio", "-q"]) == 0
     result = json.loads((report / "report.json").read_text())["models"][0]
-    assert result["name"] == name and math.isfinite(result["likelihood"]["bits_per_note"])
+    assert result["name"] == name
+    if get_family(shipped.card["kind"]).has_likelihood:  # the Transformers and the RNN give music a probability
+        assert math.isfinite(result["likelihood"]["bits_per_note"])
     for piece in (report / "samples").glob("*.mid"):
         valid_piece(piece)
     assert main(["plot", name, "--out", str(tmp_path / "curves.png")]) == 0

@@ -101,7 +101,8 @@ def ship_run(
         derived = {
             "kind": config["kind"],
             "preset": config.get("preset"),
-            "parameters": sum(int(v.numel()) for v in tensors.values() if v.is_floating_point()),
+            # learned parameters, not buffers (BatchNorm's running statistics are floating tensors too)
+            "parameters": sum(int(p.numel()) for p in load_run(run)[2].parameters()),
             "steps": record.get("step"),
             "epochs": record.get("epoch"),
             "train_seconds": record.get("time"),
