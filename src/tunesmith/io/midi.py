@@ -205,6 +205,9 @@ def notes_to_score(notes: Notes, tpq: int = DEFAULT_TPQ) -> symusic.Score:
             s = sel[(sel["program"] == program) & (sel["is_drum"] == drum)]
             start = np.rint(s["start_qn"] * tpq).astype(np.int64)
             end = np.maximum(np.rint(s["end_qn"] * tpq).astype(np.int64), start)
+            # a note that sounds (end after start) lasts at least a tick: rounding must not make it a zero-length
+            # note, which players drop (a performed note may be 1e-3 quarter notes long, half a tick at 480)
+            end[(end == start) & (s["end_qn"] > s["start_qn"])] += 1
             name = names.get(int(track_id), f"track {int(track_id)}")
             track = symusic.Track(name=name, program=int(program), is_drum=bool(drum), ttype="tick")
             track.notes = symusic.Note.from_numpy(

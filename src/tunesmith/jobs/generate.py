@@ -97,6 +97,7 @@ def generate(
     out.mkdir(parents=True, exist_ok=True)
     written = Written()
     for i, p in enumerate(pieces):
+        p = p[p.notes["end_qn"] > p.notes["start_qn"]]  # a note of no length sounds for no time: players drop it
         path = write_midi(p.with_metadata(generator=f"tunesmith {loaded.kind}"), out / f"{prefix}_{i:02d}.mid")
         written.append(path)
         rendered, drawn = companions(path, wav=wav, png=png)

@@ -22,6 +22,9 @@ from .generate import Written, generate
 from .runs import open_run
 
 MAIN_SHARE = 0.05  # an instrument playing at least this share of the training notes is one of its main ones
+#: part writing's edits apply to a melody with at most this many written voices (alto, tenor, bass)
+MAX_WRITTEN_VOICES = 3
+LOWEST = 28  # no written note is moved below E1, the lowest note of a bass part (and of a double bass)
 #: versions drawn per one written (chosen on the chorales' validation sopranos: docs/controls.md)
 DEFAULT_CANDIDATES = 4
 
@@ -47,18 +50,26 @@ def in_order(piece: Notes, kept: list[int]) -> Notes:
     The melody first, then the written voices from the highest down (:func:`voice_tracks`)."""
     out = piece.copy()
     a = out.notes
-    order = [*kept[:1], *voice_tracks(piece, kept)]
-    for upper, lower in pairwise(order):
+    written = voice_tracks(piece, kept)
+    if len(written) > MAX_WRITTEN_VOICES:  # not voices in part writing's sense: left as drawn
+        return out
+    for upper, lower in pairwise([*kept[:1], *written]):
         up = a[a["track"] == upper]
         if up.size == 0:
             continue
         for i in np.flatnonzero(a["track"] == lower):
+            overlaps = (a["start_qn"] < a["end_qn"][i]) & (a["end_qn"] > a["start_qn"][i])
             over = up[(up["start_qn"] < a["end_qn"][i]) & (up["end_qn"] > a["start_qn"][i])]
             if over.size == 0:
                 continue
             ceiling = int(over["pitch"].min())
-            while a["pitch"][i] > ceiling and a["pitch"][i] >= 12:
-                a["pitch"][i] -= 12
+            pitch = int(a["pitch"][i])
+            while pitch > ceiling and pitch - 12 >= LOWEST:
+                pitch -= 12
+            same = overlaps & (a["track"] == lower) & (a["pitch"] == pitch)
+            same[i] = False
+            if not same.any():  # never onto a note the voice already sounds (it would be struck twice)
+                a["pitch"][i] = pitch
     return out
 
 
@@ -78,10 +89,12 @@ def end_on_tonic(piece: Notes, kept: list[int], key: Key) -> Notes:
     a = piece.notes
     melody = a[np.isin(a["track"], kept[:1])]
     voices = voice_tracks(piece, kept)
-    if melody.size == 0 or not voices:
+    if melody.size == 0 or not voices or len(voices) > MAX_WRITTEN_VOICES:
         return piece
     t = float(melody["start_qn"].max())
-    end = float(max(melody["end_qn"].max(), t))
+    end = float(melody["end_qn"].max())
+    if end <= t:
+        return piece
     third = 4 if key.mode == "major" else 3
     triad = {key.tonic, (key.tonic + third) % 12, (key.tonic + 7) % 12}
     top = int(melody["pitch"][melody["start_qn"] == t].max())
@@ -102,7 +115,7 @@ def end_on_tonic(piece: Notes, kept: list[int], key: Key) -> Notes:
         was = int(last["pitch"])
         bass = k == len(voices) - 1
         wanted = {key.tonic} if bass else (triad - have) or triad
-        choices = [p for p in range(24, ceiling + 1) if p % 12 in wanted] or [ceiling]
+        choices = [p for p in range(LOWEST, ceiling + 1) if p % 12 in wanted] or [ceiling]
         pitch = min(choices, key=lambda p: (any(parallel(m, (was, p)) for m in moves), abs(p - was), -p))
         moves.append((was, pitch))
         note = last.copy()
