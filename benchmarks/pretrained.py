@@ -396,7 +396,7 @@ def main(argv: list[str] | None = None) -> int:
     for c in cards:
         print(card_row(c))
     total = sum(c["size_bytes"] for c in cards)
-    print(f"\nshipped into {args.out}: {len(cards)} model(s), {total / 1e6:.1f} MB in all (the limit is 40 MB)")
+    print(f"\nshipped into {args.out}: {len(cards)} model(s), {total / 1e6:.1f} MB in all (the limit is 45 MB)")
     for c in cards:
         print(f"{c['name']}: {c['hardware']}; {c['stopped']}; copies: runs of {c['originality']['copy_notes']}+ notes")
     return 0

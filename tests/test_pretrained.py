@@ -49,7 +49,7 @@ from tunesmith.utils import sha256_file
 ROOT = Path(__file__).resolve().parents[1]
 MADE_HERE = "tiny-test"
 BUILT_IN = model_names(roots=[PACKAGE_MODELS])
-MAX_SHIPPED_BYTES = 40_000_000
+MAX_SHIPPED_BYTES = 45_000_000  # seven models: the two Transformers and the paper's five (docs/models.md)
 QUICK = {"max_steps": "2", "val_max_batches": "2", "batch_size": "4"}
 TINY_CARD = {"summary": "a tiny test model", "data": "40 chorales", "split": "hash", "license": "MIT"}
 TINY_CARD |= {"hardware": "test", "command": "pytest"}
