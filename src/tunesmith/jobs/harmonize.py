@@ -22,8 +22,6 @@ from .generate import Written, generate
 from .runs import open_run
 
 MAIN_SHARE = 0.05  # an instrument playing at least this share of the training notes is one of its main ones
-#: part writing's edits apply to a melody with at most this many written voices (alto, tenor, bass)
-MAX_WRITTEN_VOICES = 3
 LOWEST = 28  # no written note is moved below E1, the lowest note of a bass part (and of a double bass)
 #: versions drawn per one written (chosen on the chorales' validation sopranos: docs/controls.md)
 DEFAULT_CANDIDATES = 4
@@ -50,10 +48,7 @@ def in_order(piece: Notes, kept: list[int]) -> Notes:
     The melody first, then the written voices from the highest down (:func:`voice_tracks`)."""
     out = piece.copy()
     a = out.notes
-    written = voice_tracks(piece, kept)
-    if len(written) > MAX_WRITTEN_VOICES:  # not voices in part writing's sense: left as drawn
-        return out
-    for upper, lower in pairwise([*kept[:1], *written]):
+    for upper, lower in pairwise([*kept[:1], *voice_tracks(piece, kept)]):
         up = a[a["track"] == upper]
         if up.size == 0:
             continue
@@ -89,7 +84,7 @@ def end_on_tonic(piece: Notes, kept: list[int], key: Key) -> Notes:
     a = piece.notes
     melody = a[np.isin(a["track"], kept[:1])]
     voices = voice_tracks(piece, kept)
-    if melody.size == 0 or not voices or len(voices) > MAX_WRITTEN_VOICES:
+    if melody.size == 0 or not voices:
         return piece
     t = float(melody["start_qn"].max())
     end = float(melody["end_qn"].max())
@@ -115,7 +110,9 @@ def end_on_tonic(piece: Notes, kept: list[int], key: Key) -> Notes:
         was = int(last["pitch"])
         bass = k == len(voices) - 1
         wanted = {key.tonic} if bass else (triad - have) or triad
-        choices = [p for p in range(LOWEST, ceiling + 1) if p % 12 in wanted] or [ceiling]
+        choices = [p for p in range(LOWEST, ceiling + 1) if p % 12 in wanted]
+        if not choices:  # no room below the voice above: this voice stops where the cadence starts
+            continue
         pitch = min(choices, key=lambda p: (any(parallel(m, (was, p)) for m in moves), abs(p - was), -p))
         moves.append((was, pitch))
         note = last.copy()
