@@ -85,7 +85,8 @@ def test_demo_trains_evaluates_and_writes_the_report(tmp_path):
     argv = ["demo", "--out", str(out), "--limit", "40", "--workers", "1", "--scale", "0.02", "-n", "4", "-q"]
     assert main([*argv, "--models", "rnn,baseline"]) == 0  # (the GAN needs more chorales than 40)
     report = json.loads((out / "report.json").read_text())
-    assert [m["name"] for m in report["models"]] == ["rnn", "baseline"]
+    shipped = [f"shipped-{m}" for m in ("baseline", "crnngan", "crnngan3", "gan", "rnn")]  # by name
+    assert [m["name"] for m in report["models"]] == ["rnn", "baseline", *shipped]
     assert "| rnn (rnn) |" in (out / "report.md").read_text()
     for png in ("data.png", "training.png", "distributions.png"):
         assert (out / png).stat().st_size > 0

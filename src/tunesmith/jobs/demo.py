@@ -21,7 +21,7 @@ from ..progress import progress_bar
 from ..runfiles import METRICS
 from ..threads import usable_cores
 from .generate import generate
-from .plan import DEMO_MODELS
+from .plan import DEMO_MODELS, PAPER_KINDS
 from .prepare import describe, prepare_dataset
 from .report import evaluate
 from .train import train
@@ -130,10 +130,12 @@ def demo(
     workers: int | None = None,
     limit: int | None = None,
     progress: bool = True,
+    with_shipped: bool = True,
     say: Callable[[str], None] = print,
 ) -> dict[str, Any]:
     """Run the demo into ``out``; ``say`` receives one line per stage. ``scale`` multiplies every model's step
-    budget (1: the demo's plan). Returns the evaluation report."""
+    budget (1: the demo's plan). ``with_shipped``: the paper's models shipped with tunesmith are evaluated beside
+    the ones trained here. Returns the evaluation report."""
     out = Path(out)
     models = list(DEMO_MODELS) if models is None else models
     unknown = [m for m in models if m not in DEMO_MODELS]
@@ -159,10 +161,17 @@ def demo(
     logged = [r for r in runs if (r / METRICS).is_file()]  # a run stopped before its first log has none
     if logged:
         say(f"      {plot_runs(logged, out / 'training.png')}")
-    say(f"[4/5] evaluating against the test split ({n} pieces per model), samples into {out / 'samples'}")
-    report = evaluate(runs, out / "data", out, EvalOptions(n=n, seed=0), progress=progress)
+    # the paper's models shipped with tunesmith (trained longer, on other data), as rows beside the demo's own
+    shipped = [m for m in shipped_models().values() if m.card.get("kind") in PAPER_KINDS] if with_shipped else []
+    names = [*plan, *(f"shipped-{m.name}" for m in shipped)]
+    say(f"[4/5] evaluating against the test split ({n} pieces per model; {len(shipped)} shipped models beside), "
+        f"samples into {out / 'samples'}")  # fmt: skip
+    report = evaluate(
+        [*runs, *(m.path for m in shipped)], out / "data", out, EvalOptions(n=n, seed=0), progress=progress,
+        names=names,
+    )
     for m in report["models"]:
-        say(f"      {m['name']:<10} MSE {m['mse']:.4f}  RMSE {m['rmse']:.4f}  overlap {m['overlap']:.3f}")
+        say(f"      {m['name']:<18} MSE {m['mse']:.4f}  RMSE {m['rmse']:.4f}  overlap {m['overlap']:.3f}")
     r = report["real"]
     say(f"      {'real':<10} MSE {r['mse']:.4f}  RMSE {r['rmse']:.4f}  overlap {r['overlap']:.3f}")
     say(f"[5/5] done: {out / 'report.md'} compares the models; listen to {out / 'samples'}/*.wav")

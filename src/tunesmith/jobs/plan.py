@@ -22,3 +22,6 @@ DEMO_MODELS: dict[str, dict[str, str]] = {
     "crnngan": {"max_steps": "950", "pretrain_epochs": "30", "epochs": "100", "hidden": "64", "d_hidden": "64"},
     "baseline": {"max_steps": "550", "epochs": "100", "hidden": "64"},
 }
+
+#: the paper's models: the demo's report shows those shipped with tunesmith beside the ones it trains
+PAPER_KINDS = ("rnn", "gan", "crnngan", "crnngan3", "baseline")

@@ -71,9 +71,11 @@ def evaluate(
     *,
     progress: bool = True,
     audio: bool = True,
+    names: Sequence[str] | None = None,
 ) -> dict[str, Any]:
     """Evaluate ``runs`` against the prepared dataset ``data``; write the report into the folder ``out``.
-    Returns what ``report.json`` holds."""
+    ``names``: each run's name in the report (default: its folder's, made unique). Returns what ``report.json``
+    holds."""
     opts = opts or EvalOptions()
     if not runs:
         raise ConfigError("evaluate: give at least one run folder")
@@ -88,7 +90,7 @@ def evaluate(
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     results: list[ModelResult] = []
-    named = list(zip(run_paths, _unique_names(run_paths), strict=True))
+    named = list(zip(run_paths, list(names) if names is not None else _unique_names(run_paths), strict=True))
     bar = progress_bar(iterable=named, desc="evaluate", unit="run", disable=not progress)
     for run, name in bar:
         bar.set_postfix_str(name)
