@@ -2,7 +2,8 @@
 #   then `.venv/bin/tunesmith studio --runs out/runs` serves the page (docs/studio.md).
 # `make test`: set up .venv with the dev and studio extras and run every test.
 # `make pretrained`: retrain the shipped models and ship them into src/tunesmith/pretrained (docs/models.md);
-#   MAESTRO=DIR for the piano model, PRETRAINED_ARGS="--models bach --minutes 5" to change what and how long.
+#   MAESTRO=DIR for piano, rnn and gan, CLASSICAL=DIR for crnngan, crnngan3 and baseline (the C-RNN-GAN paper's
+#   collection), PRETRAINED_ARGS="--models bach --minutes 5" to change what and how long.
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -26,7 +27,7 @@ demo: $(VENV)/.installed
 	$(BIN)/tunesmith demo --out out
 
 pretrained: $(VENV)/.installed
-	$(BIN)/python benchmarks/pretrained.py $(if $(MAESTRO),--maestro $(MAESTRO)) $(PRETRAINED_ARGS)
+	$(BIN)/python benchmarks/pretrained.py $(if $(MAESTRO),--maestro $(MAESTRO)) $(if $(CLASSICAL),--classical $(CLASSICAL)) $(PRETRAINED_ARGS)
 
 test: $(VENV)/.installed-dev
 	$(BIN)/python -m ruff check src tests benchmarks
