@@ -16,10 +16,10 @@ docs/benchmarks.md "Threads on a busy machine"):
   passive threads got more done than one.
 
 Thread counts change only speed, not results, where the arithmetic does not depend on them (generation and the
-recurrent models' training were checked bit for bit); where it does (the GAN's convolutions: oneDNN splits their
-reductions by thread), a caller that needs the same result on every machine fixes the count: ``tunesmith demo``
-trains each model with one thread, two models at a time on two free cores. No torch here: the command line
-decides before it loads a model."""
+RNN's and the C-RNN-GAN baseline's training were checked bit for bit); where it does (the GAN's convolutions:
+oneDNN splits their reductions by thread), a caller that needs the same result on every machine fixes the count:
+``tunesmith demo`` trains each model with one thread, as many models at a time as there are cores. No torch here:
+the command line decides before it loads a model."""
 
 from __future__ import annotations
 

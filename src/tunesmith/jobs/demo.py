@@ -111,7 +111,8 @@ def train_models(
                 kind = futures[future]
                 summaries[kind] = future.result()  # a worker's error is raised here, naming its model
                 s = summaries[kind]
-                bar.write(f"      {kind}: {s['stopped']}, {s['epochs']} epoch(s), {s['step']} steps, {best_weights(s)}")
+                with bar.external_write_mode():  # the line above the live bar, through the caller's say
+                    say(f"      {kind}: {s['stopped']}, {s['epochs']} epoch(s), {s['step']} steps, {best_weights(s)}")
             steps = sum(
                 int(summaries[k]["step"]) if k in summaries else min(_steps_done(runs / k), int(plan[k]["max_steps"]))
                 for k in plan

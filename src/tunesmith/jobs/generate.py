@@ -91,7 +91,7 @@ def generate(
     dev = next(model.parameters()).device
     pieces = fam.generate(model, loaded, opts, dev)
     if finish is not None:
-        pieces = [finish(p).with_metadata(**p.metadata) for p in pieces]
+        pieces = [finish(p) for p in pieces]
     if choose is not None:
         pieces = [pieces[i] for i in choose(pieces)]
     out.mkdir(parents=True, exist_ok=True)

@@ -132,12 +132,7 @@ def harmony_faults(piece: Notes, kept: list[int], key: Key) -> tuple[int, float]
     count of its faults: of key (not in ``key``, the melody's), of ending (not on its tonic) and parallel fifths and
     octaves; then the share of strong beats where the melody is no chord tone plus voice crossings per beat.
     Voices by track: the kept ones (the melody) first, then the written ones from the highest-sounding down."""
-    a = piece.notes[~piece.notes["is_drum"]]
-    others = sorted(
-        (int(t) for t in np.unique(a["track"]) if int(t) not in kept),
-        key=lambda t: -float(np.median(a["pitch"][a["track"] == t])),
-    )
-    voices = {f"voice {i}": t for i, t in enumerate([*kept[:1], *others])}
+    voices = {f"voice {i}": t for i, t in enumerate([*kept[:1], *voice_tracks(piece, kept)])}
     h = harmony(piece, key, voices, by="track")
     v = voice_leading(piece, voices, by="track", ranges={}).summary()
     parallels = round((v["parallel_fifths_per_100_beats"] + v["parallel_octaves_per_100_beats"]) * v["beats"] / 100)
