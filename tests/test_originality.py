@@ -7,7 +7,15 @@ import pytest
 
 from tunesmith.cli import main
 from tunesmith.dataset import Dataset
-from tunesmith.evaluation.originality import WINDOW, OriginalityIndex, originality, symbols
+from tunesmith.errors import DatasetError
+from tunesmith.evaluation.originality import (
+    WINDOW,
+    OriginalityIndex,
+    originality,
+    save_compact,
+    split_symbols,
+    symbols,
+)
 from tunesmith.io import write_midi
 from tunesmith.notes import Notes
 
@@ -53,6 +61,27 @@ def test_planted_copy_is_found_and_named_random_music_is_not(data):
     assert found["longest"] >= 29 and found["from"] == ds.paths[int(ds.indices("train")[3])]
     assert none["longest"] < 16
     assert report["copied_share"] == 0.5 and report["longest"] == found["longest"]
+
+
+def test_the_compact_index_answers_as_the_full_one(data, tmp_path):
+    """The shipped form keeps symbol sequences only and hashes them again: the same table, the same answers, in
+    fewer bytes; a damaged file is named."""
+    ds = Dataset.load(data)
+    full = OriginalityIndex.build(ds, "train", cache=False)
+    names, seqs = split_symbols(ds, "train")
+    path = save_compact(tmp_path / "index.npz", seqs, names)
+    small = OriginalityIndex.load(path)
+    for a in ("hashes", "piece", "pos"):
+        assert np.array_equal(getattr(small, a), getattr(full, a))
+    assert small.names == full.names
+    assert path.stat().st_size < full.save(tmp_path / "full.npz").stat().st_size / 4
+    piece = ds[int(ds.indices("train")[2])].sorted()[5:45]
+    assert small.longest(piece) == full.longest(piece) and small.longest(piece).notes == 40
+    raw = bytearray(path.read_bytes())
+    raw[len(raw) // 2] ^= 0xFF  # a byte of the compressed planes flipped
+    (tmp_path / "bad.npz").write_bytes(bytes(raw))
+    with pytest.raises(DatasetError, match="bad.npz"):
+        OriginalityIndex.load(tmp_path / "bad.npz")
 
 
 def test_a_run_shorter_than_the_window_is_not_reported(data):

@@ -15,6 +15,7 @@ import sys
 import zipfile
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 from safetensors import safe_open
@@ -49,7 +50,7 @@ from tunesmith.utils import sha256_file
 ROOT = Path(__file__).resolve().parents[1]
 MADE_HERE = "tiny-test"
 BUILT_IN = model_names(roots=[PACKAGE_MODELS])
-MAX_SHIPPED_BYTES = 45_000_000  # seven models: the two Transformers and the paper's five (docs/models.md)
+MAX_SHIPPED_BYTES = 50_000_000  # seven models (the two Transformers and the paper's five) and two originality indexes
 QUICK = {"max_steps": "2", "val_max_batches": "2", "batch_size": "4"}
 TINY_CARD = {"summary": "a tiny test model", "data": "40 chorales", "split": "hash", "license": "MIT"}
 TINY_CARD |= {"hardware": "test", "command": "pytest"}
@@ -428,3 +429,34 @@ def test_a_shipped_index_checks_originality_without_the_dataset(registry, choral
     assert main(["originality", str(tmp_path / "pieces"), "--run", MADE_HERE]) == 0
     out = capsys.readouterr().out
     assert "copied.mid: longest run" in out and "COPY" in out
+
+
+def test_the_shipped_piano_index_answers_without_the_dataset(tmp_path, capsys):
+    """`originality FILE --run piano` needs no dataset: the piano model ships its training split's index, and the
+    RNN and the GAN, trained on the same split, use it (their cards say so); a piece of random notes holds no run."""
+    from tunesmith.io import write_midi
+    from tunesmith.jobs.originality import index_folder
+    from tunesmith.notes import Notes
+
+    for name in ("rnn", "gan"):
+        card = get_model(name).card
+        assert card["originality_index"]["same_as"] == "piano"
+        assert index_folder(get_model(name).path) == get_model("piano").path
+    rng = np.random.default_rng(3)
+    start = np.cumsum(rng.choice([0.13, 0.41, 0.77], 80))
+    write_midi(Notes.from_arrays(rng.integers(30, 100, 80), start, start + 0.1), tmp_path / "random.mid")
+    assert main(["originality", str(tmp_path), "--run", "piano", "--json", str(tmp_path / "o.json")]) == 0
+    report = json.loads((tmp_path / "o.json").read_text())
+    assert report["pieces"][0]["longest"] < 16 and report["copied_share"] == 0.0
+    assert get_model("piano").card["originality_index"]["pieces"] == 962
+
+
+def test_an_index_is_shared_only_between_models_of_the_same_data(registry, tmp_path):
+    from tunesmith.jobs.pretrained import share_originality_index
+
+    root = tmp_path / "models"
+    shutil.copytree(registry, root)
+    with pytest.raises(ConfigError, match="ships no originality index"):
+        share_originality_index(MADE_HERE, MADE_HERE, root=root)
+    with pytest.raises(ConfigError, match="not trained on the same data"):
+        share_originality_index("bach", "piano")  # refused before anything is written

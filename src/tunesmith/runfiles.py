@@ -13,8 +13,9 @@ A run folder holds:
 * :data:`DECODING` ``decoding.json`` (piano-roll GAN runs, written by ``tunesmith rollstats --save``): the
   calibrated threshold and hold that generation uses unless told otherwise;
 * :data:`SAMPLES` ``samples/``: images of samples written during training;
-* :data:`ORIGINALITY` ``originality.npz`` (shipped models with a small training set): the index of the training
-  split's runs of notes, so that ``tunesmith originality --run NAME`` needs no dataset;
+* :data:`ORIGINALITY` ``originality.npz`` (shipped models, in its compact form): the index of the training
+  split's runs of notes, so that ``tunesmith originality --run NAME`` needs no dataset (a model trained on another's
+  split names it in its card, ``originality_index.same_as``, instead of a copy);
 * ``NAME.npy``: arrays a family keeps in the run (:func:`array_file`), e.g. the RNN's primers.
 """
 

@@ -10,7 +10,7 @@ from typing import Any
 from ..dataset import Dataset
 from ..errors import ConfigError
 from ..evaluation.originality import OriginalityIndex, originality
-from ..pretrained import resolve_run
+from ..pretrained import CARD, read_card, resolve_run
 from ..runfiles import ORIGINALITY
 from .compare import read_folder
 
@@ -28,7 +28,7 @@ def check_originality(
     if (data is None) == (run is None):
         raise ConfigError("originality: give --data (a prepared dataset) or --run (a model that keeps an index)")
     if run is not None:
-        folder = resolve_run(run)
+        folder = index_folder(resolve_run(run))
         if not (folder / ORIGINALITY).is_file():
             raise ConfigError(
                 f"{run}: keeps no index of its training data ({ORIGINALITY}); give --data with the dataset it was "
@@ -39,3 +39,12 @@ def check_originality(
     if run is None:
         index = OriginalityIndex.build(Dataset.load(data), split)
     return {**originality(pieces, index), "split": split, "unreadable": bad}
+
+
+def index_folder(folder: Path) -> Path:
+    """Where the run ``folder``'s training index is: its own folder, or, for a shipped model trained on the same
+    split as another (its card's ``originality_index.same_as``), that model's."""
+    if (folder / ORIGINALITY).is_file() or not (folder / CARD).is_file():
+        return folder
+    same_as = (read_card(folder).get("originality_index") or {}).get("same_as")
+    return resolve_run(same_as, roots=[folder.parent]) if same_as else folder
