@@ -21,15 +21,33 @@ CASES = [
 
 
 @pytest.mark.parametrize(("cores", "work", "threads"), CASES)
-def test_the_choice_by_cores_and_work(cores, work, threads):
-    assert choose_threads(cores, work) == threads
+@pytest.mark.parametrize("load", [0.0, 0.7, 2.0, 5.0, 64.0])
+def test_the_choice_by_cores_load_and_work(cores, load, work, threads):
+    """Idle or busy, the same count: a training run's result must not depend on what else the machine runs."""
+    assert choose_threads(cores, load, work) == threads
+
+
+def test_the_choice_is_a_pure_function(monkeypatch):
+    """It reads nothing of the machine: with the OS's load and CPU count made to fail, the same answers."""
+
+    def fail(*_):
+        raise AssertionError("the choice read the machine")
+
+    monkeypatch.setattr(os, "getloadavg", fail)
+    monkeypatch.setattr(os, "cpu_count", fail)
+    monkeypatch.setattr(os, "sched_getaffinity", fail, raising=False)
+    assert [choose_threads(c, 3.0, w) for c, w, _ in CASES] == [t for _, _, t in CASES]
 
 
 def test_bad_arguments_are_refused():
     with pytest.raises(ValueError, match="cores"):
-        choose_threads(0, "train")
+        choose_threads(0, 0.0, "train")
+    with pytest.raises(ValueError, match="load"):
+        choose_threads(2, -1.0, "train")
+    with pytest.raises(ValueError, match="load"):
+        choose_threads(2, float("nan"), "train")
     with pytest.raises(ValueError, match="generate, train"):
-        choose_threads(2, "render")
+        choose_threads(2, 0.0, "render")
     assert WORKS == ("generate", "train")
 
 

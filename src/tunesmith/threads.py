@@ -15,7 +15,10 @@ docs/benchmarks.md "Threads on a busy machine"):
   sleeping waiters slow by a few percent: training uses **one thread per core**, also on a busy machine, where two
   passive threads got more done than one.
 
-Thread counts change only speed, not results, where the arithmetic does not depend on them (generation and the
+The load (other processes wanting the cores) is an input of the choice, and by design it changes nothing: under
+the passive wait policy the same count is the fastest idle and busy alike (the figures above), and a count that
+followed the load would make a training run's result depend on what else the machine was doing (below), which
+tunesmith never allows. Thread counts change only speed, not results, where the arithmetic does not depend on them (generation and the
 RNN's and the C-RNN-GAN baseline's training were checked bit for bit); where it does (the GAN's convolutions:
 oneDNN splits their reductions by thread), a caller that needs the same result on every machine fixes the count:
 ``tunesmith demo`` trains each model with one thread, as many models at a time as there are cores. No torch here:
@@ -29,13 +32,24 @@ import os
 WORKS = ("generate", "train")
 
 
-def choose_threads(cores: int, work: str) -> int:
-    """Threads for ``work`` ("generate" or "train") on a machine with ``cores`` usable cores."""
+def choose_threads(cores: int, load: float, work: str) -> int:
+    """Threads for ``work`` ("generate" or "train") on a machine with ``cores`` usable cores and ``load`` other
+    runnable processes (a load average): a pure function, the same for every load (see above)."""
     if cores < 1:
         raise ValueError(f"cores must be at least 1, got {cores}")
+    if not load >= 0:  # NaN too
+        raise ValueError(f"load must be a number of processes, 0 or more, got {load}")
     if work not in WORKS:
         raise ValueError(f"work must be one of {', '.join(WORKS)}, got {work!r}")
     return 1 if work == "generate" else cores
+
+
+def machine_load() -> float:
+    """The machine's one-minute load average (0 where the OS has none)."""
+    try:
+        return os.getloadavg()[0]
+    except (AttributeError, OSError):
+        return 0.0
 
 
 def usable_cores() -> int:
@@ -54,6 +68,6 @@ def use_threads(threads: int | None = None, work: str = "generate") -> int:
 
     if threads is None and os.environ.get("OMP_NUM_THREADS"):
         return torch.get_num_threads()
-    n = threads or choose_threads(usable_cores(), work)
+    n = threads or choose_threads(usable_cores(), machine_load(), work)
     torch.set_num_threads(n)
     return n
