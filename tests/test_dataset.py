@@ -58,7 +58,8 @@ def test_prepare_folder_reads_good_files_and_reports_bad_ones(tmp_path):
     }
     rows = _rows(tmp_path / "ds" / "pieces.csv")
     assert rows[0] == ["path", "split", "composer", "title", "notes", "seconds"]
-    assert rows[1] == ["bach/a.mid", hash_split("bach/a.mid"), "bach", "a", "5", "3.000"]
+    # sha256("bach/a.mid"): its first 8 bytes, big-endian, are 64 modulo 100 (below 90: train)
+    assert rows[1] == ["bach/a.mid", "train", "bach", "a", "5", "3.000"]
     # piece 0 is exactly what read_midi gives, with its tempo map
     direct = read_midi(src / "bach" / "a.mid")
     assert np.array_equal(ds[0].notes, direct.notes)
@@ -77,6 +78,37 @@ def test_info_counts_by_split(tmp_path):
     assert info["pitch_range"] == [36, 67]
     assert abs(info["hours"] - (3.0 + 4 * 1.9) / 3600) < 1e-3
     assert len(info["skipped"]) == 2
+
+
+def test_hash_split_by_hand():
+    """The first 8 bytes of sha256(name), big-endian, modulo 100 (worked out with hashlib by hand): below 90 train,
+    below 95 validation, else test."""
+    assert hash_split("a.mxl") == "train"  # 24
+    assert hash_split("136.mxl") == "validation"  # 90
+    assert hash_split("b.mxl") == "validation"  # 94
+    assert hash_split("123.mxl") == "test"  # 95
+    assert hash_split("98.mxl") == "test"  # 98
+
+
+def test_chorales_that_share_a_tune_share_a_split():
+    """Tunes by hand: B is A a fourth lower with a note repeated (merged), so one tune (all 4 runs of 8 intervals
+    shared); C shares A's first four intervals, no run of eight; D is C with its last four notes changed, none of
+    C's four runs of eight. The group of A and B takes the split of its first name ("123.mxl": test) for both; C
+    and D stay apart, each with its own."""
+    from tunesmith.corpora.bach import soprano_line, tune_groups
+    from tunesmith.dataset import _split_by_tune
+
+    a = [60, 62, 64, 65, 67, 65, 64, 62, 60, 67, 69, 67]
+    b = [p - 5 for p in a[:3]] + [a[2] - 5] + [p - 5 for p in a[3:]]
+    c = [60, 62, 64, 65, 67, 72, 71, 69, 67, 66, 67, 74]
+    d = c[:8] + [60, 59, 57, 55]
+    lines = [soprano_line(x) for x in (a, b, c, d)]
+    assert lines[1] == [p - 5 for p in a]  # the repeated note merged
+    assert tune_groups(lines) == [0, 0, 2, 3]
+    rows = [["a.mxl", None], ["123.mxl", None], ["b.mxl", None], ["136.mxl", "train"]]
+    assert _split_by_tune(rows, lines) == 3
+    # a.mxl alone is train (24), but its tune's first name is 123.mxl (95: test); a source's own split is kept
+    assert [r[1] for r in rows] == ["test", "test", "validation", "train"]
 
 
 def test_hash_split_is_deterministic_and_90_5_5():

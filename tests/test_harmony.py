@@ -94,3 +94,27 @@ def test_harmonize_ranks_a_version_in_key_and_ending_on_the_tonic_first():
     assert faults[0][1] == pytest.approx(1 / 8)  # the one non-chord melody note of eight strong beats
     assert faults[2][1] > faults[1][1]  # the crossing costs
     assert sorted(range(3), key=lambda i: faults[i]) == [0, 1, 2]
+
+
+def test_parallels_are_mended_without_changing_the_harmony():
+    """Melody C5 -> D5 over a written alto F4 -> G4 and bass F2 -> G2: fifths melody/alto and melody/bass, octaves
+    alto/bass. The alto's G is doubled by the bass, so it may take the melody's D (G4 -> D4, within a fifth); the
+    bass may only change octave (G2 -> G1). No parallel is left, no voice crosses, and every onset sounds the same
+    pitch classes as before."""
+    from tunesmith.evaluation.voiceleading import parallel_motions
+    from tunesmith.jobs.harmonize import fewer_parallels
+
+    pitch = [72, 74, 65, 67, 41, 43]
+    start = [0.0, 1.0, 0.0, 1.0, 0.0, 1.0]
+    piece = Notes.from_arrays(pitch, [s / 2 for s in start], [(s + 1) / 2 for s in start], track=[0, 0, 1, 1, 2, 2])
+    voices = {"melody": 0, "alto": 1, "bass": 2}
+    assert len(parallel_motions(piece, voices, by="track")) == 3
+    mended = fewer_parallels(piece, [0])
+    assert parallel_motions(mended, voices, by="track") == []
+    got = {(int(t), float(s)): int(p) for t, s, p in zip(mended.notes["track"], mended.notes["start_qn"], mended.notes["pitch"])}
+    assert got[(0, 1.0)] == 74 and got[(1, 0.0)] == 65 and got[(2, 0.0)] == 41  # the melody and the first chord kept
+    assert got[(1, 1.0)] == 62 and got[(2, 1.0)] == 31
+    for t in (0.0, 1.0):
+        at = lambda n: {int(p) % 12 for p in n.notes["pitch"][n.notes["start_qn"] == t]}  # noqa: E731
+        assert at(mended) == at(piece)
+    assert fewer_parallels(mended, [0]).notes.tobytes() == mended.notes.tobytes()  # nothing left to mend

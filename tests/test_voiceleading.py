@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from tunesmith.corpora import CHORALE_VOICE_PROGRAMS, bach_corpus, read_item
-from tunesmith.evaluation.voiceleading import SATB_RANGES, pool, strong_beats, voice_leading
+from tunesmith.evaluation.voiceleading import SATB_RANGES, parallel_motions, pool, strong_beats, voice_leading
 from tunesmith.notes import Notes, make_time_signatures
 
 S, A, T, B = CHORALE_VOICE_PROGRAMS.values()
@@ -44,6 +44,13 @@ def test_one_parallel_fifth_and_one_parallel_octave_in_four_beats():
     # the same piece told apart by track
     by_track = voice_leading(n, {"soprano": 0, "bass": 1}, by="track")
     assert by_track.parallel_fifths == {"soprano-bass": 1} and by_track.parallel_octaves == {"soprano-bass": 1}
+
+
+def test_parallel_motions_say_where():
+    """The same four beats: the fifths from beat 0 to beat 1, the octaves from beat 2 to beat 3."""
+    n = piece((S, quarters(67, 69, 71, 72)), (B, quarters(48, 50, 47, 48)))
+    assert parallel_motions(n) == [("soprano", "bass", 0.0, 1.0), ("soprano", "bass", 2.0, 3.0)]
+    assert parallel_motions(n, {"s": 0, "b": 1}, by="track") == [("s", "b", 0.0, 1.0), ("s", "b", 2.0, 3.0)]
 
 
 def test_fifths_by_contrary_motion_or_with_a_voice_holding_are_not_parallel():

@@ -41,7 +41,8 @@ from typing import Any
 import numpy as np
 
 from . import __version__
-from .corpora import SPLITS, Corpus, Item, Layout, read_item, resolve
+from .corpora import CHORALE_VOICE_PROGRAMS, SPLITS, Corpus, Item, Layout, read_item, resolve
+from .corpora.bach import TUNE_GROUPING_VERSION, soprano_line, tune_groups
 from .errors import DatasetError, ReadError
 from .notes import NOTE_DTYPE, TEMPO_DTYPE, TIMESIG_DTYPE, Notes
 from .progress import progress_bar
@@ -65,6 +66,8 @@ def corpus_fingerprint(corpus: Corpus, limit: int | None = None) -> str:
     time, metadata and how it is read (the built-in chorales' voices: :meth:`Item.reading`). Cheap (stat only):
     an unchanged source gives the same fingerprint."""
     h = hashlib.sha256(f"tunesmith-dataset:{FORMAT_VERSION}:{limit}\n".encode())
+    if corpus.split_by_tune:
+        h.update(f"split by tune {TUNE_GROUPING_VERSION}\n".encode())
     for it in corpus.items[:limit] if limit else corpus.items:
         try:
             st = os.stat(it.path)
@@ -222,6 +225,8 @@ def _write_dataset(
     repaired: list[tuple[str, str]] = []
     n_pieces = n_notes = n_tempos = n_timesigs = 0
     pitch_lo, pitch_hi = 127, 0
+    rows: list[list[Any]] = []  # pieces.csv's, written once every split is known
+    sopranos: list[list[int]] = []
     with atomic_dir(out) as tmp:
         with (
             open(tmp / "notes.bin", "wb") as notes_file,
@@ -258,9 +263,15 @@ def _write_dataset(
                 pitch_lo = min(pitch_lo, int(r.notes["pitch"].min()))
                 pitch_hi = max(pitch_hi, int(r.notes["pitch"].max()))
                 seconds = float(r.notes["end"].max())
-                split = it.split or hash_split(it.relpath)
-                table.writerow((it.relpath, split, it.composer, it.title, len(r.notes), f"{seconds:.3f}"))
+                rows.append([it.relpath, it.split, it.composer, it.title, len(r.notes), f"{seconds:.3f}"])
+                if corpus.split_by_tune:
+                    soprano = r.notes[r.notes["program"] == CHORALE_VOICE_PROGRAMS["soprano"]]
+                    sopranos.append(soprano_line(soprano["pitch"][np.argsort(soprano["start_qn"], kind="stable")]))
             bar.close()
+            tunes = _split_by_tune(rows, sopranos) if corpus.split_by_tune else None
+            for row in rows:
+                row[1] = row[1] or hash_split(row[0])
+            table.writerows(rows)
         if n_pieces == 0:  # raised inside atomic_dir: the temporary folder goes, ``out`` is left as it was
             raise _nothing_read(corpus, skipped, out)
         for name, dtype in (
@@ -287,8 +298,21 @@ def _write_dataset(
             "pitch_range": [pitch_lo, pitch_hi] if n_pieces else None,
             "note_dtype": NOTE_DTYPE.descr,
             "seconds_to_prepare": round(time.perf_counter() - t0, 3),
+            **({"tune_groups": tunes} if tunes is not None else {}),
         }
         atomic_write_text(tmp / "manifest.json", json.dumps(manifest, indent=1))
+
+
+def _split_by_tune(rows: list[list[Any]], sopranos: list[list[int]]) -> int:
+    """Give the pieces of each tune group (rows without a split of their own) the split of the group's first file
+    name, so that a group never straddles two splits; the number of groups."""
+    groups = tune_groups(sopranos)
+    first: dict[int, str] = {}
+    for row, g in zip(rows, groups, strict=True):
+        first[g] = min(first.get(g, row[0]), row[0])
+    for row, g in zip(rows, groups, strict=True):
+        row[1] = row[1] or hash_split(first[g])
+    return len(first)
 
 
 def _nothing_read(corpus: Corpus, skipped: list[tuple[str, str]], out: Path) -> DatasetError:
@@ -419,5 +443,6 @@ class Dataset:
             "hours": round(float(self.seconds.sum()) / 3600, 3),
             "splits": per_split,
             "pitch_range": self.manifest.get("pitch_range"),
+            **({"tune_groups": self.manifest["tune_groups"]} if "tune_groups" in self.manifest else {}),
             "skipped": [{"path": p, "reason": r} for p, r in skipped],
         }

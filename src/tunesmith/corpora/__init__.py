@@ -60,6 +60,9 @@ class Corpus:
     items: list[Item]
     #: files the source itself rules out, as (relpath, reason), e.g. MIDI files a MAESTRO csv does not list
     excluded: list[tuple[str, str]] = field(default_factory=list)
+    #: the built-in chorales: pieces that share a tune (:func:`~tunesmith.corpora.bach.tune_groups`, by their
+    #: sopranos) land in one split, so that no test melody was harmonised in training
+    split_by_tune: bool = False
 
 
 def _rel(path: Path, root: Path) -> str:
@@ -141,7 +144,7 @@ def bach_corpus() -> Corpus:
         raise SourceError("bach: music21's corpus has no Bach chorales here (is music21 fully installed?)")
     root = Path(paths[0]).parent
     items = [Item(str(p), Path(p).name, None, "J. S. Bach", Path(p).stem, chorale=True) for p in paths]
-    return Corpus("bach", str(root), items)
+    return Corpus("bach", str(root), items, split_by_tune=True)
 
 
 def resolve(source: str | os.PathLike[str], layout: Layout = "auto") -> Corpus:

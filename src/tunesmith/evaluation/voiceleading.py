@@ -228,7 +228,8 @@ def _changes(u: _Line, v: _Line) -> np.ndarray:
     return np.unique(np.concatenate([u[0], u[1], v[0], v[1]]))
 
 
-def _parallels(upper: _Line, lower: _Line) -> tuple[int, int]:
+def _parallel_steps(upper: _Line, lower: _Line) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The pair's change times, and per step between two of them whether it is a parallel fifth, an octave."""
     times = _changes(upper, lower)
     pu, pl = _pitch_at(upper, times), _pitch_at(lower, times)
     both = (pu >= 0) & (pl >= 0)
@@ -236,10 +237,33 @@ def _parallels(upper: _Line, lower: _Line) -> tuple[int, int]:
     du, dl = np.diff(pu), np.diff(pl)
     parallel = step & (du != 0) & (dl != 0) & (np.sign(du) == np.sign(dl))
     interval = np.abs(pu - pl) % 12
-    same = interval[:-1] == interval[1:]
-    fifths = int(np.count_nonzero(parallel & same & (interval[:-1] == 7)))
-    octaves = int(np.count_nonzero(parallel & same & (interval[:-1] == 0)))
-    return fifths, octaves
+    same = parallel & (interval[:-1] == interval[1:])
+    return times, same & (interval[:-1] == 7), same & (interval[:-1] == 0)
+
+
+def _parallels(upper: _Line, lower: _Line) -> tuple[int, int]:
+    _, fifths, octaves = _parallel_steps(upper, lower)
+    return int(np.count_nonzero(fifths)), int(np.count_nonzero(octaves))
+
+
+def parallel_motions(
+    notes: Notes,
+    voices: Mapping[str, int] = CHORALE_VOICE_PROGRAMS,
+    *,
+    by: Literal["program", "track"] = "program",
+) -> list[tuple[str, str, float, float]]:
+    """Where :func:`voice_leading` counts a parallel fifth or octave: ``(upper voice, lower voice, time before,
+    time after)`` for each, in quarter notes, by pair and then time."""
+    if by not in ("program", "track"):
+        raise ValueError(f"by must be 'program' or 'track', not {by!r}")
+    a = notes.notes[~notes.notes["is_drum"]]
+    lines = {v: _line(a[a[by] == voices[v]]) for v in voices}
+    found = []
+    for upper, lower in combinations(list(voices), 2):
+        times, fifths, octaves = _parallel_steps(lines[upper], lines[lower])
+        for k in np.flatnonzero(fifths | octaves):
+            found.append((upper, lower, float(times[k]), float(times[k + 1])))
+    return found
 
 
 def _crossing(upper: _Line, lower: _Line) -> float:

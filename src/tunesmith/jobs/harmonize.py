@@ -15,7 +15,7 @@ import numpy as np
 
 from ..errors import CheckpointError, ConfigError
 from ..evaluation.harmony import Key, harmony, key_of
-from ..evaluation.voiceleading import voice_leading
+from ..evaluation.voiceleading import parallel_motions, voice_leading
 from ..io import read
 from ..notes import Notes
 from .generate import Written, generate
@@ -65,6 +65,65 @@ def in_order(piece: Notes, kept: list[int]) -> Notes:
             same[i] = False
             if not same.any():  # never onto a note the voice already sounds (it would be struck twice)
                 a["pitch"][i] = pitch
+    return out
+
+
+def _voices(piece: Notes, kept: list[int]) -> dict[str, int]:
+    """The voices by track, highest first: the melody (the first kept track), then the written ones."""
+    return {f"voice {i}": t for i, t in enumerate([*kept[:1], *voice_tracks(piece, kept)])}
+
+
+def _part_faults(piece: Notes, voices: dict[str, int]) -> tuple[int, float]:
+    v = voice_leading(piece, voices, by="track", ranges={})
+    return sum(v.parallel_fifths.values()) + sum(v.parallel_octaves.values()), sum(v.crossing_beats.values())
+
+
+def fewer_parallels(piece: Notes, kept: list[int]) -> Notes:
+    """Parallel fifths and octaves that the rule at sampling time let through (it sees the voices struck together,
+    not a voice that moves while another holds on), mended where a written note can move without changing the
+    harmony: to another octave, or (not in the lowest voice) to a pitch class another voice sounds with it while
+    its own is doubled, within a fifth. A change is kept only where it lowers the piece's parallels and crosses no
+    voices (:func:`voice_leading`'s counts); the best of them first, until none helps."""
+    out = piece.copy()
+    a = out.notes
+    voices = _voices(out, kept)
+    written = [t for t in voices.values() if t not in kept]
+    if not written:
+        return out
+    faults = _part_faults(out, voices)
+    for _ in range(4 * max(faults[0], 1)):
+        if faults[0] == 0:
+            break
+        best: tuple[tuple[int, float, int], int, int] | None = None
+        for upper, lower, _t0, t1 in parallel_motions(out, voices, by="track"):
+            for track in (voices[lower], voices[upper]):
+                if track in kept:
+                    continue
+                on = np.flatnonzero((a["track"] == track) & (a["start_qn"] <= t1 + 1e-6) & (a["end_qn"] > t1 + 1e-6))
+                if on.size == 0:
+                    continue
+                i = int(on[np.lexsort((a["pitch"][on], a["start_qn"][on]))[-1]])  # the note the voice sounds
+                pitch = int(a["pitch"][i])
+                others = (a["track"] != track) & (a["start_qn"] <= t1 + 1e-6) & (a["end_qn"] > t1 + 1e-6)
+                pcs = {int(q) % 12 for q in a["pitch"][others]}
+                tries = [pitch - 12, pitch + 12]
+                if track != written[-1] and pitch % 12 in pcs:  # a doubled tone may give way to another chord tone
+                    tries += [q for q in range(pitch - 7, pitch + 8) if q % 12 in pcs and q % 12 != pitch % 12]
+                for q in tries:
+                    if not LOWEST <= q <= 127:
+                        continue
+                    a["pitch"][i] = q
+                    got = _part_faults(out, voices)
+                    a["pitch"][i] = pitch
+                    if got[0] < faults[0] and got[1] <= faults[1]:
+                        key = (got[0], got[1], abs(q - pitch))
+                        if best is None or key < best[0]:
+                            best = (key, i, q)
+        if best is None:
+            break
+        (par, cross, _), i, q = best
+        a["pitch"][i] = q
+        faults = (par, cross)
     return out
 
 
@@ -132,7 +191,7 @@ def harmony_faults(piece: Notes, kept: list[int], key: Key) -> tuple[int, float]
     count of its faults: of key (not in ``key``, the melody's), of ending (not on its tonic) and parallel fifths and
     octaves; then the share of strong beats where the melody is no chord tone plus voice crossings per beat.
     Voices by track: the kept ones (the melody) first, then the written ones from the highest-sounding down."""
-    voices = {f"voice {i}": t for i, t in enumerate([*kept[:1], *voice_tracks(piece, kept)])}
+    voices = _voices(piece, kept)
     h = harmony(piece, key, voices, by="track")
     v = voice_leading(piece, voices, by="track", ranges={}).summary()
     parallels = round((v["parallel_fifths_per_100_beats"] + v["parallel_octaves_per_100_beats"]) * v["beats"] / 100)
@@ -182,8 +241,9 @@ def harmonize(
     ``controls`` name one. ``candidates``: versions drawn per one written; the ``n`` written are those that
     :func:`harmony_faults` ranks best (in the melody's key, ending on its tonic, the melody a chord tone on strong
     beats, voices in order, few parallels), each with its own seed in ``harmonies.json``. ``part_writing``: every
-    version drawn has its voices put in order (:func:`in_order`) and ends on the tonic under a melody that does
-    (:func:`end_on_tonic`); off, the voices are written as the model drew them."""
+    version drawn has its voices put in order (:func:`in_order`), ends on the tonic under a melody that does
+    (:func:`end_on_tonic`) and has the parallels mended that a note can mend (:func:`fewer_parallels`); off, the
+    voices are written as the model drew them."""
     if candidates < 1:
         raise ConfigError(f"--candidates {candidates}: at least 1 (1: every version drawn is written)")
     piece = read(melody)
@@ -233,7 +293,7 @@ def harmonize(
         return sorted(sorted(range(len(pieces)), key=lambda i: faults[i])[:n])  # the n best, in seed order
 
     def written(piece: Notes) -> Notes:
-        return end_on_tonic(in_order(piece, keep), keep, melody_key)
+        return fewer_parallels(end_on_tonic(in_order(piece, keep), keep, melody_key), keep)
 
     return generate(
         run,

@@ -49,6 +49,8 @@ def describe(info: dict[str, Any]) -> str:
     if info["pitch_range"]:
         lo, hi = info["pitch_range"]
         lines.append(f"pitches   {lo}..{hi}")
+    if "tune_groups" in info:
+        lines.append(f"tunes     {info['tune_groups']} (pieces that share a tune are in one split)")
     skipped = info["skipped"]
     lines.append(f"skipped   {len(skipped)} file(s)" + (":" if skipped else ""))
     lines += [f"  {s['path']}: {s['reason']}" for s in skipped[:20]]
