@@ -474,3 +474,49 @@ def test_generate_takes_a_thread_count(run, tmp_path):
     finally:
         torch.set_num_threads(before)
     assert len(list((tmp_path / "t").glob("*.mid"))) == 1
+
+
+def test_control_accuracy_is_hits_over_requests_on_a_planted_case(monkeypatch):
+    """The arithmetic behind the accuracy tables, on a planted model: four requests; a key asked alone is obeyed in
+    3 of 4 (0.75), by chance (the pieces asked for nothing) in 1 of 4 (0.25); a request without a density (-1) is
+    not asked, so density counts 3 requests, obeyed in 2 (0.667), by chance in 0. Each control is asked alone:
+    the model sees one kind per request."""
+    import types
+
+    import tunesmith.jobs.controls as job
+
+    requests = [
+        {"key": 0, "density": 1}, {"key": 0, "density": 2}, {"key": 5, "density": -1}, {"key": 7, "density": 0},
+    ]
+    free = [{"key": 0, "density": 0}, {"key": 2, "density": 1}, {"key": 2, "density": 1}, {"key": 2, "density": 2}]
+    answers = {  # what the planted model writes for each request of a kind, in request order
+        "key": [{"key": 0}, {"key": 0}, {"key": 5}, {"key": 1}],
+        "density": [{"density": 1}, {"density": 0}, {"density": 0}],
+    }
+    asked_seen: list[list[dict]] = []
+
+    def generate_controlled(model, run, asked, opts, dev, guidance=None):
+        asked_seen.append(asked)
+        if all(a == {} for a in asked):
+            return free
+        (kind,) = {k for a in asked for k in a}
+        return answers[kind]
+
+    fam = types.SimpleNamespace(generate_controlled=generate_controlled)
+    model = types.SimpleNamespace(cfg=types.SimpleNamespace(controls=True, steps_per_quarter=4))
+    run = types.SimpleNamespace(array=lambda name: None, path="planted")
+    bins = types.SimpleNamespace(describe=lambda kind: kind)
+    monkeypatch.setattr(job, "load_run", lambda path, dev: (run, fam, model))
+    monkeypatch.setattr(job.ControlBins, "from_array", staticmethod(lambda a: bins))
+    monkeypatch.setattr(job, "requests_from", lambda *a, **k: requests)
+    monkeypatch.setattr(job, "attributes_of", lambda piece, spq: piece)
+    monkeypatch.setattr(job, "values_of", lambda attrs, b: attrs)
+    monkeypatch.setattr(job, "describe", lambda kind, value, b: str(value))
+    acc = job.control_accuracy("planted", Dataset.__new__(Dataset), n=4, kinds=("key", "density"), progress=False,
+                               guidance=3.0)
+    key, density = acc["kinds"]["key"], acc["kinds"]["density"]
+    assert (key["obeyed"], key["chance"], key["requests"], key["distinct_values"]) == (0.75, 0.25, 4, 3)
+    assert density["obeyed"] == pytest.approx(2 / 3) and density["chance"] == 0.0 and density["requests"] == 3
+    assert asked_seen[1] == [{"key": 0}, {"key": 0}, {"key": 5}, {"key": 7}]  # one kind alone per request
+    assert asked_seen[2] == [{"density": 1}, {"density": 2}, {"density": 0}]
+    assert acc["guidance"] == 3.0

@@ -111,10 +111,12 @@ def test_parallels_are_mended_without_changing_the_harmony():
     assert len(parallel_motions(piece, voices, by="track")) == 3
     mended = fewer_parallels(piece, [0])
     assert parallel_motions(mended, voices, by="track") == []
-    got = {(int(t), float(s)): int(p) for t, s, p in zip(mended.notes["track"], mended.notes["start_qn"], mended.notes["pitch"])}
+    a = mended.notes
+    got = {(int(t), float(s)): int(p) for t, s, p in zip(a["track"], a["start_qn"], a["pitch"], strict=True)}
     assert got[(0, 1.0)] == 74 and got[(1, 0.0)] == 65 and got[(2, 0.0)] == 41  # the melody and the first chord kept
     assert got[(1, 1.0)] == 62 and got[(2, 1.0)] == 31
-    for t in (0.0, 1.0):
-        at = lambda n: {int(p) % 12 for p in n.notes["pitch"][n.notes["start_qn"] == t]}  # noqa: E731
-        assert at(mended) == at(piece)
+    def at(n: Notes, t: float) -> set[int]:
+        return {int(p) % 12 for p in n.notes["pitch"][n.notes["start_qn"] == t]}
+
+    assert all(at(mended, t) == at(piece, t) for t in (0.0, 1.0))
     assert fewer_parallels(mended, [0]).notes.tobytes() == mended.notes.tobytes()  # nothing left to mend

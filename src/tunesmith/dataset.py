@@ -33,7 +33,8 @@ import time
 import warnings
 from collections import deque
 from collections.abc import Iterator
-from contextlib import AbstractContextManager, nullcontext
+from contextlib import AbstractContextManager, contextmanager, nullcontext
+from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -52,6 +53,23 @@ FORMAT_VERSION = 1
 #: How many unreadable files (with their reasons) the error of a source none of whose files could be read lists.
 REASONS_SHOWN = 10
 PIECE_FIELDS = ("path", "split", "composer", "title", "notes", "seconds")
+
+
+#: what is choosing now (a temperature, weights, a decoding), while it runs: see :func:`choosing`
+_CHOOSING: ContextVar[str | None] = ContextVar("tunesmith_choosing", default=None)
+
+
+@contextmanager
+def choosing(what: str) -> Iterator[None]:
+    """While ``what`` chooses something that shapes a reported figure (training and its checkpoint selection, a
+    temperature, a decoding threshold), the test split cannot be read: :meth:`Dataset.indices` of the test split,
+    or of every piece, raises a DatasetError naming ``what``. Choices are made on validation; the test split is
+    read once, to report (docs/evaluation.md)."""
+    token = _CHOOSING.set(what)
+    try:
+        yield
+    finally:
+        _CHOOSING.reset(token)
 
 
 def hash_split(relpath: str) -> str:
@@ -408,7 +426,14 @@ class Dataset:
         )
 
     def indices(self, split: str | None = None) -> np.ndarray:
-        """Piece indices of one split (all pieces when ``split`` is None)."""
+        """Piece indices of one split (all pieces when ``split`` is None). Not the test split (nor every piece)
+        while something is :func:`choosing`."""
+        what = _CHOOSING.get()
+        if what is not None and split in ("test", None):
+            raise DatasetError(
+                f"{self.root}: {what} chooses on the validation split and may not read "
+                f"{'the test split' if split else 'every piece'} (the test split is read only to report)"
+            )
         if split is None:
             return np.arange(len(self))
         if split not in SPLITS:

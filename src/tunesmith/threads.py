@@ -15,11 +15,11 @@ docs/benchmarks.md "Threads on a busy machine"):
   sleeping waiters slow by a few percent: training uses **one thread per core**, also on a busy machine, where two
   passive threads got more done than one.
 
-The load (other processes wanting the cores) is an input of the choice, and by design it changes nothing: under
-the passive wait policy the same count is the fastest idle and busy alike (the figures above), and a count that
-followed the load would make a training run's result depend on what else the machine was doing (below), which
-tunesmith never allows. Thread counts change only speed, not results, where the arithmetic does not depend on them (generation and the
-RNN's and the C-RNN-GAN baseline's training were checked bit for bit); where it does (the GAN's convolutions:
+The load (other processes wanting the cores) is an input of the choice, and by design it changes nothing: under the
+passive wait policy the same count is the fastest idle and busy alike (the figures above), and a count that followed
+the load would make a training run's result depend on what else the machine was doing (below), which tunesmith never
+allows. Thread counts change only speed, not results, where the arithmetic does not depend on them (generation and
+the RNN's and the C-RNN-GAN baseline's training were checked bit for bit); where it does (the GAN's convolutions:
 oneDNN splits their reductions by thread), a caller that needs the same result on every machine fixes the count:
 ``tunesmith demo`` trains each model with one thread, as many models at a time as there are cores. No torch here:
 the command line decides before it loads a model."""

@@ -23,8 +23,8 @@ from __future__ import annotations
 
 import os
 import re
-from itertools import combinations
 from collections.abc import Sequence
+from itertools import combinations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -152,7 +152,7 @@ def tune_groups(sopranos: Sequence[Sequence[int]], gram: int = TUNE_GRAM, share:
     runs of fewer intervals (6) or a lower share (0.3) chain scale fragments into one group of 185."""
     grams = []
     for line in sopranos:
-        steps = [b - a for a, b in zip(line, line[1:])]
+        steps = [b - a for a, b in zip(line, line[1:], strict=False)]
         grams.append({tuple(steps[i : i + gram]) for i in range(len(steps) - gram + 1)})
     parent = list(range(len(grams)))
 

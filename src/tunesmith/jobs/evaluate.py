@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 from torch import nn
 
-from ..dataset import Dataset
+from ..dataset import Dataset, choosing
 from ..evaluation import setcompare
 from ..evaluation.originality import OriginalityIndex, originality
 from ..evaluation.protocol import (
@@ -75,11 +75,12 @@ def choose_temperature(
     against validation-split excerpts (the same seed), its pieces (they are the ones the evaluation then uses),
     and what was measured (``{"chosen": T, "validation_mse": {"T": MSE, ...}}``)."""
     tried: list[tuple[float, float, list[Notes]]] = []
-    for t in opts.choose_temperature:
-        pieces = generate_pieces(fam, model, run, replace(opts, temperature=t, choose_temperature=()))
-        reference = reference_excerpts(ds, "validation", reference_counts(pieces, opts), opts.seed)
-        mse = table_errors(mse_statistics_matrix(pieces), mse_statistics_matrix(reference))["mse"]
-        tried.append((mse, t, pieces))
+    with choosing("--choose-temperature"):
+        for t in opts.choose_temperature:
+            pieces = generate_pieces(fam, model, run, replace(opts, temperature=t, choose_temperature=()))
+            reference = reference_excerpts(ds, "validation", reference_counts(pieces, opts), opts.seed)
+            mse = table_errors(mse_statistics_matrix(pieces), mse_statistics_matrix(reference))["mse"]
+            tried.append((mse, t, pieces))
     mse, t, pieces = min(tried, key=lambda x: (x[0], abs(x[1] - 1.0)))  # a tie: the one nearer the model's own
     return t, pieces, {"chosen": t, "validation_mse": {f"{u:g}": m for m, u, _ in tried}}
 

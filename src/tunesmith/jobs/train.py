@@ -13,7 +13,7 @@ import numpy as np
 import torch
 
 from ..config import ConfigBase
-from ..dataset import Dataset
+from ..dataset import Dataset, choosing
 from ..errors import CheckpointError, ConfigError
 from ..families import Run, get_family
 from ..pretrained import shipped_name
@@ -111,7 +111,26 @@ def train(
     Started by torchrun (``WORLD_SIZE > 1``), every process calls this with the same arguments: the process group
     is started here (it stays up for the rest of the process), each process trains on its share of every batch
     (``batch_size`` is the global batch) and rank 0 alone writes the run folder (see
-    the docstring of :mod:`tunesmith.training.distributed`)."""
+    the docstring of :mod:`tunesmith.training.distributed`).
+
+    Training reads the train and validation splits only (:func:`~tunesmith.dataset.choosing`): the weights it
+    keeps, by validation loss or by statistics, are a choice."""
+    with choosing("training"):
+        return _train(kind, data, out, preset=preset, overrides=overrides, resume=resume, init=init,
+                      progress=progress)
+
+
+def _train(
+    kind: str,
+    data: str | os.PathLike[str],
+    out: str | os.PathLike[str],
+    *,
+    preset: str | None,
+    overrides: dict[str, str] | None,
+    resume: bool,
+    init: str | os.PathLike[str] | None,
+    progress: bool,
+) -> dict[str, Any]:
     out = Path(out)
     ds = Dataset.load(data)
     fam = get_family(kind)

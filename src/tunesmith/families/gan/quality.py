@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from ...dataset import Dataset
+from ...dataset import Dataset, choosing
 from ...errors import ConfigError, DatasetError
 from ...evaluation.metrics import MUSEGAN_STATISTICS
 from ...training.stores import PhraseStore
@@ -126,6 +126,24 @@ def roll_quality(
     closest row. The verdict is then read against the training phrases, which played no part in the choice.
     ``onsets`` (default: the model's own channels) decodes notes with (True) or without (False) the onset
     channel."""
+    with choosing("a decoding's choice (rollstats)"):  # reads the train and validation splits only
+        return _roll_quality(model, ds, n=n, real=real, thresholds=thresholds, holds=holds, sample=sample,
+                             onsets=onsets, seed=seed, device=device)
+
+
+def _roll_quality(
+    model: PianoRollGAN,
+    ds: Dataset,
+    *,
+    n: int,
+    real: int,
+    thresholds: tuple[float, ...],
+    holds: tuple[float | None, ...],
+    sample: bool,
+    onsets: bool | None,
+    seed: int,
+    device: torch.device | None,
+) -> dict[str, Any]:
     device = device or torch.device("cpu")
     cfg = model.cfg
     if onsets is None:
