@@ -23,8 +23,9 @@ import torch
 import torch.nn.functional as F
 
 from tunesmith.dataset import Dataset
+from tunesmith.families.transformer.data import TokenCache
 from tunesmith.jobs.runs import load_run
-from tunesmith.representations.tokens import TokenCache, load_tokenizer, note_counts
+from tunesmith.representations.tokens import load_tokenizer, note_counts
 
 
 def middle_loss(model, prompt: list[int], middle: list[int]) -> float:

@@ -17,7 +17,8 @@ import time
 import numpy as np
 
 from tunesmith.dataset import Dataset
-from tunesmith.representations.tokens import TokenCache, TokenizerSpec, from_tokens, to_tokens
+from tunesmith.families.transformer.data import TokenCache
+from tunesmith.representations.tokens import TokenizerSpec, from_tokens, to_tokens
 
 
 def main() -> None:

@@ -502,7 +502,8 @@ def test_control_accuracy_is_hits_over_requests_on_a_planted_case(monkeypatch):
         (kind,) = {k for a in asked for k in a}
         return answers[kind]
 
-    fam = types.SimpleNamespace(generate_controlled=generate_controlled)
+    fam = types.SimpleNamespace(generate_controlled=generate_controlled, can=lambda f: f in ("controls", "guidance"),
+                                default_guidance=5.0)
     model = types.SimpleNamespace(cfg=types.SimpleNamespace(controls=True, steps_per_quarter=4))
     run = types.SimpleNamespace(array=lambda name: None, path="planted")
     bins = types.SimpleNamespace(describe=lambda kind: kind)

@@ -11,16 +11,15 @@ from hypothesis import strategies as st
 
 from tunesmith.dataset import Dataset
 from tunesmith.errors import ConfigError
+from tunesmith.families.transformer.data import TokenCache, learn_bpe
 from tunesmith.notes import Notes, make_time_signatures
+from tunesmith.representations.bars import bar_lines_qn
 from tunesmith.representations.tokens import (
-    TokenCache,
     TokenizerSpec,
-    bar_lines_qn,
     bar_starts,
     chord_width_qn,
     describe_tokenizer,
     from_tokens,
-    learn_bpe,
     load_tokenizer,
     note_counts,
     save_tokenizer,

@@ -4,7 +4,7 @@ Four engines, tried in this order by ``engine="auto"``:
 
 1. **midirenderer** (a small Rust wheel from PyPI around the RustySynth SoundFont synthesizer, installed by
    default, no system library) with a General MIDI SoundFont. The Notes are written as MIDI by
-   :func:`~tunesmith.io.midi.notes_to_score` (programs kept, drums on channel 10) and rendered at midirenderer's
+   :func:`~tunesmith.scores.notes_to_score` (programs kept, drums on channel 10) and rendered at midirenderer's
    own rate (48 kHz), then resampled to the requested one.
 2. **FluidSynth** through pyfluidsynth (``pip install 'tunesmith[soundfont]'`` plus the FluidSynth shared library,
    e.g. Debian's ``libfluidsynth3``) with the same SoundFont; it also reads SoundFont 3 (.sf3), which
@@ -265,7 +265,7 @@ def _symusic(notes: Notes, sample_rate: int, soundfont: Path) -> np.ndarray:
         raise EngineUnavailable(problem)
     import symusic.core
 
-    from .io.midi import notes_to_score
+    from .scores import notes_to_score
 
     try:
         audio = symusic.core.Synthesizer(str(soundfont), sample_rate, 0).render(notes_to_score(notes), stereo=True)
@@ -294,12 +294,12 @@ def _load_midirenderer() -> ModuleType:
 
 
 def _midi_with_tail(notes: Notes, tail: float) -> bytes:
-    """The Notes as standard MIDI bytes (the project's writer, :func:`~tunesmith.io.midi.notes_to_score`), with a
+    """The Notes as standard MIDI bytes (the project's writer, :func:`~tunesmith.scores.notes_to_score`), with a
     marker ``tail`` seconds or more after the last note: midirenderer renders until the last event, so without it
     the release and reverb of the last notes would be cut off."""
     import symusic
 
-    from .io.midi import notes_to_score
+    from .scores import notes_to_score
 
     score = notes_to_score(notes)
     a = notes.notes

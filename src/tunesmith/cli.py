@@ -343,7 +343,6 @@ def cmd_originality(args: argparse.Namespace) -> int:
 def cmd_rollstats(args: argparse.Namespace) -> int:
     use_threads(None)
     from .evaluation.metrics import MUSEGAN_STATISTICS
-    from .families.gan.quality import TARGET_BAND, TARGET_QN
     from .jobs.rollstats import rollstats
     from .utils import atomic_write_text
 
@@ -363,7 +362,8 @@ def cmd_rollstats(args: argparse.Namespace) -> int:
     short = dict(zip(keys, ("EB", "UPC", "QN", "PR"), strict=True))
     grid = f"{q['steps_per_quarter']} steps per quarter note, {'with onsets' if q['onsets'] else 'frames only'}"
     print(f"{args.run}: {grid}; {q['n']} generated phrases against {q['real_phrases']} real ones (pooled)")
-    print(f"{'':<26}{'cells on':>9}{'EB':>8}{'UPC':>8}{'QN':>8}{'PR':>8}   within {TARGET_BAND:.0%} of real")
+    band, target_qn = q["target_band"], q["target_qn"]
+    print(f"{'':<26}{'cells on':>9}{'EB':>8}{'UPC':>8}{'QN':>8}{'PR':>8}   within {band:.0%} of real")
 
     def line(name: str, st: dict[str, float], tail: str = "") -> None:
         print(f"{name:<26}{st['cells_on']:>9.2%}" + "".join(f"{st[k]:>8.3f}" for k in keys) + tail)
@@ -385,9 +385,9 @@ def cmd_rollstats(args: argparse.Namespace) -> int:
         )
     misses = [f"{short[k]} {r['stats'][k]:.3f} vs {q['real'][k]:.3f}" for k in keys if not r["within"][k]]
     if not r["qn_target"]:
-        misses.append(f"QN {r['stats']['qualified_note_rate']:.3f} < {TARGET_QN}")
+        misses.append(f"QN {r['stats']['qualified_note_rate']:.3f} < {target_qn}")
     verdict = "met" if r["met"] else "not met (" + "; ".join(misses) + ")"
-    print(f"target (all four within {TARGET_BAND:.0%} of real, QN >= {TARGET_QN}): {verdict}")
+    print(f"target (all four within {band:.0%} of real, QN >= {target_qn}): {verdict}")
     if args.json:
         atomic_write_text(args.json, json.dumps(q, indent=1))
         print(args.json)

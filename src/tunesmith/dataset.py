@@ -21,6 +21,7 @@ collection: what grows is the list of file names, about a kilobyte per file
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import hashlib
 import io
@@ -47,7 +48,7 @@ from .corpora.bach import TUNE_GROUPING_VERSION, soprano_line, tune_groups
 from .errors import DatasetError, ReadError
 from .notes import NOTE_DTYPE, TEMPO_DTYPE, TIMESIG_DTYPE, Notes
 from .progress import progress_bar
-from .utils import atomic_dir, atomic_write_text, clear_stale_temporaries
+from .utils import atomic_dir, atomic_path, atomic_write_bytes, atomic_write_text, clear_stale_temporaries
 
 FORMAT_VERSION = 1
 #: How many unreadable files (with their reasons) the error of a source none of whose files could be read lists.
@@ -471,3 +472,140 @@ class Dataset:
             **({"tune_groups": self.manifest["tune_groups"]} if "tune_groups" in self.manifest else {}),
             "skipped": [{"path": p, "reason": r} for p, r in skipped],
         }
+
+
+# ---------------------------------------------------------------------------------------------- derived arrays
+#: what the processes that derive arrays work with: set before they are forked, so they inherit it
+_DERIVE: dict[str, Any] = {}
+
+
+class PieceArrays:
+    """Arrays derived from every piece of a dataset by a pure function, kept beside it and memory-mapped: one
+    concatenated array per field (``NAME.bin``, any numpy dtype, structured ones too) and its offsets per piece
+    (``NAME.offsets.npy``), with ``meta.json`` and any files the deriver adds. Built once by :meth:`build` in every
+    piece's order, by worker processes, written atomically; rebuilt when the dataset or the ``version`` changes.
+    The dataset owns the disk, the workers and the reading; what is derived (tokens, say) is the caller's."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+        self.meta = json.loads((self.root / "meta.json").read_text(encoding="utf-8"))
+        self._offsets = {name: np.load(self.root / f"{name}.offsets.npy") for name in self.meta["fields"]}
+        self._data = {}
+        for name, descr in self.meta["fields"].items():
+            dtype = np.lib.format.descr_to_dtype(_descr_from_json(descr))
+            n = int(self._offsets[name][-1])
+            path = self.root / f"{name}.bin"
+            self._data[name] = np.memmap(path, dtype=dtype, mode="r", shape=(n,)) if n else np.zeros(0, dtype)
+
+    def __len__(self) -> int:
+        return len(next(iter(self._offsets.values()))) - 1 if self._offsets else 0
+
+    def offsets(self, name: str) -> np.ndarray:
+        return self._offsets[name]
+
+    def data(self, name: str) -> np.ndarray:
+        return self._data[name]
+
+    def piece(self, name: str, i: int) -> np.ndarray:
+        off = self._offsets[name]
+        return np.asarray(self._data[name][off[i] : off[i + 1]])
+
+    @classmethod
+    def build(
+        cls,
+        ds: Dataset,
+        root: Path,
+        derive: Any,
+        dtypes: dict[str, np.dtype],
+        *,
+        version: int,
+        files: dict[str, bytes] | None = None,
+        progress: bool = True,
+        force: bool = False,
+        workers: int | None = None,
+        desc: str = "deriving",
+    ) -> PieceArrays:
+        """The arrays ``derive(notes) -> {field: 1-D array}`` gives for every piece of ``ds``, in ``root``: loaded
+        when there, complete and of this dataset and ``version``, else computed (by ``workers`` processes: the
+        cores, at most 8; chunks of 8 pieces in order) and written atomically, ``meta.json`` last."""
+        root = Path(root)
+        fingerprint = ds.manifest.get("fingerprint")
+        if not force and (root / "meta.json").is_file():
+            try:
+                done = cls(root)
+                if done.meta.get("fingerprint") == fingerprint and done.meta.get("version") == version:
+                    return done
+            except (OSError, ValueError, KeyError, TypeError):
+                pass  # incomplete or damaged: built again below
+        root.mkdir(parents=True, exist_ok=True)
+        (root / "meta.json").unlink(missing_ok=True)  # a half-rewritten folder is never taken as complete
+        dtypes = {name: np.dtype(d) for name, d in dtypes.items()}
+        offsets = {name: [0] for name in dtypes}
+        bar = progress_bar(total=len(ds), desc=desc, unit="piece", disable=not progress)
+        workers = min(workers or default_workers(), max(-(-len(ds) // 8), 1))
+        chunks = [range(a, min(a + 8, len(ds))) for a in range(0, len(ds), 8)]
+        with contextlib.ExitStack() as stack:
+            outs = {}
+            for name in dtypes:
+                tmp = stack.enter_context(atomic_path(root / f"{name}.bin"))
+                outs[name] = stack.enter_context(open(tmp, "wb"))
+            pool = stack.enter_context(_derive_pool(workers, ds, derive))
+            for chunk in pool.imap(_derive_chunk, chunks) if pool else map(_derive_chunk, chunks):
+                for arrays in chunk:
+                    for name, dtype in dtypes.items():
+                        a = np.asarray(arrays[name]).astype(dtype, copy=False)
+                        outs[name].write(a.tobytes())
+                        offsets[name].append(offsets[name][-1] + a.size)
+                    bar.update(1)
+        bar.close()
+        for name, off in offsets.items():
+            buf = io.BytesIO()
+            np.save(buf, np.array(off, dtype=np.int64))
+            atomic_write_bytes(root / f"{name}.offsets.npy", buf.getvalue())
+        for name, data in (files or {}).items():
+            atomic_write_bytes(root / name, data)
+        meta = {
+            "version": version,
+            "fingerprint": fingerprint,
+            "fields": {name: _descr_to_json(np.lib.format.dtype_to_descr(d)) for name, d in dtypes.items()},
+            "pieces": len(ds),
+            "notes": int(ds.manifest.get("notes", 0)),
+        }
+        atomic_write_bytes(root / "meta.json", json.dumps(meta, indent=1).encode())
+        return cls(root)
+
+
+def _descr_to_json(descr: Any) -> Any:
+    return descr if isinstance(descr, str) else [list(map(_descr_to_json, f)) if isinstance(f, tuple) else f
+                                                 for f in descr]
+
+
+def _descr_from_json(descr: Any) -> Any:
+    """numpy's descr back from JSON: structured fields as tuples, shapes as tuples."""
+    if isinstance(descr, str):
+        return descr
+    out = []
+    for field in descr:
+        name, kind, *shape = field
+        kind = _descr_from_json(kind)
+        out.append((name, kind, tuple(shape[0])) if shape else (name, kind))
+    return out
+
+
+def _derive_chunk(indices: range) -> list[dict[str, np.ndarray]]:
+    ds, derive = _DERIVE["ds"], _DERIVE["derive"]
+    return [derive(ds[i]) for i in indices]
+
+
+@contextmanager
+def _derive_pool(workers: int, ds: Dataset, derive: Any) -> Iterator[Any]:
+    """Worker processes (fork: they inherit the imported libraries and ``derive``), or None to work here."""
+    _DERIVE.update(ds=ds, derive=derive)
+    try:
+        if workers <= 1 or "fork" not in multiprocessing.get_all_start_methods():
+            yield None
+        else:
+            with multiprocessing.get_context("fork").Pool(workers) as pool:
+                yield pool
+    finally:
+        _DERIVE.clear()

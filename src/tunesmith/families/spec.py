@@ -30,6 +30,15 @@ class GenerateOptions:
     seed: int = 0
 
 
+#: What a family may be able to do beyond composing from scratch, by name:
+#: - "infill": generate chosen bars of a primer anew, keeping the others (``--infill-bars``);
+#: - "keep_tracks": keep tracks of a primer note for note and write the others (``--keep-tracks``, ``harmonize``);
+#: - "controls": attribute controls (key, tempo, metre, density, polyphony, range, instruments);
+#: - "guidance": classifier-free guidance of the controls (``--guidance``; :attr:`FamilySpec.default_guidance`);
+#: - "roll_statistics": MuseGAN's piano-roll statistics and a decoding chosen by them (``rollstats``).
+FEATURES = ("infill", "keep_tracks", "controls", "guidance", "roll_statistics")
+
+
 class FamilySpec:
     """One model kind's declarations. Subclasses set the class attributes (or set them in ``__init__``)."""
 
@@ -56,6 +65,22 @@ class FamilySpec:
     takes_primer: ClassVar[bool] = True
     #: whether generation samples from a distribution that ``temperature``, ``top_k`` and ``top_p`` reshape
     takes_temperature: ClassVar[bool] = True
+    #: what it can do beyond composing (:data:`FEATURES`): jobs ask :meth:`can`, never for a family's name
+    features: ClassVar[frozenset[str]] = frozenset()
+    #: the guidance of the controls asked for when none is given (a family with the "guidance" feature)
+    default_guidance: ClassVar[float | None] = None
+    #: the paper's Table 1 figures (MSE, RMSE) for this model, shown beside ours in reports; None: not in it
+    paper_figures: ClassVar[tuple[float, float] | None] = None
+    #: one of the paper's models (the demo's report shows those shipped beside the ones it trains)
+    in_paper: ClassVar[bool] = False
+    #: what ``tunesmith demo`` changes in this family's default preset (``max_steps`` its budget); None: not in it
+    demo_settings: ClassVar[Mapping[str, str] | None] = None
+
+    def can(self, feature: str) -> bool:
+        """Whether this family has ``feature`` (one of :data:`FEATURES`; another name is a programming error)."""
+        if feature not in FEATURES:
+            raise ValueError(f"{feature!r} is no feature; the features are {', '.join(FEATURES)}")
+        return feature in self.features
 
     def options(self, **values: Any) -> GenerateOptions:
         """:attr:`options_cls` from keyword values; a name this family does not take is a ConfigError naming the

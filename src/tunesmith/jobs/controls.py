@@ -86,7 +86,7 @@ def control_accuracy(
     unconditioned pieces that match the same requests (chance); ``requests`` shows what was asked for."""
     dev = choose_device(device)
     run, fam, model = load_run(run_path, dev)
-    if not hasattr(fam, "generate_controlled") or not getattr(model.cfg, "controls", False):
+    if not fam.can("controls") or not getattr(model.cfg, "controls", False):
         raise ConfigError(f"{run.path}: not a run trained with attribute controls (the transformer presets have them)")
     ds = data if isinstance(data, Dataset) else Dataset.load(data)
     bins = ControlBins.from_array(run.array("control_bins"))
@@ -101,10 +101,8 @@ def control_accuracy(
     free = read(fam.generate_controlled(model, run, [{}] * n, opts, dev))
     bar.update(1)
     result: dict[str, Any] = {"n": n, "length": length, "split": split, "guidance": guidance, "kinds": {}}
-    if guidance is None:
-        from ..families.transformer import DEFAULT_GUIDANCE  # what generate uses when not told
-
-        result["guidance"] = guidance = DEFAULT_GUIDANCE
+    if guidance is None:  # what generate uses when not told
+        result["guidance"] = guidance = fam.default_guidance if fam.can("guidance") else 1.0
     for kind in kinds:
         asked = [{kind: r[kind]} if r[kind] is not None and r[kind] != -1 else {} for r in requests]
         rows = [i for i, a in enumerate(asked) if a]

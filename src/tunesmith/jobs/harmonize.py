@@ -15,7 +15,8 @@ import numpy as np
 
 from ..errors import CheckpointError, ConfigError
 from ..evaluation.harmony import Key, harmony, key_of
-from ..evaluation.voiceleading import parallel_motions, voice_leading
+from ..evaluation.voiceleading import parallel_motions, voice_faults, voice_leading
+from ..families import specs
 from ..io import read
 from ..notes import Notes
 from .generate import Written, generate
@@ -73,9 +74,11 @@ def _voices(piece: Notes, kept: list[int]) -> dict[str, int]:
     return {f"voice {i}": t for i, t in enumerate([*kept[:1], *voice_tracks(piece, kept)])}
 
 
-def _part_faults(piece: Notes, voices: dict[str, int]) -> tuple[int, float]:
-    v = voice_leading(piece, voices, by="track", ranges={})
-    return sum(v.parallel_fifths.values()) + sum(v.parallel_octaves.values()), sum(v.crossing_beats.values())
+#: the most moves :func:`fewer_parallels` tries in a piece, each scored on the few notes around it: its cost stays
+#: bounded (a tenth of a second or so) even for a model that writes parallels everywhere; `bach` needs a few dozen
+MAX_TRIES = 200
+#: passes over the piece's parallels (found again before each)
+PASSES = 3
 
 
 def fewer_parallels(piece: Notes, kept: list[int]) -> Notes:
@@ -83,19 +86,21 @@ def fewer_parallels(piece: Notes, kept: list[int]) -> Notes:
     not a voice that moves while another holds on), mended where a written note can move without changing the
     harmony: to another octave, or (not in the lowest voice) to a pitch class another voice sounds with it while
     its own is doubled, within a fifth. A change is kept only where it lowers the piece's parallels and crosses no
-    voices (:func:`voice_leading`'s counts); the best of them first, until none helps."""
+    more voices (:func:`voice_faults`: the pairs that hold the note's voice, around the note): for each parallel in
+    time order, the best change of the two notes that make it; :data:`PASSES` passes at most, and at most
+    :data:`MAX_TRIES` moves scored."""
     out = piece.copy()
     a = out.notes
     voices = _voices(out, kept)
     written = [t for t in voices.values() if t not in kept]
     if not written:
         return out
-    faults = _part_faults(out, voices)
-    for _ in range(4 * max(faults[0], 1)):
-        if faults[0] == 0:
-            break
-        best: tuple[tuple[int, float, int], int, int] | None = None
-        for upper, lower, _t0, t1 in parallel_motions(out, voices, by="track"):
+    tries, hopeless = 0, set()
+    for _ in range(PASSES):
+        motions = parallel_motions(out, voices, by="track")
+        mended = False
+        for upper, lower, _t0, t1 in motions:  # a change never adds a parallel: those later in the list still hold
+            best: tuple[tuple[int, float, int], int, int] | None = None
             for track in (voices[lower], voices[upper]):
                 if track in kept:
                     continue
@@ -104,26 +109,37 @@ def fewer_parallels(piece: Notes, kept: list[int]) -> Notes:
                     continue
                 i = int(on[np.lexsort((a["pitch"][on], a["start_qn"][on]))[-1]])  # the note the voice sounds
                 pitch = int(a["pitch"][i])
+                if (i, pitch) in hopeless:
+                    continue
                 others = (a["track"] != track) & (a["start_qn"] <= t1 + 1e-6) & (a["end_qn"] > t1 + 1e-6)
                 pcs = {int(q) % 12 for q in a["pitch"][others]}
-                tries = [pitch - 12, pitch + 12]
+                options = [pitch - 12, pitch + 12]
                 if track != written[-1] and pitch % 12 in pcs:  # a doubled tone may give way to another chord tone
-                    tries += [q for q in range(pitch - 7, pitch + 8) if q % 12 in pcs and q % 12 != pitch % 12]
-                for q in tries:
-                    if not LOWEST <= q <= 127:
+                    options += [q for q in range(pitch - 7, pitch + 8) if q % 12 in pcs and q % 12 != pitch % 12]
+                # only the motions into and out of this note, with this voice, can change
+                near = (a["start_qn"] < a["end_qn"][i] + 1e-3) & (a["end_qn"] > a["start_qn"][i] - 1e-3)
+                local = out[near]
+                k = int(np.flatnonzero(np.flatnonzero(near) == i)[0])
+                name = next(v for v, t in voices.items() if t == track)
+                before = voice_faults(local, voices, name, by="track")
+                found = False
+                for q in options:
+                    if not LOWEST <= q <= 127 or tries >= MAX_TRIES:
                         continue
-                    a["pitch"][i] = q
-                    got = _part_faults(out, voices)
-                    a["pitch"][i] = pitch
-                    if got[0] < faults[0] and got[1] <= faults[1]:
-                        key = (got[0], got[1], abs(q - pitch))
-                        if best is None or key < best[0]:
-                            best = (key, i, q)
-        if best is None:
+                    tries += 1
+                    local.notes["pitch"][k] = q
+                    got = voice_faults(local, voices, name, by="track")
+                    change = (got[0] - before[0], got[1] - before[1], abs(q - pitch))
+                    if change[0] < 0 and change[1] <= 1e-9 and (best is None or change < best[0]):
+                        best, found = (change, i, q), True
+                if not found:
+                    hopeless.add((i, pitch))  # no move of this note mends anything now
+            if best is not None:
+                _, i, q = best
+                a["pitch"][i] = q
+                mended = True
+        if not mended or tries >= MAX_TRIES:
             break
-        (par, cross, _), i, q = best
-        a["pitch"][i] = q
-        faults = (par, cross)
     return out
 
 
@@ -250,8 +266,10 @@ def harmonize(
     if len(piece) == 0:
         raise ConfigError(f"{melody}: no notes to harmonise")
     loaded = open_run(run)  # a folder or a shipped model's name
-    if loaded.kind != "transformer":
-        raise ConfigError(f"{run}: a {loaded.kind} run; harmonize needs a transformer run (it keeps tracks)")
+    spec = specs().get(loaded.kind)
+    if spec is None or not spec.can("keep_tracks"):
+        keepers = ", ".join(name for name, s in specs().items() if s.can("keep_tracks"))
+        raise ConfigError(f"{run}: a {loaded.kind} run; harmonize needs a model that keeps tracks ({keepers})")
     n_tracks = len(np.unique(piece.notes["track"]))
     tracks = tracks or ",".join(str(i + 1) for i in range(n_tracks))
     options: dict[str, object] = {"keep_tracks": tracks, "avoid_parallels": avoid_parallels, **(controls or {})}

@@ -20,6 +20,7 @@ from ..errors import ConfigError, DatasetError
 from ..evaluation.originality import OriginalityIndex, originality
 from ..evaluation.protocol import REPORT_COLUMNS, EvalOptions, ModelResult, real_row
 from ..evaluation.setcompare import SET_FEATURES
+from ..families import specs
 from ..io import write_midi
 from ..notes import Notes
 from ..plots import plot_distributions, plot_pianoroll
@@ -32,10 +33,7 @@ from .evaluate import evaluate_run
 
 #: The paper's Table 1 (MSE, RMSE), by model family. It does not define the protocol.
 PAPER_TABLE: dict[str, tuple[float, float]] = {
-    "rnn": (0.255, 0.504),
-    "gan": (0.622, 0.788),
-    "crnngan": (0.040, 0.2),
-    "crnngan3": (0.040, 0.2),
+    name: s.paper_figures for name, s in specs().items() if s.paper_figures is not None
 }
 
 SAMPLES_PER_MODEL = 2

@@ -9,9 +9,6 @@ from typing import Any
 
 from ..dataset import Dataset
 from ..errors import ConfigError
-from ..families.gan import GANFamily
-from ..families.gan.quality import roll_quality
-from ..families.gan.sample import DEFAULT_THRESHOLD
 from ..pretrained import shipped_name
 from ..runfiles import DECODING
 from ..utils import atomic_write_text
@@ -31,16 +28,16 @@ def rollstats(
     seed: int = 0,
     save: bool = False,
 ) -> dict[str, Any]:
-    """:func:`~tunesmith.families.gan.quality.roll_quality` of a GAN run; with ``save``, the chosen row's
+    """The piano-roll statistics of a run whose family has the "roll_statistics" feature (the GAN's
+    ``roll_quality``: MuseGAN's statistics, the decoding chosen on validation phrases); with ``save``, the chosen row's
     threshold and hold are written to the run's ``decoding.json`` (its path is returned under ``saved``)."""
     loaded, fam, model = load_run(run)
     if save and shipped_name(loaded.path) is not None:  # its card holds the sha256 of every file it ships
         raise ConfigError(
             f"{run}: a shipped model stays as shipped; export it ('tunesmith models --export') and --save into that run"
         )
-    if not isinstance(fam, GANFamily):
-        raise ConfigError(f"{run}: a {loaded.kind} run; rollstats measures piano-roll GAN runs")
-    thresholds = thresholds or (DEFAULT_THRESHOLD,)
+    if not fam.can("roll_statistics"):
+        raise ConfigError(f"{run}: a {loaded.kind} run; rollstats measures piano-roll runs (a GAN's)")
     for t in thresholds + holds:
         if not 0 < t <= 1:
             raise ConfigError(f"--threshold and --hold must lie in (0, 1], got {t}")
@@ -48,7 +45,7 @@ def rollstats(
         raise ConfigError("--hold is a second threshold; it does not apply with --sample")
     if sample and save:
         raise ConfigError("--save keeps a threshold and a hold; there is none to keep with --sample")
-    q = roll_quality(
+    q = fam.roll_statistics(
         model,
         Dataset.load(data),
         n=n,

@@ -1,4 +1,4 @@
-"""MIDI tokens through MidiTok: ``to_tokens`` / ``from_tokens`` over Notes, and token ids cached beside a dataset.
+"""MIDI tokens through MidiTok: ``to_tokens`` / ``from_tokens`` over Notes, and what a token cache keeps of a piece.
 
 The tokenizer is MidiTok's (REMI, TSD or MIDILike, optionally with its BPE), built on symusic as tunesmith's MIDI
 I/O is. Its whole configuration (and BPE model) is saved as ``tokenizer.json`` in a run, so generation decodes
@@ -16,38 +16,31 @@ Fixed here, what MidiTok leaves to its user:
 * a **piece's bars in its token sequence** (:func:`bar_starts`): the REMI tokens that open a bar, or, for the
   time-shift tokenizations, the first token at or after each bar line of the piece's own time signatures, so
   that fill-in-the-middle can cut whole bars out of any tokenization;
-* the **token ids of a dataset, computed once** (:class:`TokenCache`): one memory-mapped file beside the dataset,
-  keyed by the tokenizer's configuration, instead of re-tokenizing every epoch.
+* what a **token cache** keeps of each piece (:func:`tokenize_piece`): its ids, bar starts and bar sums. The cache
+  itself (disk, workers, reading the dataset) is the dataset's (``PieceArrays`` in ``dataset.py``), used by the
+  Transformer's ``TokenCache``; this module reads no files.
 """
 
 from __future__ import annotations
 
 import hashlib
-import io
 import json
-import multiprocessing
 import os
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import miditok
 import numpy as np
 from miditok import TokenizerConfig, TokSequence
 
-from ..dataset import Dataset, default_workers
-from ..errors import CheckpointError, ConfigError, DatasetError
-from ..io.midi import notes_to_score, score_to_notes
+from ..errors import CheckpointError, ConfigError
 from ..notes import Notes
-from ..progress import progress_bar
-from ..utils import atomic_path, atomic_write_bytes
+from ..scores import notes_to_score, score_to_notes
+from .bars import bar_lines, bar_lines_qn, bar_stats
 
 TOKENIZER_CLASSES = {"REMI": miditok.REMI, "TSD": miditok.TSD, "MIDILike": miditok.MIDILike}
 #: the time-shift tokens of each tokenization (REMI has bars and positions instead)
 TIME_SHIFTS = {"TSD": "TimeShift", "MIDILike": "TimeShift"}
-CACHE_VERSION = 2  # 2: bar_stats.npy (the attribute controls' sums per bar)
 
 
 @dataclass(frozen=True)
@@ -264,22 +257,6 @@ def shift_ticks(tok: miditok.MusicTokenizer) -> np.ndarray:
     return out
 
 
-def bar_lines_qn(notes: Notes, end_qn: float) -> np.ndarray:
-    """The bar lines of a piece, in quarter notes, from its time signatures, up to ``end_qn``."""
-    ts = notes.time_signatures
-    if ts.size == 0 or ts["qn"][0] > 0:
-        ts = np.concatenate([np.array([(0.0, 4, 4)], dtype=ts.dtype), ts])
-    lines: list[float] = []
-    for k in range(ts.size):
-        start = float(ts["qn"][k])
-        stop = float(ts["qn"][k + 1]) if k + 1 < ts.size else max(end_qn, start + 1e-9)
-        length = 4.0 * int(ts["numerator"][k]) / max(int(ts["denominator"][k]), 1)
-        if length <= 0:
-            length = 4.0
-        lines.extend(np.arange(start, stop, length).tolist())
-    return np.array(lines or [0.0])
-
-
 def bar_starts(ids: np.ndarray, tok: miditok.MusicTokenizer, notes: Notes | None = None) -> np.ndarray:
     """Token indices where each bar of the piece begins.
 
@@ -299,163 +276,15 @@ def bar_starts(ids: np.ndarray, tok: miditok.MusicTokenizer, notes: Notes | None
     return np.searchsorted(before, ticks, side="left").astype(np.int64)
 
 
-# ---------------------------------------------------------------------------------------------- the cache
-class TokenCache:
-    """Token ids of every piece of a dataset, memory-mapped, with each piece's bar starts.
-
-    Lives in ``DATASET/tokens/<tokenizer key>/`` (``ids.bin``, ``offsets.npy``, ``bars.npy``, ``bar_offsets.npy``,
-    ``bar_stats.npy``, ``tokenizer.json``): built once by :meth:`build`, reused by every run with the same tokenizer."""
-
-    def __init__(self, root: Path) -> None:
-        self.root = root
-        meta = json.loads((root / "meta.json").read_text(encoding="utf-8"))
-        self.offsets = np.load(root / "offsets.npy")
-        self.bar_offsets = np.load(root / "bar_offsets.npy")
-        self.bars = np.load(root / "bars.npy")
-        self.bar_stats = np.load(root / "bar_stats.npy")
-        n = int(self.offsets[-1])
-        dtype = np.dtype(meta["dtype"])
-        self.ids = np.memmap(root / "ids.bin", dtype=dtype, mode="r", shape=(n,)) if n else np.zeros(0, dtype)
-        self.meta = meta
-
-    def __len__(self) -> int:
-        return len(self.offsets) - 1
-
-    def piece(self, i: int) -> np.ndarray:
-        return np.asarray(self.ids[self.offsets[i] : self.offsets[i + 1]])
-
-    def piece_bars(self, i: int) -> np.ndarray:
-        return self.bars[self.bar_offsets[i] : self.bar_offsets[i + 1]]
-
-    def piece_bar_stats(self, i: int) -> np.ndarray:
-        """Each bar's sums for the attribute controls (``representations/controls.py``), as many as its bars."""
-        return self.bar_stats[self.bar_offsets[i] : self.bar_offsets[i + 1]]
-
-    @classmethod
-    def folder(cls, ds: Dataset, tok: miditok.MusicTokenizer) -> Path:
-        return ds.root / "tokens" / tokenizer_key(tok)
-
-    @classmethod
-    def build(
-        cls,
-        ds: Dataset,
-        tok: miditok.MusicTokenizer,
-        *,
-        progress: bool = True,
-        force: bool = False,
-        workers: int | None = None,
-    ) -> TokenCache:
-        """The dataset's token cache for ``tok``: loaded when it is there and complete, else computed (every piece,
-        in order, by ``workers`` processes: the cores, at most 8) and written atomically."""
-        root = cls.folder(ds, tok)
-        fingerprint = ds.manifest.get("fingerprint")
-        if not force and (root / "meta.json").is_file():
-            try:
-                cache = cls(root)
-                if cache.meta.get("fingerprint") == fingerprint and cache.meta.get("version") == CACHE_VERSION:
-                    return cache
-            except (OSError, ValueError, KeyError):
-                pass  # incomplete or damaged: built again below
-        root.mkdir(parents=True, exist_ok=True)
-        dtype = np.uint16 if len(tok) < 2**16 else np.int32
-        offsets, bar_offsets, bars, stats = [0], [0], [], []
-        notes_total = 0
-        bar = progress_bar(total=len(ds), desc="tokenizing", unit="piece", disable=not progress)
-        workers = min(workers or default_workers(), max(-(-len(ds) // 8), 1))  # chunks of 8 pieces
-        with atomic_path(root / "ids.bin") as tmp, open(tmp, "wb") as f, _pool(workers, ds, tok) as pool:
-            chunks = [range(a, min(a + 8, len(ds))) for a in range(0, len(ds), 8)]
-            results = pool.imap(_tokenize_chunk, chunks) if pool else map(_tokenize_chunk, chunks)
-            for chunk in results:
-                for ids, b, n, st in chunk:
-                    f.write(ids.astype(dtype).tobytes())
-                    offsets.append(offsets[-1] + ids.size)
-                    bars.append(b)
-                    stats.append(st)
-                    bar_offsets.append(bar_offsets[-1] + b.size)
-                    notes_total += n
-                    bar.update(1)
-        bar.close()
-        for name, arr in (
-            ("offsets", np.array(offsets, dtype=np.int64)),
-            ("bar_offsets", np.array(bar_offsets, dtype=np.int64)),
-            ("bars", np.concatenate(bars) if bars else np.zeros(0, dtype=np.int64)),
-            ("bar_stats", np.concatenate(stats) if stats else np.zeros(0, dtype=_bar_dtype())),
-        ):
-            buf = io.BytesIO()
-            np.save(buf, arr)
-            atomic_write_bytes(root / f"{name}.npy", buf.getvalue())
-        atomic_write_bytes(root / "tokenizer.json", save_tokenizer(tok))
-        meta: dict[str, Any] = {
-            "version": CACHE_VERSION,
-            "fingerprint": fingerprint,
-            "dtype": np.dtype(dtype).name,
-            "tokens": int(offsets[-1]),
-            "notes": notes_total,
-        }
-        atomic_write_bytes(root / "meta.json", json.dumps(meta, indent=1).encode())
-        return cls(root)
-
-
-#: what tokenizer processes work with: set before they are forked, so they inherit it
-_WORKER: dict[str, Any] = {}
-
-
-def _bar_dtype() -> np.dtype:
-    from .controls import BAR_DTYPE
-
-    return BAR_DTYPE
-
-
 def grid_steps(tok: miditok.MusicTokenizer) -> int:
     """The tokenizer's finest grid: positions per quarter note."""
     return int(max(tok.config.beat_res.values()))
 
 
-def _tokenize_chunk(indices: range) -> list[tuple[np.ndarray, np.ndarray, int, np.ndarray]]:
-    from .controls import bar_lines, bar_stats  # controls reads bar lines from here: imported when used
-
-    ds, tok = _WORKER["ds"], _WORKER["tok"]
-    out = []
-    for i in indices:
-        piece = ds[i]
-        ids = to_tokens(piece, tok)
-        bars = bar_starts(ids, tok, piece)
-        stats = bar_stats(piece, bar_lines(piece, len(bars)), grid_steps(tok))[: len(bars)]
-        out.append((ids, bars, len(piece), stats))
-    return out
-
-
-@contextmanager
-def _pool(workers: int, ds: Dataset, tok: miditok.MusicTokenizer) -> Iterator[Any]:
-    """Tokenizer processes (fork: they inherit the imported libraries), or None to work in this process."""
-    _WORKER.update(ds=ds, tok=tok)
-    try:
-        if workers <= 1 or "fork" not in multiprocessing.get_all_start_methods():
-            yield None
-        else:
-            with multiprocessing.get_context("fork").Pool(workers) as pool:
-                yield pool
-    finally:
-        _WORKER.clear()
-
-
-def learn_bpe(ds: Dataset, tok: miditok.MusicTokenizer, vocab_size: int, *, max_pieces: int = 2000) -> None:
-    """Learn BPE merges up to ``vocab_size`` on (up to ``max_pieces`` evenly spread) training pieces, in place."""
-    idx = ds.indices("train")
-    if idx.size == 0:
-        raise DatasetError(f"{ds.root}: no training pieces to learn BPE on")
-    pick = idx[np.linspace(0, idx.size - 1, min(idx.size, max_pieces)).round().astype(int)]
-    if vocab_size <= len(tok):
-        raise ConfigError(f"bpe_vocab {vocab_size} must exceed the base vocabulary's {len(tok)} tokens")
-
-    def byte_strings():  # what MidiTok's own training iterator yields for a file: its bars, as byte strings
-        for i in pick:
-            piece = ds[int(i)]
-            if len(piece):
-                seq = tok.encode(notes_to_score(piece), encode_ids=False)
-                bars = [b for b in (seq[0] if isinstance(seq, list) else seq).split_per_bars() if len(b)]
-                out = tok._ids_to_bytes([b.ids for b in bars], as_one_str=True)
-                yield [out] if isinstance(out, str) else out
-
-    # MidiTok's trainer reads files (or such an iterator); the pieces are Notes already in memory
-    tok.train(vocab_size=vocab_size, model="BPE", iterator=list(byte_strings()))
+def tokenize_piece(notes: Notes, tok: miditok.MusicTokenizer) -> dict[str, np.ndarray]:
+    """What a token cache keeps of a piece: its token ids, the index where each bar starts and each bar's sums
+    for the attribute controls (``bars.py``), as many as its bars."""
+    ids = to_tokens(notes, tok)
+    bars = bar_starts(ids, tok, notes)
+    stats = bar_stats(notes, bar_lines(notes, len(bars)), grid_steps(tok))[: len(bars)]
+    return {"ids": ids, "bars": bars, "bar_stats": stats}

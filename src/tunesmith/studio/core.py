@@ -106,9 +106,9 @@ def describe_model(run: str | os.PathLike[str], label: str) -> StudioModel:
     fam = get_family(loaded.kind)
     fields = {f.name for f in dataclasses.fields(fam.options_cls)}
     modes = ["continue"]
-    if fam.takes_primer and "infill_bars" in fields:
+    if fam.takes_primer and fam.can("infill"):
         modes.append("infill")
-    if fam.takes_primer and "keep_tracks" in fields:
+    if fam.takes_primer and fam.can("keep_tracks"):
         modes += ["keep", "harmonize"]
     trained_with_controls = bool((loaded.config.get("model") or {}).get("controls"))
     return StudioModel(
@@ -119,7 +119,7 @@ def describe_model(run: str | os.PathLike[str], label: str) -> StudioModel:
         modes=tuple(modes),
         length_unit=fam.length_unit,
         temperature=fam.takes_temperature,
-        controls=trained_with_controls and set(CONTROLS) <= fields,
+        controls=trained_with_controls and fam.can("controls"),
         decoding={"threshold", "sample"} <= fields,
         primer=fam.takes_primer,
     )

@@ -33,9 +33,13 @@ class CRNNGANSpec(FamilySpec):
     predicts_next_event = True
     takes_temperature = False  # continuous tone features from noise: nothing to reshape
 
+    in_paper = True
+
     def __init__(self, name: str, summary: str) -> None:
         self.name = name
         self.summary = summary
+        self.paper_figures = PAPER_FIGURES.get(name)
+        self.demo_settings = DEMO_SETTINGS.get(name)
         self.presets = {preset: {**KINDS[name], **values} for preset, values in PRESETS.items()}
         # the adversarial kinds keep the weights whose music scores best on validation (their losses say little
         # about it); the baseline predicts the next event and keeps its best validation loss
@@ -45,6 +49,17 @@ class CRNNGANSpec(FamilySpec):
             "default": {**TRAIN_PRESET, "lr": DEFAULT_LR, **select},
         }
 
+
+#: the paper's Table 1 (MSE, RMSE); it gives none for the baseline
+PAPER_FIGURES = {"crnngan": (0.040, 0.2), "crnngan3": (0.040, 0.2)}
+#: what ``tunesmith demo`` changes: C-RNN-GAN and its baseline (the same generator) 64 units wide instead of the
+#: paper's 350 (at 350 a generator trained by squared error first plays the mean tone and leaves it only after about
+#: 20 epochs, more than a demo gives); C-RNN-GAN pretrains for 30 epochs (its baseline's length), then trains
+#: adversarially, and the weights whose music scores best on validation are kept (docs/crnngan.md, "In make demo")
+DEMO_SETTINGS = {
+    "crnngan": {"max_steps": "950", "pretrain_epochs": "30", "epochs": "100", "hidden": "64", "d_hidden": "64"},
+    "baseline": {"max_steps": "550", "epochs": "100", "hidden": "64"},
+}
 
 #: the registered kinds and what each is
 SUMMARIES = {

@@ -5,6 +5,8 @@ hysteresis, sampling), ``quality.py`` MuseGAN's statistics against real phrases 
 
 from __future__ import annotations
 
+from typing import Any
+
 import torch
 
 from ...dataset import Dataset
@@ -16,7 +18,7 @@ from ..base import Family, GenerateOptions, Run, TaskBundle
 from ..scoring import ValidationScorer
 from .model import GANConfig, PianoRollGAN
 from .phrases import packed_phrases
-from .sample import generate_pieces
+from .sample import DEFAULT_THRESHOLD, generate_pieces
 from .spec import GANOptions, GANSpec
 from .task import GANTask
 
@@ -49,6 +51,15 @@ class GANFamily(GANSpec, Family):
         if not isinstance(opts, GANOptions):
             opts = GANOptions(**vars(opts))
         return generate_pieces(model, opts, run.path, device)
+
+    def roll_statistics(self, model: PianoRollGAN, ds: Any, **kwargs: Any) -> dict[str, Any]:
+        """The "roll_statistics" feature: :func:`~tunesmith.families.gan.quality.roll_quality` (thresholds default
+        to the one generation uses)."""
+        from .quality import roll_quality
+
+        if not kwargs.get("thresholds"):
+            kwargs["thresholds"] = (DEFAULT_THRESHOLD,)
+        return roll_quality(model, ds, **kwargs)
 
 
 FAMILIES = [GANFamily()]

@@ -186,4 +186,6 @@ def _roll_quality(
         "validation": val_stats,
         "rows": rows,
         "chosen": chosen,
+        "target_band": TARGET_BAND,
+        "target_qn": TARGET_QN,
     }

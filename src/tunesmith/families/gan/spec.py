@@ -54,6 +54,12 @@ class GANSpec(FamilySpec):
     options_cls = GANOptions
     takes_primer = False  # phrases from noise
     takes_temperature = False  # probabilities decoded by threshold or drawn cell by cell (--threshold, --sample)
+    features = frozenset({"roll_statistics"})
+    paper_figures = (0.622, 0.788)
+    in_paper = True
+    #: the GAN (WGAN-GP, five critic steps per step) plays from about 15 steps on; its validation scores swing from
+    #: epoch to epoch, and the weights whose music scores best on validation are kept
+    demo_settings = {"max_steps": "120", "epochs": "100000", "log_every": "4"}
 
 
 SPECS = [GANSpec()]

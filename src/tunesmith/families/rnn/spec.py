@@ -21,6 +21,10 @@ class RNNSpec(FamilySpec):
     representation = "note_events"
     predicts_next_event = True
     has_likelihood = True
+    paper_figures = (0.255, 0.504)
+    in_paper = True
+    #: validation every 250 steps (an epoch of the default preset is 612 batches of the chorales)
+    demo_settings = {"max_steps": "1250", "epochs": "30", "val_every": "250"}
 
 
 SPECS = [RNNSpec()]

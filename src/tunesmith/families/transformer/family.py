@@ -19,13 +19,11 @@ from ...io import read
 from ...notes import Notes
 from ...representations.controls import ControlBins, ControlVocab, control_tokens, window_attributes
 from ...representations.tokens import (
-    TokenCache,
     TokenizerSpec,
     chord_width_qn,
     describe_tokenizer,
     from_tokens,
     grid_steps,
-    learn_bpe,
     load_tokenizer,
     note_counts,
     save_tokenizer,
@@ -35,11 +33,12 @@ from ...training.stores import evenly_spread
 from ...training.trainer import TrainConfig, native_bf16
 from ...utils import eval_mode
 from ..base import Family, GenerateOptions, Run, TaskBundle, seeded_generator
+from .data import TokenCache, learn_bpe
 from .grammar import Grammar
-from .keep import Keep, keep_tracks_piece, parse_tracks
+from .keep import Keep, parse_tracks
 from .model import MusicTransformer, TransformerConfig
 from .perform import chord_shapes, grid_offsets, performed
-from .sample import continue_piece, continue_rows, infill_piece
+from .sample import continue_piece, continue_rows, infill_piece, keep_tracks_piece
 from .spec import DEFAULT_GUIDANCE, TransformerOptions, TransformerSpec
 from .task import (
     TOKENIZER_FILE,

@@ -22,7 +22,7 @@ import torch
 
 from ...errors import ConfigError
 from ...notes import Notes
-from ...representations.tokens import from_tokens, to_tokens, tokenizer_name
+from ...representations.tokens import to_tokens, tokenizer_name
 from .grammar import Grammar, GrammarState
 
 
@@ -266,48 +266,3 @@ class Keep:
             slots = [Slot(s.bar - a, s.position, s.tokens) for s in slots if a <= s.bar < b]
             ts_ids = ts_ids[a : b + 1] or ts_ids[-1:]
         return Forcer(grammar, tok, slots, ts_ids, self.programs(seen), rows, self.avoid_parallels)
-
-
-def keep_tracks_piece(
-    model,
-    tok: miditok.MusicTokenizer,
-    grammar: Grammar,
-    piece: Notes,
-    keep: Keep,
-    n: int,
-    *,
-    prefix: list[int] | None = None,
-    humanize=lambda notes: notes,
-    **sampling,
-) -> list[Notes]:
-    """``n`` versions of ``piece`` whose kept tracks are as they were and whose other parts are written anew, from
-    its first bar to its kept notes' last."""
-    from .sample import sample_tokens, shifted
-
-    seen = keep.mapped(piece)
-    forcer = keep.forcer(seen, tok, grammar, n)
-    head = list(prefix or [])
-    start = [] if head else [tok.vocab["Bar_None"]]  # a prompt needs a token: controls, else the first Bar
-    prompts = torch.as_tensor([head + start] * n, dtype=torch.long, device=model.head.weight.device)
-    state = grammar.replay(prompts)
-    budget = 16 * sum(len(s.tokens) for s in forcer.slots) + 64 * (forcer.last_bar + 2)
-    rows = sample_tokens(
-        model,
-        grammar,
-        prompts,
-        lambda s, produced: forcer.finished(s),
-        max_new=budget,
-        state=state,
-        pinned=len(head),
-        forcer=forcer,
-        **sampling,
-    )
-    kept = piece[keep.is_kept(piece)]
-    out = []
-    for row in rows:
-        made = from_tokens(np.asarray(start + row, dtype=np.int64), tok)
-        made = shifted(humanize(keep.generated(made, seen)), 0.0, piece)
-        made = made.into_tracks(piece, exclude=keep.tracks)  # the voices' own tracks; new ones after the last
-        whole = Notes.concatenate([kept, made]).sorted()
-        out.append(whole.with_metadata(kept_tracks=",".join(str(t) for t in keep.tracks)))
-    return out

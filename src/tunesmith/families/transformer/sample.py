@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
 import miditok
 import numpy as np
@@ -22,13 +21,12 @@ import torch
 from ...errors import ConfigError
 from ...notes import Notes
 from ...progress import progress_bar
-from ...representations.tokens import bar_lines_qn, bar_starts, from_tokens, shift_ticks, to_tokens, tokenizer_name
+from ...representations.bars import bar_lines_qn
+from ...representations.tokens import bar_starts, from_tokens, shift_ticks, to_tokens, tokenizer_name
 from ...sampling import sample_logits
 from ...utils import eval_mode
 from .grammar import Grammar, GrammarState
-
-if TYPE_CHECKING:
-    from .keep import Forcer, Keep
+from .keep import Forcer, Keep
 from .model import MusicTransformer
 from .task import Sentinels, fim_prompt
 
@@ -390,4 +388,47 @@ def infill_piece(
         made = made.into_tracks(piece, exclude=keep.tracks if keep else ())  # the voices' own tracks, names kept
         whole = Notes.concatenate([kept, made]).sorted()
         out.append(whole.with_metadata(infilled_bars=bars_text))
+    return out
+
+
+def keep_tracks_piece(
+    model,
+    tok: miditok.MusicTokenizer,
+    grammar: Grammar,
+    piece: Notes,
+    keep: Keep,
+    n: int,
+    *,
+    prefix: list[int] | None = None,
+    humanize=lambda notes: notes,
+    **sampling,
+) -> list[Notes]:
+    """``n`` versions of ``piece`` whose kept tracks are as they were and whose other parts are written anew, from
+    its first bar to its kept notes' last."""
+    seen = keep.mapped(piece)
+    forcer = keep.forcer(seen, tok, grammar, n)
+    head = list(prefix or [])
+    start = [] if head else [tok.vocab["Bar_None"]]  # a prompt needs a token: controls, else the first Bar
+    prompts = torch.as_tensor([head + start] * n, dtype=torch.long, device=model.head.weight.device)
+    state = grammar.replay(prompts)
+    budget = 16 * sum(len(s.tokens) for s in forcer.slots) + 64 * (forcer.last_bar + 2)
+    rows = sample_tokens(
+        model,
+        grammar,
+        prompts,
+        lambda s, produced: forcer.finished(s),
+        max_new=budget,
+        state=state,
+        pinned=len(head),
+        forcer=forcer,
+        **sampling,
+    )
+    kept = piece[keep.is_kept(piece)]
+    out = []
+    for row in rows:
+        made = from_tokens(np.asarray(start + row, dtype=np.int64), tok)
+        made = shifted(humanize(keep.generated(made, seen)), 0.0, piece)
+        made = made.into_tracks(piece, exclude=keep.tracks)  # the voices' own tracks; new ones after the last
+        whole = Notes.concatenate([kept, made]).sorted()
+        out.append(whole.with_metadata(kept_tracks=",".join(str(t) for t in keep.tracks)))
     return out

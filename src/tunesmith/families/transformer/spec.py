@@ -96,6 +96,8 @@ class TransformerSpec(FamilySpec):
     length_unit = "events"
     options_cls = TransformerOptions
     has_likelihood = True
+    features = frozenset({"infill", "keep_tracks", "controls", "guidance"})
+    default_guidance = DEFAULT_GUIDANCE
 
 
 SPECS = [TransformerSpec()]

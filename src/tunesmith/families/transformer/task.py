@@ -28,10 +28,10 @@ from torch.nn import functional as F
 
 from ...errors import ConfigError
 from ...representations.controls import KINDS, ControlBins, ControlVocab, control_tokens, values_of, window_attributes
-from ...representations.tokens import TokenCache
 from ...training.distributed import data_parallel, shard
 from ...training.stores import evenly_spread
 from ...training.trainer import Task, TrainConfig, autocast_for
+from .data import TokenCache
 from .model import MusicTransformer
 
 IGNORE = -100
