@@ -155,24 +155,56 @@ def cmd_train(args: argparse.Namespace) -> int:
     return 0
 
 
-CONTROL_OPTIONS = ("key", "tempo", "time_signature", "density", "polyphony", "pitch_range", "instruments")
+def _declared() -> dict[str, Any]:
+    from .families import specs
+    from .families.spec import declared_options
+
+    return declared_options(specs())
+
+
+def _family_options(p: argparse.ArgumentParser, families: Any) -> None:
+    """The families' own generation options, each declared once in its family's options dataclass
+    (``families/<name>/spec.py``): a flag per option, its help prefixed by the families that take it."""
+    from .families.spec import declared_options
+
+    groups: dict[str, Any] = {}
+    for d in declared_options(families).values():
+        target = p if d.group is None else groups.setdefault(d.group, p.add_argument_group(d.group))
+        help_text = f"{', '.join(d.families)}: {d.help}"
+        if d.kind == "bool":
+            target.add_argument(d.cli_flag, dest=d.name, action="store_true", help=help_text)
+        else:
+            kind = {"float": float, "int": int}.get(d.kind, str)
+            target.add_argument(d.cli_flag, dest=d.name, type=kind, default=None, metavar=d.metavar, help=help_text)
+
+
+def given_options(args: argparse.Namespace, names: Any = None) -> dict[str, Any]:
+    """The family options the user gave (by their declarations; a switch left off is not given): what the job is
+    called with. Families refuse options they do not take, by name."""
+    out = {}
+    for d in _declared().values():
+        if names is not None and d.name not in names:
+            continue
+        value = getattr(args, d.name, None)
+        if d.kind == "bool":
+            if value:
+                out[d.name] = not d.invert
+        elif value is not None:
+            out[d.name] = value
+    return out
+
+
+def control_options() -> list[str]:
+    """The attribute controls' options, as the families declare them (``harmonize`` asks for them too)."""
+    from .families.spec import CONTROLS
+
+    return [d.name for d in _declared().values() if d.group == CONTROLS and d.name != "guidance"]
 
 
 def cmd_generate(args: argparse.Namespace) -> int:
     from .jobs.generate import generate
 
     use_threads(args.threads)
-    own = {  # the piano-roll GAN's options, passed only when given (other families refuse them by name)
-        "threshold": args.threshold,
-        "hold": args.hold,
-        "sample": args.sample or None,
-        "onsets": False if args.frames_only else None,
-        "infill_bars": args.infill_bars,
-        "keep_tracks": args.keep_tracks,
-        "guidance": args.guidance,
-        "compile": args.compile or None,
-        **{name: getattr(args, name) for name in CONTROL_OPTIONS},
-    }
     written = generate(
         args.run,
         args.out,
@@ -184,7 +216,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
         primer=args.primer,
         seed=args.seed,
         device=args.device,
-        options={k: v for k, v in own.items() if v is not None},
+        options=given_options(args),
         wav=args.wav,
         png=args.png,
     )
@@ -216,7 +248,7 @@ def cmd_harmonize(args: argparse.Namespace) -> int:
         top_k=args.top_k,
         top_p=args.top_p,
         device=args.device,
-        controls={k: v for k in CONTROL_OPTIONS if (v := getattr(args, k)) is not None},
+        controls=given_options(args, control_options()),
         wav=args.wav,
         png=args.png,
         avoid_parallels=not args.allow_parallels,
@@ -605,65 +637,7 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="CPU threads (default: the cores that other work leaves free, at least 1; docs/benchmarks.md)",
     )
-    p.add_argument("--threshold", type=float, default=None, help="gan: a cell sounds above this (default 0.5)")
-    p.add_argument(
-        "--hold",
-        type=float,
-        default=None,
-        help="gan: a sounding cell goes on while its probability stays above this (default: the threshold; "
-        "hysteresis, docs/gan.md)",
-    )
-    p.add_argument("--sample", action="store_true", help="gan: draw each cell from its probability instead")
-    p.add_argument(
-        "--frames-only",
-        action="store_true",
-        help="gan: read notes from the frame channel alone (a note = a run of sounding cells; docs/gan.md)",
-    )
-    p.add_argument(
-        "--infill-bars",
-        default=None,
-        metavar="FIRST-LAST",
-        help="transformer: generate these bars of --primer anew (counted from 1, e.g. 5-8) and keep every other "
-        "note of it as it was; the whole piece is written",
-    )
-    p.add_argument(
-        "--keep-tracks",
-        default=None,
-        metavar="TRACKS",
-        help="transformer: keep these tracks of --primer note for note (counted from 1, e.g. 1 or 1,3) and write "
-        "the others anew; with --infill-bars, only those bars are written",
-    )
-    p.add_argument(
-        "--compile",
-        action="store_true",
-        help="transformer: compile the generation step first (torch.compile; needs a C++ compiler): 1.6 to 1.9 times "
-        "faster after 20-60 s of compiling, so worth it for long pieces or many of them",
-    )
-    controls = p.add_argument_group(
-        "attribute controls (transformer runs trained with them; any subset; docs/controls.md)"
-    )
-    controls.add_argument("--key", default=None, help='the key, e.g. "D minor", "Eb major", "F#m"')
-    controls.add_argument("--tempo", default=None, help="beats (quarter notes) per minute, e.g. 90")
-    controls.add_argument("--time-signature", default=None, help="4/4, 3/4, 2/4, 2/2, 6/8, 3/8, 9/8, 12/8 or 5/4")
-    controls.add_argument(
-        "--density", default=None, help="notes per bar: low, medium or high (the training data's thirds)"
-    )
-    controls.add_argument(
-        "--polyphony", default=None, help="notes sounding together: low, medium or high (the training data's thirds)"
-    )
-    controls.add_argument(
-        "--pitch-range", default=None, help="highest minus lowest note: low, medium or high (the data's thirds)"
-    )
-    controls.add_argument(
-        "--instruments", default=None, help="General MIDI names or numbers, e.g. piano,violin or 0,40 (drums: 128)"
-    )
-    controls.add_argument(
-        "--guidance",
-        type=float,
-        default=None,
-        help="how closely to follow the controls: classifier-free guidance weight (default 5; 1: none, at half "
-        "the compute)",
-    )
+    _family_options(p, specs())
     p.add_argument("--wav", action="store_true", help="also write a WAV beside each MIDI file")
     p.add_argument("--png", action="store_true", help="also write a piano-roll PNG beside each MIDI file")
     p.set_defaults(func=cmd_generate)
@@ -722,7 +696,7 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="CPU threads (default: the cores that other work leaves free, at least 1; docs/benchmarks.md)",
     )
-    for name in CONTROL_OPTIONS:
+    for name in control_options():
         p.add_argument("--" + name.replace("_", "-"), default=None, help=f"attribute control ({name}; see generate)")
     p.add_argument("--wav", action="store_true", help="also write a WAV beside each MIDI file")
     p.add_argument("--png", action="store_true", help="also write a piano-roll PNG beside each MIDI file")

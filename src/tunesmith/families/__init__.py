@@ -13,6 +13,7 @@ families themselves are loaded when a model is first asked for (:func:`get_famil
 from __future__ import annotations
 
 import importlib
+import os
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
@@ -31,15 +32,47 @@ PACKAGES = (
 )
 
 
-@cache
+#: families from outside the package: importable modules, comma-separated, each laid out as a family package
+#: (``SPECS`` in it, ``FAMILIES`` in its ``family`` module): a model of one's own without changing tunesmith
+PLUGINS_ENV = "TUNESMITH_FAMILIES"
+
+
+def _modules() -> tuple[str, ...]:
+    extra = tuple(m.strip() for m in os.environ.get(PLUGINS_ENV, "").split(",") if m.strip())
+    return tuple(f"{__name__}.{p}" for p in PACKAGES) + extra
+
+
+def _import(module: str) -> Any:
+    try:
+        return importlib.import_module(module)
+    except ImportError as e:
+        raise ConfigError(f"{PLUGINS_ENV} names {module!r}, which cannot be imported ({e})") from None
+
+
 def specs() -> dict[str, FamilySpec]:
-    """Every family's declarations by name, in the registry's order (imports no torch)."""
-    return {s.name: s for p in PACKAGES for s in importlib.import_module(f"{__name__}.{p}").SPECS}
+    """Every family's declarations by name, in the registry's order, then those of :data:`PLUGINS_ENV`'s modules
+    (imports no torch)."""
+    return _specs(_modules())
 
 
 @cache
+def _specs(modules: tuple[str, ...]) -> dict[str, FamilySpec]:
+    out: dict[str, FamilySpec] = {}
+    for m in modules:
+        for s in _import(m).SPECS:
+            if s.name in out:
+                raise ConfigError(f"{m}: declares a family {s.name!r}, a name already taken")
+            out[s.name] = s
+    return out
+
+
+@cache
+def _families(modules: tuple[str, ...]) -> dict[str, Family]:
+    return {f.name: f for m in modules for f in _import(f"{m}.family").FAMILIES}
+
+
 def _registry() -> dict[str, Family]:
-    return {f.name: f for p in PACKAGES for f in importlib.import_module(f"{__name__}.{p}.family").FAMILIES}
+    return _families(_modules())
 
 
 def get_family(kind: str) -> Family:

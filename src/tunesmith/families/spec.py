@@ -9,12 +9,73 @@ without importing torch or MidiTok); a family's :class:`~tunesmith.families.base
 from __future__ import annotations
 
 import dataclasses
+import typing
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from ..config import ConfigBase
 from ..errors import ConfigError
+
+#: the group of the attribute controls' options (a family with the "controls" feature declares them in it): the
+#: faces show them together, and ``harmonize`` passes them on
+CONTROLS = "attribute controls (runs trained with them; any subset; docs/controls.md)"
+
+
+def option(
+    default: Any = None,
+    help: str = "",
+    *,
+    metavar: str | None = None,
+    flag: str | None = None,
+    invert: bool = False,
+    group: str | None = None,
+    face: bool = True,
+) -> Any:
+    """A family's generation option, declared once: its default and help text, and how the faces show it. The
+    command line's flag is ``--NAME`` with dashes (or ``flag``); a bool option is a switch (``invert``: the switch
+    sets it False, e.g. ``--frames-only`` for ``onsets``); ``group`` puts it in a titled group of ``--help``;
+    ``face=False`` keeps it for the jobs alone (set by ``harmonize``, not typed)."""
+    meta = {"help": help, "metavar": metavar, "flag": flag, "invert": invert, "group": group, "face": face}
+    return dataclasses.field(default=default, metadata=meta)
+
+
+@dataclass(frozen=True)
+class OptionDecl:
+    """One generation option as the faces see it, merged over the families that declare it."""
+
+    name: str
+    kind: str  # "bool", "float", "int" or "str"
+    help: str
+    families: tuple[str, ...]
+    metavar: str | None = None
+    flag: str | None = None
+    invert: bool = False
+    group: str | None = None
+
+    @property
+    def cli_flag(self) -> str:
+        return self.flag or "--" + self.name.replace("_", "-")
+
+
+def declared_options(families: Mapping[str, FamilySpec]) -> dict[str, OptionDecl]:
+    """Every family's own generation options (beside :class:`GenerateOptions`'), by name, in the registry's order:
+    what the command line's flags, the studio and the job's call are made from. Imports no torch."""
+    common = {f.name for f in dataclasses.fields(GenerateOptions)}
+    out: dict[str, OptionDecl] = {}
+    for name, spec in families.items():
+        hints = typing.get_type_hints(spec.options_cls)
+        for f in dataclasses.fields(spec.options_cls):
+            if f.name in common or not f.metadata.get("face", False):
+                continue
+            hint = str(hints[f.name])
+            kind = next((k for k in ("bool", "float", "int") if k in hint), "str")
+            if f.name in out:
+                out[f.name] = dataclasses.replace(out[f.name], families=(*out[f.name].families, name))
+                continue
+            m = f.metadata
+            out[f.name] = OptionDecl(f.name, kind, m["help"], (name,), m["metavar"], m["flag"], m["invert"], m["group"])
+    return out
 
 
 @dataclass(frozen=True)

@@ -20,12 +20,14 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from ..audio import render
 from ..errors import ConfigError, TunesmithError
 from ..families import get_family
+from ..families.spec import declared_options
 from ..io import read_midi
 from ..jobs.generate import generate
 from ..jobs.harmonize import harmonize
@@ -64,6 +66,9 @@ CONTROLS = {
     "pitch_range": "--pitch-range",
     "instruments": "--instruments",
 }
+#: options the page has widgets of its own for (modes, controls, the GAN's decoding); a family's other declared
+#: options are shown as they are declared
+WIDGETS = frozenset({"infill_bars", "keep_tracks", "threshold", "sample", *CONTROLS})
 #: the folder the command line shown writes into (relative to where it is run)
 COMMAND_OUT = "ideas"
 #: the input choice that gives the model no piece (it begins from its own start, or from noise)
@@ -92,6 +97,9 @@ class StudioModel:
     controls: bool
     decoding: bool  # the piano-roll GAN's threshold and cell-by-cell sampling
     primer: bool
+    #: the family's own options that the page shows as they are declared (the ones with widgets of their own
+    #: aside): a family's new option reaches the page with no change here
+    options: tuple[str, ...] = ()
 
     def describe(self) -> str:
         can = ", ".join(MODES[m].lower() for m in self.modes)
@@ -122,6 +130,7 @@ def describe_model(run: str | os.PathLike[str], label: str) -> StudioModel:
         controls=trained_with_controls and fam.can("controls"),
         decoding={"threshold", "sample"} <= fields,
         primer=fam.takes_primer,
+        options=tuple(n for n in declared_options({loaded.kind: fam}) if n not in WIDGETS),
     )
 
 
@@ -235,6 +244,44 @@ class Request:
     controls: dict[str, str] = field(default_factory=dict)
     threshold: float | None = None
     sample: bool = False
+    #: the model's other options (:attr:`StudioModel.options`) as the page gives them: a switch on or off, a value
+    #: or None
+    options: dict[str, object] = field(default_factory=dict)
+
+
+def page_options() -> dict[str, Any]:
+    """Every family's declared options that the page shows as they are declared (:data:`WIDGETS` aside), by
+    name: one widget each, shown for the models whose family takes it."""
+    from ..families import specs
+
+    return {n: d for n, d in declared_options(specs()).items() if n not in WIDGETS}
+
+
+def option_flags(req: Request) -> list[str]:
+    """The command line's flags for the request's other options, from their declarations."""
+    declared = declared_options({req.model.kind: get_family(req.model.kind)})
+    argv: list[str] = []
+    for name, value in req.options.items():
+        d = declared[name]
+        if d.kind == "bool":
+            argv += [d.cli_flag] if value else []
+        elif value not in (None, ""):
+            argv += [d.cli_flag, str(value)]
+    return argv
+
+
+def option_values(req: Request) -> dict[str, object]:
+    """The job's options for the request's other options, as the command line passes them."""
+    declared = declared_options({req.model.kind: get_family(req.model.kind)})
+    out: dict[str, object] = {}
+    for name, value in req.options.items():
+        d = declared[name]
+        if d.kind == "bool":
+            if value:
+                out[name] = not d.invert
+        elif value not in (None, ""):
+            out[name] = {"int": int, "float": float}.get(d.kind, str)(value)
+    return out
 
 
 def check_request(req: Request) -> None:
@@ -261,6 +308,9 @@ def check_request(req: Request) -> None:
         raise ConfigError(f"{m.label} has no temperature")
     if req.controls and not m.controls:
         raise ConfigError(f"{m.label} was trained without attribute controls")
+    unknown = sorted(set(req.options) - set(m.options))
+    if unknown:
+        raise ConfigError(f"{m.label} takes no option {', '.join(unknown)}")
 
 
 def _number(x: float) -> str:
@@ -292,7 +342,7 @@ def command(req: Request, out: str = COMMAND_OUT) -> list[str]:
         argv += ["--threshold", _number(req.threshold)]
     if m.decoding and req.sample:
         argv += ["--sample"]
-    return argv + controls
+    return argv + controls + option_flags(req)
 
 
 def run_job(req: Request, out: Path) -> list[Path]:
@@ -320,6 +370,7 @@ def run_job(req: Request, out: Path) -> list[Path]:
         options["sample"] = True
     elif m.decoding and req.threshold is not None:
         options["threshold"] = float(req.threshold)
+    options.update(option_values(req))
     return list(
         generate(
             m.run,

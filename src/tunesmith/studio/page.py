@@ -31,6 +31,7 @@ from .core import (  # noqa: E402
     Studio,
     StudioModel,
     describe_piece,
+    page_options,
 )
 
 TITLE = "tunesmith studio"
@@ -150,6 +151,17 @@ def build(studio: Studio, concurrency: int = 1) -> gr.Blocks:
                 with gr.Accordion("Decoding (piano-roll GAN)", open=False, visible=False) as decoding_box:
                     threshold = gr.Number(value=None, label="Threshold (blank: the run's own decoding)")
                     sample = gr.Checkbox(value=False, label="Draw each cell from its probability instead")
+                # every other option a family declares, as it declares it: shown for the models that take it
+                declared = page_options()
+                with gr.Accordion("Options of this model", open=False, visible=False) as options_box:
+                    extra = {
+                        name: (
+                            gr.Checkbox(value=False, label=f"{d.cli_flag}: {d.help}", visible=False)
+                            if d.kind == "bool"
+                            else gr.Textbox(value="", label=f"{d.cli_flag}: {d.help}", visible=False)
+                        )
+                        for name, d in declared.items()
+                    }
                 go = gr.Button("Generate", variant="primary", elem_id="generate")
         status = gr.Markdown(elem_id="status")
         cli = gr.Code(
@@ -175,7 +187,10 @@ def build(studio: Studio, concurrency: int = 1) -> gr.Blocks:
             slots.append((group, caption, roll, audio, midi))
 
         # ------------------------------------------------------------------------------------------ handlers
-        model_outputs = [model_info, mode, controls_box, decoding_box, temperature, length, source, upload]
+        model_outputs = [
+            model_info, mode, controls_box, decoding_box, temperature, length, source, upload, options_box,
+            *extra.values(),
+        ]  # fmt: skip
 
         def model_view(m: StudioModel | None, error: str = "") -> list[Any]:
             if m is None:
@@ -194,6 +209,8 @@ def build(studio: Studio, concurrency: int = 1) -> gr.Blocks:
                 ),
                 gr.update(interactive=m.primer, **({} if m.primer else {"value": NO_INPUT})),
                 gr.update(interactive=m.primer),
+                gr.update(visible=bool(m.options)),
+                *[gr.update(visible=name in m.options) for name in extra],
             ]
 
         @safely("choosing the model", lambda e: model_view(None, e))
@@ -259,6 +276,7 @@ def build(studio: Studio, concurrency: int = 1) -> gr.Blocks:
             instruments_value: str,
             threshold_value: float | None,
             sample_value: bool,
+            *extra_values: Any,
             progress: gr.Progress = gr.Progress(),  # noqa: B008  (Gradio's way of asking for a progress bar)
         ) -> list[Any]:
             """Generate the variations asked for and show each with its piano roll, player and MIDI file."""
@@ -281,6 +299,11 @@ def build(studio: Studio, concurrency: int = 1) -> gr.Blocks:
                 controls={k: v for k, v in controls.items() if k in CONTROLS} if m.controls else {},
                 threshold=None if threshold_value is None or not m.decoding else float(threshold_value),
                 sample=bool(sample_value) and m.decoding,
+                options={
+                    name: (value if isinstance(value, bool) else (str(value).strip() or None))
+                    for name, value in zip(extra, extra_values, strict=True)
+                    if name in m.options
+                },
             )
             result = studio.run(req, progress=lambda f, text: progress(f, desc=text))
             out: list[Any] = []
@@ -327,6 +350,7 @@ def build(studio: Studio, concurrency: int = 1) -> gr.Blocks:
                 instruments,
                 threshold,
                 sample,
+                *extra.values(),
             ],
             outputs=[status, cli, *[c for slot in slots for c in slot]],
             api_name="generate",

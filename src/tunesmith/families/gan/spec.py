@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ...notes import DEFAULT_QPM
-from ..spec import FamilySpec, GenerateOptions
+from ..spec import FamilySpec, GenerateOptions, option
 from .config import PRESETS, GANConfig
 
 
@@ -15,11 +15,17 @@ class GANOptions(GenerateOptions):
     ``onsets`` left at None take the run's calibrated decoding (``tunesmith rollstats --save``) when it has one
     and ``sample`` is off, else threshold 0.5, hold = threshold, onsets as the model has them."""
 
-    threshold: float | None = None
-    hold: float | None = None
-    sample: bool = False
-    onsets: bool | None = None
-    qpm: float = DEFAULT_QPM
+    threshold: float | None = option(None, "a cell sounds above this (default 0.5, or the run's calibrated one)")
+    hold: float | None = option(
+        None, "a sounding cell goes on while its probability stays above this (default: the threshold; hysteresis, "
+        "docs/gan.md)"
+    )
+    sample: bool = option(False, "draw each cell from its probability instead")
+    onsets: bool | None = option(
+        None, "read notes from the frame channel alone (a note = a run of sounding cells; docs/gan.md)",
+        flag="--frames-only", invert=True,
+    )
+    qpm: float = option(DEFAULT_QPM, "the pieces' tempo", face=False)
 
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..spec import FamilySpec, GenerateOptions
+from ..spec import CONTROLS, FamilySpec, GenerateOptions, option
 from .config import PRESETS, TransformerConfig
 
 #: classifier-free guidance of the controls asked for, unless told otherwise: on MAESTRO's 20-minute small model,
@@ -15,29 +15,43 @@ DEFAULT_GUIDANCE = 5.0
 
 @dataclass(frozen=True)
 class TransformerOptions(GenerateOptions):
-    #: bars to generate anew in the primer, FIRST-LAST counted from 1 (e.g. "5-8"); the other bars are kept
-    infill_bars: str | None = None
-    #: attribute controls (runs trained with them): "D minor", beats per minute, "3/4", low/medium/high for the
-    #: density, polyphony and pitch range, and instruments "piano,violin" (``representations/controls.py``)
-    #: tracks of the primer to keep note for note (counted from 1, e.g. "1" or "1,3"); the model writes the rest
-    keep_tracks: str | None = None
-    #: the program the kept tracks are given to the model as (None: their own; ``harmonize`` chooses one the model
-    #: knows)
-    keep_as: int | None = None
-    #: with keep_tracks: no parallel fifths or octaves between voices (instruments) written and kept (harmonize)
-    avoid_parallels: bool = False
+    infill_bars: str | None = option(
+        None, "generate these bars of --primer anew (counted from 1, e.g. 5-8) and keep every other note of it as it "
+        "was; the whole piece is written", metavar="FIRST-LAST",
+    )
+    keep_tracks: str | None = option(
+        None, "keep these tracks of --primer note for note (counted from 1, e.g. 1 or 1,3) and write the others "
+        "anew; with --infill-bars, only those bars are written", metavar="TRACKS",
+    )
+    #: the program the kept tracks are given to the model as (None: their own; ``harmonize`` chooses one it knows)
+    keep_as: int | None = option(None, face=False)
+    #: with keep_tracks: no parallel fifths or octaves between voices written and kept (``harmonize``)
+    avoid_parallels: bool = option(False, face=False)
+    #: the prompt's pass and the decode step through torch.compile (``model.compile_step``)
+    compile: bool = option(
+        False, "compile the generation step first (torch.compile; needs a C++ compiler): 1.6 to 1.9 times faster "
+        "after 20-60 s of compiling, so worth it for long pieces or many of them",
+    )
+    key: str | None = option(None, 'the key, e.g. "D minor", "Eb major", "F#m"', group=CONTROLS)
+    tempo: str | None = option(None, "beats (quarter notes) per minute, e.g. 90", group=CONTROLS)
+    time_signature: str | None = option(None, "4/4, 3/4, 2/4, 2/2, 6/8, 3/8, 9/8, 12/8 or 5/4", group=CONTROLS)
+    density: str | None = option(
+        None, "notes per bar: low, medium or high (the training data's thirds)", group=CONTROLS
+    )
+    polyphony: str | None = option(
+        None, "notes sounding together: low, medium or high (the training data's thirds)", group=CONTROLS
+    )
+    pitch_range: str | None = option(
+        None, "highest minus lowest note: low, medium or high (the data's thirds)", group=CONTROLS
+    )
+    instruments: str | None = option(
+        None, "General MIDI names or numbers, e.g. piano,violin or 0,40 (drums: 128)", group=CONTROLS
+    )
     #: classifier-free guidance of the controls asked for (1: none; None: :data:`DEFAULT_GUIDANCE`; docs/controls.md)
-    guidance: float | None = None
-    #: the prompt's pass and the decode step through torch.compile (``model.compile_step``): 1.6 to 1.9 times the
-    #: tokens per second after 20-60 s of compiling: for long pieces or many of them
-    compile: bool = False
-    key: str | None = None
-    tempo: str | None = None
-    time_signature: str | None = None
-    density: str | None = None
-    polyphony: str | None = None
-    pitch_range: str | None = None
-    instruments: str | None = None
+    guidance: float | None = option(
+        None, f"how closely to follow the controls: classifier-free guidance weight (default {DEFAULT_GUIDANCE:g}; "
+        "1: none, at half the compute)", group=CONTROLS,
+    )
 
     def controls(self) -> dict[str, object]:
         """The control values asked for (kinds not asked for are absent); bad values are a ConfigError."""
