@@ -27,6 +27,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 CRNN = ["--set", "batch_size=8", "--set", "max_length=32"]
+#: primers for the Transformer's infilling and kept tracks (package data, the same in every tree)
+EXAMPLES = ROOT / "src" / "tunesmith" / "studio" / "examples"
 #: (name, model, preset, steps, extra train options, generate options)
 CASES: list[tuple[str, str, str, int, list[str], list[list[str]]]] = [
     (
@@ -51,6 +53,19 @@ CASES: list[tuple[str, str, str, int, list[str], list[list[str]]]] = [
     ("crnngan", "crnngan", "default", 12, [*CRNN, "--set", "pretrain_epochs=1"], [["-n", "2", "--length", "24"]]),
     ("crnngan3", "crnngan3", "default", 12, [*CRNN, "--set", "pretrain_epochs=1"], [["-n", "2", "--length", "24"]]),
     ("baseline", "baseline", "default", 12, CRNN, [["-n", "2", "--length", "24"]]),
+    (
+        "transformer",
+        "transformer",
+        "tiny",
+        8,
+        [],
+        [
+            ["-n", "2", "--length", "32", "--temperature", "0.9"],
+            ["-n", "1", "--length", "24", "--key", "D minor", "--density", "high"],
+            ["-n", "1", "--primer", str(EXAMPLES / "chorale-bwv66.6.mid"), "--infill-bars", "2-3"],
+            ["-n", "1", "--primer", str(EXAMPLES / "chorale-bwv66.6.mid"), "--keep-tracks", "1"],
+        ],
+    ),
 ]
 
 
