@@ -18,8 +18,8 @@ from pathlib import Path
 from PIL import Image
 from playwright.sync_api import expect, sync_playwright
 
+from tunesmith.jobs.studio import examples
 from tunesmith.studio import start
-from tunesmith.studio.core import examples
 
 
 def free_port() -> int:

@@ -154,6 +154,33 @@ def import_cycles(src: Path = SRC) -> list[list[str]]:
     return sorted(cycles)
 
 
+#: what a face (the command line, the studio) may import: the jobs, and the base they share
+FACE_IMPORTS = {"jobs", "errors", "config", "progress", "threads", "__init__", "cli", "studio"}
+
+
+def face_violations(src: Path = SRC) -> list[str]:
+    """Imports of a face (``cli/``, ``studio/``) that skip the jobs layer."""
+    found = []
+    for face in ("cli", "studio"):
+        for path in sorted((src / face).rglob("*.py")):
+            for line, target in imports_of(path, src):
+                allowed = FACE_IMPORTS - ({"cli"} if face == "studio" else set())
+                if top(target) not in allowed:
+                    found.append(f"{path.relative_to(src)}:{line}: {target}")
+    return found
+
+
+def test_the_faces_ask_jobs():
+    """The command line and the studio import only ``jobs`` (and errors, config, progress, threads); the command
+    line also starts the studio."""
+    assert face_violations() == []
+
+
+def test_the_face_checker_finds_a_planted_import(copy):
+    (copy / "cli" / "planted.py").write_text("def run(args):\n    from ..dataset import Dataset\n")
+    assert face_violations(copy) == ["cli/planted.py:2: tunesmith.dataset"]
+
+
 def test_representations_are_pure():
     """``representations/`` converts in memory: it imports neither the dataset nor file I/O (``io``), at any
     depth, and opens no file."""

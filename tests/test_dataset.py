@@ -111,12 +111,11 @@ def test_chorales_that_share_a_tune_share_a_split():
     assert [r[1] for r in rows] == ["test", "test", "validation", "train"]
 
 
-def test_hash_split_is_deterministic_and_90_5_5():
+def test_hash_split_is_90_5_5():
     names = [f"folder/piece_{i}.mid" for i in range(20000)]
     c = Counter(hash_split(n) for n in names)
     assert abs(c["train"] / 20000 - 0.90) < 0.01
     assert abs(c["validation"] / 20000 - 0.05) < 0.01 and abs(c["test"] / 20000 - 0.05) < 0.01
-    assert [hash_split(n) for n in names[:50]] == [hash_split(n) for n in names[:50]]
 
 
 def _dataset_bytes(root: Path) -> dict[str, bytes]:

@@ -341,3 +341,24 @@ def test_note_length_transition_matrix_by_hand():
     for a, b in ((q, q), (q, e), (e, h)):
         expected[a, b] = 1 / 3
     np.testing.assert_allclose(m.note_length_transition_matrix(n), expected)
+
+
+def test_every_metric_is_declared_once_and_the_lists_follow():
+    """``METRICS`` is the one place: names unique, each list's places 0..k-1 once each, and the protocol's MSE
+    statistics, the set comparison's features, the report's columns and ``all_metrics`` are its lists."""
+    from tunesmith.evaluation import protocol, setcompare
+
+    names = [x.name for x in m.METRICS]
+    assert len(names) == len(set(names))
+    for place in ("mean", "mse", "set_feature", "column"):
+        spots = sorted(getattr(x, place) for x in m.METRICS if getattr(x, place) is not None)
+        assert spots == list(range(len(spots))), place
+    assert list(protocol.MSE_STATISTICS) == list(m.metrics_in("mse"))
+    assert list(setcompare.SET_FEATURES) == list(m.metrics_in("set_feature"))
+    assert tuple(m.metrics_in("column")) == protocol.REPORT_COLUMNS
+    assert set(protocol.REPORT_COLUMNS) <= set(m.metrics_in("mean"))  # a column is a set mean of the report
+    basic = piece([60, 64, 67, 72], [0, 1, 2, 3], [1, 2, 3, 4])
+    assert list(m.all_metrics(basic)) == list(m.metrics_in("mean"))
+    assert m.metrics_in("mse")["repetitions_3"](basic) == m.repetitions(basic, 3)
+    with pytest.raises(ValueError, match="no list"):
+        m.metrics_in("table")

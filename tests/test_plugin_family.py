@@ -103,7 +103,8 @@ def test_a_toy_family_is_one_folder_and_one_line(toy, tmp_path, capsys):
         main(["generate", "--help"])
     help_text = " ".join(capsys.readouterr().out.split())
     assert "--wobble WOBBLE toy: semitones each note moves up from the model's base pitch" in help_text
-    assert main(["generate", str(toy), "--out", str(tmp_path / "out"), "-n", "1", "--length", "3", "--wobble", "5"]) == 0
+    argv = ["generate", str(toy), "--out", str(tmp_path / "out"), "-n", "1", "--length", "3", "--wobble", "5"]
+    assert main(argv) == 0
     written = sorted((tmp_path / "out").glob("*.mid"))
     assert len(written) == 1 and read_midi(written[0]).pitch.tolist() == [65, 66, 67]  # the option reached it
     capsys.readouterr()
@@ -112,7 +113,7 @@ def test_a_toy_family_is_one_folder_and_one_line(toy, tmp_path, capsys):
 
 
 def test_the_studio_offers_the_toy_option(toy, tmp_path):
-    from tunesmith.studio.core import Request, command, describe_model, run_job
+    from tunesmith.jobs.studio import Request, command, describe_model, run_job
 
     m = describe_model(toy, "toy run")
     assert "wobble" in m.options

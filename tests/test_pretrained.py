@@ -168,7 +168,7 @@ def test_every_entry_point_takes_the_name(shipped, chorales, tmp_path):
 
 
 def test_the_studio_lists_a_shipped_model_and_harmonize_takes_its_name(models_env, tmp_path):
-    from tunesmith.studio.core import examples, find_models
+    from tunesmith.jobs.studio import examples, find_models
 
     model = find_models()[MADE_HERE]
     assert model.run == MADE_HERE and model.modes == ("continue", "infill", "keep", "harmonize")
@@ -389,7 +389,7 @@ def test_infilling_a_chorale_writes_its_four_named_tracks_back(tmp_path, mode):
 
     from tunesmith.io import write_midi
     from tunesmith.jobs.generate import generate
-    from tunesmith.studio.core import examples
+    from tunesmith.jobs.studio import examples
 
     chorale = read_midi(examples()["example: chorale-bwv66.6"])
     names = {"0": "Soprano", "1": "Alto", "2": "Tenor", "3": "Bass"}

@@ -22,10 +22,7 @@ import pytest
 from tunesmith.cli import build_parser, main
 from tunesmith.errors import ConfigError
 from tunesmith.io import read_midi, write_midi
-from tunesmith.jobs.train import train
-from tunesmith.notes import Notes
-from tunesmith.studio import exposure_warning, is_loopback
-from tunesmith.studio.core import (
+from tunesmith.jobs.studio import (
     MAX_UPLOAD_BYTES,
     NO_INPUT,
     Request,
@@ -38,6 +35,9 @@ from tunesmith.studio.core import (
     examples,
     find_models,
 )
+from tunesmith.jobs.train import train
+from tunesmith.notes import Notes
+from tunesmith.studio import exposure_warning, is_loopback
 
 from .conftest import synthetic_dataset
 

@@ -29,7 +29,9 @@ Invalid arguments (``steps_per_quarter < 1``, ``n < 1``, ...) raise :class:`~tun
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -544,19 +546,83 @@ def musegan_statistics(notes: Notes, steps_per_quarter: int = DEFAULT_STEPS_PER_
 
 
 # ---------------------------------------------------------------------------------------------------- together
+@dataclass(frozen=True)
+class Metric:
+    """One metric as the evaluation uses it, declared once in :data:`METRICS`: its function of a piece (or the
+    function that computes it together with others, ``group``, whose dict holds it by name) and where it appears,
+    by its place in each list: ``mean`` (the set means of every report: :func:`all_metrics`), ``mse`` (the paper's
+    MSE table: ``protocol.MSE_STATISTICS``), ``set_feature`` (the set comparison: ``setcompare.SET_FEATURES``),
+    ``column`` (the report's table: ``protocol.REPORT_COLUMNS``). None: not in that list."""
+
+    name: str
+    fn: Callable[[Notes], Any] | None = None
+    group: Callable[[Notes], dict[str, Any]] | None = None
+    mean: int | None = None
+    mse: int | None = None
+    set_feature: int | None = None
+    column: int | None = None
+
+    def __call__(self, notes: Notes) -> Any:
+        return self.group(notes)[self.name] if self.group is not None else self.fn(notes)  # type: ignore[misc]
+
+
+def _repetitions(n: int) -> Callable[[Notes], float]:
+    def count(notes: Notes) -> float:
+        return repetitions(notes, n)
+
+    count.__name__ = f"repetitions_{n}"
+    return count
+
+
+#: Every metric of a report, declared once: a new metric is its function above and one line here.
+METRICS: tuple[Metric, ...] = (
+    Metric("pitch_range", pitch_range, mean=0, mse=1, set_feature=3),
+    Metric("pitches_used", pitches_used, mean=1),
+    Metric("pitch_classes_used", pitch_classes_used, mean=2),
+    Metric("pitch_entropy", pitch_entropy, mean=3),
+    Metric("pitch_class_entropy", pitch_class_entropy, mean=4),
+    Metric("average_inter_onset_interval", average_inter_onset_interval, mean=5, mse=3, set_feature=6),
+    Metric("groove_consistency", groove_consistency, mean=6),
+    Metric("polyphony", polyphony, mean=7, mse=6, column=0),
+    Metric("scale_consistency", scale_consistency, mean=8, mse=7, column=1),
+    Metric("repetitions_2", _repetitions(2), mean=9, mse=8),
+    Metric("repetitions_3", _repetitions(3), mean=10, mse=9),
+    Metric("repetitions_4", _repetitions(4), mean=11, mse=10, column=2),
+    Metric("tone_span", tone_span, mean=12, column=3),
+    Metric("unique_tones", unique_tones, mean=13, column=4),
+    Metric("intensity_span", intensity_span, mean=14, mse=11, column=5),
+    Metric("empty_beat_rate", group=musegan_statistics, mean=15, column=7),
+    Metric("pitch_classes_per_bar", group=musegan_statistics, mean=16),
+    Metric("qualified_note_rate", group=musegan_statistics, mean=17, column=6),
+    Metric("polyphony_rate", group=musegan_statistics, mean=18),
+    Metric("pitch_count", pitches_used, mse=0, set_feature=0),
+    Metric("average_pitch_interval", average_pitch_interval, mse=2, set_feature=4),
+    Metric("pitch_class_histogram", pitch_class_histogram, mse=4, set_feature=1),
+    Metric("note_length_histogram", note_length_histogram, mse=5, set_feature=7),
+    Metric("pitch_class_transition_matrix", pitch_class_transition_matrix, set_feature=2),
+    Metric("note_count", note_count, set_feature=5),
+    Metric("note_length_transition_matrix", note_length_transition_matrix, set_feature=8),
+)
+
+
+def metrics_in(place: str) -> dict[str, Metric]:
+    """The metrics of one list (``mean``, ``mse``, ``set_feature`` or ``column``), in its order."""
+    if place not in ("mean", "mse", "set_feature", "column"):
+        raise ValueError(f"no list {place!r} of metrics")
+    chosen = [m for m in METRICS if getattr(m, place) is not None]
+    return {m.name: m for m in sorted(chosen, key=lambda m: getattr(m, place))}
+
+
 def all_metrics(notes: Notes) -> dict[str, float]:
-    """Every scalar metric of this module, as floats, for reports: the basic ones (pitch_range, pitches_used,
-    pitch_classes_used, pitch_entropy, pitch_class_entropy, average_inter_onset_interval, groove_consistency),
-    :func:`crnngan_statistics` and :func:`musegan_statistics`, each with its defaults."""
-    stats = {
-        "pitch_range": float(pitch_range(notes)),
-        "pitches_used": float(pitches_used(notes)),
-        "pitch_classes_used": float(pitch_classes_used(notes)),
-        "pitch_entropy": pitch_entropy(notes),
-        "pitch_class_entropy": pitch_class_entropy(notes),
-        "average_inter_onset_interval": average_inter_onset_interval(notes),
-        "groove_consistency": groove_consistency(notes),
-    }
-    stats.update(crnngan_statistics(notes))
-    stats.update(musegan_statistics(notes))
+    """Every scalar metric of a report (:data:`METRICS`' ``mean`` list), as floats: a group's function (MuseGAN's
+    four from one piano roll) runs once."""
+    groups: dict[Any, dict[str, Any]] = {}
+    stats = {}
+    for name, m in metrics_in("mean").items():
+        if m.group is not None:
+            if m.group not in groups:
+                groups[m.group] = m.group(notes)
+            stats[name] = float(groups[m.group][name])
+        else:
+            stats[name] = float(m.fn(notes))  # type: ignore[misc]
     return stats

@@ -43,35 +43,13 @@ from ..notes import Notes, make_tempo_map, make_time_signatures
 from . import metrics, setcompare
 
 #: Set statistics of the MSE/RMSE table: name -> function of one piece (scalar or vector).
-MSE_STATISTICS: dict[str, Callable[[Notes], Any]] = {
-    "pitch_count": metrics.pitches_used,
-    "pitch_range": metrics.pitch_range,
-    "average_pitch_interval": metrics.average_pitch_interval,
-    "average_inter_onset_interval": metrics.average_inter_onset_interval,
-    "pitch_class_histogram": metrics.pitch_class_histogram,
-    "note_length_histogram": metrics.note_length_histogram,
-    "polyphony": metrics.polyphony,
-    "scale_consistency": metrics.scale_consistency,
-    "repetitions_2": lambda n: metrics.repetitions(n, 2),
-    "repetitions_3": lambda n: metrics.repetitions(n, 3),
-    "repetitions_4": lambda n: metrics.repetitions(n, 4),
-    "intensity_span": metrics.intensity_span,
-}
+MSE_STATISTICS: dict[str, Callable[[Notes], Any]] = dict(metrics.metrics_in("mse"))  # metrics.METRICS
 
 #: The splits a model can be evaluated against (the reference); the ceiling is always drawn from "train".
 HELD_OUT = ("test", "validation")
 
 #: Musical statistics shown in the report's table (set means), beside the errors.
-REPORT_COLUMNS = (
-    "polyphony",
-    "scale_consistency",
-    "repetitions_4",
-    "tone_span",
-    "unique_tones",
-    "intensity_span",
-    "qualified_note_rate",
-    "empty_beat_rate",
-)
+REPORT_COLUMNS = tuple(metrics.metrics_in("column"))  # metrics.METRICS
 
 
 @dataclass

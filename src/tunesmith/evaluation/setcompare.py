@@ -34,17 +34,7 @@ from ..notes import Notes
 from . import metrics
 
 #: name -> function of one piece, in the order reports list them.
-SET_FEATURES: dict[str, Callable[[Notes], float | np.ndarray]] = {
-    "pitch_count": metrics.pitches_used,
-    "pitch_class_histogram": metrics.pitch_class_histogram,
-    "pitch_class_transition_matrix": metrics.pitch_class_transition_matrix,
-    "pitch_range": metrics.pitch_range,
-    "average_pitch_interval": metrics.average_pitch_interval,
-    "note_count": metrics.note_count,
-    "average_inter_onset_interval": metrics.average_inter_onset_interval,
-    "note_length_histogram": metrics.note_length_histogram,
-    "note_length_transition_matrix": metrics.note_length_transition_matrix,
-}
+SET_FEATURES: dict[str, Callable[[Notes], float | np.ndarray]] = dict(metrics.metrics_in("set_feature"))
 GRID_POINTS = 512
 KL_FLOOR = 1e-12
 

@@ -51,3 +51,11 @@ def compare_folder(path: str | Path, ds: Dataset, split: str = "test", seed: int
         "statistics": mean_metrics(pieces),
         "reference_statistics": mean_metrics(reference),
     }
+
+
+def compare_folders(
+    paths: list[str | Path], data: str | Path, split: str = "test", seed: int = 0
+) -> list[dict[str, Any]]:
+    """:func:`compare_folder` of each of ``paths`` against ``split`` of the prepared dataset ``data``."""
+    ds = Dataset.load(data)
+    return [compare_folder(p, ds, split, seed) for p in paths]

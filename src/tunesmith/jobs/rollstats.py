@@ -9,10 +9,13 @@ from typing import Any
 
 from ..dataset import Dataset
 from ..errors import ConfigError
+from ..evaluation.metrics import MUSEGAN_STATISTICS
 from ..pretrained import shipped_name
 from ..runfiles import DECODING
 from ..utils import atomic_write_text
 from .runs import load_run
+
+__all__ = ["MUSEGAN_STATISTICS", "rollstats"]
 
 
 def rollstats(

@@ -19,7 +19,7 @@ from ..families import Run, get_family
 from ..pretrained import shipped_name
 from ..runfiles import STATE, WEIGHTS, array_file
 from ..training.checkpoint import load_config, load_weights, save_config
-from ..training.distributed import local_batch, rank, setup_distributed
+from ..training.distributed import local_batch, rank, setup_distributed, shutdown_distributed  # noqa: F401 (the face ends the group)
 from ..training.trainer import TrainConfig, Trainer, choose_device, seed_everything
 from ..utils import atomic_write_bytes, sha256_file
 from .runs import open_run

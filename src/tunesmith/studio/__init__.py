@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ConfigError
-from .core import MAX_UPLOAD_BYTES, Studio
+from ..jobs.studio import MAX_UPLOAD_BYTES, Studio
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 7860

@@ -18,20 +18,22 @@ os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"  # before Gradio is imported: n
 import gradio as gr  # noqa: E402
 
 from ..errors import TunesmithError  # noqa: E402
-from ..io import read_midi  # noqa: E402
-from ..representations.controls import KEYS, LEVELS, TIME_SIGNATURES  # noqa: E402
-from .core import (  # noqa: E402
+from ..jobs.studio import (  # noqa: E402
     CONTROLS,
+    KEYS,
+    LEVELS,
     MAX_LENGTH,
     MAX_UPLOAD_BYTES,
     MAX_VARIATIONS,
     MODES,
     NO_INPUT,
+    TIME_SIGNATURES,
     Request,
     Studio,
     StudioModel,
     describe_piece,
     page_options,
+    read_midi,
 )
 
 TITLE = "tunesmith studio"

@@ -1,6 +1,6 @@
-"""The studio's work without the page: which models there are and what each can do, the pieces a person gives
-it (checked before anything reads them), and a request turned into the one ``tunesmith`` command that gives the
-same files, which is also the job it runs. No Gradio here: the page (``page.py``) only shows this.
+"""The studio's job (its face is the page, ``studio/page.py``): which models there are and what each can do, the
+pieces a person gives it (checked before anything reads them), and a request turned into the one ``tunesmith``
+command that gives the same files, which is also the job it runs. No Gradio here: the page only shows this.
 
 A request runs the jobs the command line runs (``jobs.generate.generate``, ``jobs.harmonize.harmonize``) with the
 arguments the command line would pass them, so the command shown beside a result writes the same MIDI files.
@@ -29,14 +29,14 @@ from ..errors import ConfigError, TunesmithError
 from ..families import get_family
 from ..families.spec import declared_options
 from ..io import read_midi
-from ..jobs.generate import generate
-from ..jobs.harmonize import harmonize
-from ..jobs.runs import open_run
 from ..notes import Notes
 from ..plots import plot_pianoroll, qn_to_bars
 from ..pretrained import shipped_models
-from ..representations.controls import INSTRUMENT_ALIASES
+from ..representations.controls import INSTRUMENT_ALIASES, KEYS, LEVELS, TIME_SIGNATURES
 from ..runfiles import CONFIG, WEIGHTS
+from .generate import generate
+from .harmonize import harmonize
+from .runs import open_run
 
 #: the largest file the page takes (the page's upload limit is the same)
 MAX_UPLOAD_BYTES = 2 * 1024 * 1024
@@ -45,7 +45,7 @@ MAX_VARIATIONS = 8
 #: the longest continuation a request asks for (new notes, or bars for a model whose length counts bars)
 MAX_LENGTH = 1024
 #: built-in pieces to start from (package data: a few bars of Bach chorales, their voices on string programs)
-EXAMPLES = Path(__file__).resolve().parent / "examples"
+EXAMPLES = Path(__file__).resolve().parents[1] / "studio" / "examples"
 #: how deep under ``--runs`` run folders are looked for
 RUN_DEPTH = 4
 
@@ -504,8 +504,11 @@ class Studio:
         return Result(takes, shlex.join(command(req)), folder, "; ".join(sorted(engines)))
 
 
-__all__ = [
+__all__ = [  # what the page shows, read_midi and the controls' values among them
     "CONTROLS",
+    "KEYS",
+    "LEVELS",
+    "TIME_SIGNATURES",
     "MAX_UPLOAD_BYTES",
     "MAX_VARIATIONS",
     "MODES",
@@ -522,4 +525,7 @@ __all__ = [
     "examples",
     "find_models",
     "run_job",
+    "describe_piece",
+    "page_options",
+    "read_midi",
 ]

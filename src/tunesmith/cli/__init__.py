@@ -1,0 +1,71 @@
+"""The ``tunesmith`` command line: one module per command, each its parser (``add``) beside its handler (``run``),
+short, and each calling one job. Errors from the library (:class:`~tunesmith.errors.TunesmithError`) are printed
+without a traceback and exit with status 1.
+
+The faces import only ``jobs`` (and ``errors``, ``config``, ``progress``, ``threads``; the command line also starts
+the studio): ``tests/test_architecture.py`` checks it. Building the parser imports neither torch nor MidiTok: the
+families' declarations and the jobs' catalog are torch-free.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from .. import __version__
+from ..errors import TunesmithError
+from . import (
+    compare,
+    demo,
+    evaluate,
+    generate,
+    harmonize,
+    info,
+    models,
+    originality,
+    plot,
+    prepare,
+    render,
+    rollstats,
+    studio,
+    train,
+)
+from .common import Formatter, Handler
+
+#: the commands, in the order ``--help`` lists them
+COMMANDS = (
+    prepare, info, train, generate, harmonize, originality, evaluate, rollstats, compare, render, plot, models,
+    demo, studio,
+)  # fmt: skip
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="tunesmith",
+        description="Learn from MIDI collections and compose new music.",
+        formatter_class=Formatter,
+    )
+    parser.add_argument("--version", action="version", version=f"tunesmith {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for command in COMMANDS:
+        command.add(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    handler: Handler = args.func
+    try:
+        return handler(args)
+    except TunesmithError as e:
+        print(f"tunesmith {args.command}: error: {e}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(f"tunesmith {args.command}: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,41 @@
+"""What the faces show before any work, without torch (``tunesmith --help`` answers at once): the families'
+declarations (names, presets, options, features), the demo's plan, the shipped models, a dataset's summary; and
+writing a result as JSON."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from ..dataset import Dataset
+from ..families import specs
+from ..families.spec import CONTROLS, FamilySpec, OptionDecl, declared_options
+from ..pretrained import search_path, shipped_models
+from ..utils import atomic_write_text
+from .plan import DEMO_MODELS
+
+__all__ = [
+    "CONTROLS",
+    "DEMO_MODELS",
+    "FamilySpec",
+    "OptionDecl",
+    "dataset_info",
+    "declared_options",
+    "search_path",
+    "shipped_models",
+    "specs",
+    "write_json",
+]
+
+
+def dataset_info(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """A prepared dataset's summary (``tunesmith info``): pieces, notes and hours per split, pitch range, skipped."""
+    return Dataset.load(path).info()
+
+
+def write_json(path: str | os.PathLike[str], value: Any) -> Path:
+    """``value`` as indented JSON at ``path``, written atomically."""
+    atomic_write_text(path, json.dumps(value, indent=1))
+    return Path(path)
