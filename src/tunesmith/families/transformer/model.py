@@ -111,6 +111,9 @@ class Attention(nn.Module):
 
 
 class Block(nn.Module):
+    """One layer's weights: RMSNorm, attention, RMSNorm, MLP. The pass through them is the model's
+    (:meth:`MusicTransformer._forward`), once for training and generation alike."""
+
     def __init__(self, cfg: TransformerConfig) -> None:
         super().__init__()
         self.norm1, self.norm2 = RMSNorm(cfg.width), RMSNorm(cfg.width)
@@ -120,11 +123,6 @@ class Block(nn.Module):
             nn.GELU(approximate="tanh"),
             nn.Linear(cfg.mlp_ratio * cfg.width, cfg.width, bias=False),
         )
-        self.drop = nn.Dropout(cfg.dropout)
-
-    def forward(self, x: torch.Tensor, rope: torch.Tensor) -> torch.Tensor:
-        x = x + self.drop(self.attn(self.norm1(x), rope))
-        return x + self.drop(self.mlp(self.norm2(x)))
 
 
 class MusicTransformer(nn.Module):
@@ -159,14 +157,14 @@ class MusicTransformer(nn.Module):
             return self.rope[:, :length]
         return rope_tables(self.cfg.width // self.cfg.heads, length, self.cfg.rope_base, device)
 
-    def forward(self, idx: torch.Tensor) -> torch.Tensor:
-        """Logits ``(B, T, V)`` of the token after each of ``idx (B, T)`` (training's pass; generation's is
-        :meth:`prefill` and :meth:`decode`, through the KV cache)."""
-        rope = self._rope(idx.shape[1], idx.device)
-        x = self.embed(idx)  # (B, T, C)
-        for block in self.blocks:
-            x = block(x, rope)
-        return self.head(self.norm(x))  # (B, T, V)
+    def forward(self, idx: torch.Tensor, cache: KVCache | None = None) -> torch.Tensor:
+        """The one pass of the network. Without a cache: logits ``(B, T, V)`` of the token after each of ``idx (B,
+        T)`` (training). With one: ``idx`` continues the cached positions, their keys and values are written into
+        it, and the logits ``(B, V)`` of the token after the last come back: generation's prompt (:meth:`prefill`)
+        and step (:meth:`decode`)."""
+        if cache is None:
+            return self._forward(idx, None, None, None, 0)
+        return self.prefill(idx, cache)
 
     def prefill(self, idx: torch.Tensor, cache: KVCache) -> torch.Tensor:
         """Logits ``(B, V)`` of the token after the last of ``idx (B, T)``, which continues the cached positions
@@ -181,60 +179,103 @@ class MusicTransformer(nn.Module):
     def decode(self, tok: torch.Tensor, cache: KVCache) -> torch.Tensor:
         """Logits ``(B, V)`` of the token after ``tok (B,)``, which continues the cached positions: generation's
         step, ``prefill(tok[:, None], cache)``. With one sequence its time is mostly the overhead of each call, not
-        arithmetic: the step is plain tensor operations on the weights (no module calls, no dropout, one rotation
+        arithmetic: the pass is plain tensor operations on the weights (no module calls, no dropout, one rotation
         of queries and keys that also scales the queries, attention as two matrix products over the cache)."""
         return self.prefill(tok[:, None], cache)
 
     def _step(
         self, idx: torch.Tensor, rot: torch.Tensor, ks: list[torch.Tensor], vs: list[torch.Tensor], p: int
     ) -> torch.Tensor:
-        """:meth:`prefill`'s and :meth:`decode`'s work: the tokens ``idx (B, T)`` at positions ``p`` to ``p + T - 1``
-        (``rot``: the cache's rotation table), their keys and values written into the cache's ``ks``, ``vs``; the
-        last position's logits ``(B, V)``. The part :func:`compile_step` compiles."""
+        """The cached pass (the part :func:`compile_step` compiles for generation): :meth:`_forward` with a cache."""
+        return self._forward(idx, rot, ks, vs, p)
+
+    def _forward(
+        self,
+        idx: torch.Tensor,
+        rot: torch.Tensor | None,
+        ks: list[torch.Tensor] | None,
+        vs: list[torch.Tensor] | None,
+        p: int,
+    ) -> torch.Tensor:
+        """The network, once: embedding, per block RMSNorm, attention, residual, RMSNorm, MLP, residual, then the
+        final norm and the tied head. Only attention differs with a cache (``rot``: the cache's rotation table,
+        ``ks``/``vs``: its keys and values, ``p``: the positions filled): the tokens ``idx (B, T)`` at positions
+        ``p`` to ``p + T - 1`` write their keys and values into the cache and attend over it, and only each
+        sequence's last position goes through the head (:meth:`_cached_attention`). Without one, causal attention
+        over ``idx`` with dropout in training (:meth:`Attention.forward`), and every position's logits."""
         cfg = self.cfg
         (B, T), C = idx.shape, cfg.width
-        H, G = cfg.heads, cfg.kv_heads or cfg.heads
-        D = C // H
-        # inductor (compile_step) writes no code for complex numbers: there, the rotation as real arithmetic, which
-        # it fuses (the compiled step 1.1 times faster); the complex product is the faster of the two in eager
-        compiling = torch.compiler.is_compiling()
-        cos, sin = rot[0, :, p : p + T], rot[1, :, p : p + T]  # (H + G, T, D/2) each
-        turn = None if compiling else torch.complex(cos, sin)
-        # rows: a 3-d input makes each F.linear a few calls more, which one row would feel
-        x = F.embedding(idx.reshape(B * T), self.embed.weight)  # (B * T, C)
+        cached = ks is not None
+        # rows: in the cached pass a 3-d input makes each F.linear a few calls more, which one row would feel
+        x = F.embedding(idx.reshape(B * T), self.embed.weight) if cached else self.embed(idx)  # (B*T | B,T, C)
+        rope = None if cached else self._rope(T, idx.device)
+        turn = self._turn(rot, p, T) if cached else None
+        drop = self.cfg.dropout if self.training else 0.0
         for i, block in enumerate(self.blocks):
-            attn = block.attn
             h = F.rms_norm(x, (C,), block.norm1.weight, block.norm1.eps)
-            qkv = F.linear(h, attn.qkv.weight).view(B, T, H + 2 * G, D).transpose(1, 2)  # (B, H + 2G, T, D)
-            # (a + ib)(cos + i sin) rotates each pair (a, b) as apply_rope does; in fp32, which the cache keeps
-            pairs = qkv[:, : H + G].float().unflatten(-1, (D // 2, 2))
-            if compiling:
-                a, b = pairs.unbind(-1)
-                qk = torch.stack([a * cos - b * sin, a * sin + b * cos], -1).flatten(-2)  # (B, H + G, T, D)
+            if cached:
+                y = self._cached_attention(block.attn, h, rot, turn, ks[i], vs[i], p, B, T)  # type: ignore[index]
+                x = x + F.linear(y.to(x.dtype), block.attn.proj.weight)
             else:
-                qk = torch.view_as_real(torch.view_as_complex(pairs) * turn).flatten(-2)
-            q, k = qk[:, :H], qk[:, H:]
-            ks[i].narrow(3, p, T).copy_(k.transpose(-1, -2))
-            vs[i].narrow(2, p, T).copy_(qkv[:, H + G :])
-            if T == 1:  # a decode step: two matrix products over the cache, a group's query heads as the rows
-                kt, vc = ks[i][..., : p + 1], vs[i][:, :, : p + 1]  # (B, G, D, p + 1), (B, G, p + 1, D)
-                att = (q.reshape(B, G, H // G, D) @ kt).softmax(-1)  # (B, G, H / G, p + 1)
-                y = (att @ vc).reshape(B, C)
-            elif p == 0:  # a prompt: the new keys themselves (SDPA is 4 times slower on the cache's transposed ones)
-                v = vs[i].narrow(2, 0, T)
-                y = F.scaled_dot_product_attention(q, k, v, is_causal=True, scale=1.0, enable_gqa=True)  # (B, H, T, D)
-            else:  # after cached positions: position p + t sees 0 .. p + t
-                k, v = ks[i][..., : p + T].transpose(-1, -2), vs[i][:, :, : p + T]
-                mask = torch.ones(T, p + T, dtype=torch.bool, device=x.device).tril(p)
-                y = F.scaled_dot_product_attention(q, k, v, attn_mask=mask, scale=1.0, enable_gqa=True)
-            if T > 1:
-                y = y.transpose(1, 2).reshape(B * T, C)
-            x = x + F.linear(y.to(x.dtype), attn.proj.weight)
+                x = x + F.dropout(block.attn(h, rope), drop, self.training)
             h = F.rms_norm(x, (C,), block.norm2.weight, block.norm2.eps)
             up, down = block.mlp[0], block.mlp[2]
-            x = x + F.linear(F.gelu(F.linear(h, up.weight), approximate="tanh"), down.weight)
-        x = x if T == 1 else x[T - 1 :: T]  # each sequence's last position
+            mlp = F.linear(F.gelu(F.linear(h, up.weight), approximate="tanh"), down.weight)
+            x = x + (mlp if cached else F.dropout(mlp, drop, self.training))
+        if cached:
+            x = x if T == 1 else x[T - 1 :: T]  # each sequence's last position
         return F.linear(F.rms_norm(x, (C,), self.norm.weight, self.norm.eps), self.head.weight)
+
+    @staticmethod
+    def _turn(rot: torch.Tensor, p: int, T: int) -> torch.Tensor | None:
+        """Positions ``p .. p + T - 1``'s rotations as complex numbers (None under compile: inductor writes no code
+        for complex numbers; there the rotation is real arithmetic, which it fuses, 1.1 times faster)."""
+        if torch.compiler.is_compiling():
+            return None
+        return torch.complex(rot[0, :, p : p + T], rot[1, :, p : p + T])
+
+    def _cached_attention(
+        self,
+        attn: Attention,
+        h: torch.Tensor,
+        rot: torch.Tensor,
+        turn: torch.Tensor | None,
+        kc: torch.Tensor,
+        vc: torch.Tensor,
+        p: int,
+        B: int,
+        T: int,
+    ) -> torch.Tensor:
+        """Attention of ``h (B * T, C)`` at positions ``p ..`` over the cache's keys ``kc`` and values ``vc`` (this
+        block's), after writing the new ones: ``(B, C)`` for one position, ``(B * T, C)`` for several."""
+        cfg = self.cfg
+        C, H, G = cfg.width, cfg.heads, cfg.kv_heads or cfg.heads
+        D = C // H
+        qkv = F.linear(h, attn.qkv.weight).view(B, T, H + 2 * G, D).transpose(1, 2)  # (B, H + 2G, T, D)
+        # (a + ib)(cos + i sin) rotates each pair (a, b) as apply_rope does; in fp32, which the cache keeps; the
+        # queries' rotations also scale them by 1 / sqrt(D) (KVCache)
+        pairs = qkv[:, : H + G].float().unflatten(-1, (D // 2, 2))
+        if turn is None:
+            cos, sin = rot[0, :, p : p + T], rot[1, :, p : p + T]  # (H + G, T, D/2) each
+            a, b = pairs.unbind(-1)
+            qk = torch.stack([a * cos - b * sin, a * sin + b * cos], -1).flatten(-2)  # (B, H + G, T, D)
+        else:
+            qk = torch.view_as_real(torch.view_as_complex(pairs) * turn).flatten(-2)
+        q, k = qk[:, :H], qk[:, H:]
+        kc.narrow(3, p, T).copy_(k.transpose(-1, -2))
+        vc.narrow(2, p, T).copy_(qkv[:, H + G :])
+        if T == 1:  # a decode step: two matrix products over the cache, a group's query heads as the rows
+            kt, vv = kc[..., : p + 1], vc[:, :, : p + 1]  # (B, G, D, p + 1), (B, G, p + 1, D)
+            att = (q.reshape(B, G, H // G, D) @ kt).softmax(-1)  # (B, G, H / G, p + 1)
+            return (att @ vv).reshape(B, C)
+        if p == 0:  # a prompt: the new keys themselves (SDPA is 4 times slower on the cache's transposed ones)
+            v = vc.narrow(2, 0, T)
+            y = F.scaled_dot_product_attention(q, k, v, is_causal=True, scale=1.0, enable_gqa=True)  # (B, H, T, D)
+        else:  # after cached positions: position p + t sees 0 .. p + t
+            k, v = kc[..., : p + T].transpose(-1, -2), vc[:, :, : p + T]
+            mask = torch.ones(T, p + T, dtype=torch.bool, device=h.device).tril(p)
+            y = F.scaled_dot_product_attention(q, k, v, attn_mask=mask, scale=1.0, enable_gqa=True)
+        return y.transpose(1, 2).reshape(B * T, C)
 
     def loss(self, idx: torch.Tensor, targets: torch.Tensor, ignore_index: int = -100) -> torch.Tensor:
         """Mean cross-entropy (nats per token) of ``targets (B, T)``; positions equal to ``ignore_index`` count
