@@ -69,7 +69,9 @@ def family_options(p: argparse.ArgumentParser, families: Any) -> None:
             target.add_argument(d.cli_flag, dest=d.name, action="store_true", help=help_text)
         else:
             kind = {"float": float, "int": int}.get(d.kind, str)
-            target.add_argument(d.cli_flag, dest=d.name, type=kind, default=None, metavar=d.metavar, help=help_text)
+            target.add_argument(
+                d.cli_flag, dest=d.name, type=kind, default=None, metavar=d.metavar, help=help_text, choices=d.choices
+            )
 
 
 def given_options(args: argparse.Namespace, names: Any = None) -> dict[str, Any]:

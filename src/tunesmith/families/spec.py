@@ -31,12 +31,17 @@ def option(
     invert: bool = False,
     group: str | None = None,
     face: bool = True,
+    choices: tuple[str, ...] | None = None,
+    modes: tuple[str, ...] = (),
 ) -> Any:
     """A family's generation option, declared once: its default and help text, and how the faces show it. The
     command line's flag is ``--NAME`` with dashes (or ``flag``); a bool option is a switch (``invert``: the switch
     sets it False, e.g. ``--frames-only`` for ``onsets``); ``group`` puts it in a titled group of ``--help``;
-    ``face=False`` keeps it for the jobs alone (set by ``harmonize``, not typed)."""
-    meta = {"help": help, "metavar": metavar, "flag": flag, "invert": invert, "group": group, "face": face}
+    ``face=False`` keeps it for the jobs alone (set by ``harmonize``, not typed); ``choices`` the values it takes
+    (the command line refuses others while parsing); ``modes`` the studio's modes that set it (e.g. "infill"),
+    empty for an option of every mode."""
+    meta = {"help": help, "metavar": metavar, "flag": flag, "invert": invert, "group": group, "face": face,
+            "choices": choices, "modes": modes}
     return dataclasses.field(default=default, metadata=meta)
 
 
@@ -52,6 +57,8 @@ class OptionDecl:
     flag: str | None = None
     invert: bool = False
     group: str | None = None
+    choices: tuple[str, ...] | None = None
+    modes: tuple[str, ...] = ()
 
     @property
     def cli_flag(self) -> str:
@@ -74,7 +81,10 @@ def declared_options(families: Mapping[str, FamilySpec]) -> dict[str, OptionDecl
                 out[f.name] = dataclasses.replace(out[f.name], families=(*out[f.name].families, name))
                 continue
             m = f.metadata
-            out[f.name] = OptionDecl(f.name, kind, m["help"], (name,), m["metavar"], m["flag"], m["invert"], m["group"])
+            out[f.name] = OptionDecl(
+                f.name, kind, m["help"], (name,), m["metavar"], m["flag"], m["invert"], m["group"], m["choices"],
+                m["modes"],
+            )
     return out
 
 

@@ -26,7 +26,8 @@ import numpy as np
 
 from ..audio import render
 from ..errors import ConfigError, TunesmithError
-from ..families import get_family
+from ..families import get_family, specs
+from ..families.spec import CONTROLS as CONTROL_GROUP
 from ..families.spec import declared_options
 from ..io import read_midi
 from ..notes import Notes
@@ -56,15 +57,11 @@ MODES = {
     "keep": "Keep tracks, write the rest",
     "harmonize": "Harmonise",
 }
-#: the attribute controls: the generation option, its command-line flag
+#: the attribute controls: the generation option, its command-line flag (from the families' declarations)
 CONTROLS = {
-    "key": "--key",
-    "tempo": "--tempo",
-    "time_signature": "--time-signature",
-    "density": "--density",
-    "polyphony": "--polyphony",
-    "pitch_range": "--pitch-range",
-    "instruments": "--instruments",
+    name: d.cli_flag
+    for name, d in declared_options(specs()).items()
+    if d.group == CONTROL_GROUP and name != "guidance"  # guidance: one of the model's options, shown as declared
 }
 #: options the page has widgets of its own for (modes, controls, the GAN's decoding); a family's other declared
 #: options are shown as they are declared
@@ -252,8 +249,6 @@ class Request:
 def page_options() -> dict[str, Any]:
     """Every family's declared options that the page shows as they are declared (:data:`WIDGETS` aside), by
     name: one widget each, shown for the models whose family takes it."""
-    from ..families import specs
-
     return {n: d for n, d in declared_options(specs()).items() if n not in WIDGETS}
 
 

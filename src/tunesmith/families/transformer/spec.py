@@ -17,11 +17,11 @@ DEFAULT_GUIDANCE = 5.0
 class TransformerOptions(GenerateOptions):
     infill_bars: str | None = option(
         None, "generate these bars of --primer anew (counted from 1, e.g. 5-8) and keep every other note of it as it "
-        "was; the whole piece is written", metavar="FIRST-LAST",
+        "was; the whole piece is written", metavar="FIRST-LAST", modes=("infill",),
     )
     keep_tracks: str | None = option(
         None, "keep these tracks of --primer note for note (counted from 1, e.g. 1 or 1,3) and write the others "
-        "anew; with --infill-bars, only those bars are written", metavar="TRACKS",
+        "anew; with --infill-bars, only those bars are written", metavar="TRACKS", modes=("keep", "harmonize"),
     )
     #: the program the kept tracks are given to the model as (None: their own; ``harmonize`` chooses one it knows)
     keep_as: int | None = option(None, face=False)
