@@ -58,7 +58,7 @@ def add(sub: Any) -> None:
         "--guidance",
         type=float,
         default=None,
-        help="with --controls: classifier-free guidance of them (1: none; default: generate's, 5)",
+        help="with --controls: classifier-free guidance of them (1: none; default: generate's, 3)",
     )
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=run)

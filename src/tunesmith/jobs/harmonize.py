@@ -74,6 +74,11 @@ def _voices(piece: Notes, kept: list[int]) -> dict[str, int]:
     return {f"voice {i}": t for i, t in enumerate([*kept[:1], *voice_tracks(piece, kept)])}
 
 
+#: the guidance of the controls harmonize asks for (the melody's key, the instruments): the weight every
+#: harmonisation figure of docs/controls.md was measured with (generate's default became 3 on piano's validation
+#: requests; harmonize's figures were not measured again at 3)
+HARMONIZE_GUIDANCE = 5.0
+
 #: the most moves :func:`fewer_parallels` tries in a piece, each scored on the few notes around it: its cost stays
 #: bounded (a tenth of a second or so) even for a model that writes parallels everywhere; `bach` needs a few dozen
 MAX_TRIES = 200
@@ -273,6 +278,8 @@ def harmonize(
     n_tracks = len(np.unique(piece.notes["track"]))
     tracks = tracks or ",".join(str(i + 1) for i in range(n_tracks))
     options: dict[str, object] = {"keep_tracks": tracks, "avoid_parallels": avoid_parallels, **(controls or {})}
+    if spec.can("guidance"):  # the guidance its figures were measured with (docs/controls.md), not generate's
+        options.setdefault("guidance", HARMONIZE_GUIDANCE)
     try:
         table = loaded.array("programs")
     except CheckpointError:  # a run from before the table: the kept tracks go in as they are
