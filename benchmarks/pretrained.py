@@ -238,6 +238,7 @@ def build(name: str, spec: Spec, args: argparse.Namespace) -> dict[str, Any] | N
         + ["--seed", str(seed), "--length", str(length), "-n", str(n)]
         + (["--finetune-minutes", f"{finetune:g}"] if finetune else [])
         + (["--limit", str(args.limit)] if args.limit else [])
+        + (["--start-from", str(args.start_from)] if args.start_from else [])
         + ([f"--{spec.source}", f"{spec.source.upper()}_FOLDER"] if spec.source != "bach" else [])
     )
     keys = ("steps", "epochs", "train_seconds", "budget_minutes", "budget_steps")
