@@ -94,6 +94,8 @@ def corpus_fingerprint(corpus: Corpus, limit: int | None = None) -> str:
         except OSError:
             stamp = "missing"
         line = f"{it.relpath}\t{stamp}\t{it.split}\t{it.composer}\t{it.title}"
+        if it.extra:  # a source without extras keeps its fingerprint
+            line += "\t" + json.dumps(dict(it.extra), sort_keys=True)
         if it.reading():  # a MIDI file adds nothing: datasets of MIDI files keep their fingerprints
             line += f"\t{it.reading()}"
         h.update(f"{line}\n".encode())
@@ -245,6 +247,7 @@ def _write_dataset(
     n_pieces = n_notes = n_tempos = n_timesigs = 0
     pitch_lo, pitch_hi = 127, 0
     rows: list[list[Any]] = []  # pieces.csv's, written once every split is known
+    has_extra = any(it.extra for it in items)  # a seventh column, "extra": what else the source says of a piece
     sopranos: list[list[int]] = []
     with atomic_dir(out) as tmp:
         with (
@@ -257,7 +260,7 @@ def _write_dataset(
             open(tmp / "pieces.csv", "w", newline="", encoding="utf-8") as pieces_file,
         ):
             table = csv.writer(pieces_file, lineterminator="\n")
-            table.writerow(PIECE_FIELDS)
+            table.writerow(PIECE_FIELDS + (("extra",) if has_extra else ()))
             for f in (offsets_file, tempo_off_file, ts_off_file):
                 f.write(np.int64(0).tobytes())
             bar = progress_bar(total=len(items), desc=f"prepare {corpus.name}", unit="file", disable=not progress)
@@ -283,6 +286,8 @@ def _write_dataset(
                 pitch_hi = max(pitch_hi, int(r.notes["pitch"].max()))
                 seconds = float(r.notes["end"].max())
                 rows.append([it.relpath, it.split, it.composer, it.title, len(r.notes), f"{seconds:.3f}"])
+                if has_extra:
+                    rows[-1].append(json.dumps(dict(it.extra)) if it.extra else "")
                 if corpus.split_by_tune:
                     soprano = r.notes[r.notes["program"] == CHORALE_VOICE_PROGRAMS["soprano"]]
                     sopranos.append(soprano_line(soprano["pitch"][np.argsort(soprano["start_qn"], kind="stable")]))
@@ -373,6 +378,8 @@ class Dataset:
         self.titles: list[str] = []
         splits: list[str] = []
         seconds: list[float] = []
+        #: what else the source says of each piece (JSON text, "" for nothing): Groove's style, bpm, beat type, ...
+        self.extras: list[str] = []
         with open(root / "pieces.csv", newline="", encoding="utf-8") as f:
             rows = csv.reader(f)
             next(rows, None)
@@ -382,6 +389,7 @@ class Dataset:
                 self.composers.append(sys.intern(r[2]))
                 self.titles.append(r[3])
                 seconds.append(float(r[5]))
+                self.extras.append(r[6] if len(r) > 6 else "")
         self.splits = np.array(splits, dtype=object)
         self.seconds = np.array(seconds)
         if len(self.paths) + 1 != len(self.offsets):
@@ -418,6 +426,8 @@ class Dataset:
         ta, tb = self.tempo_offsets[i], self.tempo_offsets[i + 1]
         sa, sb = self.timesig_offsets[i], self.timesig_offsets[i + 1]
         meta = {"split": str(self.splits[i]), "composer": self.composers[i], "title": self.titles[i]}
+        if self.extras[i]:
+            meta.update(json.loads(self.extras[i]))
         return Notes(
             np.asarray(self.notes[a:b]),
             self.tempos[ta:tb],

@@ -27,9 +27,10 @@ def add(sub: Any) -> None:
     p.add_argument("--limit", type=positive_int, default=None, help="use only the first N files (sorted by path)")
     p.add_argument(
         "--layout",
-        choices=("auto", "folder", "maestro"),
+        choices=("auto", "folder", "maestro", "groove"),
         default="auto",
-        help="how to read a folder: auto detects MAESTRO by its csv; folder ignores the csv",
+        help="how to read a folder: auto detects MAESTRO by its csv and the Groove MIDI Dataset by its info.csv; "
+        "folder ignores them",
     )
     p.add_argument(
         "--download",

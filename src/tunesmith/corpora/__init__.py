@@ -22,7 +22,7 @@ from ..notes import Notes
 from .bach import CHORALE_READING_VERSION, CHORALE_VOICE_PROGRAMS, CHORALE_VOICES, read_chorale
 
 SPLITS = ("train", "validation", "test")
-Layout = Literal["auto", "folder", "maestro"]
+Layout = Literal["auto", "folder", "maestro", "groove"]
 _MAESTRO_CSV = re.compile(r"maestro-v(\d+)\.(\d+)\.(\d+)\.csv$")
 
 
@@ -38,6 +38,9 @@ class Item:
     composer: str = ""
     title: str = ""
     chorale: bool = False
+    #: what else the source says of the piece, as (name, value) pairs kept in the dataset and in each piece's
+    #: metadata (the Groove MIDI Dataset: style, bpm, beat_type, time_signature, drummer)
+    extra: tuple[tuple[str, str], ...] = ()
 
     def reading(self) -> str:
         """How the file is read, for the dataset's fingerprint: the versions of the score reader and of the
@@ -147,6 +150,54 @@ def bach_corpus() -> Corpus:
     return Corpus("bach", str(root), items, split_by_tune=True)
 
 
+#: the columns of the Groove MIDI Dataset's ``info.csv`` that recognise it and that each piece keeps
+GROOVE_COLUMNS = ("drummer", "session", "id", "style", "bpm", "beat_type", "time_signature", "midi_filename", "split")
+GROOVE_KEPT = ("style", "bpm", "beat_type", "time_signature", "drummer")
+
+
+def is_groove(root: str | os.PathLike[str]) -> bool:
+    """Whether ``root`` holds the Groove MIDI Dataset's ``info.csv`` (its header has the dataset's columns)."""
+    path = Path(root) / "info.csv"
+    if not path.is_file():
+        return False
+    with open(path, newline="", encoding="utf-8") as f:
+        header = next(csv.reader(f), [])
+    return set(GROOVE_COLUMNS) <= set(header)
+
+
+def groove_corpus(root: str | os.PathLike[str]) -> Corpus:
+    """The Groove MIDI Dataset (Gillick et al. 2019): the performances its ``info.csv`` lists, with that csv's split,
+    the drummer as composer, the session's id as title, and per piece its style (e.g. ``funk/groove1``), tempo
+    (``bpm``), ``beat_type`` (beat or fill), time signature and drummer. MIDI files it does not list are excluded
+    and reported."""
+    root_path = Path(root).resolve()
+    csv_path = root_path / "info.csv"
+    if not is_groove(root_path):
+        raise SourceError(f"{root}: no info.csv with the Groove MIDI Dataset's columns ({', '.join(GROOVE_COLUMNS)})")
+    items, excluded, listed = [], [], set()
+    with open(csv_path, newline="", encoding="utf-8") as f:
+        for row in csv.DictReader(f):
+            rel = row["midi_filename"].replace("\\", "/")
+            listed.add(rel)
+            split = row["split"].strip()
+            if split not in SPLITS:
+                raise SourceError(f"{csv_path}: unknown split {split!r} for {rel}")
+            p = root_path / rel
+            if not p.is_file():
+                excluded.append((rel, "listed in info.csv but missing from the folder"))
+                continue
+            extra = tuple((k, row[k].strip()) for k in GROOVE_KEPT)
+            items.append(Item(str(p), rel, split, row["drummer"], row["id"], extra=extra))
+    for p in sorted(root_path.rglob("*.mid*")):
+        rel = _rel(p, root_path)
+        if p.suffix.lower() in (".mid", ".midi") and rel not in listed:
+            excluded.append((rel, "not listed in info.csv"))
+    if not items:
+        raise SourceError(f"{csv_path}: lists no MIDI file that is in the folder")
+    items.sort(key=lambda it: it.relpath)
+    return Corpus("groove", str(root_path), items, excluded)
+
+
 def resolve(source: str | os.PathLike[str], layout: Layout = "auto") -> Corpus:
     """Turn ``source`` into a Corpus: ``"bach"``, a folder (MAESTRO when it holds a ``maestro-v*.csv`` and
     ``layout`` is auto or maestro), or a single music file."""
@@ -155,6 +206,8 @@ def resolve(source: str | os.PathLike[str], layout: Layout = "auto") -> Corpus:
         return bach_corpus()
     p = Path(s)
     if p.is_dir():
+        if layout == "groove" or (layout == "auto" and is_groove(p)):
+            return groove_corpus(p)
         if layout == "maestro" or (layout == "auto" and find_maestro_csv(p) is not None):
             return maestro_corpus(p)
         return folder_corpus(p)
@@ -178,6 +231,7 @@ __all__ = [
     "bach_corpus",
     "find_maestro_csv",
     "folder_corpus",
+    "groove_corpus",
     "maestro_corpus",
     "read_item",
     "resolve",
