@@ -121,3 +121,15 @@ def test_the_studio_offers_the_toy_option(toy, tmp_path):
     assert command(req)[-2:] == ["--wobble", "2"]
     (path,) = run_job(req, tmp_path / "studio")
     assert read_midi(path).pitch.tolist() == [62, 63]
+
+
+def test_the_studio_page_shows_the_toy_option(toy, tmp_path):
+    """The page itself (Gradio) has a widget for the toy's option, labelled with its flag and help, built from the
+    declaration alone."""
+    pytest.importorskip("gradio")
+    from tunesmith.jobs.studio import Studio
+    from tunesmith.studio.page import build
+
+    page = build(Studio(tmp_path / "work", runs=toy.parent))
+    labels = [getattr(block, "label", None) or "" for block in page.blocks.values()]
+    assert "--wobble: semitones each note moves up from the model's base pitch" in labels

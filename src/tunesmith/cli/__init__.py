@@ -2,7 +2,7 @@
 short, and each calling one job. Errors from the library (:class:`~tunesmith.errors.TunesmithError`) are printed
 without a traceback and exit with status 1.
 
-The faces import only ``jobs`` (and ``errors``, ``config``, ``progress``, ``threads``; the command line also starts
+The faces import only ``jobs`` (and ``errors``, ``config``, ``progress``; the command line also starts
 the studio): ``tests/test_architecture.py`` checks it. Building the parser imports neither torch nor MidiTok: the
 families' declarations and the jobs' catalog are torch-free.
 """

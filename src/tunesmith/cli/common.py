@@ -97,3 +97,18 @@ def control_options() -> list[str]:
     return [d.name for d in declared().values() if d.group == CONTROLS and d.name != "guidance"]
 
 
+def device_arguments(p: argparse.ArgumentParser) -> None:
+    """``--device`` and ``--threads``: where and on how many CPU threads a model runs."""
+    p.add_argument("--device", default="cpu", help="cpu, cuda, mps or auto")
+    p.add_argument(
+        "--threads",
+        type=positive_int,
+        default=None,
+        help="CPU threads (default: the cores that other work leaves free, at least 1; docs/benchmarks.md)",
+    )
+
+
+def file_arguments(p: argparse.ArgumentParser) -> None:
+    """``--wav`` and ``--png``: what is written beside each MIDI file."""
+    p.add_argument("--wav", action="store_true", help="also write a WAV beside each MIDI file")
+    p.add_argument("--png", action="store_true", help="also write a piano-roll PNG beside each MIDI file")

@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from ..threads import use_threads
+from ..jobs.catalog import use_threads
 from .common import Formatter, positive_int, sampling_arguments
 
 

@@ -5,9 +5,16 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from ..jobs.catalog import specs
-from ..threads import use_threads
-from .common import Formatter, family_options, given_options, positive_int, sampling_arguments
+from ..jobs.catalog import specs, use_threads
+from .common import (
+    Formatter,
+    device_arguments,
+    family_options,
+    file_arguments,
+    given_options,
+    positive_int,
+    sampling_arguments,
+)
 
 
 def add(sub: Any) -> None:
@@ -30,16 +37,9 @@ def add(sub: Any) -> None:
     sampling_arguments(p, "pitches (rnn) or tokens (transformer)")
     p.add_argument("--primer", default=None, help="a MIDI (or score) file to continue")
     p.add_argument("--seed", type=int, default=0, help="random seed: the same seed gives the same pieces")
-    p.add_argument("--device", default="cpu", help="cpu, cuda, mps or auto")
-    p.add_argument(
-        "--threads",
-        type=positive_int,
-        default=None,
-        help="CPU threads (default: the cores that other work leaves free, at least 1; docs/benchmarks.md)",
-    )
+    device_arguments(p)
     family_options(p, specs())
-    p.add_argument("--wav", action="store_true", help="also write a WAV beside each MIDI file")
-    p.add_argument("--png", action="store_true", help="also write a piano-roll PNG beside each MIDI file")
+    file_arguments(p)
     p.set_defaults(func=run)
 
 

@@ -5,8 +5,17 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from ..threads import use_threads
-from .common import Formatter, control_options, given_options, positive_int, sampling_arguments
+from ..jobs.catalog import use_threads
+from .common import (
+    Formatter,
+    control_options,
+    declared,
+    device_arguments,
+    file_arguments,
+    given_options,
+    positive_int,
+    sampling_arguments,
+)
 
 
 def add(sub: Any) -> None:
@@ -57,17 +66,11 @@ def add(sub: Any) -> None:
         help="write the voices as the model drew them (by default a written note above the voice over it goes down "
         "an octave, and under a melody that ends on the tonic the voices end on the tonic triad)",
     )
-    p.add_argument("--device", default="cpu", help="cpu, cuda, mps or auto")
-    p.add_argument(
-        "--threads",
-        type=positive_int,
-        default=None,
-        help="CPU threads (default: the cores that other work leaves free, at least 1; docs/benchmarks.md)",
-    )
+    device_arguments(p)
     for name in control_options():
-        p.add_argument("--" + name.replace("_", "-"), default=None, help=f"attribute control ({name}; see generate)")
-    p.add_argument("--wav", action="store_true", help="also write a WAV beside each MIDI file")
-    p.add_argument("--png", action="store_true", help="also write a piano-roll PNG beside each MIDI file")
+        d = declared()[name]
+        p.add_argument(d.cli_flag, dest=name, default=None, metavar=d.metavar, help=f"attribute control: {d.help}")
+    file_arguments(p)
     p.set_defaults(func=run)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from ..threads import use_threads
+from ..jobs.catalog import use_threads
 from .common import Formatter, positive_int
 
 

@@ -13,7 +13,7 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from ..errors import SourceError
 from ..io import SCORE_EXTENSIONS, SUPPORTED_EXTENSIONS, read
@@ -94,6 +94,31 @@ def folder_corpus(root: str | os.PathLike[str]) -> Corpus:
     return Corpus("folder", str(root_path), items)
 
 
+def _listed(root: Path, csv_path: Path, fields: Any) -> tuple[list[Item], list[tuple[str, str]]]:
+    """The pieces a dataset's csv lists (``midi_filename`` and ``split`` columns; ``fields(row)``: the Item's other
+    fields) that are in the folder ``root``, sorted by path, and what is excluded: listed files missing from the
+    folder, and MIDI files of the folder the csv does not list (reported, not silently mixed in)."""
+    items, excluded, listed = [], [], set()
+    with open(csv_path, newline="", encoding="utf-8") as f:
+        for row in csv.DictReader(f):
+            rel = row["midi_filename"].replace("\\", "/")
+            listed.add(rel)
+            split = row["split"].strip()
+            if split not in SPLITS:
+                raise SourceError(f"{csv_path}: unknown split {split!r} for {rel}")
+            p = root / rel
+            if not p.is_file():
+                excluded.append((rel, f"listed in {csv_path.name} but missing from the folder"))
+                continue
+            items.append(Item(str(p), rel, split, **fields(row)))
+    for p in sorted(root.rglob("*.mid*")):
+        rel = _rel(p, root)
+        if p.suffix.lower() in (".mid", ".midi") and rel not in listed:
+            excluded.append((rel, f"not listed in {csv_path.name}"))
+    items.sort(key=lambda it: it.relpath)
+    return items, excluded
+
+
 def find_maestro_csv(root: str | os.PathLike[str]) -> Path | None:
     """The newest ``maestro-vX.Y.Z.csv`` directly in ``root``, or None."""
     found = []
@@ -112,28 +137,14 @@ def maestro_corpus(root: str | os.PathLike[str]) -> Corpus:
     csv_path = find_maestro_csv(root_path)
     if csv_path is None:
         raise SourceError(f"{root}: no maestro-v*.csv in this folder, so it is not a MAESTRO folder")
-    items, excluded, listed = [], [], set()
     with open(csv_path, newline="", encoding="utf-8") as f:
-        reader = csv.DictReader(f)
-        need = {"canonical_composer", "canonical_title", "split", "midi_filename"}
-        if not need <= set(reader.fieldnames or ()):
-            raise SourceError(f"{csv_path}: missing columns {sorted(need - set(reader.fieldnames or ()))}")
-        for row in reader:
-            rel = row["midi_filename"].replace("\\", "/")
-            listed.add(rel)
-            split = row["split"].strip()
-            if split not in SPLITS:
-                raise SourceError(f"{csv_path}: unknown split {split!r} for {rel}")
-            p = root_path / rel
-            if not p.is_file():
-                excluded.append((rel, f"listed in {csv_path.name} but missing from the folder"))
-                continue
-            items.append(Item(str(p), rel, split, row["canonical_composer"], row["canonical_title"]))
-    for p in sorted(root_path.rglob("*.mid*")):
-        rel = _rel(p, root_path)
-        if p.suffix.lower() in (".mid", ".midi") and rel not in listed:
-            excluded.append((rel, f"not listed in {csv_path.name}"))
-    items.sort(key=lambda it: it.relpath)
+        header = csv.DictReader(f).fieldnames or ()
+    need = {"canonical_composer", "canonical_title", "split", "midi_filename"}
+    if not need <= set(header):
+        raise SourceError(f"{csv_path}: missing columns {sorted(need - set(header))}")
+    items, excluded = _listed(
+        root_path, csv_path, lambda row: {"composer": row["canonical_composer"], "title": row["canonical_title"]}
+    )
     return Corpus(f"maestro ({csv_path.stem})", str(root_path), items, excluded)
 
 
@@ -174,27 +185,15 @@ def groove_corpus(root: str | os.PathLike[str]) -> Corpus:
     csv_path = root_path / "info.csv"
     if not is_groove(root_path):
         raise SourceError(f"{root}: no info.csv with the Groove MIDI Dataset's columns ({', '.join(GROOVE_COLUMNS)})")
-    items, excluded, listed = [], [], set()
-    with open(csv_path, newline="", encoding="utf-8") as f:
-        for row in csv.DictReader(f):
-            rel = row["midi_filename"].replace("\\", "/")
-            listed.add(rel)
-            split = row["split"].strip()
-            if split not in SPLITS:
-                raise SourceError(f"{csv_path}: unknown split {split!r} for {rel}")
-            p = root_path / rel
-            if not p.is_file():
-                excluded.append((rel, "listed in info.csv but missing from the folder"))
-                continue
-            extra = tuple((k, row[k].strip()) for k in GROOVE_KEPT)
-            items.append(Item(str(p), rel, split, row["drummer"], row["id"], extra=extra))
-    for p in sorted(root_path.rglob("*.mid*")):
-        rel = _rel(p, root_path)
-        if p.suffix.lower() in (".mid", ".midi") and rel not in listed:
-            excluded.append((rel, "not listed in info.csv"))
+    items, excluded = _listed(
+        root_path,
+        csv_path,
+        lambda row: {
+            "composer": row["drummer"], "title": row["id"], "extra": tuple((k, row[k].strip()) for k in GROOVE_KEPT)
+        },
+    )
     if not items:
         raise SourceError(f"{csv_path}: lists no MIDI file that is in the folder")
-    items.sort(key=lambda it: it.relpath)
     return Corpus("groove", str(root_path), items, excluded)
 
 

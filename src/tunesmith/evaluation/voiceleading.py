@@ -113,11 +113,8 @@ def voice_leading(
     ``voices`` maps each voice's name to its program (``by="program"``) or track (``by="track"``), highest voice
     first; a voice without notes takes part in nothing. ``ranges`` maps voice names to (lowest, highest) MIDI
     pitches; a voice it does not name has no notes out of range. Drum notes are ignored."""
-    if by not in ("program", "track"):
-        raise ValueError(f"by must be 'program' or 'track', not {by!r}")
-    a = notes.notes[~notes.notes["is_drum"]]
     names = list(voices)
-    lines = {v: _line(a[a[by] == voices[v]]) for v in names}
+    lines = _lines(notes, voices, by)
     starts = [line[0] for line in lines.values() if line[0].size]
     ends = [line[1] for line in lines.values() if line[1].size]
     beats = float(np.max(np.concatenate(ends)) - np.min(np.concatenate(starts))) if starts else 0.0
@@ -203,6 +200,14 @@ def strong_beats(time_signatures: np.ndarray, start: float, end: float) -> np.nd
 _Line = tuple[np.ndarray, np.ndarray, np.ndarray]  # starts, ends, pitches, sorted by start then pitch
 
 
+def _lines(notes: Notes, voices: Mapping[str, int], by: str) -> dict[str, _Line]:
+    """Each voice's line (drum notes left out), the voices told apart ``by`` program or track."""
+    if by not in ("program", "track"):
+        raise ValueError(f"by must be 'program' or 'track', not {by!r}")
+    a = notes.notes[~notes.notes["is_drum"]]
+    return {v: _line(a[a[by] == voices[v]]) for v in voices}
+
+
 def _line(a: np.ndarray) -> _Line:
     order = np.lexsort((a["pitch"], a["start_qn"]))
     a = a[order]
@@ -256,12 +261,9 @@ def voice_faults(
     """The parallel fifths and octaves that ``voice`` makes with every other voice, and the beats it is crossed
     with the voices next to it (above and below, in ``voices``' order): :func:`voice_leading`'s counts of the
     pairs that hold ``voice``, in time linear in the voices, not quadratic."""
-    if by not in ("program", "track"):
-        raise ValueError(f"by must be 'program' or 'track', not {by!r}")
-    a = notes.notes[~notes.notes["is_drum"]]
     names = list(voices)
     at = names.index(voice)
-    lines = {v: _line(a[a[by] == voices[v]]) for v in names}
+    lines = _lines(notes, voices, by)
     parallels = 0
     for other in names:
         if other != voice:
@@ -283,10 +285,7 @@ def parallel_motions(
 ) -> list[tuple[str, str, float, float]]:
     """Where :func:`voice_leading` counts a parallel fifth or octave: ``(upper voice, lower voice, time before,
     time after)`` for each, in quarter notes, by pair and then time."""
-    if by not in ("program", "track"):
-        raise ValueError(f"by must be 'program' or 'track', not {by!r}")
-    a = notes.notes[~notes.notes["is_drum"]]
-    lines = {v: _line(a[a[by] == voices[v]]) for v in voices}
+    lines = _lines(notes, voices, by)
     found = []
     for upper, lower in combinations(list(voices), 2):
         times, fifths, octaves = _parallel_steps(lines[upper], lines[lower])

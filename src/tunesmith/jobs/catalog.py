@@ -1,6 +1,6 @@
 """What the faces show before any work, without torch (``tunesmith --help`` answers at once): the families'
-declarations (names, presets, options, features), the demo's plan, the shipped models, a dataset's summary; and
-writing a result as JSON."""
+declarations (names, presets, options, features), the demo's plan, the shipped models, a dataset's summary; the
+threads a command that runs a model uses (``threads.use_threads``); and writing a result as JSON."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from ..dataset import Dataset
 from ..families import specs
 from ..families.spec import CONTROLS, FamilySpec, OptionDecl, declared_options
 from ..pretrained import search_path, shipped_models
+from ..threads import use_threads
 from ..utils import atomic_write_text
 from .plan import DEMO_MODELS
 
@@ -26,6 +27,7 @@ __all__ = [
     "search_path",
     "shipped_models",
     "specs",
+    "use_threads",
     "write_json",
 ]
 

@@ -63,6 +63,8 @@ CONTROLS = {
     for name, d in declared_options(specs()).items()
     if d.group == CONTROL_GROUP and name != "guidance"  # guidance: one of the model's options, shown as declared
 }
+#: every declared option's command-line flag, by name (the flags the command shown uses)
+FLAGS = {name: d.cli_flag for name, d in declared_options(specs()).items()}
 #: options the page has widgets of its own for (modes, controls, the GAN's decoding); a family's other declared
 #: options are shown as they are declared
 WIDGETS = frozenset({"infill_bars", "keep_tracks", "threshold", "sample", *CONTROLS})
@@ -330,13 +332,13 @@ def command(req: Request, out: str = COMMAND_OUT) -> list[str]:
     if req.primer is not None:
         argv += ["--primer", str(req.primer)]
     if req.mode == "infill":
-        argv += ["--infill-bars", req.bars.strip()]
+        argv += [FLAGS["infill_bars"], req.bars.strip()]
     if req.mode == "keep":
-        argv += ["--keep-tracks", req.tracks.strip()]
+        argv += [FLAGS["keep_tracks"], req.tracks.strip()]
     if m.decoding and req.threshold is not None and not req.sample:
-        argv += ["--threshold", _number(req.threshold)]
+        argv += [FLAGS["threshold"], _number(req.threshold)]
     if m.decoding and req.sample:
-        argv += ["--sample"]
+        argv += [FLAGS["sample"]]
     return argv + controls + option_flags(req)
 
 
