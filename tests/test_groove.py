@@ -51,8 +51,14 @@ def test_the_layout_is_recognised_and_its_fields_kept(groove, tmp_path):
     by_style = {ds[i].metadata["style"]: ds[i] for i in range(len(ds))}
     fill = by_style["rock/fill3"]
     assert fill.metadata == {
-        "split": "test", "composer": "drummer1", "title": "drummer1/session1/2", "style": "rock/fill3", "bpm": "100",
-        "beat_type": "fill", "time_signature": "4-4", "drummer": "drummer1",
+        "split": "test",
+        "composer": "drummer1",
+        "title": "drummer1/session1/2",
+        "style": "rock/fill3",
+        "bpm": "100",
+        "beat_type": "fill",
+        "time_signature": "4-4",
+        "drummer": "drummer1",
     }
     assert Dataset.load(ds.root)[0].metadata["bpm"] == "138"  # kept on disk, read back
     assert ds.indices("validation").tolist() == [2] and by_style["jazz/groove2"].pitch.tolist() == [36, 42, 38, 42]
@@ -71,7 +77,10 @@ def test_the_nine_classes_by_hand():
     pitches = [36, 40, 37, 22, 44, 26, 59, 53, 58, 99]
     assert drum_class(pitches).tolist() == [36, 38, 38, 42, 42, 46, 51, 51, 43, -1]
     notes = Notes.from_arrays(
-        [*pitches, 99], np.arange(11) * 0.5, np.arange(11) * 0.5 + 0.1, is_drum=[True] * 10 + [False],
+        [*pitches, 99],
+        np.arange(11) * 0.5,
+        np.arange(11) * 0.5 + 0.1,
+        is_drum=[True] * 10 + [False],
         program=[0] * 11,
     )
     out = to_drum_classes(notes)
@@ -85,3 +94,80 @@ def test_the_real_dataset_is_read_with_its_split():
     splits = [it.split for it in corpus.items]
     assert len(corpus.items) == 1150 and splits.count("train") > splits.count("test") > 0
     assert {dict(it.extra)["beat_type"] for it in corpus.items} == {"beat", "fill"}
+
+
+def test_download_groove_from_a_local_server_then_prepare(groove, tmp_path, monkeypatch):
+    """``prepare --download groove``: the archive fetched (its SHA-256 and size checked), unpacked (its one top
+    folder dropped) and prepared as the Groove layout, from a server on 127.0.0.1 standing in for the official one;
+    a second run asks the server nothing."""
+    import hashlib
+    import io
+    import threading
+    import zipfile
+    from functools import partial
+    from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+
+    from tunesmith.corpora import download as downloads
+    from tunesmith.jobs.prepare import prepare_dataset
+
+    served = tmp_path / "served"
+    served.mkdir()
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        for f in sorted(groove.rglob("*")):
+            if f.is_file():
+                zf.write(f, "groove/" + f.relative_to(groove).as_posix())
+    data = buf.getvalue()
+    (served / "groove-v1.0.0-midionly.zip").write_bytes(data)
+    asked: list[str] = []
+
+    class Handler(SimpleHTTPRequestHandler):
+        def log_message(self, *args) -> None:
+            asked.append(self.path)
+
+    srv = ThreadingHTTPServer(("127.0.0.1", 0), partial(Handler, directory=str(served)))
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{srv.server_address[1]}/groove-v1.0.0-midionly.zip"
+        pinned = downloads.Archive(
+            **{
+                **downloads.ARCHIVES["groove"].__dict__,
+                "url": url,
+                "sha256": hashlib.sha256(data).hexdigest(),
+                "size": len(data),
+            }
+        )
+        monkeypatch.setitem(downloads.ARCHIVES, "groove", pinned)
+        ds = prepare_dataset(
+            None, tmp_path / "data", download="groove", cache_dir=tmp_path / "cache", workers=1, progress=False
+        )
+        assert len(ds) == 3 and sorted(ds[i].metadata["style"] for i in range(3)) == [
+            "funk/groove1",
+            "jazz/groove2",
+            "rock/fill3",
+        ]
+        assert (tmp_path / "cache" / "groove-v1.0.0" / "info.csv").is_file() and len(asked) == 1
+        prepare_dataset(
+            None, tmp_path / "data2", download="groove", cache_dir=tmp_path / "cache", workers=1, progress=False
+        )
+        assert len(asked) == 1  # unpacked already: no request
+
+        bad = downloads.Archive(**{**pinned.__dict__, "sha256": "0" * 64})
+        monkeypatch.setitem(downloads.ARCHIVES, "groove", bad)
+        from tunesmith.errors import DownloadError
+
+        with pytest.raises(DownloadError, match="SHA-256|checksum"):
+            prepare_dataset(
+                None, tmp_path / "d3", download="groove", cache_dir=tmp_path / "c2", workers=1, progress=False
+            )
+    finally:
+        srv.shutdown()
+        srv.server_close()
+
+
+def test_the_official_groove_archive_is_pinned():
+    from tunesmith.corpora.download import ARCHIVES
+
+    g = ARCHIVES["groove"]
+    assert g.url.endswith("/groove/groove-v1.0.0-midionly.zip") and g.url.startswith("https://")
+    assert len(g.sha256) == 64 and int(g.sha256, 16) and g.size == 3260318

@@ -34,9 +34,10 @@ def add(sub: Any) -> None:
     )
     p.add_argument(
         "--download",
-        choices=("maestro",),
+        choices=("maestro", "groove"),
         default=None,
-        help="fetch the official MAESTRO v3 MIDI archive (checksum verified, resumable) and prepare it",
+        help="fetch an official MIDI archive (checksum verified, resumable) and prepare it: maestro (MAESTRO v3, "
+        "piano) or groove (the Groove MIDI Dataset v1.0.0, drums)",
     )
     p.add_argument("--cache-dir", type=Path, default=DEFAULT_CACHE, help="where downloads are kept")
     p.add_argument("--force", action="store_true", help="rebuild even if the dataset is up to date")

@@ -1,4 +1,5 @@
-"""Download and unpack the MAESTRO MIDI archive, resuming and verifying as it goes.
+"""Download and unpack the corpora's official MIDI archives (MAESTRO, the Groove MIDI Dataset), resuming and
+verifying as it goes.
 
 :func:`download` fetches one URL into a file. It writes to ``<dest>.part`` and, when a ``.part`` is already
 there from an interrupted run, asks the server for the rest only (an HTTP ``Range`` request), so a broken
@@ -6,9 +7,10 @@ connection never costs the bytes already received. When the transfer ends, the f
 checked against the expected values before it is renamed onto ``dest``; a file that does not match is
 deleted, never used. A network failure keeps the ``.part`` so that running again resumes it.
 
-:func:`fetch_maestro` downloads the official MAESTRO v3.0.0 MIDI-only archive into a cache folder, checks
-every member's CRC, refuses members that would land outside the target folder, and unpacks it in one atomic
-step into ``<cache>/maestro-v3.0.0/``. A finished extraction is reused without touching the network.
+:func:`fetch` downloads one of :data:`ARCHIVES` (``maestro``: MAESTRO v3.0.0's MIDI-only archive; ``groove``: the
+Groove MIDI Dataset v1.0.0's) into a cache folder, checks every member's CRC, refuses members that would land
+outside the target folder, and unpacks it in one atomic step into ``<cache>/<its folder>/``. A finished
+extraction is reused without touching the network.
 
 Only the standard library (``urllib.request``, ``zipfile``, ``hashlib``) and ``tqdm`` are used.
 """
@@ -25,6 +27,7 @@ import urllib.parse
 import urllib.request
 import zipfile
 import zlib
+from dataclasses import dataclass
 from pathlib import Path, PurePosixPath, PureWindowsPath
 
 from ..errors import CorruptArchiveError, DownloadError
@@ -32,11 +35,16 @@ from ..progress import progress_bar
 from ..utils import atomic_dir, sha256_file
 
 __all__ = [
+    "ARCHIVES",
+    "GROOVE_SHA256",
+    "GROOVE_URL",
     "MAESTRO_DIRNAME",
     "MAESTRO_SHA256",
     "MAESTRO_SIZE",
     "MAESTRO_URL",
+    "Archive",
     "download",
+    "fetch",
     "fetch_maestro",
 ]
 
@@ -56,8 +64,54 @@ MAESTRO_SIZE: int | None = None
 #: Folder under the cache directory that the archive is unpacked into.
 MAESTRO_DIRNAME = "maestro-v3.0.0"
 
+#: The Groove MIDI Dataset v1.0.0, MIDI only (https://magenta.tensorflow.org/datasets/groove; CC BY 4.0).
+GROOVE_URL = "https://storage.googleapis.com/magentadata/datasets/groove/groove-v1.0.0-midionly.zip"
+#: SHA-256 and size of ``groove-v1.0.0-midionly.zip``, as TensorFlow Datasets pins them for its ``groove``
+#: builder (its ``checksums.tsv``: URL, size, SHA-256), which downloads this same file.
+GROOVE_SHA256 = "651cbc524ffb891be1a3e46d89dc82a1cecb09a57c748c7b45b844c4841dcc1e"
+GROOVE_SIZE = 3260318
+
 _CHUNK = 1 << 16
 _CSV_RE = re.compile(r"^maestro-v[^/]*\.csv$", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Archive:
+    """An official corpus archive: where it is, what pins it, the folder it unpacks into, and the file at the
+    top of that folder that says it is what it claims (``marker``)."""
+
+    name: str
+    title: str
+    url: str
+    sha256: str | None
+    size: int | None
+    dirname: str
+    marker: re.Pattern[str]
+    marker_name: str  # the marker as the error message says it
+
+
+ARCHIVES: dict[str, Archive] = {
+    "maestro": Archive(
+        "maestro",
+        "the MAESTRO archive",
+        MAESTRO_URL,
+        MAESTRO_SHA256,
+        MAESTRO_SIZE,
+        MAESTRO_DIRNAME,
+        _CSV_RE,
+        "maestro-v*.csv",
+    ),
+    "groove": Archive(
+        "groove",
+        "the Groove MIDI Dataset's archive",
+        GROOVE_URL,
+        GROOVE_SHA256,
+        GROOVE_SIZE,
+        "groove-v1.0.0",
+        re.compile(r"^info\.csv$", re.IGNORECASE),
+        "info.csv",
+    ),
+}
 _USER_AGENT = "tunesmith (python urllib)"
 
 
@@ -240,12 +294,13 @@ def _member_parts(name: str, archive: Path) -> tuple[str, ...]:
     return parts
 
 
-def _csv_in(folder: Path) -> bool:
-    return folder.is_dir() and any(_CSV_RE.match(p.name) and p.is_file() for p in folder.iterdir())
+def _marked(folder: Path, marker: re.Pattern[str]) -> bool:
+    return folder.is_dir() and any(marker.match(p.name) and p.is_file() for p in folder.iterdir())
 
 
-def _extract(archive: Path, target: Path) -> None:
-    """Unpack the MAESTRO zip ``archive`` into ``target`` so that the csv is at its top, atomically."""
+def _extract(archive: Path, target: Path, kind: Archive = ARCHIVES["maestro"]) -> None:
+    """Unpack the zip ``archive`` into ``target`` so that ``kind``'s marker file is at its top, atomically."""
+    marker = kind.marker
     try:
         with zipfile.ZipFile(archive) as zf:
             infos = zf.infolist()
@@ -255,14 +310,14 @@ def _extract(archive: Path, target: Path) -> None:
             if bad is not None:
                 raise CorruptArchiveError(f"member {bad!r} fails its CRC check")
             strip = 0
-            if not any(len(p) == 1 and _CSV_RE.match(p[0]) for _, p in members):
+            if not any(len(p) == 1 and marker.match(p[0]) for _, p in members):
                 tops = {p[0] for _, p in members}
-                csv_below = any(len(p) == 2 and _CSV_RE.match(p[1]) for _, p in members)
+                csv_below = any(len(p) == 2 and marker.match(p[1]) for _, p in members)
                 if len(tops) == 1 and csv_below:
                     strip = 1
                 else:
                     raise DownloadError(
-                        f"{archive} does not look like the MAESTRO archive: it has no maestro-v*.csv "
+                        f"{archive} does not look like {kind.title}: it has no {kind.marker_name} "
                         "at its top or inside one top folder"
                     )
             with atomic_dir(target) as tmp:
@@ -284,6 +339,45 @@ def _extract(archive: Path, target: Path) -> None:
         raise CorruptArchiveError(f"not a readable zip archive: {exc}") from exc
 
 
+def fetch(
+    name: str,
+    cache_dir: str | os.PathLike[str],
+    *,
+    url: str | None = None,
+    sha256: str | None = None,
+    size: int | None = None,
+    progress: bool = True,
+) -> Path:
+    """Download the archive ``name`` of :data:`ARCHIVES` into ``cache_dir`` and unpack it; return the unpacked
+    folder (the one with the marker file: MAESTRO's csv, Groove's ``info.csv``).
+
+    The archive is kept as ``cache_dir/<archive name>`` (see :func:`download` for resuming and checking) and
+    unpacked into ``cache_dir/<its folder>/`` through a temporary folder that is renamed into place only when
+    complete. The archive's single top folder, when it has one, is dropped. When the folder already has its
+    marker it is returned at once, without any request. ``url`` (with ``sha256`` and ``size``, both None: not
+    checked) replaces the official one, for a mirror or a test. Damaged archives and members with absolute paths
+    or ``..`` raise :class:`DownloadError`.
+    """
+    kind = ARCHIVES[name]
+    if url is None:
+        url, sha256, size = kind.url, kind.sha256, kind.size
+    cache_dir = Path(cache_dir)
+    target = cache_dir / kind.dirname
+    if _marked(target, kind.marker):
+        return target
+    file = PurePosixPath(urllib.parse.urlparse(url).path).name or f"{name}-midi.zip"
+    archive = download(url, cache_dir / file, sha256=sha256, size=size, progress=progress)
+    try:
+        _extract(archive, target, kind)
+    except CorruptArchiveError as exc:
+        archive.unlink(missing_ok=True)  # useless as it is: the next run must fetch it afresh
+        raise DownloadError(
+            f"the archive downloaded from {url} is damaged ({exc}), so it was deleted. "
+            "Run the same command again to download it afresh."
+        ) from exc
+    return target
+
+
 def fetch_maestro(
     cache_dir: str | os.PathLike[str],
     *,
@@ -292,27 +386,5 @@ def fetch_maestro(
     size: int | None = MAESTRO_SIZE,
     progress: bool = True,
 ) -> Path:
-    """Download the MAESTRO MIDI archive into ``cache_dir`` and unpack it; return the folder with the csv.
-
-    The archive is kept as ``cache_dir/<archive name>`` (see :func:`download` for resuming and checking) and
-    unpacked into ``cache_dir/maestro-v3.0.0/`` through a temporary folder that is renamed into place only
-    when complete. The archive's single top folder, when it has one, is dropped, so the returned folder holds
-    ``maestro-v3.0.0.csv``, the json and the year folders. When that folder already has its csv it is
-    returned at once, without any request. Damaged archives and members with absolute paths or ``..`` raise
-    :class:`DownloadError`.
-    """
-    cache_dir = Path(cache_dir)
-    target = cache_dir / MAESTRO_DIRNAME
-    if _csv_in(target):
-        return target
-    name = PurePosixPath(urllib.parse.urlparse(url).path).name or "maestro-midi.zip"
-    archive = download(url, cache_dir / name, sha256=sha256, size=size, progress=progress)
-    try:
-        _extract(archive, target)
-    except CorruptArchiveError as exc:
-        archive.unlink(missing_ok=True)  # useless as it is: the next run must fetch it afresh
-        raise DownloadError(
-            f"the archive downloaded from {url} is damaged ({exc}), so it was deleted. "
-            "Run the same command again to download it afresh."
-        ) from exc
-    return target
+    """:func:`fetch` of MAESTRO: the folder with ``maestro-v3.0.0.csv``, the json and the year folders."""
+    return fetch("maestro", cache_dir, url=url, sha256=sha256, size=size, progress=progress)

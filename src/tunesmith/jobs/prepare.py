@@ -1,5 +1,5 @@
-"""The ``prepare`` job (a corpus parsed once into a dataset folder, MAESTRO fetched first if asked) and the text
-that describes a prepared dataset (``tunesmith info``)."""
+"""The ``prepare`` job (a corpus parsed once into a dataset folder, its official archive fetched first if asked)
+and the text that describes a prepared dataset (``tunesmith info``)."""
 
 from __future__ import annotations
 
@@ -30,9 +30,11 @@ def prepare_dataset(
             raise ConfigError("give either SOURCE or --download, not both")
         if cache_dir is None:
             raise ConfigError("--download needs a --cache-dir to keep the archive in")
-        source = str(downloads.fetch_maestro(Path(cache_dir), progress=progress))
+        if download not in downloads.ARCHIVES:
+            raise ConfigError(f"--download {download}: no such archive; choose one of {', '.join(downloads.ARCHIVES)}")
+        source = str(downloads.fetch(download, Path(cache_dir), progress=progress))
     if source is None:
-        raise ConfigError("no SOURCE given: name a folder, a MIDI file, 'bach', or use --download maestro")
+        raise ConfigError("no SOURCE given: name a folder, a MIDI file, 'bach', or use --download maestro|groove")
     return prepare(source, out, workers=workers, limit=limit, layout=layout, force=force, progress=progress)
 
 
