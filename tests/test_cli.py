@@ -70,10 +70,10 @@ def test_prepare_download_maestro_prepares_what_was_fetched(tmp_path, monkeypatc
         "Chopin,Ballade,test,2004,2004/a.midi,2004/a.wav,3.0\n"
     )
     seen = []
-    monkeypatch.setattr(download, "fetch_maestro", lambda cache, progress=True: seen.append(cache) or root)
+    monkeypatch.setattr(download, "fetch", lambda name, cache, progress=True: seen.append((name, cache)) or root)
     out = tmp_path / "ds"
     assert main(["prepare", "--download", "maestro", "--cache-dir", str(tmp_path / "cache"), "--out", str(out)]) == 0
-    assert seen == [tmp_path / "cache"]
+    assert seen == [("maestro", tmp_path / "cache")]
     info = json.loads((out / "manifest.json").read_text())
     assert info["pieces"] == 1 and "maestro" in info["corpus"]
     assert main(["prepare", "bach", "--download", "maestro", "--out", str(out)]) == 1
