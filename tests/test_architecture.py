@@ -263,7 +263,7 @@ def test_a_family_declares_itself_without_torch(kind):
 def family_mentions(src: Path = SRC) -> list[str]:
     """Every place outside ``families/`` that names a family: a string literal of a family's name or an import of a
     family's package. What differs between models is declared by the families (features, figures, budgets)."""
-    names = "transformer|gan|rnn|crnngan|crnngan3|baseline"
+    names = "transformer|gan|rnn|crnngan|crnngan3|baseline|humanizer"
     literal = re.compile(rf"""["']({names})["']""")
     module = re.compile(rf"families\.({names})\b")
     found = []
@@ -295,7 +295,7 @@ def test_features_are_declared_and_asked_by_name():
     by_feature = {f: sorted(n for n, s in specs().items() if s.can(f)) for f in FEATURES}
     assert by_feature == {
         "infill": ["transformer"], "keep_tracks": ["transformer"], "controls": ["transformer"],
-        "guidance": ["transformer"], "roll_statistics": ["gan"],
+        "guidance": ["transformer"], "roll_statistics": ["gan"], "humanize": ["humanizer"],
     }
     with pytest.raises(ValueError, match="no feature"):
         specs()["rnn"].can("harmonise")

@@ -21,6 +21,7 @@ from . import (
     evaluate,
     generate,
     harmonize,
+    humanize,
     info,
     models,
     originality,
@@ -35,8 +36,8 @@ from .common import Formatter, Handler
 
 #: the commands, in the order ``--help`` lists them
 COMMANDS = (
-    prepare, info, train, generate, harmonize, originality, evaluate, rollstats, compare, render, plot, models,
-    demo, studio,
+    prepare, info, train, generate, harmonize, humanize, originality, evaluate, rollstats, compare, render, plot,
+    models, demo, studio,
 )  # fmt: skip
 
 

@@ -29,6 +29,7 @@ PACKAGES = (
     "gan",
     "crnngan",
     "transformer",
+    "humanizer",
 )
 
 

@@ -106,8 +106,9 @@ class GenerateOptions:
 #: - "keep_tracks": keep tracks of a primer note for note and write the others (``--keep-tracks``, ``harmonize``);
 #: - "controls": attribute controls (key, tempo, metre, density, polyphony, range, instruments);
 #: - "guidance": classifier-free guidance of the controls (``--guidance``; :attr:`FamilySpec.default_guidance`);
-#: - "roll_statistics": MuseGAN's piano-roll statistics and a decoding chosen by them (``rollstats``).
-FEATURES = ("infill", "keep_tracks", "controls", "guidance", "roll_statistics")
+#: - "roll_statistics": MuseGAN's piano-roll statistics and a decoding chosen by them (``rollstats``);
+#: - "humanize": plays a programmed drum part as a drummer would (``humanize``).
+FEATURES = ("infill", "keep_tracks", "controls", "guidance", "roll_statistics", "humanize")
 
 
 class FamilySpec:

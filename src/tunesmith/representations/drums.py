@@ -4,14 +4,19 @@ classes rather than a kit's every pad: a played kit sends one note for a pad's h
 edge, which are one instrument to a drummer.
 
 Each class is named by its General MIDI pitch; the pitches that join it are the TD-11's (the kit the dataset was
-recorded on). A drum note of any other pitch belongs to no class (-1). Pure functions; no I/O.
+recorded on). A drum note of any other pitch belongs to no class (-1). Then the 16th grid that drum parts are
+played against (:func:`drum_grid`: hits, velocities and offsets per step and class) and a part programmed onto it
+(:func:`quantized`). Pure functions; no I/O.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from ..notes import Notes
+from .bars import bar_lines_qn
 
 #: class pitch -> (name, the kit's pitches that are that class)
 DRUM_CLASSES: dict[int, tuple[str, tuple[int, ...]]] = {
@@ -47,3 +52,95 @@ def to_drum_classes(notes: Notes) -> Notes:
     out.notes = out.notes[keep]
     out.notes["pitch"] = cls[keep].astype(out.notes["pitch"].dtype)
     return out
+
+
+# ------------------------------------------------------------------------------------------------ the 16th grid
+#: grid steps per quarter note: the 16th-note grid that drum machines and the Groove MIDI Dataset's papers use
+STEPS_PER_QUARTER = 4
+#: positions in the bar that a grid step is told apart by (a 4/4 bar's 16 sixteenths; later steps of longer bars
+#: share the last)
+POSITIONS = 16
+#: the classes in a fixed order (the model's channels): kick, snare, toms, hi-hats, crash, ride
+CLASS_PITCHES = np.array(list(DRUM_CLASSES), dtype=np.int16)
+#: every MIDI pitch -> its class's index in :data:`CLASS_PITCHES`, or -1
+CLASS_INDEX = np.full(128, -1, dtype=np.int16)
+for _k, _target in enumerate(CLASS_PITCHES.tolist()):
+    CLASS_INDEX[list(DRUM_CLASSES[_target][1])] = _k
+N_CLASSES = len(CLASS_PITCHES)
+
+
+@dataclass(frozen=True)
+class DrumCells:
+    """Where each drum note of a piece falls on the 16th grid: the notes' indices in the piece (drum notes of one
+    of the 9 classes), their grid step (from the piece's start), class index, offset from the step's line (in
+    steps, in [-0.5, 0.5)), and the step's position in its bar (0 on the bar line, at most ``POSITIONS - 1``)."""
+
+    index: np.ndarray
+    step: np.ndarray
+    cls: np.ndarray
+    offset: np.ndarray
+    position: np.ndarray
+
+
+def drum_cells(notes: Notes) -> DrumCells:
+    """The grid cells of ``notes``' drum notes (see :class:`DrumCells`); a note of no class has none."""
+    a = notes.notes
+    cls = np.where(a["is_drum"], CLASS_INDEX[a["pitch"].astype(np.int64)], -1)
+    index = np.flatnonzero(cls >= 0)
+    qn = a["start_qn"][index]
+    exact = qn * STEPS_PER_QUARTER
+    step = np.floor(exact + 0.5).astype(np.int64)
+    lines = bar_lines_qn(notes, float(qn.max()) + 1.0 if qn.size else 1.0)
+    bar = np.clip(np.searchsorted(lines, step / STEPS_PER_QUARTER + 1e-9, side="right") - 1, 0, None)
+    position = np.floor((step / STEPS_PER_QUARTER - lines[bar]) * STEPS_PER_QUARTER + 0.5).astype(np.int64)
+    return DrumCells(index, step, cls[index].astype(np.int64), exact - step, np.clip(position, 0, POSITIONS - 1))
+
+
+@dataclass(frozen=True)
+class DrumGrid:
+    """A drum part on the 16th grid, ``T`` steps from the piece's start: per step and class (``(T, 9)``) a hit, its
+    velocity (0-1, MIDI velocity / 127) and its offset from the grid line (steps); per step its position in the
+    bar and the tempo there (quarter notes per minute). Of several hits of one class on one step, the loudest
+    (the others are a drummer's flams and buzzes: a step holds one hit per class, as in GrooVAE)."""
+
+    hits: np.ndarray
+    velocity: np.ndarray
+    offset: np.ndarray
+    position: np.ndarray
+    qpm: np.ndarray
+
+
+def drum_grid(notes: Notes, cells: DrumCells | None = None) -> DrumGrid:
+    """``notes``' drum part on the 16th grid (:class:`DrumGrid`); empty (``T`` = 0) without drum notes."""
+    c = drum_cells(notes) if cells is None else cells
+    steps = int(c.step.max()) + 1 if c.step.size else 0
+    hits = np.zeros((steps, N_CLASSES), dtype=bool)
+    velocity = np.zeros((steps, N_CLASSES), dtype=np.float32)
+    offset = np.zeros((steps, N_CLASSES), dtype=np.float32)
+    vel = notes.notes["velocity"][c.index].astype(np.float32) / 127.0
+    order = np.argsort(vel, kind="stable")  # the loudest written last wins its cell
+    keep = c.step[order] >= 0
+    s, k = c.step[order][keep], c.cls[order][keep]
+    hits[s, k] = True
+    velocity[s, k] = vel[order][keep]
+    offset[s, k] = c.offset[order][keep]
+    grid_qn = np.arange(steps) / STEPS_PER_QUARTER
+    lines = bar_lines_qn(notes, steps / STEPS_PER_QUARTER + 1.0)
+    bar = np.clip(np.searchsorted(lines, grid_qn + 1e-9, side="right") - 1, 0, None)
+    position = np.clip(np.floor((grid_qn - lines[bar]) * STEPS_PER_QUARTER + 0.5), 0, POSITIONS - 1).astype(np.int64)
+    t = notes.tempos
+    qpm = t["qpm"][np.clip(np.searchsorted(t["qn"], grid_qn, side="right") - 1, 0, None)].astype(np.float32)
+    return DrumGrid(hits, velocity, offset, position, qpm)
+
+
+def quantized(notes: Notes, velocity: int) -> Notes:
+    """``notes`` with every drum note of a class programmed: its onset on the nearest 16th (its length kept) and its
+    velocity ``velocity``; other notes as they are. What a drum machine or a mouse-drawn part sounds like."""
+    out = notes.copy()
+    c = drum_cells(out)
+    a = out.notes
+    length = a["end_qn"][c.index] - a["start_qn"][c.index]
+    a["start_qn"][c.index] = c.step / STEPS_PER_QUARTER
+    a["end_qn"][c.index] = a["start_qn"][c.index] + length
+    a["velocity"][c.index] = velocity
+    return out.with_qn_times(a).sorted()

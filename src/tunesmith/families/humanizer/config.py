@@ -1,0 +1,31 @@
+"""The humanizer's settings and presets (no torch: the command line reads them without loading a model)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ...config import ConfigBase
+from ...errors import ConfigError
+
+
+@dataclass
+class HumanizerConfig(ConfigBase):
+    config_name = "humanizer"
+
+    #: grid steps (16ths) a training window holds: 2 bars of 4/4, GrooVAE's unit
+    window: int = 32
+    hidden: int = 128
+    layers: int = 2
+    dropout: float = 0.1
+
+    def __post_init__(self) -> None:
+        if self.window < 2 or self.hidden <= 0 or self.layers <= 0:
+            raise ConfigError("humanizer: window must be at least 2, hidden and layers positive")
+        if not 0.0 <= self.dropout < 1.0:
+            raise ConfigError(f"humanizer: dropout must be in [0, 1), got {self.dropout}")
+
+
+PRESETS = {
+    "default": {},
+    "tiny": {"hidden": 16, "layers": 1, "dropout": 0.0},  # for tests
+}
