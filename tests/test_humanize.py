@@ -191,3 +191,33 @@ def test_errors_are_one_line(tiny_run, tmp_path, capsys):
         == 1
     )
     assert "cannot humanize drums" in capsys.readouterr().err
+
+
+def test_measure_counts_each_hit_against_the_drummer(tiny_run, tmp_path):
+    """The benchmark's protocol: the programmed part's timing error is each hit's own distance from the grid (150 ms
+    a 16th at 100 qpm, by hand), its velocity error the distance from the train split's mean; every way scores
+    every hit; the model's errors are those of the file ``humanize`` writes."""
+    from tunesmith.dataset import Dataset
+    from tunesmith.jobs.humanize import WAYS, measure, summary
+
+    run, _ = tiny_run
+    data = run.parent / "data"
+    r = measure(run, data, "test")
+    ds = Dataset.load(data)
+    (test,) = ds.indices("test")
+    piece = ds[int(test)]
+    c = drum_cells(piece)
+    train_vel = np.concatenate([ds[int(i)].notes["velocity"] for i in ds.indices("train")]).astype(float)
+    assert r["pieces"] == 1 and r["hits"] == len(piece) == 64 and r["programmed_velocity"] == round(train_vel.mean())
+    assert np.allclose(r["timing_ms"]["quantized"], np.abs(c.offset) * 150.0)
+    assert np.allclose(
+        r["velocity"]["quantized"], np.abs(piece.notes["velocity"].astype(int) - round(train_vel.mean()))
+    )
+    assert all(r["timing_ms"][w].shape == (64,) for w in WAYS)
+    from tunesmith.jobs.runs import load_run
+
+    _, fam, model = load_run(run)
+    played = fam.humanize(model, quantized(piece, r["programmed_velocity"]), 1.0, torch.device("cpu")).notes
+    assert np.allclose(r["timing_ms"]["model"], np.abs(played["start"] - piece.notes["start"]) * 1000, atol=1e-6)
+    assert np.allclose(r["velocity"]["model"], np.abs(played["velocity"].astype(int) - piece.notes["velocity"]))
+    assert summary(r)["quantized"]["timing_ms_mean"] == pytest.approx(float(np.mean(np.abs(c.offset) * 150)), abs=0.01)

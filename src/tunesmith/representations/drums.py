@@ -135,7 +135,8 @@ def drum_grid(notes: Notes, cells: DrumCells | None = None) -> DrumGrid:
 
 def quantized(notes: Notes, velocity: int) -> Notes:
     """``notes`` with every drum note of a class programmed: its onset on the nearest 16th (its length kept) and its
-    velocity ``velocity``; other notes as they are. What a drum machine or a mouse-drawn part sounds like."""
+    velocity ``velocity``; other notes as they are, and every note where it was in the table (note ``i`` is note
+    ``i``). What a drum machine or a mouse-drawn part sounds like."""
     out = notes.copy()
     c = drum_cells(out)
     a = out.notes
@@ -143,4 +144,4 @@ def quantized(notes: Notes, velocity: int) -> Notes:
     a["start_qn"][c.index] = c.step / STEPS_PER_QUARTER
     a["end_qn"][c.index] = a["start_qn"][c.index] + length
     a["velocity"][c.index] = velocity
-    return out.with_qn_times(a).sorted()
+    return out.with_qn_times(a)

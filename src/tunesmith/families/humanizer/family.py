@@ -91,7 +91,8 @@ class HumanizerFamily(HumanizerSpec, Family):
         """``notes`` with every drum note of the 9 classes played as the model hears it: its onset moved to its grid
         step plus the predicted offset and its velocity the predicted one, each ``amount`` of the way from where
         the note is now (0: unchanged; 1: the model's; above 1: exaggerated). The note keeps its length, pitch and
-        track; pitched notes and drum notes of no class are untouched."""
+        track, and its place in the table (note ``i`` is note ``i``); pitched notes and drum notes of no class are
+        untouched."""
         if not np.isfinite(amount) or amount < 0:
             raise ConfigError(f"--amount must be a number >= 0, got {amount}")
         if amount == 0:
@@ -110,7 +111,7 @@ class HumanizerFamily(HumanizerSpec, Family):
         a["end_qn"][i] += shift
         played = a["velocity"][i] + amount * (velocity[cells.step, cells.cls] * 127.0 - a["velocity"][i])
         a["velocity"][i] = np.clip(np.rint(played), 1, 127).astype(a["velocity"].dtype)
-        return out.with_qn_times(a).sorted()
+        return out.with_qn_times(a)
 
     def generate(self, model: Humanizer, run: Run, opts: GenerateOptions, device: torch.device) -> list[Notes]:
         """The primer (a MIDI file's drums) humanized; without one, ``opts.n`` of the programmed 2-bar training
