@@ -40,6 +40,7 @@ from tunesmith.dataset import Dataset
 from tunesmith.evaluation.protocol import EvalOptions
 from tunesmith.families import get_family
 from tunesmith.jobs.generate import generate
+from tunesmith.jobs.humanize import measure, summary
 from tunesmith.jobs.originality import check_originality
 from tunesmith.jobs.prepare import prepare_dataset
 from tunesmith.jobs.pretrained import SHIPPED_DTYPES, add_originality_index, share_originality_index, ship_run
@@ -111,6 +112,8 @@ MODELS: dict[str, Spec] = {
 }
 
 
+#: the humanizer's budget: where its validation loss stopped falling (docs/drums.md), in one thread
+GROOVE_STEPS = 4_000
 MAESTRO_DATA = "MAESTRO v3.0.0, train split (962 performances, about 160 hours of solo piano)"
 MAESTRO_SPLIT = "MAESTRO v3.0.0's own split: train 962, validation 137, test 177"
 MAESTRO_LICENSE = "CC BY-NC-SA 4.0, as MAESTRO (its training data): non-commercial use, share alike, credit MAESTRO"
@@ -151,7 +154,18 @@ PAPER_MODELS: dict[str, Spec] = {
     ),
 }
 MODELS.update(PAPER_MODELS)
+#: the drum models, on the Groove MIDI Dataset (its own split; CC BY 4.0)
+GROOVE_DATA = "the Groove MIDI Dataset v1.0.0, train split (897 performances by 10 drummers on a Roland TD-11)"
+GROOVE_SPLIT = "the Groove MIDI Dataset's own split (info.csv): train 897, validation 124, test 129"
+GROOVE_LICENSE = "CC BY 4.0, as the Groove MIDI Dataset (Gillick et al. 2019, the Magenta team): credit it"
+MODELS["groove"] = Spec(
+    summary="the humanizer: programmed drums played as the Groove MIDI Dataset's drummers play them "
+    "('tunesmith humanize')",
+    data=GROOVE_DATA, split=GROOVE_SPLIT, license=GROOVE_LICENSE, minutes=0, preset="default", kind="humanizer",
+    source="groove", steps=GROOVE_STEPS, seed=0,
+)
 CLASSICAL_ENV = "TUNESMITH_CLASSICAL"
+GROOVE_ENV = "TUNESMITH_GROOVE"
 
 
 def hardware() -> str:
@@ -171,11 +185,13 @@ def source_of(name: str, spec: Spec, args: argparse.Namespace) -> str | None:
     """The corpus to prepare for a model, or None (with the reason printed) where it is absent."""
     if spec.source == "bach":
         return "bach"
-    flag, env = (args.maestro, MAESTRO_ENV) if spec.source == "maestro" else (args.classical, CLASSICAL_ENV)
+    flag, env, what, how = {
+        "maestro": (args.maestro, MAESTRO_ENV, "MAESTRO", "'tunesmith prepare --download maestro' fetches it"),
+        "classical": (args.classical, CLASSICAL_ENV, "classical collection", "the collection"),
+        "groove": (args.groove, GROOVE_ENV, "Groove MIDI Dataset", "'tunesmith prepare --download groove' fetches it"),
+    }[spec.source]
     folder = flag or os.environ.get(env)
     if not folder or not Path(folder).is_dir():
-        how = "'tunesmith prepare --download maestro' fetches it" if spec.source == "maestro" else "the collection"
-        what = "MAESTRO" if spec.source == "maestro" else "classical collection"
         print(f"{name}: skipped: no {what} folder (give --{spec.source} DIR or set ${env}; {how})", flush=True)
         return None
     return folder
@@ -259,6 +275,10 @@ def build(name: str, spec: Spec, args: argparse.Namespace) -> dict[str, Any] | N
     }
     staged = ship_run(run, name, card, root=work / "staged", dtype=args.dtype)
     print(f"{name}: {summary['step']} steps in {wall:.0f} s; measuring the shipped weights ({args.dtype})", flush=True)
+    if get_family(spec.kind).can("humanize"):
+        figures = humanize_figures(staged.path, data)
+        ship_run(run, name, {**card, **figures}, root=args.out, dtype=args.dtype)
+        return get_model(name, roots=[Path(args.out)]).card
     bars = get_family(spec.kind).length_unit == "bars"
     opts = EvalOptions(n=n, seed=0, length=100 if bars else length, bars=length if bars else 8)
     report = evaluate([staged.path], data, work / "evaluation", opts, progress=not args.quiet, audio=False)
@@ -292,6 +312,21 @@ def build(name: str, spec: Spec, args: argparse.Namespace) -> dict[str, Any] | N
     elif train_notes <= MAX_INDEXED_NOTES and add_originality_index(name, data, root=args.out):
         print(f"{name}: shipped with the originality index of its {train_notes:,} training notes", flush=True)
     return get_model(name, roots=[Path(args.out)]).card
+
+
+def humanize_figures(staged: Path, data: Path) -> dict[str, Any]:
+    """A humanizer's card figures: its errors against the drummers of the test split beside the three baselines'
+    (``benchmarks/bench_humanize.py``'s protocol); it writes no music of its own, so no likelihood, overlap or
+    originality."""
+    result = measure(staged, data, "test")
+    return {
+        "held_out_bits_per_note": None,
+        "overlap_fraction_of_ceiling": None,
+        "held_out_split": "test",
+        "humanize": {"pieces": result["pieces"], "hits": result["hits"],
+                     "programmed_velocity": result["programmed_velocity"], **summary(result)},
+        "originality": None,
+    }
 
 
 def indexed_twin(name: str, root: str | Path) -> str | None:
@@ -361,7 +396,9 @@ def card_row(c: dict[str, Any]) -> str:
         f"| {c['name']} | {c['kind']} | {c['parameters']:,} | {c['size_bytes'] / 1e6:.1f} MB | {c['preset']} | "
         f"{c['steps']:,} | "
         f"{c['train_seconds'] / 60:.1f} min | {'–' if bits is None else f'{bits:.3f}'} | "
-        f"{'–' if frac is None else f'{frac:.2f}'} | {c['originality']['copied_share']:.0%} | {c['date_trained']} |"
+        f"{'–' if frac is None else f'{frac:.2f}'} | "
+        f"{'–' if not c.get('originality') else format(c['originality']['copied_share'], '.0%')} | "
+        f"{c['date_trained']} |"
     )
 
 
@@ -379,6 +416,7 @@ def main(argv: list[str] | None = None) -> int:
         default=None,
         help=f"the classical collection (crnngan, crnngan3, baseline; default: ${CLASSICAL_ENV})",
     )
+    ap.add_argument("--groove", default=None, help=f"the Groove MIDI Dataset (groove; default: ${GROOVE_ENV})")
     ap.add_argument("--steps", type=int, default=None, help="first stage's budget in steps, instead of minutes")
     ap.add_argument("--out", default=str(PACKAGE_MODELS), help="where the shipped models go (default: the package)")
     ap.add_argument("--work", default="out/pretrained", help="datasets, runs and evaluations (default: %(default)s)")
@@ -423,7 +461,9 @@ def main(argv: list[str] | None = None) -> int:
     total = sum(c["size_bytes"] for c in cards)
     print(f"\nshipped into {args.out}: {len(cards)} model(s), {total / 1e6:.1f} MB in all (the limit is 45 MB)")
     for c in cards:
-        print(f"{c['name']}: {c['hardware']}; {c['stopped']}; copies: runs of {c['originality']['copy_notes']}+ notes")
+        orig = c.get("originality")
+        copies = f"copies: runs of {orig['copy_notes']}+ notes" if orig else "writes no music"
+        print(f"{c['name']}: {c['hardware']}; {c['stopped']}; {copies}")
     return 0
 
 
