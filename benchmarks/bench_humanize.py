@@ -105,7 +105,7 @@ def plot(folder: Path, result: dict) -> None:
     ax.set_xticks(range(17))
     ax.grid(axis="x", alpha=0.3)
     ax.set_xlabel("16th of the bar (the marker's size is the velocity)")
-    ax.legend(fontsize=8, loc="upper right")
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0))
     ax.set_title(f"{first['piece'].metadata.get('style', '')}: the first bar, played, programmed and humanized")
     fig.tight_layout()
     fig.savefig(folder / "humanize_bar.png", dpi=110)
