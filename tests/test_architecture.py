@@ -18,8 +18,8 @@ DOC = Path(__file__).resolve().parents[1] / "docs" / "architecture.md"
 #: floor -> the top-level modules and packages of tunesmith on it, lowest first
 FLOORS: dict[int, tuple[str, ...]] = {
     0: (
-        "__init__", "errors", "config", "utils", "notes", "scores", "grid", "runfiles", "progress", "pretrained",
-        "threads",
+        "__init__", "errors", "config", "utils", "notes", "scores", "grid", "drumkit", "runfiles", "progress",
+        "pretrained", "threads",
     ),
     1: ("io",),
     2: ("corpora",),

@@ -1,4 +1,5 @@
-"""The one quantiser of quarter-note times onto a grid of ``steps_per_quarter`` steps per quarter note.
+"""The one quantiser of quarter-note times onto a grid of ``steps_per_quarter`` steps per quarter note, and a
+piece's bar lines (:func:`bar_lines_qn`, from its time signatures).
 
 Piano rolls (:mod:`tunesmith.representations.pianoroll`) and the grid-based metrics
 (:mod:`tunesmith.evaluation.metrics`: MuseGAN's statistics, groove consistency) both place notes with these
@@ -10,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from .errors import ConfigError
+from .notes import Notes
 
 #: MuseGAN's and the piano-roll GAN's default resolution: 4 steps per quarter note (16th notes).
 DEFAULT_STEPS_PER_QUARTER = 4
@@ -36,3 +38,19 @@ def note_steps(start_qn: np.ndarray, end_qn: np.ndarray, steps_per_quarter: int)
     start = np.maximum(to_steps(start_qn, steps_per_quarter), 0)
     end = np.maximum(to_steps(end_qn, steps_per_quarter), start + 1)
     return start, end
+
+
+def bar_lines_qn(notes: Notes, end_qn: float) -> np.ndarray:
+    """The bar lines of a piece, in quarter notes, from its time signatures, up to ``end_qn``."""
+    ts = notes.time_signatures
+    if ts.size == 0 or ts["qn"][0] > 0:
+        ts = np.concatenate([np.array([(0.0, 4, 4)], dtype=ts.dtype), ts])
+    lines: list[float] = []
+    for k in range(ts.size):
+        start = float(ts["qn"][k])
+        stop = float(ts["qn"][k + 1]) if k + 1 < ts.size else max(end_qn, start + 1e-9)
+        length = 4.0 * int(ts["numerator"][k]) / max(int(ts["denominator"][k]), 1)
+        if length <= 0:
+            length = 4.0
+        lines.extend(np.arange(start, stop, length).tolist())
+    return np.array(lines or [0.0])

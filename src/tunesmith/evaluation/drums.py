@@ -1,7 +1,7 @@
 """Drum statistics: what a drum part is, as numbers a generated set and a real one can be compared by. Pure
 functions of :class:`~tunesmith.notes.Notes` (drum notes of the 9 classes only; pitched notes are ignored, the
 other way round from :mod:`~tunesmith.evaluation.metrics`), on the 16th grid of
-:mod:`~tunesmith.representations.drums`.
+:mod:`~tunesmith.drumkit`.
 
 Per piece (:data:`DRUM_FEATURES`, the set comparison's features for drums, :func:`compare_drum_sets`):
 
@@ -23,10 +23,10 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
+from ..drumkit import N_CLASSES, POSITIONS, STEPS_PER_QUARTER, DrumCells, drum_cells
 from ..errors import ConfigError
+from ..grid import bar_lines_qn
 from ..notes import Notes
-from ..representations.bars import bar_lines_qn
-from ..representations.drums import N_CLASSES, POSITIONS, STEPS_PER_QUARTER, DrumCells, drum_cells, drum_grid
 from .setcompare import FeatureComparison, compare_features
 
 #: a hit this close to a grid line (in 16ths) is on the grid: 0.1 of a 16th is 12.5 ms at 120 quarter notes a minute
@@ -84,7 +84,8 @@ def timing_spread(notes: Notes) -> float:
     c = drum_cells(notes)
     if c.index.size == 0:
         return 0.0
-    qpm = drum_grid(notes, c).qpm[c.step].astype(np.float64)
+    t = notes.tempos
+    qpm = t["qpm"][np.clip(np.searchsorted(t["qn"], c.step / STEPS_PER_QUARTER, side="right") - 1, 0, None)]
     return float((c.offset * 60_000.0 / qpm / STEPS_PER_QUARTER).std())
 
 

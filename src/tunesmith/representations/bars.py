@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..grid import bar_lines_qn  # noqa: F401 (re-exported: bar lines are the grid's, below every floor)
 from ..notes import Notes
 
 N_PROGRAMS = 129  # General MIDI programs 0-127, then drums
@@ -27,23 +28,6 @@ BAR_DTYPE = np.dtype(
         ("programs", np.uint8, 17),  # packed bits of the N_PROGRAMS programs that play
     ]
 )
-
-
-def bar_lines_qn(notes: Notes, end_qn: float) -> np.ndarray:
-    """The bar lines of a piece, in quarter notes, from its time signatures, up to ``end_qn``."""
-    ts = notes.time_signatures
-    if ts.size == 0 or ts["qn"][0] > 0:
-        ts = np.concatenate([np.array([(0.0, 4, 4)], dtype=ts.dtype), ts])
-    lines: list[float] = []
-    for k in range(ts.size):
-        start = float(ts["qn"][k])
-        stop = float(ts["qn"][k + 1]) if k + 1 < ts.size else max(end_qn, start + 1e-9)
-        length = 4.0 * int(ts["numerator"][k]) / max(int(ts["denominator"][k]), 1)
-        if length <= 0:
-            length = 4.0
-        lines.extend(np.arange(start, stop, length).tolist())
-    return np.array(lines or [0.0])
-
 
 
 def _lookup(times: np.ndarray, at: np.ndarray) -> np.ndarray:
