@@ -211,3 +211,18 @@ def test_measure_counts_each_hit_against_the_drummer(tiny_run, tmp_path):
     assert np.allclose(r["timing_ms"]["model"], np.abs(played["start"] - piece.notes["start"]) * 1000, atol=1e-6)
     assert np.allclose(r["velocity"]["model"], np.abs(played["velocity"].astype(int) - piece.notes["velocity"]))
     assert summary(r)["quantized"]["timing_ms_mean"] == pytest.approx(float(np.mean(np.abs(c.offset) * 150)), abs=0.01)
+
+
+def test_evaluate_adds_the_drum_comparison_where_the_reference_is_drums(tiny_run, tmp_path):
+    import json
+
+    from tunesmith.evaluation.drums import DRUM_FEATURES
+
+    run, _ = tiny_run
+    out = tmp_path / "report"
+    argv = ["evaluate", str(run), "--data", str(run.parent / "data"), "--out", str(out), "-n", "3", "--length", "16"]
+    assert main([*argv, "--no-audio", "-q"]) == 0
+    drums = json.loads((out / "report.json").read_text())["models"][0]["drums"]
+    assert set(drums["comparison"]) == set(drums["ceiling"]) == set(DRUM_FEATURES)
+    assert all(0 <= drums["comparison"][f]["overlap"] <= 1 for f in DRUM_FEATURES)
+    assert "## Drums: set comparison of drum features" in (out / "report.md").read_text()

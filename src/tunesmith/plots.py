@@ -307,16 +307,16 @@ _XLABELS = {
 }
 
 
-def note_features(pieces: Iterable[Notes | np.ndarray]) -> dict[str, np.ndarray]:
+def note_features(pieces: Iterable[Notes | np.ndarray], *, drums: bool = False) -> dict[str, np.ndarray]:
     """Per-note features of pieces, pooled: ``pitch``, ``velocity``, ``duration`` (end - start, s) and ``step``
     (time from one note start to the next within a piece, in onset order, s; 0 between the notes of a chord),
     and per-piece ``low``, ``high`` (lowest, highest pitch) and ``seconds`` (end of the last note). Drum notes
     are left out (their "pitch" names an instrument); pieces without pitched notes count in no per-piece value.
-    """
+    With ``drums``, the other way round: the drum notes alone (``pitch`` their instrument's key)."""
     cols: dict[str, list[np.ndarray]] = {k: [] for k in (*SET_FEATURES, "low", "high", "seconds")}
     for piece in pieces:
         a = piece.notes if isinstance(piece, Notes) else piece
-        a = a[~a["is_drum"]]
+        a = a[a["is_drum"]] if drums else a[~a["is_drum"]]
         if a.size == 0:
             continue
         cols["pitch"].append(a["pitch"].astype(np.int64))
@@ -352,8 +352,10 @@ def plot_distributions(
     reference: str | None = None,
     *,
     title: str | None = None,
+    drums: bool = False,
 ) -> Path:
-    """Pitch, step, duration and velocity histograms of several named sets of pieces, overlaid.
+    """Pitch, step, duration and velocity histograms of several named sets of pieces, overlaid (``drums``: of
+    their drum notes, "pitch" the instrument's key, rather than of their pitched notes).
 
     Each histogram is density-normalised (its area is 1), on bins shared by all sets, so that sets of different
     sizes compare; ``reference`` (a key of ``sets``, e.g. the test split) is drawn as a filled grey histogram,
@@ -363,9 +365,9 @@ def plot_distributions(
         raise ConfigError("plot_distributions: no set of pieces given")
     if reference is not None and reference not in sets:
         raise ConfigError(f"plot_distributions: reference {reference!r} is not one of {', '.join(sets)}")
-    features = {name: note_features(pieces) for name, pieces in sets.items()}
+    features = {name: note_features(pieces, drums=drums) for name, pieces in sets.items()}
     if all(f["pitch"].size == 0 for f in features.values()):
-        raise ConfigError("plot_distributions: the sets hold no pitched notes")
+        raise ConfigError(f"plot_distributions: the sets hold no {'drum' if drums else 'pitched'} notes")
     plt = _pyplot()
     fig, axes = plt.subplots(2, 2, figsize=(11, 7), dpi=100)
     colors = iter(plt.rcParams["axes.prop_cycle"].by_key()["color"] * 4)
@@ -386,9 +388,9 @@ def plot_distributions(
                 ax.hist(values, bins=bins, density=True, label=label, **style[name])
             else:
                 ax.plot([], [], label=f"{label}: none", **{k: v for k, v in style[name].items() if k == "color"})
-        if feature == "pitch" and pooled.size:
+        if feature == "pitch" and pooled.size and not drums:
             _pitch_ticks(ax, int(pooled.min()), int(pooled.max()), axis="x")
-        ax.set_xlabel(_XLABELS[feature] + note)
+        ax.set_xlabel(("drum key (General MIDI)" if drums and feature == "pitch" else _XLABELS[feature]) + note)
         ax.set_ylabel("density")
         ax.grid(alpha=0.3)
     axes[0, 0].legend(fontsize=8)

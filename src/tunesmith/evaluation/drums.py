@@ -111,3 +111,19 @@ def compare_drum_sets(pieces: Sequence[Notes], reference: Sequence[Notes]) -> di
     x = [drum_features(p) for p in pieces]
     r = [drum_features(p) for p in reference]
     return {f: compare_features(np.stack([v[f] for v in x]), np.stack([v[f] for v in r])) for f in DRUM_FEATURES}
+
+
+def is_drum_set(pieces: Sequence[Notes]) -> bool:
+    """Whether a set is drums: most of its notes are drum notes of the 9 classes (the evaluation then adds the drum
+    features' comparison)."""
+    total = sum(len(p) for p in pieces)
+    return total > 0 and sum(drum_cells(p).index.size for p in pieces) > total / 2
+
+
+def drum_comparison(pieces: Sequence[Notes], reference: Sequence[Notes], train_like: Sequence[Notes]) -> dict | None:
+    """The drum features' set comparison of ``pieces`` and, as the ceiling, of ``train_like``, against
+    ``reference``: ``{"comparison": ..., "ceiling": ...}``; None unless the reference is drums and each set has two
+    pieces or more."""
+    if not is_drum_set(reference) or min(len(pieces), len(reference), len(train_like)) < 2:
+        return None
+    return {"comparison": compare_drum_sets(pieces, reference), "ceiling": compare_drum_sets(train_like, reference)}

@@ -254,6 +254,8 @@ class ModelResult:
     originality: dict[str, Any] | None = None  # the longest runs copied from the training split (originality.py)
     info: dict[str, Any] = field(default_factory=dict)
     collapse: str | None = None  # why the generated set has collapsed (:func:`collapse`), or None
+    #: drum features' set comparison and its ceiling, where the reference is drums (``drums.drum_comparison``)
+    drums: dict[str, dict[str, setcompare.FeatureComparison]] | None = None
 
     @property
     def overlap(self) -> float:

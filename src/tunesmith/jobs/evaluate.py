@@ -14,6 +14,7 @@ from torch import nn
 
 from ..dataset import Dataset, choosing
 from ..evaluation import setcompare
+from ..evaluation.drums import drum_comparison
 from ..evaluation.originality import OriginalityIndex, originality
 from ..evaluation.protocol import (
     EvalOptions,
@@ -111,6 +112,7 @@ def evaluate_run(path: str | os.PathLike[str], ds: Dataset, opts: EvalOptions, n
         likelihood=likelihood(fam, model, run, ds, opts),
         originality=originality(pieces, OriginalityIndex.build(ds, "train")),
         collapse=collapse(pieces, reference),
+        drums=drum_comparison(pieces, reference, train_like),
         info={
             "run": str(path),
             "preset": run.config.get("preset", ""),

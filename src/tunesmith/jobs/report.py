@@ -17,6 +17,7 @@ import numpy as np
 from ..audio import render
 from ..dataset import Dataset
 from ..errors import ConfigError, DatasetError
+from ..evaluation.drums import DRUM_FEATURES, is_drum_set
 from ..evaluation.originality import OriginalityIndex, originality
 from ..evaluation.protocol import REPORT_COLUMNS, EvalOptions, ModelResult, real_row
 from ..evaluation.setcompare import SET_FEATURES
@@ -130,7 +131,8 @@ def _control_accuracy(report: dict[str, Any], named, ds: Dataset, opts: EvalOpti
 def _figures(results: list[ModelResult], real: dict[str, Any], out: Path, split: str) -> dict[str, str]:
     label = f"{split} split (reference)"
     sets = {label: real["reference"], **{r.name: r.pieces for r in results}}
-    return {"distributions": plot_distributions(sets, out / "distributions.png", label).name}
+    drums = is_drum_set(real["reference"])  # a drum collection: the drum notes' distributions
+    return {"distributions": plot_distributions(sets, out / "distributions.png", label, drums=drums).name}
 
 
 def _samples(results: list[ModelResult], out: Path, *, audio: bool) -> dict[str, list[dict[str, str]]]:
@@ -187,6 +189,7 @@ def _json(
                 "per_statistic_error": r.errors["per_statistic"],
                 "set_comparison": _comparison_json(r.comparison),
                 "ceiling": _comparison_json(r.ceiling),
+                "drums": None if r.drums is None else {k: _comparison_json(v) for k, v in r.drums.items()},
             }
         )
     return {
@@ -293,6 +296,18 @@ def _markdown(rep: dict[str, Any]) -> str:
             cells.append(f"{_fmt(m['set_comparison'][f]['overlap'])} ({_fmt(m['ceiling'][f]['overlap'])})")
         cells.append(_fmt(r["set_comparison"][f]["overlap"]))
         lines.append("| " + " | ".join(cells) + " |")
+    drums = [m for m in rep["models"] if m.get("drums")]
+    if drums:
+        lines += ["", "## Drums: set comparison of drum features (overlapping area; in brackets the ceiling)", ""]
+        lines += ["| feature | " + " | ".join(m["name"] for m in drums) + " |", "|" + "---|" * (len(drums) + 1)]
+        for f in DRUM_FEATURES:
+            cells = [f] + [
+                f"{_fmt(m['drums']['comparison'][f]['overlap'])} ({_fmt(m['drums']['ceiling'][f]['overlap'])})"
+                for m in drums
+            ]
+            lines.append("| " + " | ".join(cells) + " |")
+        lines += ["", "Drum features (docs/drums.md): hits per bar per class, the share of hits on the 16th grid, "
+                  "groove consistency, velocity and timing spread."]
     lines += ["", "## Scaled squared error per statistic", ""]
     head = ["statistic", *(m["name"] for m in rep["models"]), "real: train split"]
     lines += ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
