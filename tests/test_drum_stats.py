@@ -103,3 +103,52 @@ def test_no_drums_gives_zeros_and_the_set_comparison_tells_sets_apart():
     assert same["velocity spread"].overlap > other["velocity spread"].overlap
     with pytest.raises(ConfigError):
         compare_drum_sets(programmed[:1], real)
+
+
+def test_the_style_classifier_separates_two_grooves_by_hand():
+    from tunesmith.evaluation.drums import StyleClassifier
+
+    rng = np.random.default_rng(0)
+
+    def groove(kind: str) -> Notes:
+        p = rock(4)
+        a = p.notes.copy()
+        if kind == "shuffle":  # the off-beat 8ths of the hi-hat pushed to the last triplet
+            off = (a["pitch"] == 42) & np.isclose(a["start_qn"] % 1, 0.5)
+            a["start_qn"][off] += 1 / 6
+        a["start_qn"] = np.maximum(a["start_qn"] + rng.normal(0, 0.01, a.size), 0)
+        a["end_qn"] = a["start_qn"] + 0.1
+        return p.with_qn_times(a)
+
+    pieces = [groove(k) for k in ("straight", "shuffle") * 10]
+    styles = ["rock", "blues"] * 10
+    c = StyleClassifier().fit(pieces, styles)
+    assert c.styles == ["blues", "rock"] and c.accuracy([groove("shuffle"), groove("straight")], ["blues", "rock"]) == 1
+    assert np.allclose(c.probabilities(pieces[:2]).sum(axis=1), 1.0)
+    with pytest.raises(ConfigError):
+        StyleClassifier().fit(pieces[:2], ["rock", "rock"])
+
+
+def test_the_style_classifier_beats_chance_on_real_grooves():
+    """Trained on the Groove train split's performances of its four commonest styles, it names the style of the
+    validation split's performances of those styles well above the commonest style's share."""
+    from collections import Counter
+
+    from tunesmith.corpora import groove_corpus
+    from tunesmith.evaluation.drums import StyleClassifier, primary_style
+    from tunesmith.io import read_midi
+
+    from .conftest import DATA, need
+
+    root = need(DATA / "groove")
+    keep = ("rock", "funk", "jazz", "latin")
+    sets: dict[str, tuple[list, list]] = {"train": ([], []), "validation": ([], [])}
+    for it in groove_corpus(root).items:
+        style = primary_style(dict(it.extra)["style"])
+        if it.split in sets and style in keep:
+            sets[it.split][0].append(read_midi(it.path))
+            sets[it.split][1].append(style)
+    c = StyleClassifier().fit(*sets["train"])
+    pieces, styles = sets["validation"]
+    chance = Counter(styles).most_common(1)[0][1] / len(styles)
+    assert c.accuracy(pieces, styles) > chance + 0.15
