@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from .. import __version__
 from ..errors import TunesmithError
 from . import (
+    chords,
     compare,
     demo,
     evaluate,
@@ -36,8 +37,8 @@ from .common import Formatter, Handler
 
 #: the commands, in the order ``--help`` lists them
 COMMANDS = (
-    prepare, info, train, generate, harmonize, humanize, originality, evaluate, rollstats, compare, render, plot,
-    models, demo, studio,
+    prepare, info, train, generate, harmonize, humanize, chords, originality, evaluate, rollstats, compare, render,
+    plot, models, demo, studio,
 )  # fmt: skip
 
 
