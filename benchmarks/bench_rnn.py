@@ -143,7 +143,7 @@ def time_to_quality(ds: Path, run: Path, target: dict, budget_s: float, val_ever
         preset="default",
         progress=False,
         overrides={
-            "max_time": str(3 * budget_s),
+            "max_time": str(4 * budget_s),  # the tutorial's whole time: how long it takes where a quarter is short
             "val_every": str(val_every),
             "val_max_batches": "none",
             "epochs": "100",
@@ -151,6 +151,20 @@ def time_to_quality(ds: Path, run: Path, target: dict, budget_s: float, val_ever
     )
     lines = (run / "metrics.jsonl").read_text().splitlines()
     recs = [r for r in map(json.loads, lines) if r["kind"] in ("val", "epoch")]
+    result = _sustained(recs, target, budget_s)
+    if not result["reached"]:  # how long it takes, within the tutorial's own time
+        later = _sustained(recs, target, 4 * budget_s)
+        result["within_tutorial_time_s"] = later["train_time_s"]
+    result["curve"] = [
+        [round(r["train_time"], 1), *(r.get(f"val/last_{k}") for k in ("pitch", "step_mse", "duration_mse"))]
+        for r in recs
+    ]
+    return result
+
+
+def _sustained(recs: list[dict], target: dict, budget_s: float) -> dict:
+    """The first validation within ``budget_s`` of training time from which every later one within it is at or
+    below every target."""
     within = [r for r in recs if r["train_time"] <= budget_s]
     met = [all(r.get(f"val/last_{k}") is not None and r[f"val/last_{k}"] <= target[k] for k in target) for r in within]
     for i, r in enumerate(within):
@@ -312,6 +326,10 @@ def main() -> None:
             print(f"{'  the tutorial without its penalty: ' + k:44}{a['val_plain'][k + '_mse']:>12.4f}")
     tq = f"{q['train_time_s']:.1f} s" if q["reached"] else f"not within {q['budget_s']:.0f} s"
     print(f"{'time to the tutorial held-out losses':44}{q['tutorial_s']:>11.1f}s{tq:>12}")
+    if not q["reached"]:
+        t = q.get("within_tutorial_time_s")
+        said = f"{t:.1f} s ({q['tutorial_s'] / t:.2f}x faster)" if t else "not within the tutorial's time either"
+        print(f"{'  within the tutorial own time':44}{'':>12}{said:>12}")
     print(f"{'generation, notes/s, n=256':44}{'':>12}{g['n256_notes_per_s']:>12.0f}")
     print(f"{'generation, notes/s, n=1':44}{a['gen_notes_per_s']:>12.1f}{g['n1_notes_per_s']:>12.0f}")
     print(json.dumps(res))
