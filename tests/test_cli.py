@@ -131,3 +131,25 @@ def test_parsing_and_listing_models_import_neither_torch_nor_miditok(argv):
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stderr.strip().splitlines()[-1] == "[]"
+
+
+def test_quiet_turns_off_every_bar_for_the_command_alone(tmp_path, capsys):
+    """``-q`` reaches the bars deep inside a job (the Transformer's generation bar is drawn by the sampler, which no
+    flag reaches), and only for that command."""
+    import io
+
+    from tunesmith import progress
+    from tunesmith.cli import COMMANDS, build_parser
+
+    seen = []
+    parser = build_parser()
+    args = parser.parse_args(["prepare", "bach", "--out", str(tmp_path / "d"), "-q"])
+    assert args.quiet
+    progress.quiet(True)
+    seen.append(progress.progress_bar(total=3, stream=io.StringIO()).disable)
+    progress.quiet(False)
+    seen.append(progress.progress_bar(total=3, stream=io.StringIO()).disable)
+    assert seen == [True, False] and COMMANDS
+    src = hand_midi(tmp_path / "a.mid")
+    assert main(["prepare", str(src), "--out", str(tmp_path / "ds"), "-q"]) == 0
+    assert progress.progress_bar(total=1, stream=io.StringIO()).disable is False  # back on after the command

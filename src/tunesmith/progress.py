@@ -40,9 +40,19 @@ def is_terminal(stream: IO[str] | None = None) -> bool:
         return False
 
 
+#: set by :func:`quiet` (a command's ``-q``): every bar is off, also those deep in a job that no flag reaches
+_QUIET = {"on": False}
+
+
+def quiet(on: bool = True) -> None:
+    """Turn every progress bar of this process off (``-q``) or back on."""
+    _QUIET["on"] = bool(on)
+
+
 def progress_bar(*, disable: bool = False, stream: IO[str] | None = None, **kwargs: Any) -> tqdm:
     """A tqdm bar on ``stream`` (stderr by default): live on a terminal; elsewhere whole lines, at most one every
-    :data:`LOG_INTERVAL` seconds (``kwargs`` are tqdm's)."""
+    :data:`LOG_INTERVAL` seconds (``kwargs`` are tqdm's). Off where ``disable`` or :func:`quiet` says so."""
+    disable = disable or _QUIET["on"]
     stream = sys.stderr if stream is None else stream
     if disable or is_terminal(stream):
         return tqdm(file=stream, disable=disable, dynamic_ncols=True, **kwargs)

@@ -13,7 +13,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from .. import __version__
+from .. import __version__, progress
 from ..errors import TunesmithError
 from . import (
     chords,
@@ -59,6 +59,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     handler: Handler = args.func
+    progress.quiet(bool(getattr(args, "quiet", False)))  # -q: no bar at all, also the jobs' inner ones
     try:
         return handler(args)
     except TunesmithError as e:
@@ -67,6 +68,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"tunesmith {args.command}: interrupted", file=sys.stderr)
         return 130
+    finally:
+        progress.quiet(False)
 
 
 if __name__ == "__main__":  # pragma: no cover
