@@ -119,3 +119,15 @@ def test_two_analysed_chorales_regression():
     for _, s, truth in analyses([1, 2]):
         want = beats(truth)
         assert score(ours(stream_to_notes(s), want), want)["chord"] >= 0.85
+
+
+def test_a_reader_that_stops_early_ends_the_command_quietly(tmp_path):
+    """``tunesmith chords song.mid --json | head -1``: the closed pipe is a normal end, not a traceback."""
+    import subprocess
+    import sys
+
+    bars = [([48, 60, 64, 67] if k % 2 else [43, 55, 59, 62], 4.0 * k, 4.0 * k + 4) for k in range(3000)]
+    path = write_midi(block(*bars), tmp_path / "long.mid")
+    cmd = f"{sys.executable} -m tunesmith chords {path} --json | head -1"  # 3,000 chords: more than a pipe holds
+    done = subprocess.run(cmd, shell=True, capture_output=True, text=True, timeout=120)
+    assert done.stdout.strip() and "Traceback" not in done.stderr and "BrokenPipe" not in done.stderr
