@@ -366,10 +366,10 @@ def stage_of(run: Path, how: str, summary: dict[str, Any] | None = None) -> dict
     out: dict[str, Any] = {
         "how": how,
         "preset": config.get("preset"),
-        "chord_window": m.get("chord_window", 0.0),
         "lr": config["train"]["lr"],
         "lr_decay": config["train"].get("lr_decay", 0.0),
-        "fim_order": m.get("fim_order"),
+        # the settings that told the Transformer's stages apart, where the model has them
+        **{k: m[k] for k in ("chord_window", "fim_order") if k in m},
     }
     if summary is not None:
         out |= {
