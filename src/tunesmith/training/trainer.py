@@ -161,6 +161,16 @@ def autocast_for(cfg: TrainConfig, device: torch.device) -> torch.autocast:
     return torch.autocast(device.type, dtype=torch.bfloat16, enabled=enabled)
 
 
+def optimizer_step(opt: torch.optim.Optimizer, loss: torch.Tensor, params: Any, grad_clip: float | None) -> None:
+    """One plain update: gradients of ``loss`` (the old ones dropped), their norm clipped to ``grad_clip`` where
+    set, then ``opt``'s step. The step of the tasks with one optimizer and one loss."""
+    opt.zero_grad(set_to_none=True)
+    loss.backward()
+    if grad_clip:
+        torch.nn.utils.clip_grad_norm_(params, grad_clip)
+    opt.step()
+
+
 def seed_everything(seed: int) -> None:
     random.seed(seed)
     np.random.seed(seed % 2**32)

@@ -10,7 +10,7 @@ import torch
 
 from ...representations.drums import DrumGrid
 from ...training.stores import evenly_spread
-from ...training.trainer import Task, TrainConfig, autocast_for
+from ...training.trainer import Task, TrainConfig, autocast_for, optimizer_step
 from .model import Humanizer, features
 
 
@@ -88,11 +88,7 @@ class HumanizerTask(Task):
     def train_step(self, batch: tuple[torch.Tensor, ...], step: int) -> dict[str, float]:
         with self.autocast:
             loss, parts = self.model.loss(*batch)
-        self.opt.zero_grad(set_to_none=True)
-        loss.backward()
-        if self.cfg.grad_clip:
-            torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.cfg.grad_clip)
-        self.opt.step()
+        optimizer_step(self.opt, loss, self.model.parameters(), self.cfg.grad_clip)
         return {"loss": float(loss.detach()), **{k: float(v.detach()) for k, v in parts.items()}}
 
     def val_batches(self) -> Iterator[tuple[torch.Tensor, ...]]:

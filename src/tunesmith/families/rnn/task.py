@@ -10,7 +10,7 @@ import torch
 from ...representations.note_events import Windows
 from ...training.distributed import data_parallel, shard
 from ...training.stores import EventStore, evenly_spread
-from ...training.trainer import Task, TrainConfig, autocast_for
+from ...training.trainer import Task, TrainConfig, autocast_for, optimizer_step
 from .model import NoteRNN
 
 
@@ -72,11 +72,7 @@ class RNNTask(Task):
     def train_step(self, batch: torch.Tensor, step: int) -> dict[str, float]:
         with self.autocast:
             loss, parts = self.parallel(self.model.window_loss, batch)
-        self.opt.zero_grad(set_to_none=True)
-        loss.backward()
-        if self.cfg.grad_clip:
-            torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.cfg.grad_clip)
-        self.opt.step()
+        optimizer_step(self.opt, loss, self.model.parameters(), self.cfg.grad_clip)
         return {"loss": float(loss.detach()), **{k: float(v.detach()) for k, v in parts.items()}}
 
     def val_batches(self) -> Iterator[torch.Tensor]:
