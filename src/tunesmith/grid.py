@@ -54,3 +54,15 @@ def bar_lines_qn(notes: Notes, end_qn: float) -> np.ndarray:
             length = 4.0
         lines.extend(np.arange(start, stop, length).tolist())
     return np.array(lines or [0.0])
+
+
+def parse_bars(text: str) -> tuple[int, int]:
+    """``"5-8"`` -> bars 5 to 8 (numbered from 1, inclusive) as ``(4, 8)``: the first index and one past the last."""
+    try:
+        lo, _, hi = text.partition("-")
+        a, b = int(lo), int(hi or lo)
+    except ValueError:
+        raise ConfigError(f"--infill-bars takes bars as FIRST-LAST counted from 1, e.g. 5-8; got {text!r}") from None
+    if a < 1 or b < a:
+        raise ConfigError(f"--infill-bars {text}: bars count from 1 and the last may not come before the first")
+    return a - 1, b

@@ -30,6 +30,7 @@ PACKAGES = (
     "crnngan",
     "transformer",
     "humanizer",
+    "drummer",
 )
 
 

@@ -70,6 +70,8 @@ class TrainConfig(ConfigBase):
     #: the learning rate falls linearly to zero ("warm-up, stable, decay"), for tasks that schedule their rate (the
     #: Transformer); 0: a constant rate after the warm-up
     lr_decay: float = 0.0
+    #: steps over which the learning rate rises linearly from lr / warmup to lr, for tasks that schedule their rate
+    warmup: int = 200
     weight_decay: float = 0.0
     grad_clip: float | None = None
     seed: int = 0
@@ -94,6 +96,8 @@ class TrainConfig(ConfigBase):
             raise ConfigError(f"lr must be positive, got {self.lr}")
         if not 0 <= self.lr_decay < 1:
             raise ConfigError(f"lr_decay is a fraction of the training budget in [0, 1), got {self.lr_decay}")
+        if self.warmup < 0:
+            raise ConfigError(f"warmup is a number of steps, 0 or more, got {self.warmup}")
         if self.max_steps is not None and self.max_steps <= 0:
             raise ConfigError(f"max_steps must be positive, got {self.max_steps}")
         if self.max_time is not None and self.max_time <= 0:

@@ -19,6 +19,7 @@ import numpy as np
 import torch
 
 from ...errors import ConfigError
+from ...grid import parse_bars
 from ...notes import Notes
 from ...progress import progress_bar
 from ...representations.bars import bar_lines_qn
@@ -296,18 +297,6 @@ def continue_piece(
     return continue_rows(
         model, tok, grammar, tails, [primer] * n, [offset] * n, length, humanize=humanize, prefix=prefix, **sampling
     )
-
-
-def parse_bars(text: str) -> tuple[int, int]:
-    """``"5-8"`` -> bars 5 to 8 (numbered from 1, inclusive) as ``(4, 8)``: the first index and one past the last."""
-    try:
-        lo, _, hi = text.partition("-")
-        a, b = int(lo), int(hi or lo)
-    except ValueError:
-        raise ConfigError(f"--infill-bars takes bars as FIRST-LAST counted from 1, e.g. 5-8; got {text!r}") from None
-    if a < 1 or b < a:
-        raise ConfigError(f"--infill-bars {text}: bars count from 1 and the last may not come before the first")
-    return a - 1, b
 
 
 def infill_piece(

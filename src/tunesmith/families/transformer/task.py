@@ -36,7 +36,6 @@ from .model import MusicTransformer
 
 IGNORE = -100
 TOKENIZER_FILE = "tokenizer.json"
-WARMUP_STEPS = 200
 
 
 @dataclass(frozen=True)
@@ -314,7 +313,7 @@ class TransformerTask(Task):
     # ------------------------------------------------------------------------------------------------ steps
     def lr_at(self, step: int) -> float:
         """Linear warm-up over the first steps, then the configured rate, times the trainer's decay (lr_decay)."""
-        return self.cfg.lr * min(1.0, (step + 1) / WARMUP_STEPS) * self.lr_scale
+        return self.cfg.lr * min(1.0, (step + 1) / max(1, self.cfg.warmup)) * self.lr_scale
 
     def _targets(self, batch: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         return inputs_and_targets(batch, self.s.pad, self.first_control)
