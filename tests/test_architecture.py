@@ -296,6 +296,7 @@ def test_features_are_declared_and_asked_by_name():
     assert by_feature == {
         "infill": ["drummer", "transformer"], "keep_tracks": ["transformer"], "controls": ["transformer"],
         "guidance": ["transformer"], "roll_statistics": ["gan"], "humanize": ["humanizer"],
+        "styles": ["drummer"],
     }
     with pytest.raises(ValueError, match="no feature"):
         specs()["rnn"].can("harmonise")

@@ -242,3 +242,27 @@ def test_a_dataset_without_drums_is_refused(tmp_path, capsys):
     argv = ["train", "drummer", "--data", str(data), "--out", str(tmp_path / "r"), "--preset", "tiny", "-q"]
     assert main(argv) == 1
     assert "no drum parts in the train split" in capsys.readouterr().err
+
+
+def test_bars_of_and_per_class_by_hand():
+    from tunesmith.jobs.drums import _per_class, bars_of
+
+    start = np.array([0.0, 3.5, 4.0, 6.0, 8.25])
+    p = Notes.from_arrays([36, 38, 42, 42, 49], start_qn=start, end_qn=start + 0.1, is_drum=True)
+    bar = bars_of(p, 1, 1)  # 4/4: quarter notes 4 to 8
+    assert bar.notes["pitch"].tolist() == [42, 42] and bar.notes["start_qn"].tolist() == [0.0, 2.0]
+    assert bars_of(p, 1, 2).notes["start_qn"].tolist() == [0.0, 2.0, 4.25]
+    assert _per_class(["a", "b", "a", "a"], ["a", "a", "b", "a"]) == {"a": 2 / 3, "b": 0.0}
+
+
+def test_measure_judges_fills_where_asked_and_refuses_other_models(tiny, tmp_path):
+    from tunesmith.errors import ConfigError
+    from tunesmith.jobs.drums import measure
+
+    run, data, _, _ = tiny
+    r = measure(run, data, "validation", per_style=2, bars=4, every=2, fill_pieces=3)
+    assert r["styles"] == []  # one held-out beat per style: fewer than MIN_HELD_OUT
+    assert set(r["fill_generated"]) == {"beat", "fill"} and all(0 <= v <= 1 for v in r["fill_generated"].values())
+    assert set(r["fill_real"]) == {"beat", "fill"}
+    with pytest.raises(ConfigError, match="split must be validation or test"):
+        measure(run, data, "train")

@@ -107,8 +107,9 @@ class GenerateOptions:
 #: - "controls": attribute controls (key, tempo, metre, density, polyphony, range, instruments);
 #: - "guidance": classifier-free guidance of the controls (``--guidance``; :attr:`FamilySpec.default_guidance`);
 #: - "roll_statistics": MuseGAN's piano-roll statistics and a decoding chosen by them (``rollstats``);
-#: - "humanize": plays a programmed drum part as a drummer would (``humanize``).
-FEATURES = ("infill", "keep_tracks", "controls", "guidance", "roll_statistics", "humanize")
+#: - "humanize": plays a programmed drum part as a drummer would (``humanize``);
+#: - "styles": plays drums in a drumming style asked for (``style``), with fills (``fill_every``) and ``bars``.
+FEATURES = ("infill", "keep_tracks", "controls", "guidance", "roll_statistics", "humanize", "styles")
 
 
 class FamilySpec:

@@ -37,7 +37,7 @@ class DrummerSpec(FamilySpec):
     length_unit = "bars"
     options_cls = DrummerOptions
     has_likelihood = True
-    features = frozenset({"infill"})
+    features = frozenset({"infill", "styles"})
 
 
 SPECS = [DrummerSpec()]

@@ -1,0 +1,58 @@
+"""Grooves measured: does a drum model play the style asked for, and fill where asked? Judged by classifiers fitted
+on the Groove MIDI Dataset's train split and held to their accuracy on real held-out drumming (the ceiling, in the
+same run). The protocol is :func:`tunesmith.jobs.drums.measure`'s.
+
+    python benchmarks/bench_drums.py --data DATASET [--run drums] [--split test] [--per-style 16] [--json]
+
+``--split validation`` is for choices (the model's settings, its checkpoint); the test split is read once, to
+report. The drum features' set comparison (hits per bar per class, share on the grid, groove consistency,
+velocity and timing spread) against the held-out split is ``tunesmith evaluate RUN --data DATASET``'s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+from datetime import datetime
+
+from tunesmith.jobs.drums import measure
+from tunesmith.progress import quiet
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--data", required=True, help="a prepared Groove MIDI Dataset (prepare --download groove)")
+    ap.add_argument("--run", default="drums", help="a drum model's run folder or a shipped one's name")
+    ap.add_argument("--split", choices=("validation", "test"), default="test")
+    ap.add_argument("--per-style", type=int, default=16, help="grooves per style")
+    ap.add_argument("--bars", type=int, default=8, help="bars per groove")
+    ap.add_argument("--every", type=int, default=4, help="a fill in the last bar of every N bars")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--json", action="store_true", help="print every figure as JSON")
+    args = ap.parse_args()
+    quiet(True)
+    r = measure(
+        args.run, args.data, args.split, per_style=args.per_style, bars=args.bars, every=args.every, seed=args.seed
+    )
+    if args.json:
+        print(json.dumps(r, indent=1))
+        return
+    print(f"# {datetime.now():%Y-%m-%d %H:%M}, {platform.machine()}, run {args.run}, split {args.split}")
+    print(f"\nstyle, {args.per_style} grooves of {args.bars} bars per style (the classifier on real held-out beats' "
+          f"first {args.bars} bars: the ceiling)\n")  # fmt: skip
+    print("| style | held-out beats | real, recognised | generated, recognised |")
+    print("| --- | ---: | ---: | ---: |")
+    for s in r["styles"]:
+        print(f"| {s} | {r['held_out_beats'][s]} | {r['style_real'][s]:.2f} | {r['style_generated'][s]:.2f} |")
+    real, gen = r["style_real_mean"], r["style_generated_mean"]
+    print(f"| mean over the styles | | {real:.3f} | {gen:.3f} ({gen / real:.2f} of real) |" if real else "")
+    print(f"\nfills, a fill every {args.every} bars (one-bar classifier; on real held-out bars: the ceiling)\n")
+    print("| bars | real, recognised | generated, recognised |")
+    print("| --- | ---: | ---: |")
+    for k in ("fill", "beat"):
+        print(f"| {k}s | {r['fill_real'].get(k, 0):.2f} | {r['fill_generated'].get(k, 0):.2f} |")
+
+
+if __name__ == "__main__":
+    main()

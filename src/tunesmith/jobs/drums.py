@@ -1,0 +1,151 @@
+"""Grooves measured: whether a drum model plays the style asked for and fills where asked, judged by classifiers
+fitted on real drumming and held to how well they recognise real held-out drumming (``benchmarks/bench_drums.py``,
+the shipped ``drums`` card; docs/drums.md).
+
+- **Style.** :class:`~tunesmith.evaluation.drums.StyleClassifier` fitted on the train split's beats (each
+  performance's style without its sub-style); its accuracy on the held-out beats' first ``bars`` bars, style by
+  style, is the ceiling. The model plays ``per_style`` grooves of ``bars`` bars in each style the held-out split
+  has at least :data:`MIN_HELD_OUT` beats of, at that style's training tempo; the share the classifier names as
+  asked, style by style, is set beside the ceiling (both as the mean over the styles: each style counts alike).
+- **Fills.** The same classifier fitted on single bars: a bar of a beat (up to :data:`BARS_PER_BEAT` of each
+  beat, evenly spread) against a fill piece's first bar. On held-out bars its recall of fills and of beats is
+  the ceiling; the model plays grooves with a fill every ``every`` bars, and the share of its fill bars named
+  fills (and of its other bars named beats) is set beside it.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import numpy as np
+
+from ..dataset import Dataset
+from ..errors import ConfigError
+from ..evaluation.drums import StyleClassifier, primary_style
+from ..grid import bar_lines_qn
+from ..notes import Notes
+from ..training.trainer import choose_device
+from .runs import load_run
+
+#: the held-out beats a style needs to be measured (fewer give no stable figure)
+MIN_HELD_OUT = 3
+#: bars of each beat the fill classifier learns beats from
+BARS_PER_BEAT = 4
+
+
+def bars_of(notes: Notes, first: int, count: int) -> Notes:
+    """Bars ``first .. first + count - 1`` (from 0, by the piece's time signatures) as a piece of their own,
+    starting at 0 (its tempo map and metadata kept)."""
+    lines = bar_lines_qn(notes, float(notes.notes["end_qn"].max(initial=0.0)) + 8.0)
+    lo = lines[min(first, len(lines) - 1)]
+    hi = lines[min(first + count, len(lines) - 1)] if first + count < len(lines) else np.inf
+    a = notes.notes
+    keep = (a["start_qn"] >= lo - 1e-6) & (a["start_qn"] < hi - 1e-6)
+    part = notes[np.flatnonzero(keep)].copy()
+    b = part.notes
+    b["start_qn"] -= lo
+    b["end_qn"] -= lo
+    return Notes.from_arrays(
+        b["pitch"], start_qn=b["start_qn"], end_qn=b["end_qn"], velocity=b["velocity"], program=b["program"],
+        track=b["track"], is_drum=b["is_drum"], tempos=notes.tempos, metadata=dict(notes.metadata),
+    )  # fmt: skip
+
+
+def _split(ds: Dataset, split: str) -> tuple[list[Notes], list[Notes]]:
+    """The split's beats and fills (pieces with drum notes)."""
+    beats, fills = [], []
+    for i in ds.indices(split):
+        p = ds[int(i)]
+        if not p.notes["is_drum"].any():
+            continue
+        (fills if p.metadata.get("beat_type") == "fill" else beats).append(p)
+    return beats, fills
+
+
+def _per_class(predicted: list[str], truth: list[str]) -> dict[str, float]:
+    out: dict[str, list[bool]] = {}
+    for p, t in zip(predicted, truth, strict=True):
+        out.setdefault(t, []).append(p == t)
+    return {k: float(np.mean(v)) for k, v in sorted(out.items())}
+
+
+def measure(
+    run: str | os.PathLike[str],
+    data: str | os.PathLike[str],
+    split: str = "test",
+    *,
+    per_style: int = 16,
+    bars: int = 8,
+    every: int = 4,
+    fill_pieces: int = 32,
+    seed: int = 0,
+    device: str = "cpu",
+) -> dict[str, Any]:
+    """Style and fill figures of ``run`` (a drum model that can play styles) against ``data``'s ``split``."""
+    if split not in ("validation", "test"):
+        raise ConfigError(f"split must be validation or test, got {split!r}")
+    loaded, fam, model = load_run(run, choose_device(device))
+    if not fam.can("styles"):
+        raise ConfigError(f"{run} is a {fam.name} run, which plays no drumming styles; use a drum model")
+    dev = next(model.parameters()).device
+    ds = Dataset.load(data)
+    train_beats, train_fills = _split(ds, "train")
+    held_beats, held_fills = _split(ds, split)
+    if not train_beats or not held_beats:
+        raise ConfigError(f"{data}: no drum beats in the train and {split} splits: measure on the Groove MIDI Dataset")
+
+    # style: fitted on whole training beats, the ceiling on held-out beats' first bars (one style: nothing to tell)
+    train_styles = [primary_style(p.metadata.get("style", "")) for p in train_beats]
+    truth = [primary_style(p.metadata.get("style", "")) for p in held_beats]
+    counts = {s: truth.count(s) for s in set(truth)}
+    real: dict[str, float] = {}
+    generated: dict[str, float] = {}
+    styles: list[str] = []
+    if len(set(train_styles)) >= 2:
+        clf = StyleClassifier().fit(train_beats, train_styles)
+        known = set(loaded.data().get("styles") or ())  # the styles the model learned
+        styles = sorted(s for s, n in counts.items() if n >= MIN_HELD_OUT and s in clf.styles and s in known)
+        keep = [k for k, s in enumerate(truth) if s in styles]
+        real = _per_class(clf.predict([bars_of(held_beats[k], 0, bars) for k in keep]), [truth[k] for k in keep])
+        for s in styles:
+            opts = fam.options(n=per_style, length=bars, bars=bars, style=s, seed=seed)
+            pieces = fam.generate(model, loaded, opts, dev)
+            generated[s] = float(np.mean([p == s for p in clf.predict(pieces)]))
+
+    # fills: one bar each, beats' bars against fills' first bars
+    def bar_set(beats: list[Notes], fills: list[Notes]) -> tuple[list[Notes], list[str]]:
+        pieces, labels = [], []
+        for p in beats:
+            n = len(bar_lines_qn(p, float(p.notes["end_qn"].max())))
+            for b in np.unique(np.linspace(0, max(n - 2, 0), BARS_PER_BEAT).astype(int)):
+                pieces.append(bars_of(p, int(b), 1))
+                labels.append("beat")
+        for p in fills:
+            pieces.append(bars_of(p, 0, 1))
+            labels.append("fill")
+        ok = [k for k, q in enumerate(pieces) if len(q.notes)]
+        return [pieces[k] for k in ok], [labels[k] for k in ok]
+
+    fill_clf = StyleClassifier().fit(*bar_set(train_beats, train_fills))
+    held_bars, held_labels = bar_set(held_beats, held_fills)
+    fill_real = _per_class(fill_clf.predict(held_bars), held_labels)
+    opts = fam.options(n=fill_pieces, length=bars, bars=bars, fill_every=every, seed=seed)
+    played = fam.generate(model, loaded, opts, dev)
+    wanted = [("fill" if (b + 1) % every == 0 else "beat") for b in range(bars)]
+    got = [(fill_clf.predict([bars_of(p, b, 1)])[0], wanted[b]) for p in played for b in range(bars)]
+    fill_generated = _per_class([g for g, _ in got], [w for _, w in got])
+    return {
+        "split": split,
+        "styles": styles,
+        "held_out_beats": {s: counts[s] for s in styles},
+        "style_real": real,
+        "style_generated": generated,
+        "style_real_mean": float(np.mean(list(real.values()))) if real else 0.0,
+        "style_generated_mean": float(np.mean(list(generated.values()))) if generated else 0.0,
+        "fill_real": fill_real,
+        "fill_generated": fill_generated,
+        "per_style": per_style,
+        "bars": bars,
+        "every": every,
+    }
