@@ -39,6 +39,7 @@ import torch
 from tunesmith.dataset import Dataset
 from tunesmith.evaluation.protocol import EvalOptions
 from tunesmith.families import get_family
+from tunesmith.jobs.drums import measure as measure_drums
 from tunesmith.jobs.generate import generate
 from tunesmith.jobs.humanize import measure, summary
 from tunesmith.jobs.originality import check_originality
@@ -164,6 +165,14 @@ MODELS["groove"] = Spec(
     "('tunesmith humanize')",
     data=GROOVE_DATA, split=GROOVE_SPLIT, license=GROOVE_LICENSE, minutes=0, preset="default", kind="humanizer",
     source="groove", steps=GROOVE_STEPS, seed=0,
+)
+#: the drummer's budget, in one thread: 3,000 steps of 32 windows of 8 bars (about 5.5 epochs of the train split)
+DRUMS_STEPS = 3_000
+MODELS["drums"] = Spec(
+    summary="grooves by style (18 of the Groove MIDI Dataset's) with fills, played with a drummer's timing and "
+    "velocity: 'tunesmith generate drums --style funk --bars 8 --fill-every 4'",
+    data=GROOVE_DATA, split=GROOVE_SPLIT, license=GROOVE_LICENSE, minutes=0, preset="default", kind="drummer",
+    source="groove", steps=DRUMS_STEPS, seed=0, length=8,
 )
 CLASSICAL_ENV = "TUNESMITH_CLASSICAL"
 GROOVE_ENV = "TUNESMITH_GROOVE"
@@ -303,6 +312,8 @@ def build(name: str, spec: Spec, args: argparse.Namespace) -> dict[str, Any] | N
             "pieces": len(orig["pieces"]),
         },
     }
+    if get_family(spec.kind).can("styles"):
+        figures["drums"] = drum_figures(staged.path, data, m)
     ship_run(run, name, {**card, **figures}, root=args.out, dtype=args.dtype)
     # the index of its training split, where it is small, or the one a model trained on the same split ships
     train_notes = int(Dataset.load(data).info()["splits"]["train"]["notes"])
@@ -328,6 +339,15 @@ def humanize_figures(staged: Path, data: Path) -> dict[str, Any]:
                      "programmed_velocity": result["programmed_velocity"], **summary(result)},
         "originality": None,
     }
+
+
+def drum_figures(staged: Path, data: Path, m: dict[str, Any]) -> dict[str, Any]:
+    """A drum model's card figures: styles recognised and fills where asked against the classifiers' ceiling on
+    real test drumming (``benchmarks/bench_drums.py``), and the drum features' overlap with the test split."""
+    r = measure_drums(staged, data, "test")
+    keep = ("styles", "style_real_mean", "style_generated_mean", "fill_real", "fill_generated", "per_style", "bars")
+    comparison = (m.get("drums") or {}).get("comparison") or {}
+    return {**{k: r[k] for k in keep}, "feature_overlap": {f: round(c["overlap"], 3) for f, c in comparison.items()}}
 
 
 def indexed_twin(name: str, root: str | Path) -> str | None:

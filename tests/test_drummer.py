@@ -266,3 +266,89 @@ def test_measure_judges_fills_where_asked_and_refuses_other_models(tiny, tmp_pat
     assert set(r["fill_real"]) == {"beat", "fill"}
     with pytest.raises(ConfigError, match="split must be validation or test"):
         measure(run, data, "train")
+
+
+def chords(pitches_per_bar: list[list[int]], velocity: int = 80, bar_qn: float = 4.0, ts=None, tempos=None) -> Notes:
+    """A song of one chord per bar (each pitch a whole bar long), bar after bar."""
+    pitch, start = [], []
+    for b, ps in enumerate(pitches_per_bar):
+        pitch += ps
+        start += [b * bar_qn] * len(ps)
+    start = np.asarray(start, float)
+    kw = {"time_signatures": ts} if ts is not None else {}
+    return Notes.from_arrays(pitch, start_qn=start, end_qn=start + bar_qn, velocity=velocity, tempos=tempos, **kw)
+
+
+def test_energy_is_each_bars_rank_by_its_notes_and_loudness():
+    from tunesmith.representations.song import bar_energy, song_bars
+
+    song = Notes.concatenate([chords([[60, 64], [60, 64, 67, 72], [60]]), chords([[48]], velocity=20)]).sorted()
+    lines = song_bars(song)
+    assert lines.tolist() == [0.0, 4.0, 8.0, 12.0]
+    # velocities / 127 per bar: (80+80+20)/127, 4 x 80/127, 80/127 -> ranks 1, 2, 0 of 0..2
+    assert bar_energy(song).tolist() == [0.5, 1.0, 0.0]
+    flat = chords([[60], [60], [60]])
+    assert bar_energy(flat).tolist() == [0.5, 0.5, 0.5]  # equal bars share their rank
+
+
+def test_sections_start_where_the_harmony_or_the_notes_change_on_phrase_lines():
+    from tunesmith.notes import make_time_signatures
+    from tunesmith.representations.song import section_starts, song_bars
+
+    c, fs = [60, 64, 67], [66, 70, 73]
+    assert section_starts(chords([c] * 8 + [fs] * 8 + [c] * 4)) == [8, 16]
+    assert section_starts(chords([c] * 12)) == []
+    assert section_starts(chords([c] * 4 + [fs] * 2 + [c] * 6)) == []  # not on a 4-bar line: no section
+    song = chords([c] * 3 + [[]] * 2 + [c] * 3)
+    assert section_starts(song) == [5]  # notes return after a break
+    waltz = chords([c] * 4, bar_qn=3.0, ts=make_time_signatures([0.0], [3], [4]))
+    assert song_bars(waltz).tolist() == [0.0, 3.0, 6.0, 9.0, 12.0]
+
+
+def test_drums_for_a_song_keep_its_notes_follow_its_bars_and_refuse_its_drums(tiny, tmp_path, capsys):
+    from tunesmith.notes import make_time_signatures
+
+    run, _, root, _ = tiny
+    c, fs = [60, 64, 67], [66, 70, 73]
+    tempos = make_tempo_map([0.0, 24.0], [90.0, 120.0])
+    song = chords([c] * 8 + [fs] * 8, bar_qn=3.0, ts=make_time_signatures([0.0], [3], [4]), tempos=tempos)
+    path = write_midi(song, tmp_path / "song.mid")
+    assert main(["drums", str(path), "--run", str(run), "--out", str(tmp_path / "o"), "--style", "funk"]) == 0
+    out = capsys.readouterr().out
+    assert "16 bars" in out and "sections start at bars 9 (a fill before each)" in out
+    written = read_midi(tmp_path / "o" / "song_drums.mid")
+    a = written.notes
+    old = read_midi(path).notes
+    kept = a[~a["is_drum"]]
+    assert np.array_equal(kept[["pitch", "velocity"]], old[["pitch", "velocity"]])
+    assert np.allclose(kept["start"], old["start"]) and np.allclose(kept["end"], old["end"])
+    drums = a[a["is_drum"]]
+    assert len(drums) > 0 and drums["start_qn"].max() < 48.0 and len(set(drums["track"])) == 1
+    assert drums["track"][0] != kept["track"][0]
+    assert np.allclose(written.tempos["qpm"], [90.0, 120.0], atol=0.01)
+    # a song with drums is refused, and replaced when asked
+    again = ["drums", str(tmp_path / "o" / "song_drums.mid"), "--run", str(run), "--out", str(tmp_path / "p")]
+    assert main(again) == 1
+    err = capsys.readouterr().err
+    assert "already has drums (track 2); give --replace" in err and "Traceback" not in err
+    assert main([*again, "--replace", "--seed", "3"]) == 0
+    replaced = read_midi(tmp_path / "p" / "song_drums_drums.mid").notes
+    assert np.array_equal(replaced[~replaced["is_drum"]]["pitch"], kept["pitch"]) and replaced["is_drum"].any()
+    assert main(["drums", str(path), "--run", str(run), "--out", str(tmp_path / "q"), "--style", "polka"]) == 1
+    assert "--style 'polka'" in capsys.readouterr().err
+
+
+def test_busier_bars_get_busier_drums(tiny):
+    from tunesmith.jobs.runs import load_run
+    from tunesmith.representations.drums import drum_cells
+
+    run, *_ = tiny
+    loaded, fam, model = load_run(run)
+    song = chords([[60, 64, 67]] * 8)
+    lines = np.arange(9) * 4.0
+    energy = np.array([0.0, 1.0] * 4)
+    part = fam.play_along(
+        model, loaded, song, lines, energy, np.zeros(8, bool), style="funk", seed=0, device=torch.device("cpu")
+    )
+    per_bar = np.bincount(drum_cells(part).step // 16, minlength=8)
+    assert per_bar[1::2].sum() > per_bar[::2].sum()

@@ -20,6 +20,7 @@ from . import (
     chords,
     compare,
     demo,
+    drums,
     evaluate,
     generate,
     harmonize,
@@ -38,8 +39,8 @@ from .common import Formatter, Handler
 
 #: the commands, in the order ``--help`` lists them
 COMMANDS = (
-    prepare, info, train, generate, harmonize, humanize, chords, originality, evaluate, rollstats, compare, render,
-    plot, models, demo, studio,
+    prepare, info, train, generate, harmonize, drums, humanize, chords, originality, evaluate, rollstats, compare,
+    render, plot, models, demo, studio,
 )  # fmt: skip
 
 

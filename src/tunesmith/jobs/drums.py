@@ -1,6 +1,7 @@
-"""Grooves measured: whether a drum model plays the style asked for and fills where asked, judged by classifiers
-fitted on real drumming and held to how well they recognise real held-out drumming (``benchmarks/bench_drums.py``,
-the shipped ``drums`` card; docs/drums.md).
+"""The ``drums`` job: a drum track for a song (:func:`drums_for_song`), and grooves measured: whether a drum model
+plays the style asked for and fills where asked, judged by classifiers fitted on real drumming and held to how
+well they recognise real held-out drumming (``benchmarks/bench_drums.py``, the shipped ``drums`` card;
+docs/drums.md).
 
 - **Style.** :class:`~tunesmith.evaluation.drums.StyleClassifier` fitted on the train split's beats (each
   performance's style without its sub-style); its accuracy on the held-out beats' first ``bars`` bars, style by
@@ -16,6 +17,7 @@ the shipped ``drums`` card; docs/drums.md).
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -24,14 +26,72 @@ from ..dataset import Dataset
 from ..errors import ConfigError
 from ..evaluation.drums import StyleClassifier, primary_style
 from ..grid import bar_lines_qn
+from ..io import read, write_midi
 from ..notes import Notes
+from ..representations.song import bar_energy, section_starts, song_bars
 from ..training.trainer import choose_device
+from .generate import companions, output_folder
 from .runs import load_run
+
+#: the shipped drum model, what ``tunesmith drums`` plays with unless told otherwise
+DEFAULT_RUN = "drums"
 
 #: the held-out beats a style needs to be measured (fewer give no stable figure)
 MIN_HELD_OUT = 3
 #: bars of each beat the fill classifier learns beats from
 BARS_PER_BEAT = 4
+
+
+def drums_for_song(
+    source: str | os.PathLike[str],
+    out: str | os.PathLike[str],
+    *,
+    run: str | os.PathLike[str] = DEFAULT_RUN,
+    style: str | None = None,
+    replace: bool = False,
+    seed: int = 0,
+    temperature: float = 1.0,
+    device: str = "cpu",
+    wav: bool = False,
+    png: bool = False,
+) -> dict[str, Any]:
+    """Write ``source`` with a drum track added into the folder ``out`` (``<name>_drums.mid``): on the song's
+    tempo map and bars, its density following the song's energy bar by bar, a fill in the bar before each section
+    change (:mod:`tunesmith.representations.song` says how both are read), the song's tracks note for note. A song
+    with drums is refused unless ``replace`` (its drum notes then go). Returns the file and what was heard."""
+    song = read(source)
+    drums = song.notes["is_drum"]
+    if drums.any() and not replace:
+        tracks = sorted(set(song.notes["track"][drums].tolist()))
+        raise ConfigError(
+            f"{source}: already has drums (track {', '.join(str(t + 1) for t in tracks)}); give --replace to write "
+            "a new drum track in their place"
+        )
+    if drums.all():
+        raise ConfigError(f"{source}: no notes but drums: nothing for the drums to follow")
+    song = song[np.flatnonzero(~drums)] if drums.any() else song
+    loaded, fam, model = load_run(run, choose_device(device))
+    if not fam.can("styles"):
+        raise ConfigError(f"{run} is a {fam.name} run, which plays no drums; use a drum model (e.g. drums)")
+    lines = song_bars(song)
+    energy = bar_energy(song, lines)
+    starts = section_starts(song, lines=lines)
+    fills = np.zeros(len(lines) - 1, dtype=bool)
+    fills[[b - 1 for b in starts if b >= 1]] = True
+    part = fam.play_along(
+        model, loaded, song, lines, energy, fills, style=style, seed=seed, temperature=temperature,
+        device=next(model.parameters()).device,
+    )  # fmt: skip
+    a = part.notes.copy()
+    a["track"] = int(song.notes["track"].max()) + 1 if len(song.notes) else 0
+    both = Notes.concatenate([song, Notes(a, song.tempos, song.time_signatures, song.source, song.metadata)])
+    folder = output_folder(out)
+    folder.mkdir(parents=True, exist_ok=True)
+    written = write_midi(
+        both.sorted().with_metadata(generator=f"tunesmith {loaded.kind}"), folder / f"{Path(source).stem}_drums.mid"
+    )
+    companions(written, wav=wav, png=png)
+    return {"file": written, "bars": len(lines) - 1, "sections": [b + 1 for b in starts], "hits": len(a)}
 
 
 def bars_of(notes: Notes, first: int, count: int) -> Notes:

@@ -13,6 +13,7 @@ from ...errors import ConfigError, DatasetError
 from ...grid import parse_bars
 from ...io import read
 from ...notes import Notes
+from ...progress import progress_bar
 from ...representations.controls import parse_tempo
 from ...representations.drums import POSITIONS, DrumGrid, drum_cells, drum_grid
 from ...training.stores import evenly_spread
@@ -20,7 +21,7 @@ from ...training.trainer import TrainConfig
 from ...utils import eval_mode
 from ..base import Family, Run, TaskBundle, seeded_generator
 from .config import STYLES, DrummerConfig, style_index
-from .model import Drummer
+from .model import Drummer, pattern_hits
 from .sample import TAKES, Plan, constant_tempo, draw_steps, log_likelihood, to_notes
 from .spec import DrummerOptions, DrummerSpec
 from .task import DrummerTask, Part, Windows
@@ -86,6 +87,21 @@ def join_grids(beat: DrumGrid, lead: slice, fill: DrumGrid) -> DrumGrid:
     )
 
 
+def hits_per_bar(train: list[Part]) -> dict[str, list[float]]:
+    """Each style's deciles (0, 10, ..., 100%) of the hits in a whole bar of its beats (no fills): the range a
+    groove that follows a song's energy moves in."""
+    by: dict[str, list[np.ndarray]] = {}
+    for p in train:
+        if np.any(p.fill):
+            continue
+        bars = p.grid.hits.shape[0] // POSITIONS
+        counts = p.grid.hits[: bars * POSITIONS].reshape(bars, -1).sum(1)
+        by.setdefault(STYLES[p.style], []).append(counts)
+        by.setdefault(STYLES[0], []).append(counts)
+    deciles = np.linspace(0, 100, 11)
+    return {s: np.percentile(np.concatenate(v), deciles).round(2).tolist() for s, v in by.items() if v}
+
+
 def style_tempi(train: list[Part]) -> dict[str, float]:
     """Each style's median tempo in the training parts (what ``--style`` plays at without ``--tempo``)."""
     by: dict[str, list[float]] = {}
@@ -120,6 +136,7 @@ class DrummerFamily(DrummerSpec, Family):
         train_w, val_w = Windows.build(train_parts, cfg.context), Windows.build(val_parts, cfg.context)
         styles = sorted({STYLES[p.style] for p in train_parts})
         info = {
+            "hits_per_bar": hits_per_bar(train_parts),
             "train_windows": len(train_w),
             "val_windows": len(val_w),
             "styles": styles,
@@ -218,6 +235,51 @@ class DrummerFamily(DrummerSpec, Family):
             new = to_notes(plan, r, first, last, primer.tempos)
             out.append(merge(kept, new, track).with_metadata(seed=str(opts.seed + i)))
         return out
+
+    def play_along(
+        self,
+        model: Drummer,
+        run: Run,
+        song: Notes,
+        lines: np.ndarray,
+        energy: np.ndarray,
+        fill_bars: np.ndarray,
+        *,
+        style: str | None,
+        seed: int,
+        device: torch.device,
+        temperature: float = 1.0,
+        takes: int = TAKES,
+    ) -> Notes:
+        """A drum part for ``song``: on its bar ``lines`` (quarter notes) and tempo map, bar by bar, ``takes``
+        takes of each bar drawn and the one whose hits come closest to the bar's ``energy`` (0-1: the song's
+        calmest to busiest bar) mapped onto the style's range of hits per bar (its training beats' 10th to 90th
+        percentile) kept; a fill in the bars of ``fill_bars``."""
+        if style is not None and style not in STYLES:
+            raise ConfigError(f"--style {style!r}: choose one of {', '.join(STYLES)}")
+        steps = int(math.ceil(lines[-1] * 4 - 1e-9))
+        qn = np.arange(steps) / 4.0
+        bar = np.clip(np.searchsorted(lines, qn + 1e-9, side="right") - 1, 0, len(lines) - 2)
+        plan = Plan.new(takes, steps)
+        plan.position[:] = np.clip(np.floor((qn - lines[bar]) * 4 + 0.5), 0, POSITIONS - 1).astype(np.int64)
+        t = song.tempos
+        plan.qpm[:] = t["qpm"][np.clip(np.searchsorted(t["qn"], qn, side="right") - 1, 0, None)]
+        plan.fill[:] = np.asarray(fill_bars, dtype=np.int64)[bar]
+        deciles = (run.data().get("hits_per_bar") or {}).get(style or STYLES[0]) or [0.0] * 11
+        lo, hi = deciles[1], deciles[9]
+        gens = [seeded_generator(seed + 7919 * r, device) for r in range(takes)]
+        ids = torch.full((takes,), style_index(style), device=device)
+        bounds = np.searchsorted(bar, np.arange(len(lines)), side="left")
+        for b in progress_bar(iterable=range(len(lines) - 1), desc="drums", unit="bar", leave=False):
+            first, last = int(bounds[b]), int(bounds[b + 1])
+            if last <= first:
+                continue
+            draw_steps(model, plan, ids, first, last, gens, temperature=temperature, label=None)
+            hits = pattern_hits(torch.as_tensor(plan.pattern[:, first:last])).sum((1, 2)).numpy()
+            best = 0 if fill_bars[b] else int(np.abs(hits - (lo + energy[b] * (hi - lo))).argmin())
+            for a in (plan.pattern, plan.velocity, plan.offset):
+                a[:, first:last] = a[best, first:last]
+        return to_notes(plan, 0, 0, steps, song.tempos)
 
     # ------------------------------------------------------------------------------------------------ measuring
     @torch.no_grad()

@@ -78,14 +78,16 @@ def draw_steps(
     temperature: float = 1.0,
     top_k: int | None = None,
     top_p: float | None = None,
-    label: str = "drums",
+    label: str | None = "drums",
 ) -> None:
     """Draw steps ``first <= t < last`` of every row of ``plan`` in place: each step's pattern from the model,
-    reading the last ``context`` steps, then its hits' velocity and offset."""
+    reading the last ``context`` steps, then its hits' velocity and offset (a progress bar named ``label``; None:
+    none)."""
     ctx = model.cfg.context
     device = style.device
     with eval_mode(model):
-        for t in progress_bar(iterable=range(first, last), desc=label, unit="step", leave=False):
+        steps = range(first, last)
+        for t in progress_bar(iterable=steps, desc=label, unit="step", leave=False, disable=label is None):
             lo = max(0, t + 1 - ctx)
             x = _inputs(plan, lo, t + 1, device)
             h = model(x["prev"], x["position"], style, x["fill"], x["qpm"])[:, -1:]
