@@ -92,9 +92,9 @@ def hits_per_bar(train: list[Part]) -> dict[str, list[float]]:
     groove that follows a song's energy moves in."""
     by: dict[str, list[np.ndarray]] = {}
     for p in train:
-        if np.any(p.fill):
-            continue
         bars = p.grid.hits.shape[0] // POSITIONS
+        if np.any(p.fill) or bars == 0:
+            continue
         counts = p.grid.hits[: bars * POSITIONS].reshape(bars, -1).sum(1)
         by.setdefault(STYLES[p.style], []).append(counts)
         by.setdefault(STYLES[0], []).append(counts)
