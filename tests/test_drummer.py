@@ -352,3 +352,27 @@ def test_busier_bars_get_busier_drums(tiny):
     )
     per_bar = np.bincount(drum_cells(part).step // 16, minlength=8)
     assert per_bar[1::2].sum() > per_bar[::2].sum()
+
+
+def test_the_studio_adds_drums_as_its_command_line_does(tiny, tmp_path, monkeypatch):
+    import shlex
+
+    from tunesmith.jobs.studio import Request, Studio, describe_model
+
+    run, *_ = tiny
+    m = describe_model(run, "tiny drums")
+    assert m.modes == ("continue", "infill", "drums") and "style" in m.options and "fill_every" in m.options
+    song = write_midi(chords([[60, 64, 67]] * 4 + [[62, 65, 69]] * 4), tmp_path / "song.mid")
+    studio = Studio(tmp_path / "work")
+    studio._models["tiny drums"] = m
+    label, _ = studio.add_upload(song)
+    req = Request(m, primer=studio.input(label), mode="drums", n=2, seed=4, options={"style": "funk"})
+    result = studio.run(req, audio=False)
+    assert [t.seed for t in result.takes] == [4, 5] and all(t.bars == 8 for t in result.takes)
+    argv = shlex.split(result.command)
+    assert argv[:2] == ["tunesmith", "drums"] and "--replace" in argv and argv[-2:] == ["--style", "funk"]
+    (tmp_path / "script").mkdir()
+    monkeypatch.chdir(tmp_path / "script")
+    assert main(argv[1:]) == 0
+    for take in result.takes:
+        assert (tmp_path / "script" / "ideas" / take.midi.name).read_bytes() == take.midi.read_bytes()

@@ -6,7 +6,7 @@ import argparse
 from typing import Any
 
 from ..jobs.catalog import use_threads
-from .common import Formatter, device_arguments, file_arguments
+from .common import Formatter, device_arguments, file_arguments, positive_int
 
 #: the styles the shipped drum model knows, for --help (a run's own are checked when it plays)
 STYLE_HELP = "rock, latin, funk, jazz, hiphop, neworleans, afrobeat, afrocuban, dance, soul, reggae, blues, ..."
@@ -28,6 +28,7 @@ def add(sub: Any) -> None:
     p.add_argument("--style", default=None, help=f"the drumming style: {STYLE_HELP} (default: any)")
     p.add_argument("--replace", action="store_true", help="replace the song's drum track instead of refusing")
     p.add_argument("--run", default="drums", help="a drum model's run folder, or a shipped one's name")
+    p.add_argument("-n", type=positive_int, default=1, help="how many drum tracks to write (one file each)")
     p.add_argument("--seed", type=int, default=0, help="random seed: the same seed plays the same drums")
     p.add_argument("--temperature", type=float, default=1.0, help="> 1 more adventurous, < 1 plainer")
     device_arguments(p)
@@ -40,10 +41,11 @@ def run(args: argparse.Namespace) -> int:
 
     use_threads(args.threads)
     r = drums_for_song(
-        args.song, args.out, run=args.run, style=args.style, replace=args.replace, seed=args.seed,
+        args.song, args.out, run=args.run, style=args.style, replace=args.replace, n=args.n, seed=args.seed,
         temperature=args.temperature, device=args.device, wav=args.wav, png=args.png,
     )  # fmt: skip
     sections = ", ".join(map(str, r["sections"])) or "none found"
-    print(f"{r['bars']} bars, {r['hits']} drum hits; sections start at bars {sections} (a fill before each)")
-    print(r["file"])
+    print(f"{r['bars']} bars; sections start at bars {sections} (a fill before each)")
+    for path in r["files"]:
+        print(path)
     return 0

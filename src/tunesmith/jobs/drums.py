@@ -49,13 +49,15 @@ def drums_for_song(
     run: str | os.PathLike[str] = DEFAULT_RUN,
     style: str | None = None,
     replace: bool = False,
+    n: int = 1,
     seed: int = 0,
     temperature: float = 1.0,
     device: str = "cpu",
     wav: bool = False,
     png: bool = False,
 ) -> dict[str, Any]:
-    """Write ``source`` with a drum track added into the folder ``out`` (``<name>_drums.mid``): on the song's
+    """Write ``source`` with a drum track added into the folder ``out`` (``<name>_drums.mid``; ``n`` of them,
+    ``<name>_drums_00.mid`` ..., played with seeds ``seed``, ``seed + 1`` ...): on the song's
     tempo map and bars, its density following the song's energy bar by bar, a fill in the bar before each section
     change (:mod:`tunesmith.representations.song` says how both are read), the song's tracks note for note. A song
     with drums is refused unless ``replace`` (its drum notes then go). Returns the file and what was heard."""
@@ -78,20 +80,25 @@ def drums_for_song(
     starts = section_starts(song, lines=lines)
     fills = np.zeros(len(lines) - 1, dtype=bool)
     fills[[b - 1 for b in starts if b >= 1]] = True
-    part = fam.play_along(
-        model, loaded, song, lines, energy, fills, style=style, seed=seed, temperature=temperature,
-        device=next(model.parameters()).device,
-    )  # fmt: skip
-    a = part.notes.copy()
-    a["track"] = int(song.notes["track"].max()) + 1 if len(song.notes) else 0
-    both = Notes.concatenate([song, Notes(a, song.tempos, song.time_signatures, song.source, song.metadata)])
+    if n < 1:
+        raise ConfigError(f"-n must be 1 or more, got {n}")
     folder = output_folder(out)
-    folder.mkdir(parents=True, exist_ok=True)
-    written = write_midi(
-        both.sorted().with_metadata(generator=f"tunesmith {loaded.kind}"), folder / f"{Path(source).stem}_drums.mid"
-    )
-    companions(written, wav=wav, png=png)
-    return {"file": written, "bars": len(lines) - 1, "sections": [b + 1 for b in starts], "hits": len(a)}
+    files, hits = [], []
+    for i in range(n):
+        part = fam.play_along(
+            model, loaded, song, lines, energy, fills, style=style, seed=seed + i, temperature=temperature,
+            device=next(model.parameters()).device,
+        )  # fmt: skip
+        a = part.notes.copy()
+        a["track"] = int(song.notes["track"].max()) + 1 if len(song.notes) else 0
+        both = Notes.concatenate([song, Notes(a, song.tempos, song.time_signatures, song.source, song.metadata)])
+        folder.mkdir(parents=True, exist_ok=True)
+        name = f"{Path(source).stem}_drums" + (f"_{i:02d}" if n > 1 else "") + ".mid"
+        written = write_midi(both.sorted().with_metadata(generator=f"tunesmith {loaded.kind}"), folder / name)
+        companions(written, wav=wav, png=png)
+        files.append(written)
+        hits.append(len(a))
+    return {"files": files, "bars": len(lines) - 1, "sections": [b + 1 for b in starts], "hits": hits}
 
 
 def bars_of(notes: Notes, first: int, count: int) -> Notes:

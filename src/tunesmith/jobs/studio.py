@@ -35,6 +35,7 @@ from ..plots import plot_pianoroll, qn_to_bars
 from ..pretrained import shipped_models
 from ..representations.controls import INSTRUMENT_ALIASES, KEYS, LEVELS, TIME_SIGNATURES
 from ..runfiles import CONFIG, WEIGHTS
+from .drums import drums_for_song
 from .generate import generate
 from .harmonize import harmonize
 from .runs import open_run
@@ -56,6 +57,7 @@ MODES = {
     "infill": "Regenerate bars",
     "keep": "Keep tracks, write the rest",
     "harmonize": "Harmonise",
+    "drums": "Add drums",
 }
 #: the attribute controls: the generation option, its command-line flag (from the families' declarations)
 CONTROLS = {
@@ -117,6 +119,8 @@ def describe_model(run: str | os.PathLike[str], label: str) -> StudioModel:
         modes.append("infill")
     if fam.takes_primer and fam.can("keep_tracks"):
         modes += ["keep", "harmonize"]
+    if fam.takes_primer and fam.can("styles"):
+        modes.append("drums")
     trained_with_controls = bool((loaded.config.get("model") or {}).get("controls"))
     return StudioModel(
         label=label,
@@ -323,6 +327,11 @@ def command(req: Request, out: str = COMMAND_OUT) -> list[str]:
         argv += ["--tracks", req.tracks.strip()] if req.tracks and req.tracks.strip() else []
         argv += ["--seed", str(req.seed), "--temperature", _number(req.temperature)]
         return argv + controls
+    if req.mode == "drums":  # the song's drum track, if any, is replaced: the page adds drums to what it is given
+        argv = ["tunesmith", "drums", str(req.primer), "--run", m.run, "--out", out, "-n", str(req.n), "--replace"]
+        argv += ["--seed", str(req.seed), "--temperature", _number(req.temperature)]
+        style = req.options.get("style")
+        return argv + (["--style", str(style)] if style else [])
     argv = ["tunesmith", "generate", m.run, "--out", out, "-n", str(req.n)]
     if req.mode == "continue":
         argv += ["--length", str(req.length)]
@@ -358,6 +367,13 @@ def run_job(req: Request, out: Path) -> list[Path]:
                 controls=dict(req.controls),
             )
         )
+    if req.mode == "drums":
+        style = req.options.get("style")
+        r = drums_for_song(
+            req.primer, out, run=m.run, style=str(style) if style else None, replace=True, n=req.n, seed=req.seed,
+            temperature=float(req.temperature),
+        )  # fmt: skip
+        return list(r["files"])
     options: dict[str, object] = dict(req.controls)
     if req.mode == "infill":
         options["infill_bars"] = req.bars.strip()
