@@ -376,3 +376,23 @@ def test_the_studio_adds_drums_as_its_command_line_does(tiny, tmp_path, monkeypa
     assert main(argv[1:]) == 0
     for take in result.takes:
         assert (tmp_path / "script" / "ideas" / take.midi.name).read_bytes() == take.midi.read_bytes()
+
+
+def test_a_plan_written_as_notes_reads_back_as_the_same_grid(tmp_path):
+    """Patterns, velocities and offsets -> drum notes -> the 16th grid again: the same hits, velocities (to a MIDI
+    step) and offsets (to the tick), each hit on its class's kit pitch."""
+    from tunesmith.families.drummer.model import pattern_hits
+    from tunesmith.families.drummer.sample import Plan, constant_tempo, to_notes
+
+    rng = np.random.default_rng(1)
+    plan = Plan.new(1, 64)
+    plan.pattern[0] = rng.integers(0, 512, 64)
+    plan.velocity[0] = rng.uniform(0.1, 1.0, (64, N_CLASSES))
+    plan.offset[0] = rng.uniform(-0.45, 0.45, (64, N_CLASSES))
+    plan.offset[0, 0] = 0.0  # nothing before the piece's start
+    notes = to_notes(plan, 0, 0, 64, constant_tempo(100.0))
+    back = drum_grid(read_midi(write_midi(notes, tmp_path / "plan.mid")))
+    hits = pattern_hits(torch.as_tensor(plan.pattern[0])).numpy()
+    assert np.array_equal(back.hits[: hits.shape[0]], hits[: back.hits.shape[0]]) and back.hits.sum() == hits.sum()
+    assert np.allclose(back.velocity[hits], np.rint(plan.velocity[0][hits] * 127) / 127, atol=1e-6)
+    assert np.allclose(back.offset[hits], plan.offset[0][hits], atol=4 / 480)  # a tick or two of 480 a quarter
