@@ -244,6 +244,20 @@ def test_a_dataset_without_drums_is_refused(tmp_path, capsys):
     assert "no drum parts in the train split" in capsys.readouterr().err
 
 
+def test_bar_changes_are_jaccard_distances_of_consecutive_bars():
+    from tunesmith.jobs.drums import bar_changes
+
+    kick, hat, snare = 36, 42, 38
+    bar1 = [(kick, 0.0), (hat, 1.0)]
+    bar2 = [(kick, 4.0), (hat, 5.0)]  # the same hits
+    bar3 = [(kick, 8.0), (snare, 9.0)]  # shares the kick of 3 cells: distance 2/3
+    bar4 = [(snare, 13.5)]  # shares nothing
+    rows = bar1 + bar2 + bar3 + bar4
+    start = np.array([t for _, t in rows])
+    p = Notes.from_arrays([x for x, _ in rows], start_qn=start, end_qn=start + 0.1, is_drum=True)
+    assert np.allclose(bar_changes(p), [0.0, 0.0, 2 / 3, 1.0])
+
+
 def test_bars_of_and_per_class_by_hand():
     from tunesmith.jobs.drums import _per_class, bars_of
 
@@ -264,6 +278,7 @@ def test_measure_judges_fills_where_asked_and_refuses_other_models(tiny, tmp_pat
     assert r["styles"] == []  # one held-out beat per style: fewer than MIN_HELD_OUT
     assert set(r["fill_generated"]) == {"beat", "fill"} and all(0 <= v <= 1 for v in r["fill_generated"].values())
     assert set(r["fill_real"]) == {"beat", "fill"}
+    assert 0 <= r["break_generated_fills"] <= 1 and 0 <= r["break_edge"] <= 1
     with pytest.raises(ConfigError, match="split must be validation or test"):
         measure(run, data, "train")
 

@@ -101,6 +101,50 @@ def drums_for_song(
     return {"files": files, "bars": len(lines) - 1, "sections": [b + 1 for b in starts], "hits": hits}
 
 
+def bar_changes(notes: Notes) -> np.ndarray:
+    """``(bars,)``: how much each bar's hits (9 classes x 16 steps) differ from the bar before's, as the Jaccard
+    distance of the two sets of hit cells (0: the same hits; 1: none shared); the first bar 0."""
+    from ..representations.drums import POSITIONS, drum_grid
+
+    hits = drum_grid(notes).hits
+    bars = -(-hits.shape[0] // POSITIONS)
+    cells = np.zeros((bars * POSITIONS, hits.shape[1]), bool)
+    cells[: hits.shape[0]] = hits
+    per_bar = cells.reshape(bars, -1)
+    out = np.zeros(bars)
+    if bars > 1:
+        both = (per_bar[1:] & per_bar[:-1]).sum(1)
+        either = (per_bar[1:] | per_bar[:-1]).sum(1)
+        out[1:] = 1.0 - np.divide(both, either, out=np.ones(bars - 1), where=either > 0)
+    return out
+
+
+def _fills_after_beats(beats: list[Notes], fills: list[Notes]) -> list[Notes]:
+    """Each fill played after the last bar of a beat of its session and style (where there is one): the turn
+    into a fill as a song has it, for :func:`bar_changes` to measure."""
+    from ..grid import bar_lines_qn
+
+    by = {(p.source.rsplit("/", 1)[0], p.metadata.get("style")): p for p in beats}
+    out = []
+    for f in fills:
+        beat = by.get((f.source.rsplit("/", 1)[0], f.metadata.get("style")))
+        if beat is None:
+            continue
+        n = len(bar_lines_qn(beat, float(beat.notes["end_qn"].max())))
+        last = bars_of(beat, max(n - 2, 0), 1)
+        first = bars_of(f, 0, 1)
+        a = first.notes.copy()
+        a["start_qn"] += 4.0
+        a["end_qn"] += 4.0
+        joined = Notes.from_arrays(
+            np.r_[last.notes["pitch"], a["pitch"]], start_qn=np.r_[last.notes["start_qn"], a["start_qn"]],
+            end_qn=np.r_[last.notes["end_qn"], a["end_qn"]], velocity=np.r_[last.notes["velocity"], a["velocity"]],
+            is_drum=True, tempos=beat.tempos,
+        )  # fmt: skip
+        out.append(joined)
+    return out
+
+
 def bars_of(notes: Notes, first: int, count: int) -> Notes:
     """Bars ``first .. first + count - 1`` (from 0, by the piece's time signatures) as a piece of their own,
     starting at 0 (its tempo map and metadata kept)."""
@@ -202,7 +246,18 @@ def measure(
     wanted = [("fill" if (b + 1) % every == 0 else "beat") for b in range(bars)]
     got = [(fill_clf.predict([bars_of(p, b, 1)])[0], wanted[b]) for p in played for b in range(bars)]
     fill_generated = _per_class([g for g, _ in got], [w for _, w in got])
+
+    # fills as breaks: a bar whose hits differ from the bar before's more than 9 in 10 of the training beats' do
+    edge = float(np.percentile(np.concatenate([bar_changes(p) for p in train_beats]), 90))
+    lead_ins = _fills_after_beats(held_beats, held_fills)
+    break_real = float(np.mean([bar_changes(x)[-1] > edge for x in lead_ins])) if lead_ins else 0.0
+    changes = np.stack([np.pad(bar_changes(p), (0, bars))[:bars] for p in played])
+    asked = np.array([w == "fill" for w in wanted])
     return {
+        "break_edge": edge,
+        "break_real_fills": break_real,
+        "break_generated_fills": float((changes[:, asked] > edge).mean()),
+        "break_generated_beats": float((changes[:, ~asked & (np.arange(bars) > 0)] > edge).mean()),
         "split": split,
         "styles": styles,
         "held_out_beats": {s: counts[s] for s in styles},
