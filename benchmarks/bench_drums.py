@@ -52,7 +52,8 @@ def main() -> None:
     print("| --- | ---: | ---: |")
     for k in ("fill", "beat"):
         print(f"| {k}s | {r['fill_real'].get(k, 0):.2f} | {r['fill_generated'].get(k, 0):.2f} |")
-    print(f"\nfills as breaks: a bar whose hits differ from the bar before's by more than {r['break_edge']:.3f} (Jaccard "
+    edge = r["break_edge"]
+    print(f"\nfills as breaks: a bar whose hits differ from the bar before's by more than {edge:.3f} (Jaccard "
           "distance; 9 in 10 of the training beats' bars change less)\n")  # fmt: skip
     print("| | real | generated |")
     print("| --- | ---: | ---: |")
