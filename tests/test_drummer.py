@@ -411,3 +411,24 @@ def test_a_plan_written_as_notes_reads_back_as_the_same_grid(tmp_path):
     assert np.array_equal(back.hits[: hits.shape[0]], hits[: back.hits.shape[0]]) and back.hits.sum() == hits.sum()
     assert np.allclose(back.velocity[hits], np.rint(plan.velocity[0][hits] * 127) / 127, atol=1e-6)
     assert np.allclose(back.offset[hits], plan.offset[0][hits], atol=4 / 480)  # a tick or two of 480 a quarter
+
+
+def test_the_learning_rate_warms_up_over_warmup_steps():
+    from tunesmith.errors import ConfigError
+    from tunesmith.families.drummer.model import Drummer, DrummerConfig
+    from tunesmith.families.drummer.task import DrummerTask, Part, Windows
+    from tunesmith.training.trainer import TrainConfig
+
+    g = drum_grid(
+        Notes.from_arrays([36] * 8, start_qn=np.arange(8) * 0.5, end_qn=np.arange(8) * 0.5 + 0.1, is_drum=True)
+    )
+    w = Windows.build([Part(g, 1, False)], 8)
+    cfg = TrainConfig(lr=0.01, warmup=4)
+    task = DrummerTask(
+        Drummer(DrummerConfig(context=8, layers=1, heads=1, width=8)), w, w, cfg, torch.device("cpu"), 0.0
+    )
+    assert [task.lr_at(s) for s in range(6)] == pytest.approx([0.0025, 0.005, 0.0075, 0.01, 0.01, 0.01])
+    task.lr_scale = 0.5  # the trainer's decay multiplies it
+    assert task.lr_at(10) == pytest.approx(0.005)
+    with pytest.raises(ConfigError, match="warmup"):
+        TrainConfig(warmup=-1)
