@@ -9,6 +9,7 @@ import numpy as np
 import torch
 
 from ...representations.drums import DrumGrid
+from ...training.distributed import data_parallel, shard
 from ...training.stores import evenly_spread
 from ...training.trainer import Task, TrainConfig, autocast_for, optimizer_step
 from .model import Humanizer, features
@@ -72,6 +73,7 @@ class HumanizerTask(Task):
         self.train, self.val, self.device = train, val, device
         self.opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
         self.autocast = autocast_for(cfg, device)
+        self.parallel = data_parallel(self.model)
 
     def optimizers(self) -> dict[str, torch.optim.Optimizer]:
         return {"adam": self.opt}
@@ -82,12 +84,13 @@ class HumanizerTask(Task):
     def batches(self, epoch: int, rng: np.random.Generator, start: int) -> Iterator[tuple[torch.Tensor, ...]]:
         perm = rng.permutation(len(self.train))
         b = self.cfg.batch_size
+        part = shard(b)  # this process's share of each batch (all of it in one process)
         for k in range(start, self.num_batches(epoch)):
-            yield self.train.batch(perm[k * b : (k + 1) * b], self.device)
+            yield self.train.batch(perm[k * b : (k + 1) * b][part], self.device)
 
     def train_step(self, batch: tuple[torch.Tensor, ...], step: int) -> dict[str, float]:
         with self.autocast:
-            loss, parts = self.model.loss(*batch)
+            loss, parts = self.parallel(self.model.loss, *batch)
         optimizer_step(self.opt, loss, self.model.parameters(), self.cfg.grad_clip)
         return {"loss": float(loss.detach()), **{k: float(v.detach()) for k, v in parts.items()}}
 
