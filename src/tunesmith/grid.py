@@ -66,3 +66,23 @@ def parse_bars(text: str) -> tuple[int, int]:
     if a < 1 or b < a:
         raise ConfigError(f"--infill-bars {text}: bars count from 1 and the last may not come before the first")
     return a - 1, b
+
+
+def beat_grid(qn: np.ndarray) -> np.ndarray:
+    """Quarter-note times each moved to the nearer of the 16th grid and the 8th-triplet grid (a tie goes to the
+    16th), so that a piece's triplets stay triplets in a score and its straight notes straight; exact multiples of
+    1/12."""
+    q = np.asarray(qn, dtype=np.float64)
+    sixteenth = np.floor(q * 4 + 0.5) / 4
+    triplet = np.floor(q * 3 + 0.5) / 3
+    return np.where(np.abs(triplet - q) < np.abs(sixteenth - q) - 1e-9, triplet, sixteenth)
+
+
+def on_beat_grid(notes: Notes) -> Notes:
+    """``notes`` with starts and ends on :func:`beat_grid` (a note at least one unit of its start's grid long:
+    a 16th, or an 8th triplet), seconds from the tempo map; the notation a score is written in."""
+    a = notes.notes.copy()
+    start, end = beat_grid(a["start_qn"]), beat_grid(a["end_qn"])
+    unit = np.where(np.isclose((start * 4) % 1, 0), 0.25, 1 / 3)
+    a["start_qn"], a["end_qn"] = start, np.maximum(end, start + unit)
+    return notes.with_qn_times(a)

@@ -109,6 +109,10 @@ def device_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def file_arguments(p: argparse.ArgumentParser) -> None:
-    """``--wav`` and ``--png``: what is written beside each MIDI file."""
+    """``--wav``, ``--png`` and ``--score``: what is written beside each MIDI file."""
     p.add_argument("--wav", action="store_true", help="also write a WAV beside each MIDI file")
     p.add_argument("--png", action="store_true", help="also write a piano-roll PNG beside each MIDI file")
+    p.add_argument(
+        "--score", action="store_true",
+        help="also write a MusicXML score beside each MIDI file (on the beat grid, with key and chord symbols)",
+    )  # fmt: skip

@@ -42,7 +42,7 @@ def run(args: argparse.Namespace) -> int:
     use_threads(args.threads)
     r = drums_for_song(
         args.song, args.out, run=args.run, style=args.style, replace=args.replace, n=args.n, seed=args.seed,
-        temperature=args.temperature, device=args.device, wav=args.wav, png=args.png,
+        temperature=args.temperature, device=args.device, wav=args.wav, png=args.png, score=args.score,
     )  # fmt: skip
     sections = ", ".join(map(str, r["sections"])) or "none found"
     print(f"{r['bars']} bars; sections start at bars {sections} (a fill before each)")

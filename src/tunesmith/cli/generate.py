@@ -61,6 +61,7 @@ def run(args: argparse.Namespace) -> int:
         options=given_options(args),
         wav=args.wav,
         png=args.png,
+        score=args.score,
     )
     engines = {engine for _, engine in written.wav}
     for p in written:

@@ -93,6 +93,7 @@ def run(args: argparse.Namespace) -> int:
         controls=given_options(args, control_options()),
         wav=args.wav,
         png=args.png,
+        score=args.score,
         avoid_parallels=not args.allow_parallels,
         candidates=args.candidates,
         in_key=not args.any_key,

@@ -53,6 +53,9 @@ def run(args: argparse.Namespace) -> int:
 
     use_threads(args.threads)
     print(
-        humanize(args.drums, args.out, run=args.run, amount=args.amount, device=args.device, wav=args.wav, png=args.png)
+        humanize(
+            args.drums, args.out, run=args.run, amount=args.amount, device=args.device, wav=args.wav, png=args.png,
+            score=args.score,
+        )
     )
     return 0

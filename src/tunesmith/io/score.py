@@ -359,3 +359,127 @@ def _metadata(score: m21stream.Stream, source: str) -> dict[str, str]:
     if title:
         out["title"] = str(title)
     return out
+
+
+# ---------------------------------------------------------------------------------------------- writing
+#: Harte's qualities as music21's chord kinds (MusicXML's <kind>)
+_KINDS = {
+    "maj": "major", "min": "minor", "dim": "diminished", "aug": "augmented", "sus4": "suspended-fourth",
+    "7": "dominant-seventh", "maj7": "major-seventh", "min7": "minor-seventh", "hdim7": "half-diminished-seventh",
+    "dim7": "diminished-seventh",
+}  # fmt: skip
+_SHARP_NAMES = ("C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B")
+_FLAT_NAMES = ("C", "D-", "D", "E-", "E", "F", "G-", "G", "A-", "A", "B-", "B")
+#: General MIDI programs 0-7: pianos, written on a grand staff
+_PIANOS = range(8)
+#: the split between a grand staff's staves: middle C and above on the upper one
+_SPLIT = 60
+
+
+def write_score(
+    notes: Notes,
+    path: str | os.PathLike[str],
+    *,
+    key: tuple[int, bool] | None = None,
+    chords: Sequence[tuple[float, int, str, int]] = (),
+    title: str = "",
+) -> Path:
+    """Write ``notes`` as MusicXML (``.musicxml``, or compressed ``.mxl``) through music21, atomically: one part per
+    track (its instrument from its program; a piano on a grand staff, split at middle C; a drum track on a
+    percussion staff), overlapping notes in voices, ties over bar lines, the time signatures and tempi of the
+    piece, ``key`` (tonic pitch class, minor) as the key signature with every pitch spelled for it (flats in flat
+    keys, sharps otherwise), and ``chords`` (start in quarter notes, root pitch class, Harte quality, bass pitch
+    class or -1) as chord symbols above the top part. Times are written as they are: put them on a grid first
+    (:func:`tunesmith.grid.on_beat_grid`)."""
+    from fractions import Fraction
+
+    from music21 import clef, harmony, instrument, layout, metadata, meter, note, stream
+    from music21 import key as m21key
+    from music21 import tempo as m21tempo
+
+    from ..utils import atomic_path
+
+    flats = False
+    k = None
+    if key is not None:
+        tonic, minor = key
+        names = ("C", "D-", "D", "E-", "E", "F", "F#", "G", "A-", "A", "B-", "B")
+        k = m21key.Key(names[tonic % 12], "minor" if minor else "major")
+        flats = k.sharps < 0
+    spell = _FLAT_NAMES if flats else _SHARP_NAMES
+
+    def when(x: float) -> Fraction:
+        return Fraction(float(x)).limit_denominator(48)
+
+    def furnish(part: stream.Stream, first: bool) -> None:
+        for ts in notes.time_signatures:
+            part.insert(when(ts["qn"]), meter.TimeSignature(f"{int(ts['numerator'])}/{int(ts['denominator'])}"))
+        if k is not None:
+            part.insert(0, m21key.Key(k.tonic.name, k.mode))
+        if first:
+            for t in notes.tempos:
+                part.insert(when(t["qn"]), m21tempo.MetronomeMark(number=round(float(t["qpm"]), 2)))
+
+    def fill(part: stream.Stream, rows: np.ndarray, drums: bool) -> None:
+        for r in rows:
+            length = when(r["end_qn"]) - when(r["start_qn"])
+            if drums:
+                n = note.Unpitched(quarterLength=length)
+                n.displayStep, n.displayOctave = "C", 5
+            else:
+                name = spell[int(r["pitch"]) % 12]
+                n = note.Note(f"{name}{int(r['pitch']) // 12 - 1}", quarterLength=length)
+            n.volume.velocity = int(r["velocity"])
+            part.insert(when(r["start_qn"]), n)
+
+    score = stream.Score()
+    score.metadata = metadata.Metadata(title=title or notes.metadata.get("title", "") or "tunesmith")
+    a = notes.notes
+    tracks = sorted(set(zip(a["track"].tolist(), a["program"].tolist(), a["is_drum"].tolist(), strict=True)))
+    first = True
+    for track, program, drums in tracks:
+        rows = a[(a["track"] == track) & (a["program"] == program) & (a["is_drum"] == drums)]
+        rows = rows[np.lexsort((rows["pitch"], rows["start_qn"]))]
+        inst = instrument.UnpitchedPercussion() if drums else instrument.instrumentFromMidiProgram(int(program))
+        if program in _PIANOS and not drums:
+            staves = []
+            for upper in (True, False):
+                staff = stream.PartStaff()
+                staff.insert(0, instrument.Piano())
+                staff.insert(0, clef.TrebleClef() if upper else clef.BassClef())
+                furnish(staff, first and upper)
+                fill(staff, rows[(rows["pitch"] >= _SPLIT) == upper], False)
+                staves.append(staff)
+            parts = staves
+            group = layout.StaffGroup(staves, symbol="brace", barTogether=True)
+        else:
+            part = stream.Part()
+            part.insert(0, inst)
+            if drums:
+                part.insert(0, clef.PercussionClef())
+            furnish(part, first)
+            fill(part, rows, bool(drums))
+            parts, group = [part], None
+        if first:
+            for start, root, quality, bass in chords:
+                if root < 0 or quality not in _KINDS:
+                    continue
+                symbol = harmony.ChordSymbol(
+                    root=spell[root % 12], kind=_KINDS[quality], bass=spell[bass % 12] if bass >= 0 else None
+                )
+                symbol.writeAsChord = False
+                parts[0].insert(when(start), symbol)
+        for p in parts:
+            if p.recurse().notes:
+                p.makeVoices(inPlace=True)  # in place: the staff group holds these very staves
+            score.insert(0, p)
+        if group is not None:
+            score.insert(0, group)
+        first = False
+    path = Path(path)
+    with atomic_path(path) as tmp:
+        fmt = "mxl" if path.suffix == ".mxl" else "musicxml"
+        written = Path(score.write(fmt, fp=tmp.with_suffix(path.suffix)))
+        if written != tmp:
+            written.replace(tmp)
+    return path

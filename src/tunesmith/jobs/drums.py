@@ -55,6 +55,7 @@ def drums_for_song(
     device: str = "cpu",
     wav: bool = False,
     png: bool = False,
+    score: bool = False,
 ) -> dict[str, Any]:
     """Write ``source`` with a drum track added into the folder ``out`` (``<name>_drums.mid``; ``n`` of them,
     ``<name>_drums_00.mid`` ..., played with seeds ``seed``, ``seed + 1`` ...): on the song's
@@ -95,7 +96,7 @@ def drums_for_song(
         folder.mkdir(parents=True, exist_ok=True)
         name = f"{Path(source).stem}_drums" + (f"_{i:02d}" if n > 1 else "") + ".mid"
         written = write_midi(both.sorted().with_metadata(generator=f"tunesmith {loaded.kind}"), folder / name)
-        companions(written, wav=wav, png=png)
+        companions(written, wav=wav, png=png, score=score)
         files.append(written)
         hits.append(len(a))
     return {"files": files, "bars": len(lines) - 1, "sections": [b + 1 for b in starts], "hits": hits}

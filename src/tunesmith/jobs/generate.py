@@ -1,5 +1,5 @@
-"""The ``generate`` job: pieces from a trained run written as MIDI files (and, if asked, WAV and piano-roll PNG
-files beside them)."""
+"""The ``generate`` job: pieces from a trained run written as MIDI files (and, if asked, WAV, piano-roll PNG and
+MusicXML score files beside them)."""
 
 from __future__ import annotations
 
@@ -10,11 +10,17 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from ..audio import render
 from ..errors import ConfigError
+from ..grid import on_beat_grid
 from ..io import read_midi, write_midi
+from ..io.score import write_score
 from ..notes import Notes
 from ..plots import plot_pianoroll
+from ..representations.chords import recognise
+from ..representations.controls import attributes_of
 from ..sampling import check_options
 from ..training.trainer import choose_device
 from ..utils import atomic_write_text
@@ -31,8 +37,25 @@ class Written(list[Path]):
         self.png: list[Path] = []
 
 
-def companions(midi: Path, *, wav: bool, png: bool) -> tuple[tuple[Path, str] | None, Path | None]:
-    """A WAV (with the engine that rendered it) and/or a piano-roll PNG beside a MIDI file, as the file reads."""
+def score_beside(midi: Path) -> Path:
+    """A MusicXML score beside a MIDI file (``.musicxml``): its notes on the beat grid (16ths or 8th triplets,
+    whichever each time is nearer), the key its notes are in (Krumhansl-Schmuckler), the chords the recogniser hears
+    in each half bar as chord symbols, one part per track, a piano on a grand staff (docs/chords.md)."""
+    notes = on_beat_grid(read_midi(midi))
+    k = attributes_of(notes).key
+    pitched = notes[np.flatnonzero(~notes.notes["is_drum"])]
+    chords = recognise(pitched, "half").merged() if len(pitched) else None
+    marks = [] if chords is None else list(zip(chords.start_qn, chords.root, chords.quality, chords.bass, strict=True))
+    return write_score(notes, midi.with_suffix(".musicxml"), key=None if k < 0 else (k % 12, k >= 12), chords=marks)
+
+
+def companions(
+    midi: Path, *, wav: bool, png: bool, score: bool = False
+) -> tuple[tuple[Path, str] | None, Path | None]:
+    """A WAV (with the engine that rendered it) and/or a piano-roll PNG beside a MIDI file, as the file reads;
+    with ``score``, a MusicXML score too (:func:`score_beside`)."""
+    if score:
+        score_beside(midi)
     if not (wav or png):
         return None, None
     notes = read_midi(midi)
@@ -66,6 +89,7 @@ def generate(
     options: dict[str, Any] | None = None,
     wav: bool = False,
     png: bool = False,
+    score: bool = False,
     choose: Callable[[list[Notes]], list[int]] | None = None,
     finish: Callable[[Notes], Notes] | None = None,
 ) -> Written:
@@ -100,7 +124,7 @@ def generate(
         p = p[p.notes["end_qn"] > p.notes["start_qn"]]  # a note of no length sounds for no time: players drop it
         path = write_midi(p.with_metadata(generator=f"tunesmith {loaded.kind}"), out / f"{prefix}_{i:02d}.mid")
         written.append(path)
-        rendered, drawn = companions(path, wav=wav, png=png)
+        rendered, drawn = companions(path, wav=wav, png=png, score=score)
         written.wav += [rendered] if rendered else []
         written.png += [drawn] if drawn else []
     meta = {"run": str(run), "kind": loaded.kind, **dataclasses.asdict(opts), "files": [p.name for p in written]}

@@ -251,6 +251,7 @@ def harmonize(
     controls: dict[str, str] | None = None,
     wav: bool = False,
     png: bool = False,
+    score: bool = False,
     avoid_parallels: bool = True,
     candidates: int = DEFAULT_CANDIDATES,
     in_key: bool = True,
@@ -337,4 +338,5 @@ def harmonize(
         options={k: v for k, v in options.items() if v is not None},
         wav=wav,
         png=png,
+        score=score,
     )

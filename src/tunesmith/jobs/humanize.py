@@ -32,6 +32,7 @@ def humanize(
     device: str = "cpu",
     wav: bool = False,
     png: bool = False,
+    score: bool = False,
 ) -> Path:
     """Write ``source`` with its drums humanized into the folder ``out`` (``<name>_humanized.mid``; its other
     tracks note for note) and return the file's path. ``amount`` scales how far each hit moves from where it is
@@ -51,7 +52,7 @@ def humanize(
     path = write_midi(
         played.with_metadata(generator=f"tunesmith {loaded.kind}"), folder / f"{Path(source).stem}_humanized.mid"
     )
-    companions(path, wav=wav, png=png)
+    companions(path, wav=wav, png=png, score=score)
     return path
 
 
