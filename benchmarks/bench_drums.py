@@ -16,7 +16,7 @@ import json
 import platform
 from datetime import datetime
 
-from tunesmith.jobs.drums import measure
+from tunesmith.jobs.drums import follows_energy, measure
 from tunesmith.progress import quiet
 
 
@@ -29,12 +29,18 @@ def main() -> None:
     ap.add_argument("--bars", type=int, default=8, help="bars per groove")
     ap.add_argument("--every", type=int, default=4, help="a fill in the last bar of every N bars")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument(
+        "--songs", default=None,
+        help="a prepared dataset of songs (pitched music) to measure how drums follow their energy on (its --split)",
+    )  # fmt: skip
     ap.add_argument("--json", action="store_true", help="print every figure as JSON")
     args = ap.parse_args()
     quiet(True)
     r = measure(
         args.run, args.data, args.split, per_style=args.per_style, bars=args.bars, every=args.every, seed=args.seed
     )
+    if args.songs:
+        r["energy"] = follows_energy(args.run, args.songs, args.split, seed=args.seed)
     if args.json:
         print(json.dumps(r, indent=1))
         return
@@ -60,6 +66,15 @@ def main() -> None:
     print(f"| fill bars that break the groove | {r['break_real_fills']:.2f} | {r['break_generated_fills']:.2f} |")
     print(f"| other bars that break it | 0.10 (by the edge's choice, on training beats) | "
           f"{r['break_generated_beats']:.2f} |")  # fmt: skip
+
+    if "energy" in r:
+        e = r["energy"]
+        print(f"\ndrums for songs: {e['songs']} songs of {args.songs} ({args.split}), first {e['bars']} bars each; "
+              "Spearman correlation of each bar's energy with its drum hits\n")  # fmt: skip
+        print("| | correlation |")
+        print("| --- | ---: |")
+        print(f"| 8 takes a bar, the nearest to the energy kept (tunesmith drums) | {e['spearman_chosen']:.2f} |")
+        print(f"| one take a bar (the model alone) | {e['spearman_one_take']:.2f} |")
 
 
 if __name__ == "__main__":

@@ -102,6 +102,59 @@ def drums_for_song(
     return {"files": files, "bars": len(lines) - 1, "sections": [b + 1 for b in starts], "hits": hits}
 
 
+def follows_energy(
+    run: str | os.PathLike[str],
+    data: str | os.PathLike[str],
+    split: str = "test",
+    *,
+    songs: int = 16,
+    bars: int = 16,
+    style: str | None = None,
+    seed: int = 0,
+    device: str = "cpu",
+) -> dict[str, Any]:
+    """How closely a drum track follows a song's energy: for the first ``bars`` bars of ``songs`` pieces of
+    ``data``'s ``split`` (evenly spread; pieces with pitched notes), the Spearman correlation between each bar's
+    energy and the drum hits played in it, as ``tunesmith drums`` plays them (8 takes a bar, the nearest kept) and
+    with one take a bar (no choosing: what the model plays regardless of the song)."""
+    from scipy.stats import spearmanr
+
+    from ..representations.drums import STEPS_PER_QUARTER, drum_cells
+    from ..training.stores import evenly_spread
+
+    loaded, fam, model = load_run(run, choose_device(device))
+    if not fam.can("styles"):
+        raise ConfigError(f"{run} is a {fam.name} run, which plays no drums; use a drum model")
+    dev = next(model.parameters()).device
+    ds = Dataset.load(data)
+    pool = [int(i) for i in ds.indices(split) if (~ds[int(i)].notes["is_drum"]).sum() > 0]
+    out: dict[str, list[float]] = {"chosen": [], "one_take": []}
+    for k in evenly_spread(len(pool), songs).tolist():
+        song = bars_of(ds[pool[k]], 0, bars)
+        song = song[np.flatnonzero(~song.notes["is_drum"])]
+        lines = song_bars(song)
+        energy = bar_energy(song, lines)
+        if len(lines) < 4 or np.ptp(energy) == 0:
+            continue
+        for name, takes in (("chosen", 8), ("one_take", 1)):
+            part = fam.play_along(
+                model, loaded, song, lines, energy, np.zeros(len(lines) - 1, bool), style=style, seed=seed,
+                device=dev, takes=takes,
+            )  # fmt: skip
+            c = drum_cells(part)
+            step_qn = c.step / STEPS_PER_QUARTER
+            hits = np.bincount(np.clip(np.searchsorted(lines, step_qn + 1e-9, side="right") - 1, 0, len(lines) - 2),
+                               minlength=len(lines) - 1)  # fmt: skip
+            rho = spearmanr(energy, hits).statistic if np.ptp(hits) > 0 else 0.0
+            out[name].append(float(rho))
+    return {
+        "songs": len(out["chosen"]),
+        "bars": bars,
+        "spearman_chosen": float(np.mean(out["chosen"])) if out["chosen"] else 0.0,
+        "spearman_one_take": float(np.mean(out["one_take"])) if out["one_take"] else 0.0,
+    }
+
+
 def bar_changes(notes: Notes) -> np.ndarray:
     """``(bars,)``: how much each bar's hits (9 classes x 16 steps) differ from the bar before's, as the Jaccard
     distance of the two sets of hit cells (0: the same hits; 1: none shared); the first bar 0."""
