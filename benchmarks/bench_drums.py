@@ -28,6 +28,7 @@ def main() -> None:
     ap.add_argument("--per-style", type=int, default=16, help="grooves per style")
     ap.add_argument("--bars", type=int, default=8, help="bars per groove")
     ap.add_argument("--every", type=int, default=4, help="a fill in the last bar of every N bars")
+    ap.add_argument("--fill-guidance", type=float, default=None, help="the fill flag's guidance (default: the model's)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument(
         "--songs", default=None,
@@ -37,7 +38,8 @@ def main() -> None:
     args = ap.parse_args()
     quiet(True)
     r = measure(
-        args.run, args.data, args.split, per_style=args.per_style, bars=args.bars, every=args.every, seed=args.seed
+        args.run, args.data, args.split, per_style=args.per_style, bars=args.bars, every=args.every, seed=args.seed,
+        fill_guidance=args.fill_guidance,
     )
     if args.songs:
         r["energy"] = follows_energy(args.run, args.songs, args.split, seed=args.seed)

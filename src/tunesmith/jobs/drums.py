@@ -244,10 +244,12 @@ def measure(
     bars: int = 8,
     every: int = 4,
     fill_pieces: int = 32,
+    fill_guidance: float | None = None,
     seed: int = 0,
     device: str = "cpu",
 ) -> dict[str, Any]:
-    """Style and fill figures of ``run`` (a drum model that can play styles) against ``data``'s ``split``."""
+    """Style and fill figures of ``run`` (a drum model that can play styles) against ``data``'s ``split``; fills
+    played with ``fill_guidance`` (None: the model's default)."""
     if split not in ("validation", "test"):
         raise ConfigError(f"split must be validation or test, got {split!r}")
     loaded, fam, model = load_run(run, choose_device(device))
@@ -295,7 +297,7 @@ def measure(
     fill_clf = StyleClassifier().fit(*bar_set(train_beats, train_fills))
     held_bars, held_labels = bar_set(held_beats, held_fills)
     fill_real = _per_class(fill_clf.predict(held_bars), held_labels)
-    opts = fam.options(n=fill_pieces, length=bars, bars=bars, fill_every=every, seed=seed)
+    opts = fam.options(n=fill_pieces, length=bars, bars=bars, fill_every=every, fill_guidance=fill_guidance, seed=seed)
     played = fam.generate(model, loaded, opts, dev)
     wanted = [("fill" if (b + 1) % every == 0 else "beat") for b in range(bars)]
     got = [(fill_clf.predict([bars_of(p, b, 1)])[0], wanted[b]) for p in played for b in range(bars)]

@@ -23,7 +23,7 @@ from ..base import Family, Run, TaskBundle, seeded_generator
 from .config import STYLES, DrummerConfig, style_index
 from .model import Drummer, pattern_hits
 from .sample import TAKES, Plan, constant_tempo, draw_steps, log_likelihood, to_notes
-from .spec import DrummerOptions, DrummerSpec
+from .spec import FILL_GUIDANCE, DrummerOptions, DrummerSpec
 from .task import DrummerTask, Part, Windows
 
 #: the tempo of a style nobody asked a tempo for, when the run knows none (quarter notes per minute)
@@ -159,7 +159,12 @@ class DrummerFamily(DrummerSpec, Family):
         if opts.style is not None and opts.style not in STYLES:
             raise ConfigError(f"--style {opts.style!r}: choose one of {', '.join(STYLES)}")
         style = torch.full((opts.n,), style_index(opts.style), device=device)
-        sampling = {"temperature": opts.temperature, "top_k": opts.top_k, "top_p": opts.top_p}
+        guidance = FILL_GUIDANCE if opts.fill_guidance is None else float(opts.fill_guidance)
+        if not guidance > 0:
+            raise ConfigError(f"--fill-guidance must be a positive number, got {opts.fill_guidance}")
+        sampling = {
+            "temperature": opts.temperature, "top_k": opts.top_k, "top_p": opts.top_p, "fill_guidance": guidance,
+        }  # fmt: skip
         if opts.infill_bars is not None:
             if opts.primer is None:
                 raise ConfigError("--infill-bars plays bars of --primer anew: give a --primer MIDI file with drums")
@@ -250,6 +255,7 @@ class DrummerFamily(DrummerSpec, Family):
         device: torch.device,
         temperature: float = 1.0,
         takes: int = TAKES,
+        fill_guidance: float = FILL_GUIDANCE,
     ) -> Notes:
         """A drum part for ``song``: on its bar ``lines`` (quarter notes) and tempo map, bar by bar, ``takes``
         takes of each bar drawn and the one whose hits come closest to the bar's ``energy`` (0-1: the song's
@@ -274,7 +280,9 @@ class DrummerFamily(DrummerSpec, Family):
             first, last = int(bounds[b]), int(bounds[b + 1])
             if last <= first:
                 continue
-            draw_steps(model, plan, ids, first, last, gens, temperature=temperature, label=None)
+            draw_steps(
+                model, plan, ids, first, last, gens, temperature=temperature, label=None, fill_guidance=fill_guidance
+            )
             hits = pattern_hits(torch.as_tensor(plan.pattern[:, first:last])).sum((1, 2)).numpy()
             best = 0 if fill_bars[b] else int(np.abs(hits - (lo + energy[b] * (hi - lo))).argmin())
             for a in (plan.pattern, plan.velocity, plan.offset):

@@ -79,10 +79,13 @@ def draw_steps(
     top_k: int | None = None,
     top_p: float | None = None,
     label: str | None = "drums",
+    fill_guidance: float = 1.0,
 ) -> None:
     """Draw steps ``first <= t < last`` of every row of ``plan`` in place: each step's pattern from the model,
     reading the last ``context`` steps, then its hits' velocity and offset (a progress bar named ``label``; None:
-    none)."""
+    none). At a step of a fill bar, ``fill_guidance`` above 1 pushes the pattern further towards a fill
+    (classifier-free guidance of the fill flag: the logits read without the flags, plus ``fill_guidance`` times
+    what the flags change in them)."""
     ctx = model.cfg.context
     device = style.device
     with eval_mode(model):
@@ -92,6 +95,12 @@ def draw_steps(
             x = _inputs(plan, lo, t + 1, device)
             h = model(x["prev"], x["position"], style, x["fill"], x["qpm"])[:, -1:]
             logits = model.head(h)[:, 0].float()
+            filling = x["fill"][:, -1].bool()
+            if fill_guidance != 1.0 and bool(filling.any()):
+                plain = model(x["prev"], x["position"], style, torch.zeros_like(x["fill"]), x["qpm"])[:, -1]
+                base = model.head(plain).float()
+                guided = base + fill_guidance * (logits - base)
+                logits = torch.where(filling[:, None], guided, logits)
             ids = sample_logits(logits, temperature=temperature, top_k=top_k, top_p=top_p, generator=generators)
             v, o = model.play(h, pattern_hits(ids)[:, None])
             plan.pattern[:, t] = ids.cpu().numpy()

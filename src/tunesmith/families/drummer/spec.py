@@ -7,6 +7,9 @@ from dataclasses import dataclass
 from ..spec import CONTROLS, FamilySpec, GenerateOptions, option
 from .config import PRESETS, STYLES, DrummerConfig
 
+#: the fill flag's classifier-free guidance when none is asked for, chosen on the validation split (docs/drums.md)
+FILL_GUIDANCE = 1.0
+
 
 @dataclass(frozen=True)
 class DrummerOptions(GenerateOptions):
@@ -16,6 +19,10 @@ class DrummerOptions(GenerateOptions):
     fill_every: int | None = option(
         None, "a fill in the last bar of every N bars (drums), e.g. 4: bars 4, 8, 12 ...", metavar="N"
     )
+    fill_guidance: float | None = option(
+        None, f"how far fills depart from the groove: guidance of the fill flag (drums; default {FILL_GUIDANCE:g}; "
+        "1: none)", metavar="G",
+    )  # fmt: skip
     infill_bars: str | None = option(
         None, "generate these bars of --primer anew (counted from 1, e.g. 5-8) and keep every other note of it as it "
         "was; the whole piece is written", metavar="FIRST-LAST", modes=("infill",),
