@@ -131,8 +131,8 @@ class ScheduledStub(StubTask):
 
     schedules_lr = True
 
-    def __init__(self, crash_at: int | None = None) -> None:
-        super().__init__()
+    def __init__(self, crash_at: int | None = None, val_losses: list[float] | None = None) -> None:
+        super().__init__(val_losses=val_losses)
         self.scales: list[float] = []
         self.crash_at = crash_at
 
@@ -277,3 +277,28 @@ def test_a_run_stopped_within_its_first_epoch_is_validated(tmp_path):
     again.resume()
     again.fit()
     assert len(records(tmp_path, "val")) == 1
+
+
+def test_an_early_stop_brings_the_rate_to_zero_before_it_ends_the_run(tmp_path):
+    """Validation improves in epoch 1 only; patience 2 ends epoch 3 (step 24) with no better loss: with lr_decay 0.25
+    the run does not stop there but decays the rate over 24 x 0.25 / 0.75 = 8 steps (1 epoch), then stops; the
+    rest of a long budget (10 epochs) is not used. Resumed in the middle of the cool-down, it goes on exactly."""
+    losses = [1.0] + [2.0] * 9
+    task = ScheduledStub(val_losses=losses)
+    cfg = TrainConfig(epochs=10, patience=2, lr_decay=0.25)
+    summary = Trainer(task, cfg, tmp_path / "a", progress=False).fit()
+    assert task.scales == pytest.approx([1.0] * 24 + [1 - k / 8 for k in range(8)])
+    assert summary["step"] == 32 and "brought to zero over 8 steps" in summary["stopped"]
+    (cool,) = records(tmp_path / "a", "cooldown")
+    assert cool["step"] == 24 and cool["steps"] == 8
+    # without lr_decay an early stop is a stop
+    plain = Trainer(StubTask(val_losses=losses), TrainConfig(epochs=10, patience=2), tmp_path / "b", progress=False)
+    assert plain.fit()["step"] == 24
+    with pytest.raises(KeyboardInterrupt):  # dies at step 28: its checkpoint is epoch 3's end, step 24
+        Trainer(ScheduledStub(val_losses=losses, crash_at=28), cfg, tmp_path / "c", progress=False).fit()
+    resumed = ScheduledStub(val_losses=losses[3:])
+    trainer = Trainer(resumed, cfg, tmp_path / "c", progress=False)
+    trainer.resume()
+    assert trainer.step == 24 and trainer.cool_from == 24
+    trainer.fit()
+    assert resumed.scales == pytest.approx(task.scales[24:])

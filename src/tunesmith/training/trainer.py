@@ -280,6 +280,8 @@ class Trainer:
         self.finished = False
         self.stop_reason = ""
         self.val_time = 0.0  # seconds spent validating, so that training time alone can be reported
+        #: the cool-down an early stop began (lr_decay): the step it began at (-1: none) and its length in steps
+        self.cool_from, self.cool_steps = -1, 0
 
     # -------------------------------------------------------------------------------------------- state
     @staticmethod
@@ -307,6 +309,8 @@ class Trainer:
             "val_time": self.val_time,
             "finished": self.finished,
             "stop_reason": self.stop_reason,
+            "cool_from": self.cool_from,
+            "cool_steps": self.cool_steps,
             "torch_rng": torch.get_rng_state(),
             "cuda_rng": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [],
             "extra": self.task.extra_state(),
@@ -336,6 +340,7 @@ class Trainer:
         self.val_time = float(st.get("val_time", 0.0))
         self.improved_in_epoch = bool(st.get("improved_in_epoch", False))
         self.validated_step = int(st.get("validated_step", -1))
+        self.cool_from, self.cool_steps = int(st.get("cool_from", -1)), int(st.get("cool_steps", 0))
         rank_rng = st.get("rank_rng") or []
         if self.world > 1 and len(rank_rng) == self.world:  # each rank continues its own random stream
             torch.set_rng_state(rank_rng[self.rank]["torch_rng"])
@@ -461,7 +466,20 @@ class Trainer:
         if cfg.max_time is not None and self.elapsed >= cfg.max_time:
             self.stop_reason = f"reached max_time={cfg.max_time:g} s"
             return True
+        if self.cool_from >= 0 and self.step >= self.cool_from + self.cool_steps:
+            self.stop_reason = (
+                f"early stopping at step {self.cool_from}, then the learning rate brought to zero over "
+                f"{self.cool_steps} steps"
+            )
+            return True
         return False
+
+    def _lr_scale(self, n_batches: int) -> float:
+        """The learning rate's factor (lr_decay): the budget's decay, or the cool-down's where one began."""
+        scale = decay_scale(self.budget_used(n_batches), self.cfg.lr_decay)
+        if self.cool_from >= 0:
+            scale = min(scale, max(0.0, 1.0 - (self.step - self.cool_from) / max(self.cool_steps, 1)))
+        return scale
 
     def budget_used(self, n_batches: int) -> float:
         """The fraction of the training budget spent: the largest of step / max_steps, elapsed / max_time and
@@ -512,7 +530,7 @@ class Trainer:
             seen = 0
             for batch in self.task.batches(epoch, rng, self.batch_in_epoch):
                 if cfg.lr_decay:
-                    self.task.lr_scale = decay_scale(self.budget_used(n_batches), cfg.lr_decay)
+                    self.task.lr_scale = self._lr_scale(n_batches)
                 logs = self.task.train_step(batch, self.step)
                 self.step += 1
                 self.batch_in_epoch += 1
@@ -563,9 +581,18 @@ class Trainer:
                 self.epoch += 1
                 self.batch_in_epoch = 0
                 self.log(record)
-                if cfg.patience is not None and self.bad_epochs >= cfg.patience:
+                if cfg.patience is not None and self.bad_epochs >= cfg.patience and self.cool_from < 0:
                     what = "validation loss" if cfg.select_by == "loss" else f"validation {cfg.select_by}"
-                    stop, self.stop_reason = True, f"early stopping: no better {what} in {cfg.patience} epochs"
+                    if cfg.lr_decay and self.task.lr_scale >= 1.0:
+                        # warm-up, stable, decay: a run stopped before its decay never gets the decay's gain (a
+                        # budget longer than the data needs). It decays now, over the share of the steps so far
+                        # that lr_decay gives the decay, from the latest weights; the best on validation are kept.
+                        self.cool_from = self.step
+                        self.cool_steps = max(1, round(self.step * cfg.lr_decay / (1 - cfg.lr_decay)))
+                        self.log({"kind": "cooldown", "step": self.step, "steps": self.cool_steps,
+                                  "reason": f"no better {what} in {cfg.patience} epochs"})  # fmt: skip
+                    else:
+                        stop, self.stop_reason = True, f"early stopping: no better {what} in {cfg.patience} epochs"
             elif stop and self.validated_step != self.step:
                 # stopped within an epoch by max_steps / max_time: validate here, so that every run has a held-out
                 # figure and its best weights, however short
