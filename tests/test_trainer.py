@@ -281,8 +281,9 @@ def test_a_run_stopped_within_its_first_epoch_is_validated(tmp_path):
 
 def test_an_early_stop_brings_the_rate_to_zero_before_it_ends_the_run(tmp_path):
     """Validation improves in epoch 1 only; patience 2 ends epoch 3 (step 24) with no better loss: with lr_decay 0.25
-    the run does not stop there but decays the rate over 24 x 0.25 / 0.75 = 8 steps (1 epoch), then stops; the
-    rest of a long budget (10 epochs) is not used. Resumed in the middle of the cool-down, it goes on exactly."""
+    the run does not stop there but decays the rate over 24 x 0.25 / 0.75 = 8 steps (1 epoch) from epoch 1's
+    weights (the best), then stops; the rest of a long budget (10 epochs) is not used. Resumed in the middle of the
+    cool-down, it goes on exactly."""
     losses = [1.0] + [2.0] * 9
     task = ScheduledStub(val_losses=losses)
     cfg = TrainConfig(epochs=10, patience=2, lr_decay=0.25)
@@ -291,6 +292,19 @@ def test_an_early_stop_brings_the_rate_to_zero_before_it_ends_the_run(tmp_path):
     assert summary["step"] == 32 and "brought to zero over 8 steps" in summary["stopped"]
     (cool,) = records(tmp_path / "a", "cooldown")
     assert cool["step"] == 24 and cool["steps"] == 8
+    # the cool-down began from the best weights: epoch 1's, as the stub recorded them at that epoch's end
+    again = ScheduledStub(val_losses=losses)
+    rewound = []
+    original = again.train_step
+
+    def spy(batch, step):
+        if step == 24:
+            rewound.append({k: v.clone() for k, v in again.model.state_dict().items()})
+        return original(batch, step)
+
+    again.train_step = spy
+    Trainer(again, cfg, tmp_path / "spy", progress=False).fit()
+    assert all(torch.equal(rewound[0][k], v) for k, v in again.weights_at_epoch_end[0].items())
     # without lr_decay an early stop is a stop
     plain = Trainer(StubTask(val_losses=losses), TrainConfig(epochs=10, patience=2), tmp_path / "b", progress=False)
     assert plain.fit()["step"] == 24

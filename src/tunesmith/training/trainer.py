@@ -53,7 +53,7 @@ from ..errors import CheckpointError, ConfigError
 from ..progress import progress_bar
 from ..runfiles import METRICS, STATE, WEIGHTS
 from ..utils import atomic_path
-from .checkpoint import load_trainer_state, save_trainer_state, save_weights, unwrap
+from .checkpoint import load_trainer_state, load_weights, save_trainer_state, save_weights, unwrap
 from .distributed import RANK_SEED, barrier, collective_device, local_batch, mean_over_ranks, rank, world_size
 
 
@@ -586,7 +586,11 @@ class Trainer:
                     if cfg.lr_decay and self.task.lr_scale >= 1.0:
                         # warm-up, stable, decay: a run stopped before its decay never gets the decay's gain (a
                         # budget longer than the data needs). It decays now, over the share of the steps so far
-                        # that lr_decay gives the decay, from the latest weights; the best on validation are kept.
+                        # that lr_decay gives the decay, from the best weights on validation (the latest may have
+                        # begun to overfit), the optimizer's state as it is.
+                        if (self.run / WEIGHTS).is_file():
+                            barrier()
+                            load_weights(self.task.model, self.run / WEIGHTS)
                         self.cool_from = self.step
                         self.cool_steps = max(1, round(self.step * cfg.lr_decay / (1 - cfg.lr_decay)))
                         self.log({"kind": "cooldown", "step": self.step, "steps": self.cool_steps,

@@ -86,6 +86,7 @@ class TransformerSpec(FamilySpec):
     train_presets = {
         "tiny": {"batch_size": 8, "lr": 1e-3, "epochs": 5, "patience": None, "grad_clip": 1.0, "weight_decay": 0.1},
         "small": SMALL_TRAINING,
+        "quick": SMALL_TRAINING,
         "default": SMALL_TRAINING,
         "base": {
             "batch_size": 32,
@@ -103,6 +104,7 @@ class TransformerSpec(FamilySpec):
         "tiny": "2 layers of width 64, context 128: seconds (tests)",
         "small": "4 layers of width 256, one key-value head, context 256, about 3M parameters: a useful model in "
         "20 minutes on 2 CPU cores",
+        "quick": "small at half the width (128), about 0.7M parameters: for budgets of a few minutes",
         "default": "the same as small",
         "base": "16 layers of width 512, context 2048, about 50M parameters: one GPU, hours",
     }
