@@ -48,6 +48,7 @@ from tunesmith.jobs.prepare import prepare_dataset
 from tunesmith.jobs.pretrained import SHIPPED_DTYPES, add_originality_index, share_originality_index, ship_run
 from tunesmith.jobs.report import evaluate
 from tunesmith.jobs.train import train
+from tunesmith.training.checkpoint import load_trainer_state
 from tunesmith.pretrained import CARD, PACKAGE_MODELS, get_model, read_card, resolve_run, shipped_models
 from tunesmith.runfiles import STATE, WEIGHTS
 from tunesmith.training.checkpoint import load_config
@@ -385,6 +386,13 @@ def train_stage(
     """Train one stage into ``run``: anew (replacing what is there), or with ``resume`` continue the run there
     exactly as far as its budget (a finished run is taken as it is; ``run`` is added to ``resumed``)."""
     if resume and (run / STATE).is_file():
+        state = load_trainer_state(run / STATE)
+        if state.get("finished"):  # stopped early, or at its budget: as it is (resuming would train on)
+            print(f"  taking the finished run {run} as it is", flush=True)
+            resumed.append(run)
+            seconds = float(state["elapsed"])
+            return {"step": state["step"], "epochs": state["epoch"], "seconds": seconds, "best_val": state["best_val"],
+                    "stopped": state["stop_reason"], "train_seconds": seconds - float(state.get("val_time", 0.0))}  # fmt: skip
         print(f"  resuming {run}", flush=True)
         resumed.append(run)
         limits = {k: v for k, v in kwargs["overrides"].items() if k in ("max_time", "max_steps", "threads")}
