@@ -48,10 +48,9 @@ from tunesmith.jobs.prepare import prepare_dataset
 from tunesmith.jobs.pretrained import SHIPPED_DTYPES, add_originality_index, share_originality_index, ship_run
 from tunesmith.jobs.report import evaluate
 from tunesmith.jobs.train import train
-from tunesmith.training.checkpoint import load_trainer_state
 from tunesmith.pretrained import CARD, PACKAGE_MODELS, get_model, read_card, resolve_run, shipped_models
 from tunesmith.runfiles import STATE, WEIGHTS
-from tunesmith.training.checkpoint import load_config
+from tunesmith.training.checkpoint import load_config, load_trainer_state
 
 MAESTRO_ENV = "TUNESMITH_MAESTRO"
 #: a model trained on at most this many notes ships the originality index of them (compact: MAESTRO's train split,
@@ -391,8 +390,10 @@ def train_stage(
             print(f"  taking the finished run {run} as it is", flush=True)
             resumed.append(run)
             seconds = float(state["elapsed"])
-            return {"step": state["step"], "epochs": state["epoch"], "seconds": seconds, "best_val": state["best_val"],
-                    "stopped": state["stop_reason"], "train_seconds": seconds - float(state.get("val_time", 0.0))}  # fmt: skip
+            return {
+                "step": state["step"], "epochs": state["epoch"], "seconds": seconds, "best_val": state["best_val"],
+                "stopped": state["stop_reason"], "train_seconds": seconds - float(state.get("val_time", 0.0)),
+            }  # fmt: skip
         print(f"  resuming {run}", flush=True)
         resumed.append(run)
         limits = {k: v for k, v in kwargs["overrides"].items() if k in ("max_time", "max_steps", "threads")}
