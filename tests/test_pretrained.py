@@ -364,7 +364,7 @@ def test_make_pretrained_runs_end_to_end_with_a_tiny_budget(tmp_path, monkeypatc
     again += ["--start-from", str(model.path), "--work", str(tmp_path / "work2"), "-q"]
     for k, extra in enumerate(([], ["--resume"])):
         assert script.main([*again, *extra, "--out", str(tmp_path / f"tuned{k}")]) == 0
-    assert "resuming" in capsys.readouterr().out
+    assert "taking the finished run" in capsys.readouterr().out
     skip = ["--models", "bach", "--start-from", str(model.path), "--work", str(tmp_path / "w3")]
     assert script.main([*skip, "--out", str(tmp_path / "none")]) == 0 and not (tmp_path / "none").exists()
     assert "bach: skipped: --start-from fine-tunes a model" in capsys.readouterr().out  # bach has no second stage
