@@ -351,6 +351,10 @@ def test_drums_for_a_song_keep_its_notes_follow_its_bars_and_refuse_its_drums(ti
     assert np.array_equal(replaced[~replaced["is_drum"]]["pitch"], kept["pitch"]) and replaced["is_drum"].any()
     assert main(["drums", str(path), "--run", str(run), "--out", str(tmp_path / "q"), "--style", "polka"]) == 1
     assert "--style 'polka'" in capsys.readouterr().err
+    only_drums = root / "drummer1/session1/9_funk_100_beat_4-4.mid"
+    assert main(["drums", str(only_drums), "--run", str(run), "--out", str(tmp_path / "r"), "--replace"]) == 1
+    err = capsys.readouterr().err
+    assert "no notes but drums: nothing for the drums to follow" in err and "Traceback" not in err
 
 
 def test_busier_bars_get_busier_drums(tiny):
