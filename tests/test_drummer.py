@@ -222,6 +222,7 @@ def test_errors_are_one_line(tiny, tmp_path, capsys):
         (["--fill-every", "0"], "--fill-every takes a number of bars"),
         (["--bars", "0"], "--bars must be a positive number"),
         (["--tempo", "fast"], "--tempo 'fast'"),
+        (["--style", "jazz"], "--style 'jazz': this model learned funk, rock (or any)"),  # not in its data
         (["--primer", str(root / "drummer1/session1/9_funk_100_beat_4-4.mid"), "--infill-bars", "20"], "has 8 bars"),
     ):
         assert main([*gen, *extra]) == 1, extra
@@ -351,6 +352,10 @@ def test_drums_for_a_song_keep_its_notes_follow_its_bars_and_refuse_its_drums(ti
     assert np.array_equal(replaced[~replaced["is_drum"]]["pitch"], kept["pitch"]) and replaced["is_drum"].any()
     assert main(["drums", str(path), "--run", str(run), "--out", str(tmp_path / "q"), "--style", "polka"]) == 1
     assert "--style 'polka'" in capsys.readouterr().err
+    nothing = Notes.from_arrays(np.zeros(0, int), start_qn=np.zeros(0), end_qn=np.zeros(0))
+    empty = write_midi(nothing, tmp_path / "e.mid")
+    assert main(["drums", str(empty), "--run", str(run), "--out", str(tmp_path / "e")]) == 1
+    assert "e.mid: no notes: nothing for the drums to follow" in capsys.readouterr().err
     only_drums = root / "drummer1/session1/9_funk_100_beat_4-4.mid"
     assert main(["drums", str(only_drums), "--run", str(run), "--out", str(tmp_path / "r"), "--replace"]) == 1
     err = capsys.readouterr().err

@@ -70,6 +70,8 @@ def drums_for_song(
             f"{source}: already has drums (track {', '.join(str(t + 1) for t in tracks)}); give --replace to write "
             "a new drum track in their place"
         )
+    if len(drums) == 0:
+        raise ConfigError(f"{source}: no notes: nothing for the drums to follow")
     if drums.all():
         raise ConfigError(f"{source}: no notes but drums: nothing for the drums to follow")
     song = song[np.flatnonzero(~drums)] if drums.any() else song

@@ -156,8 +156,7 @@ class DrummerFamily(DrummerSpec, Family):
             raise ConfigError(f"--bars must be a positive number of bars, got {bars}")
         if opts.fill_every is not None and opts.fill_every <= 0:
             raise ConfigError(f"--fill-every takes a number of bars, 1 or more, got {opts.fill_every}")
-        if opts.style is not None and opts.style not in STYLES:
-            raise ConfigError(f"--style {opts.style!r}: choose one of {', '.join(STYLES)}")
+        check_style(run, opts.style)
         style = torch.full((opts.n,), style_index(opts.style), device=device)
         guidance = FILL_GUIDANCE if opts.fill_guidance is None else float(opts.fill_guidance)
         if not guidance > 0:
@@ -261,8 +260,7 @@ class DrummerFamily(DrummerSpec, Family):
         takes of each bar drawn and the one whose hits come closest to the bar's ``energy`` (0-1: the song's
         calmest to busiest bar) mapped onto the style's range of hits per bar (its training beats' 10th to 90th
         percentile) kept; a fill in the bars of ``fill_bars``."""
-        if style is not None and style not in STYLES:
-            raise ConfigError(f"--style {style!r}: choose one of {', '.join(STYLES)}")
+        check_style(run, style)
         steps = int(math.ceil(lines[-1] * 4 - 1e-9))
         qn = np.arange(steps) / 4.0
         bar = np.clip(np.searchsorted(lines, qn + 1e-9, side="right") - 1, 0, len(lines) - 2)
@@ -310,6 +308,15 @@ class DrummerFamily(DrummerSpec, Family):
                 nats -= float(logp[batch["valid"]].sum())
         hits = int(np.unpackbits(w.pattern[idx][w.valid[idx]].astype(">u2").view(np.uint8)).sum())
         return {"bits_per_note": nats / max(hits, 1) / math.log(2), "notes": float(hits)}
+
+
+def check_style(run: Run, style: str | None) -> None:
+    """A ConfigError unless ``style`` is None, "any" or a style the run learned from (its training data's)."""
+    if style is None or style == STYLES[0]:
+        return
+    learned = run.data().get("styles") or [s for s in STYLES[1:]]
+    if style not in learned:
+        raise ConfigError(f"--style {style!r}: this model learned {', '.join(learned)} (or any)")
 
 
 def fills(steps: int, origin: int, every: int | None) -> np.ndarray:
