@@ -75,9 +75,7 @@ def drums_for_song(
     if drums.all():
         raise ConfigError(f"{source}: no notes but drums: nothing for the drums to follow")
     song = song[np.flatnonzero(~drums)] if drums.any() else song
-    loaded, fam, model = load_run(run, choose_device(device))
-    if not fam.can("styles"):
-        raise ConfigError(f"{run} is a {fam.name} run, which plays no drums; use a drum model (e.g. drums)")
+    loaded, fam, model = drum_model(run, device)
     lines = song_bars(song)
     energy = bar_energy(song, lines)
     starts = section_starts(song, lines=lines)
@@ -104,6 +102,14 @@ def drums_for_song(
     return {"files": files, "bars": len(lines) - 1, "sections": [b + 1 for b in starts], "hits": hits}
 
 
+def drum_model(run: str | os.PathLike[str], device: str) -> tuple[Any, Any, Any]:
+    """``load_run``'s (run, family, model) of a drum model: a family that plays styles, else a ConfigError."""
+    loaded, fam, model = load_run(run, choose_device(device))
+    if not fam.can("styles"):
+        raise ConfigError(f"{run} is a {fam.name} run, which plays no drums; use a drum model (e.g. drums)")
+    return loaded, fam, model
+
+
 def follows_energy(
     run: str | os.PathLike[str],
     data: str | os.PathLike[str],
@@ -124,9 +130,7 @@ def follows_energy(
     from ..representations.drums import STEPS_PER_QUARTER, drum_cells
     from ..training.stores import evenly_spread
 
-    loaded, fam, model = load_run(run, choose_device(device))
-    if not fam.can("styles"):
-        raise ConfigError(f"{run} is a {fam.name} run, which plays no drums; use a drum model")
+    loaded, fam, model = drum_model(run, device)
     dev = next(model.parameters()).device
     ds = Dataset.load(data)
     pool = [int(i) for i in ds.indices(split) if (~ds[int(i)].notes["is_drum"]).sum() > 0]
@@ -254,9 +258,7 @@ def measure(
     played with ``fill_guidance`` (None: the model's default)."""
     if split not in ("validation", "test"):
         raise ConfigError(f"split must be validation or test, got {split!r}")
-    loaded, fam, model = load_run(run, choose_device(device))
-    if not fam.can("styles"):
-        raise ConfigError(f"{run} is a {fam.name} run, which plays no drumming styles; use a drum model")
+    loaded, fam, model = drum_model(run, device)
     dev = next(model.parameters()).device
     ds = Dataset.load(data)
     train_beats, train_fills = _split(ds, "train")

@@ -175,6 +175,20 @@ def optimizer_step(opt: torch.optim.Optimizer, loss: torch.Tensor, params: Any, 
     opt.step()
 
 
+def decay_groups(model: nn.Module, weight_decay: float) -> list[dict[str, Any]]:
+    """AdamW's parameter groups as GPT-2 and nanoGPT train: weight decay on matrices only (not on biases, norms'
+    gains or other vectors)."""
+    decay = [p for p in model.parameters() if p.dim() >= 2]
+    other = [p for p in model.parameters() if p.dim() < 2]
+    return [{"params": decay, "weight_decay": weight_decay}, {"params": other, "weight_decay": 0.0}]
+
+
+def warmed_up(cfg: TrainConfig, step: int, scale: float = 1.0) -> float:
+    """The learning rate of a task that schedules its own (``schedules_lr``) at ``step``: linear warm-up over
+    ``cfg.warmup`` steps, then ``cfg.lr``, times ``scale`` (the trainer's decay, :attr:`Task.lr_scale`)."""
+    return cfg.lr * min(1.0, (step + 1) / max(1, cfg.warmup)) * scale
+
+
 def seed_everything(seed: int) -> None:
     random.seed(seed)
     np.random.seed(seed % 2**32)

@@ -11,7 +11,7 @@ import torch
 from ...representations.drums import N_CLASSES, DrumGrid
 from ...training.distributed import data_parallel, shard
 from ...training.stores import evenly_spread
-from ...training.trainer import Task, TrainConfig, autocast_for, optimizer_step
+from ...training.trainer import Task, TrainConfig, autocast_for, decay_groups, optimizer_step, warmed_up
 from .model import START, Drummer
 
 FIELDS = ("pattern", "prev", "valid", "position", "qpm", "fill", "velocity", "offset")
@@ -100,9 +100,7 @@ class DrummerTask(Task):
         self.cfg, self.device = cfg, device
         self.train, self.val = train, val
         self.style_dropout = style_dropout
-        decay = [p for p in model.parameters() if p.dim() >= 2]
-        other = [p for p in model.parameters() if p.dim() < 2]
-        groups = [{"params": decay, "weight_decay": cfg.weight_decay}, {"params": other, "weight_decay": 0.0}]
+        groups = decay_groups(model, cfg.weight_decay)
         self.opt = torch.optim.AdamW(groups, lr=cfg.lr, betas=(0.9, 0.95))
         self.autocast = autocast_for(cfg, device)
         self.parallel = data_parallel(self.model)
@@ -124,7 +122,7 @@ class DrummerTask(Task):
 
     def lr_at(self, step: int) -> float:
         """Linear warm-up over the first ``warmup`` steps, then the rate, times the trainer's decay (lr_decay)."""
-        return self.cfg.lr * min(1.0, (step + 1) / max(1, self.cfg.warmup)) * self.lr_scale
+        return warmed_up(self.cfg, step, self.lr_scale)
 
     def train_step(self, batch: dict, step: int) -> dict[str, float]:
         for g in self.opt.param_groups:

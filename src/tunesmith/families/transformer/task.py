@@ -30,7 +30,7 @@ from ...errors import ConfigError
 from ...representations.controls import KINDS, ControlBins, ControlVocab, control_tokens, values_of, window_attributes
 from ...training.distributed import data_parallel, shard
 from ...training.stores import evenly_spread
-from ...training.trainer import Task, TrainConfig, autocast_for
+from ...training.trainer import Task, TrainConfig, autocast_for, decay_groups, warmed_up
 from .data import TokenCache
 from .model import MusicTransformer
 
@@ -219,9 +219,7 @@ class TransformerTask(Task):
             device=device,
         )
         # AdamW as GPT-2 and nanoGPT train: decay on matrices only, betas (0.9, 0.95)
-        decay = [p for p in model.parameters() if p.dim() >= 2]
-        other = [p for p in model.parameters() if p.dim() < 2]
-        groups = [{"params": decay, "weight_decay": cfg.weight_decay}, {"params": other, "weight_decay": 0.0}]
+        groups = decay_groups(model, cfg.weight_decay)
         fused = device.type in ("cpu", "cuda")
         self.opt = torch.optim.AdamW(groups, lr=cfg.lr, betas=(0.9, 0.95), fused=fused)
         self.autocast = autocast_for(cfg, device)
@@ -313,7 +311,7 @@ class TransformerTask(Task):
     # ------------------------------------------------------------------------------------------------ steps
     def lr_at(self, step: int) -> float:
         """Linear warm-up over the first steps, then the configured rate, times the trainer's decay (lr_decay)."""
-        return self.cfg.lr * min(1.0, (step + 1) / max(1, self.cfg.warmup)) * self.lr_scale
+        return warmed_up(self.cfg, step, self.lr_scale)
 
     def _targets(self, batch: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         return inputs_and_targets(batch, self.s.pad, self.first_control)
