@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from torch.nn import functional as F
 
 from tunesmith.dataset import Dataset
 from tunesmith.errors import ConfigError
@@ -216,6 +217,35 @@ def test_a_step_that_does_not_compile_falls_back_with_a_warning(monkeypatch):
         with warnings.catch_warnings():
             warnings.simplefilter("error")  # once: later steps run the plain step without another word
             _decode_all(fast, x)
+
+
+def test_a_training_loss_that_does_not_compile_falls_back_with_a_warning(monkeypatch):
+    """The presets train through torch.compile; where it fails (no C++ compiler), one warning and the plain loss,
+    the same number."""
+    from tunesmith.families.transformer.model import compile_loss
+
+    def broken(fn, **kw):
+        def run(*args):
+            raise RuntimeError("InvalidCxxCompiler: No working C++ compiler found\nmore detail")
+
+        return run
+
+    monkeypatch.setattr(torch, "compile", broken)
+    m = tiny()
+    x, y = torch.randint(0, 50, (2, 12)), torch.randint(0, 50, (2, 12))
+    fast = compile_loss(m.loss)
+    with pytest.warns(CompileWarning, match="compiling the training step failed \\(InvalidCxxCompiler: No "):
+        got = fast(x, y)
+    assert torch.equal(got, m.loss(x, y))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        fast(x, y)
+
+
+def test_the_presets_for_real_runs_compile_their_training_step():
+    from tunesmith.families.transformer.config import PRESETS
+
+    assert {name for name, p in PRESETS.items() if p.get("compile")} == {"small", "quick", "default", "base"}
 
 
 def test_causal_a_later_token_changes_no_earlier_logit():
@@ -648,3 +678,57 @@ def test_compiled_training_step_equals_the_eager_one():
     (eager, g0), (compiled, g1) = results
     assert compiled == pytest.approx(eager, rel=1e-5)
     assert all(torch.allclose(g0[k], g1[k], atol=1e-5) for k in g0)
+
+
+@pytest.mark.parametrize("kv_heads", [1, 2, 4])
+def test_cpu_attention_equals_sdpa_in_value_and_gradient(kv_heads):
+    """The training pass's attention on a CPU (plain products, a group's query heads as one product's rows) against
+    SDPA's causal attention with the key and value heads repeated: equal in fp32, and within bf16's rounding in bf16
+    (the gradients of queries, keys and values too)."""
+    from tunesmith.families.transformer.model import causal_attention
+
+    torch.manual_seed(0)
+    B, H, T, D = 2, 4, 24, 8
+    q0, k0, v0 = torch.randn(B, H, T, D), torch.randn(B, kv_heads, T, D), torch.randn(B, kv_heads, T, D)
+    up = torch.randn(B, H, T, D)
+    for dtype, tol in ((torch.float32, 1e-5), (torch.bfloat16, 3e-2)):
+        out, grads = [], []
+        for ours in (True, False):
+            q, k, v = (t.detach().to(dtype).requires_grad_() for t in (q0, k0, v0))
+            if ours:
+                y = causal_attention(q, k, v).view(B, H, T, D)
+            else:
+                r = H // kv_heads
+                y = F.scaled_dot_product_attention(
+                    q, k.repeat_interleave(r, 1), v.repeat_interleave(r, 1), is_causal=True
+                )
+            (y.float() * up).sum().backward()
+            out.append(y.float())
+            grads.append([t.grad.float() for t in (q, k, v)])
+        scale = out[1].abs().max()
+        assert (out[0] - out[1]).abs().max() <= tol * scale
+        for a, b in zip(grads[0], grads[1], strict=True):
+            assert (a - b).abs().max() <= tol * b.abs().max()
+    # the future is masked: changing the last position's key and value changes no earlier output
+    k1, v1 = k0.clone(), v0.clone()
+    k1[:, :, -1], v1[:, :, -1] = 5.0, -5.0
+    a, b = causal_attention(q0, k0, v0), causal_attention(q0, k1, v1)
+    assert torch.equal(a.view(B, H, T, D)[:, :, :-1], b.view(B, H, T, D)[:, :, :-1])
+
+
+def test_the_training_pass_uses_cpu_attention_for_short_contexts_only(monkeypatch):
+    """The model's own pass gives SDPA's logits (fp32) both ways: through causal_attention up to SHORT positions,
+    through SDPA past it."""
+    from tunesmith.families.transformer import model as mod
+
+    torch.manual_seed(0)
+    m = MusicTransformer(TransformerConfig(vocab_size=40, context=32, layers=2, heads=4, kv_heads=2, width=32))
+    x = torch.randint(0, 40, (2, 32))
+    with torch.no_grad():
+        ours = m(x)
+        monkeypatch.setattr(mod, "SHORT", 16)
+        called = []
+        monkeypatch.setattr(mod, "causal_attention", lambda *a: called.append(1))
+        theirs = m(x)
+    assert not called
+    assert torch.allclose(ours, theirs, atol=1e-5)

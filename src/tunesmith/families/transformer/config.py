@@ -54,7 +54,9 @@ class TransformerConfig(ConfigBase):
     rope_base: float = 10000.0
     #: micro-batches per optimizer step (the batch is split; its size stays the effective batch)
     grad_accum: int = 1
-    #: train through ``torch.compile`` (on a GPU; docs/transformer.md measures it)
+    #: train through ``torch.compile`` (``model.compile_loss``; the presets but ``tiny`` do: on 2 CPU cores with
+    #: bf16 the step takes about half the time, docs/benchmarks.md; where compiling fails, a warning and the plain
+    #: step). False for runs from before (their config has it false)
     compile: bool = False
     #: set from the tokenizer when a run is built (the tokenizer's vocabulary plus the three sentinels)
     vocab_size: int = 0
@@ -100,16 +102,18 @@ TOKENIZATIONS = ("REMI", "TSD", "MIDILike")
 #: every preset learns the attribute controls, fills in the middle in the SPM order and snaps played chords onto one
 #: grid position (docs/transformer.md)
 _NEW = {"controls": True, "fim_order": "SPM", "chord_window": 0.4}
+#: the presets for real runs also train through torch.compile (tiny, the tests', does not: seconds of compiling)
+_FAST = {**_NEW, "compile": True}
 PRESETS = {
     "tiny": {"context": 128, "layers": 2, "heads": 2, "width": 64, **_NEW},  # tests: seconds
     # 2 CPU cores, 20 minutes: about 3M parameters (what a 20-minute budget of 5-10M tokens trains best), one
     # key-value head (a cache a quarter the size, which is what generation reads at every step)
-    "small": {"context": 256, "layers": 4, "heads": 4, "kv_heads": 1, "width": 256, **_NEW},
+    "small": {"context": 256, "layers": 4, "heads": 4, "kv_heads": 1, "width": 256, **_FAST},
     # a budget of minutes, or a small collection: half the width, 0.74M parameters, 2.2 times the steps a minute of
     # small; at 5 minutes ahead of small on each of three collections (docs/transformer.md, "Quality that carries
     # over")
-    "quick": {"context": 256, "layers": 4, "heads": 4, "kv_heads": 1, "width": 128, **_NEW},
-    "default": {"context": 256, "layers": 4, "heads": 4, "kv_heads": 1, "width": 256, **_NEW},
+    "quick": {"context": 256, "layers": 4, "heads": 4, "kv_heads": 1, "width": 128, **_FAST},
+    "default": {"context": 256, "layers": 4, "heads": 4, "kv_heads": 1, "width": 256, **_FAST},
     # one GPU: about 50M
-    "base": {"context": 2048, "layers": 16, "heads": 8, "width": 512, "dropout": 0.1, **_NEW},
+    "base": {"context": 2048, "layers": 16, "heads": 8, "width": 512, "dropout": 0.1, **_FAST},
 }

@@ -101,13 +101,39 @@ class Attention(nn.Module):
         H, G = self.heads, self.kv_heads
         qkv = self.qkv(x).view(B, T, H + 2 * G, self.head_dim).transpose(1, 2)  # (B, H + 2G, T, D)
         qk = apply_rope(qkv[:, : H + G], rope)  # queries and keys rotated in one call
-        q, k, v = qk[:, :H], self._spread(qk[:, H:]), self._spread(qkv[:, H + G :])  # (B, H, T, D) all three
-        y = F.scaled_dot_product_attention(q, k, v, is_causal=True, dropout_p=self.dropout if self.training else 0)
+        drop = self.dropout if self.training else 0.0
+        if x.device.type == "cpu" and T <= SHORT:  # plain products, a group's query heads as the rows of one
+            y = causal_attention(qk[:, :H], qk[:, H:], qkv[:, H + G :], drop).view(B, H, T, self.head_dim)
+        else:
+            q, k, v = qk[:, :H], self._spread(qk[:, H:]), self._spread(qkv[:, H + G :])  # (B, H, T, D) all three
+            y = F.scaled_dot_product_attention(q, k, v, is_causal=True, dropout_p=drop)
         return self.proj(y.transpose(1, 2).reshape(B, T, C))
 
     def _spread(self, kv: torch.Tensor) -> torch.Tensor:
         """Key or value heads repeated for their groups of query heads ``(B, G, T, D) -> (B, H, T, D)``."""
         return kv if self.kv_heads == self.heads else kv.repeat_interleave(self.heads // self.kv_heads, dim=1)
+
+
+#: the longest input attended through :func:`causal_attention` on a CPU (its scores, ``4 T^2`` bytes a head, are kept
+#: for the backward pass; longer inputs go through SDPA's flash kernel, which keeps none)
+SHORT = 1024
+
+
+def causal_attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, dropout: float = 0.0) -> torch.Tensor:
+    """Causal attention of queries ``q (B, H, T, D)`` over keys and values ``(B, G, T, D)`` (``G`` divides ``H``) as
+    plain matrix products: ``(B, G, H/G * T, D)``, each group's query heads as the rows of one product with its
+    key head (no copies of the keys and values per query head), a masked softmax, and the product with the values.
+    The training pass on a CPU: SDPA's CPU kernel (flash attention) gains nothing from bf16 (half of a bf16 step,
+    docs/benchmarks.md), where these are bf16 matrix products that the CPU runs at its bf16 rate, and under
+    ``torch.compile`` the scale, mask and softmax fuse into one loop. For training contexts (a few hundred
+    positions: a head's scores fit in cache); generation attends through the cache (:meth:`_cached_attention`)."""
+    B, H, T, D = q.shape
+    G = k.shape[1]
+    scores = q.reshape(B, G, (H // G) * T, D) @ k.transpose(-1, -2)  # (B, G, H/G * T, T)
+    future = torch.ones(T, T, dtype=torch.bool, device=q.device).triu(1).repeat(H // G, 1)
+    att = (scores * D**-0.5).masked_fill(future, float("-inf")).softmax(-1)
+    att = F.dropout(att, dropout, training=dropout > 0).to(v.dtype)
+    return att @ v  # (B, G, H/G * T, D)
 
 
 class Block(nn.Module):
@@ -336,6 +362,30 @@ def compile_step(step: Callable[..., torch.Tensor]) -> Callable[..., torch.Tenso
                 stacklevel=2,
             )
             return step(x, *args)
+
+    return run
+
+
+def compile_loss(loss: Callable[..., torch.Tensor]) -> Callable[..., torch.Tensor]:
+    """A training loss (:meth:`MusicTransformer.loss`) through ``torch.compile``: the pass's elementwise work (the
+    norms, the rotation, GELU, the residual adds, the attention's mask and softmax, the casts bf16 autocast makes)
+    fused into a few generated loops, forward and backward. On 2 CPU cores with bf16 autocast the step takes about
+    half the time of the plain one (docs/benchmarks.md), for 10-40 s of compiling at the first step. Where
+    compiling fails (e.g. no C++ compiler), a warning, and the plain loss from then on."""
+    fast = torch.compile(loss)
+    failed = False
+
+    def run(*args: object) -> torch.Tensor:
+        nonlocal failed
+        if not failed:
+            try:
+                return fast(*args)
+            except Exception as e:  # any failure to compile leaves the plain loss, which works
+                failed = True
+                first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+                warnings.warn(f"transformer: compiling the training step failed ({first}); training without it",
+                              CompileWarning, stacklevel=2)  # fmt: skip
+        return loss(*args)
 
     return run
 

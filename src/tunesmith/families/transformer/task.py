@@ -32,7 +32,7 @@ from ...training.distributed import data_parallel, shard
 from ...training.stores import evenly_spread
 from ...training.trainer import Task, TrainConfig, autocast_for, decay_groups, warmed_up
 from .data import TokenCache
-from .model import MusicTransformer
+from .model import MusicTransformer, compile_loss
 
 IGNORE = -100
 TOKENIZER_FILE = "tokenizer.json"
@@ -224,7 +224,7 @@ class TransformerTask(Task):
         self.opt = torch.optim.AdamW(groups, lr=cfg.lr, betas=(0.9, 0.95), fused=fused)
         self.autocast = autocast_for(cfg, device)
         self.parallel = data_parallel(self.model)
-        self.loss_fn = torch.compile(self.model.loss) if compile else self.model.loss
+        self.loss_fn = compile_loss(self.model.loss) if compile else self.model.loss
         self.batch = cfg.batch_size
         self.tokenizer_json = tokenizer_json
         self.controls = controls
