@@ -9,8 +9,9 @@ dropout 0, tied embeddings, SDPA attention where transformers offers it) and the
 of the first ``--files`` sorted MIDI files of MAESTRO, concatenated and cut into (batch, context + 1) windows.
 In one run it measures:
 
-1. training throughput (tokens/s; forward, backward and an AdamW step) in fp32 and under CPU bf16 autocast,
-   the two models alternating in interleaved rounds so that load on the machine falls on both alike;
+1. training throughput (tokens/s; forward, backward and an AdamW step) in fp32 and under CPU bf16 autocast, each
+   also with the loss through ``torch.compile`` (both models alike; ``--no-compile`` skips those), the models
+   alternating in interleaved rounds so that load on the machine falls on both alike;
 2. achieved FLOP/s as a fraction of this machine's measured matrix-multiply peak (fp32 and bf16), training FLOPs
    per token counted as 6 N_nonembedding + 12 layers x context x width (Kaplan et al. 2020; PaLM's appendix B);
 3. generation speed with the KV cache (tokens/s = new tokens x batch / s) at batch 1 and 64 from a 64-token
@@ -240,6 +241,14 @@ def bench_training(ts, hf, batches, args) -> dict:
         "hf_bf16": Trainer(hf, hf_loss, batches, True),
         "ts_bf16": Trainer(ts, ts_loss, batches, True),
     }
+    if args.compile:  # both the same way: the whole loss (forward, and the backward torch.compile derives) compiled
+        hf_c, ts_c = torch.compile(hf_loss), torch.compile(ts_loss)
+        configs |= {
+            "hf_fp32_c": Trainer(hf, hf_c, batches, False),
+            "ts_fp32_c": Trainer(ts, ts_c, batches, False),
+            "hf_bf16_c": Trainer(hf, hf_c, batches, True),
+            "ts_bf16_c": Trainer(ts, ts_c, batches, True),
+        }
     for name, tr in configs.items():
         tr.steps(args.warmup)
         print(f"  warm-up {name}: loss {tr.last_loss:.3f}", flush=True)
@@ -294,6 +303,12 @@ def hf_generate(model, prompt: torch.Tensor, n_new: int, compiled: bool = False)
     return out[:, prompt.shape[1] :]
 
 
+#: training's configurations: eager, then the loss compiled (``--no-compile`` leaves those out)
+TRAIN_NAMES = {
+    "hf_fp32": "GPT-2 fp32", "ts_fp32": "tunesmith fp32", "hf_bf16": "GPT-2 bf16 autocast",
+    "ts_bf16": "tunesmith bf16 autocast", "hf_fp32_c": "GPT-2 fp32 compiled", "ts_fp32_c": "tunesmith fp32 compiled",
+    "hf_bf16_c": "GPT-2 bf16 compiled", "ts_bf16_c": "tunesmith bf16 compiled",
+}  # fmt: skip
 #: generation's configurations: eager in fp32 and with bf16 weights, then compiled (``--compile``)
 GEN_NAMES = {
     "hf_fp32": "GPT-2 fp32", "ts_fp32": "tunesmith fp32", "hf_bf16": "GPT-2 bf16", "ts_bf16": "tunesmith bf16",
@@ -391,15 +406,16 @@ def report(res: dict) -> None:
           f"GPT-2 {res['flops_per_token']['hf'] / 1e6:.1f} M")
     print(f"\ntraining, tokens/s, median (min-max) of {c['rounds']} interleaved rounds of {c['steps']} steps")
     print(f"{'config':<22}{'tokens/s':>30}{'GFLOP/s':>10}{'of peak':>9}{'loss':>8}")
-    names = {"hf_fp32": "GPT-2 fp32", "ts_fp32": "tunesmith fp32", "hf_bf16": "GPT-2 bf16 autocast",
-             "ts_bf16": "tunesmith bf16 autocast"}
-    for k, name in names.items():
+    for k, name in TRAIN_NAMES.items():
+        if k not in tr:
+            continue
         s = tr[k]
         print(f"{name:<22}{fmt(s):>30}{s['gflops']:>10.1f}{s['of_peak']:>9.1%}{s['last_loss']:>8.3f}")
     r = res["ratios"]["train"]
+    compiled = "".join(f", compiled {k} {fr(r[k + '_compiled'])}" for k in ("fp32", "bf16") if k + "_compiled" in r)
     print(f"ratios tunesmith / GPT-2 (median of the rounds' ratios, min-max): fp32 {fr(r['fp32'])}, bf16 "
-          f"{fr(r['bf16'])}; best / best ({r['best_ts'][3:]} / {r['best_hf'][3:]}) {fr(r['best_vs_best'])}; "
-          f"not like for like: tunesmith bf16 / GPT-2 fp32 {fr(r['ts_bf16_vs_hf_fp32'])}")
+          f"{fr(r['bf16'])}{compiled}; best / best ({TRAIN_NAMES[r['best_ts']]} / {TRAIN_NAMES[r['best_hf']]}) "
+          f"{fr(r['best_vs_best'])}; not like for like: tunesmith bf16 / GPT-2 fp32 {fr(r['ts_bf16_vs_hf_fp32'])}")
     print(f"other processes kept {res['other_load_training']:.0%} of the machine busy during the training rounds")
     print(f"\ngeneration, {c['prompt']}-token prompt + {c['gen_tokens']} new tokens, tokens/s (new x batch / s), "
           f"median (min-max) of {c['gen_rounds']} interleaved rounds, {c['grad_mode']}; the first call's seconds "
@@ -429,8 +445,10 @@ def verdicts(res: dict) -> list[tuple[str, float, float]]:
     out = []
     r = res["ratios"].get("train")
     if r:
-        for key, what in (("fp32", "fp32 / fp32"), ("bf16", "bf16 / bf16"), ("best_vs_best", "best / best")):
-            out.append((f"training, {what}", r[key]["median"], 2.0))
+        for key, what in (("fp32", "fp32 / fp32"), ("bf16", "bf16 / bf16"), ("fp32_compiled", "compiled fp32 / fp32"),
+                          ("bf16_compiled", "compiled bf16 / bf16"), ("best_vs_best", "best / best")):
+            if key in r:
+                out.append((f"training, {what}", r[key]["median"], 2.0))
     for b in res.get("generation", {}):
         g, target = res["ratios"][b], 4.0 if int(b[5:]) >= 64 else 2.0
         for key, what in (("fp32", "eager fp32 / fp32"), ("bf16", "eager bf16 / bf16"),
@@ -468,7 +486,7 @@ def main() -> None:
         "--no-compile",
         dest="compile",
         action="store_false",
-        help="skip the compiled generation runs (both models through torch.compile: a minute or two of compiling)",
+        help="skip the compiled training and generation runs (both models through torch.compile: minutes of compiling)",
     )
     ap.add_argument("--threads", type=int, default=os.cpu_count() or 1)
     ap.add_argument("--skip-train", action="store_true")
@@ -521,15 +539,17 @@ def main() -> None:
         res["other_load_training"] = other_load(snap, cpu_snapshot())
         for k, s in tr.items():
             s["gflops"] = s["median"] * res["flops_per_token"][k[:2]] / 1e9
-            s["of_peak"] = s["gflops"] * 1e9 / res["peak"][k[3:]]
+            s["of_peak"] = s["gflops"] * 1e9 / res["peak"][k[3:7]]
         res["training"] = tr
         rd = {k: s["rounds"] for k, s in tr.items()}
         med = {k: s["median"] for k, s in tr.items()}
-        best_ts = max(("ts_fp32", "ts_bf16"), key=med.get)
-        best_hf = max(("hf_fp32", "hf_bf16"), key=med.get)
+        best_ts = max((k for k in med if k.startswith("ts")), key=med.get)
+        best_hf = max((k for k in med if k.startswith("hf")), key=med.get)
         ratios["train"] = {
             "fp32": paired(rd["ts_fp32"], rd["hf_fp32"]),
             "bf16": paired(rd["ts_bf16"], rd["hf_bf16"]),
+            **{f"{k}_compiled": paired(rd[f"ts_{k}_c"], rd[f"hf_{k}_c"])
+               for k in ("fp32", "bf16") if f"ts_{k}_c" in rd},  # fmt: skip
             "best_vs_best": paired(rd[best_ts], rd[best_hf]),
             "best_ts": best_ts,
             "best_hf": best_hf,
@@ -566,7 +586,7 @@ def main() -> None:
     for dt, key in ((torch.float32, "fp32"), (torch.bfloat16, "bf16")):
         res["peak"][key] = max(res["peak"][key], matmul_peak(dt))
     for k, s in res["training"].items():
-        s["of_peak"] = s["gflops"] * 1e9 / res["peak"][k[3:]]
+        s["of_peak"] = s["gflops"] * 1e9 / res["peak"][k[3:7]]
     res["wall_s"] = time.perf_counter() - t0
     if not args.skip_train and not args.skip_gen:
         report(res)

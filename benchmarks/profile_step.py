@@ -2,10 +2,12 @@
 operator in fp32 and under bf16 autocast, grouped into parts (matrix products, attention, elementwise and norms, the
 optimizer, the rest), each with its time (the operators' own CPU time, per step), its FLOPs (torch's profiler counts
 those of matrix products; attention's, which it does not count, as 12 B H T^2 D per layer: QK^T and AV forward,
-twice that backward, causal masking not subtracted) and its fraction of this machine's measured matrix-multiply peak
-in that precision.
+twice that backward, causal masking not subtracted; on a CPU the model attends through plain matrix products, which
+the profiler counts) and its fraction of this machine's measured matrix-multiply peak in that precision.
+``--compile``: the loss through ``torch.compile``, as the presets train (the fused loops inductor writes are a part
+of their own).
 
-    python benchmarks/profile_step.py [--steps 6] [--batch 16] [--threads 2] [--preset small]
+    python benchmarks/profile_step.py [--steps 6] [--batch 16] [--threads 2] [--preset small] [--compile]
 
 The model is the ``small`` preset (4 layers of width 256, one key-value head, context 256) with a 521-token
 vocabulary, trained on random tokens (the time of a step does not depend on what the tokens are).
@@ -30,6 +32,7 @@ from tunesmith.families.transformer.model import MusicTransformer, TransformerCo
 
 #: operator name fragments -> the part of the step they belong to (first match wins)
 PARTS = (
+    ("fused loops (compiled)", ("cpp_fused", "triton_", "compiledfunction")),
     ("attention", ("scaled_dot_product", "flash_attention", "_efficient_attention", "attention")),
     ("optimizer", ("adam", "_foreach", "optimizer")),
     ("matrix products", ("addmm", "mm", "bmm", "matmul", "linear", "_mkldnn")),
@@ -53,18 +56,19 @@ def profile_step(precision: str, args: argparse.Namespace) -> dict:
     cfg = TransformerConfig.from_dict({**PRESETS[args.preset], "vocab_size": 521})
     model = MusicTransformer(cfg).train()
     opt = torch.optim.AdamW(model.parameters(), lr=1e-3, weight_decay=0.1)
+    loss_fn = torch.compile(model.loss) if args.compile else model.loss
     T = cfg.context
     data = torch.randint(0, 521, (args.steps + 2, args.batch, T + 1))
 
     def step(i: int) -> None:
         x, y = data[i, :, :-1], data[i, :, 1:]
         with torch.autocast("cpu", dtype=torch.bfloat16, enabled=precision == "bf16"):
-            loss = model.loss(x, y)
+            loss = loss_fn(x, y)
         loss.backward()
         opt.step()
         opt.zero_grad(set_to_none=True)
 
-    for i in range(2):  # warm up
+    for i in range(2):  # warm up (and compile)
         step(i)
     t0 = time.perf_counter()
     with profile(activities=[ProfilerActivity.CPU], with_flops=True) as prof:
@@ -80,7 +84,7 @@ def profile_step(precision: str, args: argparse.Namespace) -> dict:
         parts[part]["flops"] += (e.flops or 0) / args.steps
     # torch's profiler counts no FLOPs for fused attention: QK^T and AV forward (4 B H T^2 D), twice that backward
     H, D = cfg.heads, cfg.width // cfg.heads
-    if parts["attention"]["flops"] == 0:
+    if parts["attention"]["flops"] == 0 and parts["attention"]["seconds"] > 0:  # SDPA's kernel (its FLOPs uncounted)
         parts["attention"]["flops"] = 12 * args.batch * H * T * T * D * cfg.layers
     return {"wall": wall, "parts": dict(parts), "tokens": args.batch * T, "top": top}
 
@@ -92,10 +96,12 @@ def main() -> int:
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--preset", default="small")
     ap.add_argument("--top", type=int, default=12, help="operators listed by their own time")
+    ap.add_argument("--compile", action="store_true", help="the loss through torch.compile, as the presets train")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     peak = {"fp32": matmul_peak(torch.float32), "bf16": matmul_peak(torch.bfloat16)}
-    print(f"{args.preset}, batch {args.batch}, {args.threads} threads; matmul peak fp32 {peak['fp32'] / 1e9:.0f}, "
+    how = ", compiled" if args.compile else ""
+    print(f"{args.preset}, batch {args.batch}, {args.threads} threads{how}; matmul peak fp32 {peak['fp32'] / 1e9:.0f}, "
           f"bf16 {peak['bf16'] / 1e9:.0f} GFLOP/s")
     for precision in ("fp32", "bf16"):
         r = profile_step(precision, args)
