@@ -295,7 +295,7 @@ def test_features_are_declared_and_asked_by_name():
     by_feature = {f: sorted(n for n, s in specs().items() if s.can(f)) for f in FEATURES}
     assert by_feature == {
         "infill": ["drummer", "transformer"], "keep_tracks": ["transformer"], "controls": ["transformer"],
-        "guidance": ["transformer"], "roll_statistics": ["gan"], "humanize": ["humanizer"],
+        "guidance": ["transformer"], "chords": ["transformer"], "roll_statistics": ["gan"], "humanize": ["humanizer"],
         "styles": ["drummer"],
     }
     with pytest.raises(ValueError, match="no feature"):

@@ -108,8 +108,9 @@ class GenerateOptions:
 #: - "guidance": classifier-free guidance of the controls (``--guidance``; :attr:`FamilySpec.default_guidance`);
 #: - "roll_statistics": MuseGAN's piano-roll statistics and a decoding chosen by them (``rollstats``);
 #: - "humanize": plays a programmed drum part as a drummer would (``humanize``);
-#: - "styles": plays drums in a drumming style asked for (``style``), with fills (``fill_every``) and ``bars``.
-FEATURES = ("infill", "keep_tracks", "controls", "guidance", "roll_statistics", "humanize", "styles")
+#: - "styles": plays drums in a drumming style asked for (``style``), with fills (``fill_every``) and ``bars``;
+#: - "chords": writes over a chord progression asked for, bar by bar (``chords``; runs trained with chord controls).
+FEATURES = ("infill", "keep_tracks", "controls", "guidance", "roll_statistics", "humanize", "styles", "chords")
 
 
 class FamilySpec:

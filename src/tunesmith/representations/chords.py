@@ -228,3 +228,139 @@ def parse_harte(label: str) -> tuple[int, str, int]:
             raise ConfigError(f"{label!r}: the bass is written as a degree above the root ({', '.join(DEGREES)})")
         bass = (root + DEGREES.index(bass_text)) % 12
     return root % 12, quality, bass
+
+
+# ------------------------------------------------------------------------------------------- chord symbols
+#: a chord symbol's suffix (as lead sheets write them) -> its quality; the longest matching suffix wins
+SUFFIXES = {
+    "": "maj", "maj": "maj", "M": "maj", "m": "min", "min": "min", "-": "min", "dim": "dim", "o": "dim",
+    "°": "dim", "aug": "aug", "+": "aug", "sus4": "sus4", "sus": "sus4", "7": "7", "dom7": "7", "9": "7",
+    "13": "7", "11": "7", "maj7": "maj7", "M7": "maj7", "Δ": "maj7", "Δ7": "maj7", "maj9": "maj7", "m7": "min7",
+    "min7": "min7", "-7": "min7", "m9": "min7", "m11": "min7", "m7b5": "hdim7", "ø": "hdim7", "ø7": "hdim7",
+    "hdim7": "hdim7", "dim7": "dim7", "o7": "dim7", "°7": "dim7", "6": "maj", "m6": "min", "add9": "maj",
+    "7sus4": "sus4", "sus2": "maj", "5": "maj",
+}  # fmt: skip
+_ROOT = {"C": 0, "D": 2, "E": 4, "F": 5, "G": 7, "A": 9, "B": 11}
+
+
+def parse_symbol(text: str) -> tuple[int, str, int]:
+    """A chord symbol as lead sheets write it (``C``, ``Am``, ``G7/B``, ``F#m7b5``, ``Bbmaj7``, ``Cdim``, ``Esus4``)
+    or in Harte's syntax (``A:min7``, ``G:7/3``) -> (root pitch class, quality of :data:`QUALITIES`, bass pitch
+    class or -1 where it is the root); ``N`` (no chord) -> (-1, "", -1). Extensions fold into their seventh chord
+    (``G9`` is ``7``, ``Cmaj9`` is ``maj7``), sixths and added tones into their triad. A ConfigError names the symbol
+    that is none."""
+    s = text.strip()
+    if ":" in s or s in ("N", "X"):
+        root, quality, bass = parse_harte(s)
+        return root, quality, -1 if bass == root else bass
+    body, slash, bass_text = s.partition("/")
+    ok = bool(body) and body[0].upper() in _ROOT and body[0] == body[0].upper() and bool(bass_text) == bool(slash)
+    if ok:
+        n = 1 + (len(body) > 1 and body[1] in "#b♯♭")
+        root = (_ROOT[body[0]] + sum({"#": 1, "♯": 1, "b": -1, "♭": -1}[c] for c in body[1:n])) % 12
+        quality = SUFFIXES.get(body[n:])
+        bass = -1
+        if bass_text:
+            if bass_text[0] not in _ROOT or len(bass_text) > 2 or (len(bass_text) == 2 and bass_text[1] not in "#b"):
+                quality = None
+            else:
+                bass = (_ROOT[bass_text[0]] + {"#": 1, "b": -1, "": 0}[bass_text[1:]]) % 12
+        if quality is not None:
+            return root, quality, -1 if bass == root else bass
+    raise ConfigError(
+        f"{text.strip()!r} is not a chord symbol: a root A-G (with # or b), then a kind such as m, 7, maj7, m7, dim, "
+        "aug, sus4 or m7b5, and /BASS for a slash chord (e.g. C, Am, G7/B, F#m7b5; N for no chord)"
+    )
+
+
+def parse_progression(text: str) -> list[list[tuple[int, str, int]]]:
+    """``"C | G | Am | F"`` -> one list per bar of its chords (one for the whole bar, or two: ``"C G | Am F"``, a
+    half bar each), as :func:`parse_symbol` reads them. ``|`` separates bars; a ConfigError names a bad symbol or a
+    bar of more than two chords."""
+    bars = [b.split() for b in text.split("|")]
+    if not any(bars) or any(not b for b in bars):
+        raise ConfigError(f"--chords {text!r}: write bars separated by |, one or two chords each (e.g. 'C | G | Am F')")
+    out = []
+    for k, bar in enumerate(bars, 1):
+        if len(bar) > 2:
+            raise ConfigError(
+                f"--chords: bar {k} ({' '.join(bar)}) has {len(bar)} chords; at most two (a half bar each)"
+            )
+        out.append([parse_symbol(c) for c in bar])
+    return out
+
+
+def progression_text(bars: list[list[tuple[int, str, int]]]) -> str:
+    """A progression as :func:`parse_progression` reads it, chords in Harte's syntax."""
+    return " | ".join(" ".join(harte(*c) for c in bar) for bar in bars)
+
+
+# ------------------------------------------------------------------------------------------- per bar
+#: one bar's chords, as a token cache keeps them: ``chord`` a chord index (:func:`chord_index`) per half bar, -1 for
+#: none; ``bass`` the bass pitch class per half where it is not the root, else -1
+BAR_CHORD_DTYPE = np.dtype([("chord", np.int16, 2), ("bass", np.int8, 2)])
+
+
+def chord_index(root: int, quality: str) -> int:
+    """0 .. 12 x len(QUALITIES) - 1, root-major; -1 for no chord."""
+    return -1 if root < 0 or not quality else root * len(QUALITIES) + list(QUALITIES).index(quality)
+
+
+def bar_chords(notes: Notes, lines: np.ndarray) -> np.ndarray:
+    """One :data:`BAR_CHORD_DTYPE` row per bar line of ``lines`` (quarter notes): the recogniser's chords of each
+    bar's two halves (:func:`recognise` per half bar), the second -1 where it is the first's chord again."""
+    out = np.zeros(len(lines), dtype=BAR_CHORD_DTYPE)
+    out["chord"], out["bass"] = -1, -1
+    if len(notes) == 0 or len(lines) == 0:
+        return out
+    found = recognise(notes, "half")
+    idx = np.array([chord_index(int(r), q) for r, q in zip(found.root, found.quality, strict=True)], dtype=np.int64)
+    bass = np.where((found.bass >= 0) & (found.bass != found.root), found.bass, -1)
+    bar = np.searchsorted(lines, found.start_qn + 1e-9, side="right") - 1
+    for k in range(len(lines)):
+        seg = np.flatnonzero(bar == k)
+        if seg.size == 0:
+            continue
+        first, last = seg[0], seg[-1]
+        out["chord"][k, 0], out["bass"][k, 0] = idx[first], bass[first]
+        if last != first and (idx[last], bass[last]) != (idx[first], bass[first]):
+            out["chord"][k, 1], out["bass"][k, 1] = idx[last], bass[last]
+    return out
+
+
+def progression_rows(bars: list[list[tuple[int, str, int]]], n_bars: int) -> np.ndarray:
+    """``n_bars`` rows of :data:`BAR_CHORD_DTYPE` from a progression, repeated to fill them."""
+    out = np.zeros(n_bars, dtype=BAR_CHORD_DTYPE)
+    out["chord"], out["bass"] = -1, -1
+    for k in range(n_bars):
+        bar = bars[k % len(bars)]
+        for h, (root, quality, bass) in enumerate(bar):
+            out["chord"][k, h] = chord_index(root, quality)
+            out["bass"][k, h] = bass if bass != root else -1
+    return out
+
+
+@dataclass(frozen=True)
+class ChordVocab:
+    """Chord tokens, from ``base`` on: one per chord (12 roots x the qualities of :data:`QUALITIES`), then one per
+    bass pitch class. A bar's tokens follow its ``Bar`` token: its first chord (and bass, where not the root), then
+    its second half's where it changes."""
+
+    base: int
+
+    @property
+    def size(self) -> int:
+        return 12 * len(QUALITIES) + 12
+
+    def bar_tokens(self, row: np.void) -> list[int]:
+        out: list[int] = []
+        for h in range(2):
+            c, b = int(row["chord"][h]), int(row["bass"][h])
+            if c < 0:
+                if h == 0:  # nothing known of the first half: the bar carries no chord
+                    return []
+                continue
+            out.append(self.base + c)
+            if b >= 0:
+                out.append(self.base + 12 * len(QUALITIES) + b)
+        return out

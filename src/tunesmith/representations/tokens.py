@@ -37,6 +37,7 @@ from ..errors import CheckpointError, ConfigError
 from ..notes import Notes
 from ..scores import notes_to_score, score_to_notes
 from .bars import bar_lines, bar_lines_qn, bar_stats
+from .chords import bar_chords
 
 TOKENIZER_CLASSES = {"REMI": miditok.REMI, "TSD": miditok.TSD, "MIDILike": miditok.MIDILike}
 #: the time-shift tokens of each tokenization (REMI has bars and positions instead)
@@ -201,8 +202,10 @@ def to_tokens(notes: Notes, tok: miditok.MusicTokenizer) -> np.ndarray:
 
 
 def from_tokens(ids: np.ndarray | list[int], tok: miditok.MusicTokenizer, source: str = "") -> Notes:
-    """The piece that token ids decode to (ids that MidiTok cannot place are skipped by its decoder)."""
-    ids = [int(i) for i in ids]
+    """The piece that token ids decode to (ids that MidiTok cannot place are skipped by its decoder; a model's own
+    ids past the tokenizer's, its sentinels, controls and chords, are no events and are left out)."""
+    n = len(tok)
+    ids = [int(i) for i in ids if int(i) < n]
     if not ids:
         return Notes.empty(source=source)
     seq = TokSequence(ids=ids, are_ids_encoded=tok.is_trained)
@@ -282,9 +285,10 @@ def grid_steps(tok: miditok.MusicTokenizer) -> int:
 
 
 def tokenize_piece(notes: Notes, tok: miditok.MusicTokenizer) -> dict[str, np.ndarray]:
-    """What a token cache keeps of a piece: its token ids, the index where each bar starts and each bar's sums
-    for the attribute controls (``bars.py``), as many as its bars."""
+    """What a token cache keeps of a piece: its token ids, the index where each bar starts, each bar's sums for
+    the attribute controls (``bars.py``) and each bar's chords (``chords.py``), as many as its bars."""
     ids = to_tokens(notes, tok)
     bars = bar_starts(ids, tok, notes)
-    stats = bar_stats(notes, bar_lines(notes, len(bars)), grid_steps(tok))[: len(bars)]
-    return {"ids": ids, "bars": bars, "bar_stats": stats}
+    lines = bar_lines(notes, len(bars))
+    stats = bar_stats(notes, lines, grid_steps(tok))[: len(bars)]
+    return {"ids": ids, "bars": bars, "bar_stats": stats, "chords": bar_chords(notes, lines[: len(bars)])}

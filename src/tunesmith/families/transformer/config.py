@@ -41,6 +41,14 @@ class TransformerConfig(ConfigBase):
     controls: bool = False
     control_dropout: float = 0.5
     control_none: float = 0.2
+    #: chord controls: each bar's chords (the recogniser's, ``representations/chords.py``: per half bar, root,
+    #: quality and bass) as tokens after its ``Bar`` token, given and never predicted, so that generation can be
+    #: told the chords bar by bar (``--chords "C | G | Am | F"``). A bar's are left out with probability
+    #: ``chord_dropout``, a whole sequence's with ``chord_none``, so that they stay optional. With REMI only (its bar
+    #: tokens carry them: :attr:`has_chords`). Off for runs from before they existed (their config has no such key)
+    chords: bool = False
+    chord_dropout: float = 0.2
+    chord_none: float = 0.3
     # the network
     context: int = 512
     layers: int = 4
@@ -91,17 +99,25 @@ class TransformerConfig(ConfigBase):
             raise ConfigError(f"transformer: fim_order must be PSM or SPM, got {self.fim_order!r}")
         if not (0 <= self.control_dropout <= 1 and 0 <= self.control_none <= 1):
             raise ConfigError("transformer: control_dropout and control_none are probabilities in [0, 1]")
+        if not (0 <= self.chord_dropout <= 1 and 0 <= self.chord_none <= 1):
+            raise ConfigError("transformer: chord_dropout and chord_none are probabilities in [0, 1]")
         if self.steps_per_quarter not in (1, 2, 4, 8, 12, 16, 24, 32):
             raise ConfigError(
                 f"transformer: steps_per_quarter must divide a beat evenly (1-32), got {self.steps_per_quarter}"
             )
 
 
+    @property
+    def has_chords(self) -> bool:
+        """Whether the model learns chord controls: asked for, and a tokenization with bar tokens (REMI)."""
+        return self.chords and self.tokenization == "REMI"
+
+
 TOKENIZATIONS = ("REMI", "TSD", "MIDILike")
 
-#: every preset learns the attribute controls, fills in the middle in the SPM order and snaps played chords onto one
-#: grid position (docs/transformer.md)
-_NEW = {"controls": True, "fim_order": "SPM", "chord_window": 0.4}
+#: every preset learns the attribute controls and the chord controls, fills in the middle in the SPM order and snaps
+#: played chords onto one grid position (docs/transformer.md)
+_NEW = {"controls": True, "fim_order": "SPM", "chord_window": 0.4, "chords": True}
 #: the presets for real runs also train through torch.compile (tiny, the tests', does not: seconds of compiling)
 _FAST = {**_NEW, "compile": True}
 PRESETS = {

@@ -16,21 +16,23 @@ import numpy as np
 from ...dataset import Dataset, PieceArrays
 from ...errors import ConfigError, DatasetError
 from ...representations.bars import BAR_DTYPE
+from ...representations.chords import BAR_CHORD_DTYPE
 from ...representations.tokens import save_tokenizer, tokenize_piece, tokenizer_key
 from ...scores import notes_to_score
 
-#: 3: the dataset's derived arrays (each field with its own offsets); 2: bar_stats.npy
-CACHE_VERSION = 3
+#: 4: each bar's chords; 3: the dataset's derived arrays (each field with its own offsets); 2: bar_stats.npy
+CACHE_VERSION = 4
 
 
 class TokenCache:
-    """Token ids of every piece of a dataset, memory-mapped, with each piece's bar starts and bar sums."""
+    """Token ids of every piece of a dataset, memory-mapped, with each piece's bar starts, bar sums and chords."""
 
     def __init__(self, arrays: PieceArrays) -> None:
         self.arrays, self.root = arrays, arrays.root
         self.ids, self.offsets = arrays.data("ids"), arrays.offsets("ids")
         self.bars, self.bar_offsets = arrays.data("bars"), arrays.offsets("bars")
         self.bar_stats = arrays.data("bar_stats")
+        self.chords = arrays.data("chords")
         self.meta = {**arrays.meta, "tokens": int(self.offsets[-1])}
 
     def __len__(self) -> int:
@@ -41,6 +43,10 @@ class TokenCache:
 
     def piece_bars(self, i: int) -> np.ndarray:
         return self.arrays.piece("bars", i)
+
+    def piece_chords(self, i: int) -> np.ndarray:
+        """Each bar's chords (``representations/chords.py``: ``BAR_CHORD_DTYPE``), as many as its bars."""
+        return self.arrays.piece("chords", i)
 
     def piece_bar_stats(self, i: int) -> np.ndarray:
         """Each bar's sums for the attribute controls (``representations/bars.py``), as many as its bars."""
@@ -62,7 +68,12 @@ class TokenCache:
     ) -> TokenCache:
         """The dataset's token cache for ``tok``: loaded when it is there and complete, else computed (every piece,
         in order, by ``workers`` processes: the cores, at most 8) and written atomically."""
-        dtypes = {"ids": np.uint16 if len(tok) < 2**16 else np.int32, "bars": np.int64, "bar_stats": BAR_DTYPE}
+        dtypes = {
+            "ids": np.uint16 if len(tok) < 2**16 else np.int32,
+            "bars": np.int64,
+            "bar_stats": BAR_DTYPE,
+            "chords": BAR_CHORD_DTYPE,
+        }
         arrays = PieceArrays.build(
             ds, cls.folder(ds, tok), partial(tokenize_piece, tok=tok), dtypes, version=CACHE_VERSION,
             files={"tokenizer.json": save_tokenizer(tok)}, progress=progress, force=force, workers=workers,

@@ -17,6 +17,7 @@ from ...dataset import Dataset
 from ...errors import CheckpointError, ConfigError, DatasetError
 from ...io import read
 from ...notes import Notes
+from ...representations.chords import ChordVocab, parse_progression, progression_rows
 from ...representations.controls import ControlBins, ControlVocab, control_tokens, window_attributes
 from ...representations.tokens import (
     TokenizerSpec,
@@ -42,6 +43,7 @@ from .sample import continue_piece, continue_rows, infill_piece, keep_tracks_pie
 from .spec import DEFAULT_GUIDANCE, TransformerOptions, TransformerSpec
 from .task import (
     TOKENIZER_FILE,
+    ChordSetup,
     ControlSetup,
     Sentinels,
     TokenWindows,
@@ -78,9 +80,16 @@ def vocab_of(cfg: TransformerConfig, n_tokens: int) -> tuple[Sentinels, ControlV
     return s, (ControlVocab(s.vocab_size) if cfg.controls else None)
 
 
+def chord_vocab_of(cfg: TransformerConfig, n_tokens: int) -> ChordVocab | None:
+    """The chord tokens' ids, after the control tokens (where the run learns chords)."""
+    s, c = vocab_of(cfg, n_tokens)
+    return ChordVocab(s.vocab_size + (c.size if c else 0)) if cfg.has_chords else None
+
+
 def model_vocab_size(cfg: TransformerConfig, n_tokens: int) -> int:
     s, c = vocab_of(cfg, n_tokens)
-    return s.vocab_size + (c.size if c else 0)
+    chords = chord_vocab_of(cfg, n_tokens)
+    return s.vocab_size + (c.size if c else 0) + (chords.size if chords else 0)
 
 
 def control_bins(windows: TokenWindows, rng: np.random.Generator, n: int = 2000) -> ControlBins:
@@ -147,6 +156,7 @@ class TransformerFamily(TransformerSpec, Family):
                 learn_bpe(ds, tok, cfg.bpe_vocab)
         cache = TokenCache.build(ds, tok, progress=False)
         s, cv = vocab_of(cfg, tokenizer_size(cfg))
+        chords = chord_vocab_of(cfg, tokenizer_size(cfg))
         if model_vocab_size(cfg, tokenizer_size(cfg)) != cfg.vocab_size:
             raise ConfigError(
                 f"transformer: the model's vocabulary ({cfg.vocab_size}) does not match its tokenizer's "
@@ -195,6 +205,7 @@ class TransformerFamily(TransformerSpec, Family):
             compile=cfg.compile,
             controls=controls,
             fim_order=cfg.fim_order,
+            chords=ChordSetup(chords, cfg.chord_dropout, cfg.chord_none) if chords else None,
         )
         info = {
             "controls": {kind: controls.bins.describe(kind) for kind in ("density", "polyphony", "range")}
@@ -247,6 +258,10 @@ class TransformerFamily(TransformerSpec, Family):
             raise ConfigError(f"--guidance {guidance}: a positive weight (1: none; 3-5: closer to the controls)")
         if asked and guidance != 1.0:
             sampling.update(guidance=guidance, free_head=[cv.start])
+        sampling.update(self._bars_and_chords(run, cfg, tok, opts))
+        if (opts.chords or opts.bars) and (opts.keep_tracks is not None or opts.infill_bars is not None):
+            raise ConfigError("--chords and --bars go with continuing or starting a piece; not with --infill-bars or "
+                              "--keep-tracks (yet): leave one out")  # fmt: skip
         keep = None
         if opts.keep_tracks is not None:
             if opts.primer is None:
@@ -272,7 +287,11 @@ class TransformerFamily(TransformerSpec, Family):
             )
         if opts.primer is not None:
             return continue_piece(model, tok, grammar, read(opts.primer), opts.n, opts.length, **sampling)
-        if asked:  # start from the controls alone: a training excerpt would choose the key and the rest itself
+        if opts.chords is not None and not prefix:
+            raise ConfigError(f"{run.path}: --chords needs a run with attribute controls to start from nothing; give "
+                              "--primer FILE to continue")  # fmt: skip
+        if asked or opts.chords is not None:  # from the controls alone: a training excerpt would choose the key and
+            # the rest itself, and its first bar its chords
             return from_controls(model, tok, grammar, [prefix] * opts.n, opts.length, **sampling)
         pool = run.array("primers")
         pick = [int(np.random.default_rng(opts.seed + i).integers(len(pool))) for i in range(opts.n)]
@@ -280,6 +299,29 @@ class TransformerFamily(TransformerSpec, Family):
         primers = [from_tokens(t, tok) for t in tails]
         return continue_rows(model, tok, grammar, tails, primers, [0.0] * opts.n, opts.length, **sampling)
 
+
+    @staticmethod
+    def _bars_and_chords(run: Run, cfg: TransformerConfig, tok: MusicTokenizer, opts: TransformerOptions) -> dict:
+        """The sampling settings of ``--bars`` (new bars instead of notes) and ``--chords`` (each new bar's chord
+        tokens, the progression repeated), checked."""
+        out: dict[str, object] = {}
+        if opts.bars is None and opts.chords is None:
+            return out
+        if cfg.tokenization != "REMI":
+            raise ConfigError(f"{run.path}: --bars and --chords count REMI's bar tokens; this run uses "
+                              f"{cfg.tokenization}")  # fmt: skip
+        if opts.bars is not None:
+            if opts.bars < 1:
+                raise ConfigError(f"--bars {opts.bars}: at least one bar")
+            out["bars"] = opts.bars
+        if opts.chords is not None:
+            vocab = chord_vocab_of(cfg, cfg.bpe_vocab or len(tok))
+            if vocab is None:
+                raise ConfigError(f"{run.path}: this run was trained without chord controls (--chords); train a new "
+                                  "one (the transformer presets have them) or leave --chords out")  # fmt: skip
+            progression = parse_progression(opts.chords)
+            out["chords"] = [vocab.bar_tokens(row) for row in progression_rows(progression, len(progression))]
+        return out
 
     def generate_controlled(
         self,

@@ -60,6 +60,40 @@ class View:
             self.logits = self.model.decode(tok, self.cache)
 
 
+class ChordPlan:
+    """Chord tokens given bar by bar as generation goes: after each new ``Bar`` token of a row, the next tokens of
+    that row are the bar's chord tokens (``bars[k]`` for the ``k``-th bar begun after the prompt, repeated from the
+    start when the piece runs longer), put in place of what was sampled there, as training put them after the
+    bar's ``Bar`` token. They are given, never sampled: the grammar reads them as no event."""
+
+    def __init__(self, bars: list[list[int]], state: GrammarState) -> None:
+        self.bars = bars
+        self.start = state.bars.clone()  # bars begun in the prompt
+        self.seen = state.bars.clone()
+        self.pending: list[list[int]] = [[] for _ in range(state.bars.shape[0])]
+
+    def force(self, state: GrammarState, tok: torch.Tensor, done: torch.Tensor) -> torch.Tensor:
+        for r in torch.nonzero(state.bars > self.seen).flatten().tolist():  # a Bar token came last
+            k = int(state.bars[r] - self.start[r]) - 1
+            self.pending[r] = list(self.bars[k % len(self.bars)]) if self.bars else []
+        self.seen = state.bars.clone()
+        rows = [r for r, p in enumerate(self.pending) if p and not bool(done[r])]
+        if rows:
+            tok = tok.clone()
+            for r in rows:
+                tok[r] = self.pending[r].pop(0)
+        return tok
+
+
+def bars_stop(n_bars: int, start_bars: torch.Tensor) -> Stop:
+    """Done once ``n_bars`` bars after the prompt are written: at the ``Bar`` token that would begin the next."""
+
+    def stop(state: GrammarState, produced: torch.Tensor) -> torch.Tensor:
+        return state.bars - start_bars > n_bars
+
+    return stop
+
+
 @torch.no_grad()
 def sample_tokens(
     model: MusicTransformer,
@@ -80,6 +114,7 @@ def sample_tokens(
     forcer: Forcer | None = None,
     guidance: float = 1.0,
     free_head: list[int] | None = None,
+    chords: list[list[int]] | None = None,
 ) -> list[list[int]]:
     """New tokens per row after ``prompt (B, T)``, until ``stop`` says a row is done or ``max_new`` tokens.
     A row's tokens end with the token that made it done. ``bf16``: generate with a bf16 copy of the weights
@@ -91,6 +126,7 @@ def sample_tokens(
     into the stream as it goes (``keep.py``). ``guidance`` above 1 (with ``free_head``, the head of no control):
     classifier-free guidance (Ho & Salimans 2022): the log-probabilities with the controls pushed away from those
     without, ``free + guidance * (controlled - free)``; the model learned both, controls being dropped in training.
+    ``chords``: each new bar's chord tokens, given after its ``Bar`` token (:class:`ChordPlan`).
     """
     B, T = prompt.shape
     ctx = model.cfg.context
@@ -101,6 +137,7 @@ def sample_tokens(
     done = torch.zeros(B, dtype=torch.bool, device=prompt.device)
     produced = torch.zeros(B, dtype=torch.long, device=prompt.device)
     model = model.for_generation(bf16 and (compile or B >= BF16_MIN_ROWS), compile=compile)
+    plan = ChordPlan(chords, state) if chords is not None else None
     guided = guidance != 1.0 and free_head is not None
     with eval_mode(model):
         music = prompt[:, pinned:]
@@ -125,6 +162,8 @@ def sample_tokens(
             tok = sample_logits(logits, temperature=temperature, top_k=top_k, top_p=top_p, generator=generator)
             if forcer is not None:
                 tok = forcer.force(state, tok, done)
+            if plan is not None:
+                tok = plan.force(state, tok, done)
             grammar.step(state, torch.where(done, grammar.noop, tok))  # a finished row's state stays as it ended
             produced += (~done).long()
             for r in torch.nonzero(~done).flatten().tolist():
@@ -219,17 +258,25 @@ def continue_tokens(
     pinned: int = 0,
     guidance: float = 1.0,
     free_head: list[int] | None = None,
+    bars: int | None = None,
+    chords: list[list[int]] | None = None,
 ) -> list[list[int]]:
-    """``length`` new notes after each prompt row (with the tokens that end notes still sounding, MIDILike); the
-    first ``pinned`` tokens of each row are its controls."""
+    """``length`` new notes after each prompt row (with the tokens that end notes still sounding, MIDILike), or
+    ``bars`` new bars (REMI); the first ``pinned`` tokens of each row are its controls; ``chords``: each new bar's
+    chord tokens (:class:`ChordPlan`)."""
     state = grammar.replay(prompts)
-    stop = notes_stop(length, grammar, state.notes.clone())
+    if bars is not None:
+        stop = bars_stop(bars, state.bars.clone())
+        budget = bars * 400 + 64  # a bound only: the bars end it
+    else:
+        stop, budget = notes_stop(length, grammar, state.notes.clone()), length * 16 + 64
     out = sample_tokens(
         model,
         grammar,
         prompts,
         stop,
-        max_new=length * 16 + 64,
+        max_new=budget,
+        chords=chords,
         temperature=temperature,
         top_k=top_k,
         top_p=top_p,

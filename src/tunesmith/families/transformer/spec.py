@@ -47,6 +47,14 @@ class TransformerOptions(GenerateOptions):
     instruments: str | None = option(
         None, "General MIDI names or numbers, e.g. piano,violin or 0,40 (drums: 128)", group=CONTROLS
     )
+    chords: str | None = option(
+        None, 'a chord progression, bars separated by |, one or two chords a bar, repeated to fill the piece, e.g. '
+        '"C | G | Am | F" or "Dm7 G7 | Cmaj7" (slash chords keep their bass: G7/B)', metavar="PROGRESSION",
+        group=CONTROLS,
+    )
+    bars: int | None = option(
+        None, "bars per piece (instead of --length notes; drums: default --length)", metavar="N"
+    )
     #: classifier-free guidance of the controls asked for (1: none; None: :data:`DEFAULT_GUIDANCE`; docs/controls.md)
     guidance: float | None = option(
         None, f"how closely to follow the controls: classifier-free guidance weight (default {DEFAULT_GUIDANCE:g}; "
@@ -112,7 +120,7 @@ class TransformerSpec(FamilySpec):
     length_unit = "events"
     options_cls = TransformerOptions
     has_likelihood = True
-    features = frozenset({"infill", "keep_tracks", "controls", "guidance"})
+    features = frozenset({"infill", "keep_tracks", "controls", "guidance", "chords"})
     default_guidance = DEFAULT_GUIDANCE
 
 

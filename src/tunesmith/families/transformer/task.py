@@ -27,6 +27,7 @@ import torch
 from torch.nn import functional as F
 
 from ...errors import ConfigError
+from ...representations.chords import QUALITIES, ChordVocab
 from ...representations.controls import KINDS, ControlBins, ControlVocab, control_tokens, values_of, window_attributes
 from ...training.distributed import data_parallel, shard
 from ...training.stores import evenly_spread
@@ -114,6 +115,38 @@ class ControlSetup:
         if keep is not None:
             values = {k: v for k, v, kept in zip(KINDS, (values.get(k) for k in KINDS), keep, strict=True) if kept}
         return control_tokens(values, self.vocab)
+
+
+@dataclass(frozen=True)
+class ChordSetup:
+    """A run's chord controls: their token ids and how often a bar's (``dropout``) or a sequence's (``none``) are
+    left out."""
+
+    vocab: ChordVocab
+    dropout: float
+    none: float
+
+    def inline(self, ids: np.ndarray, bars: np.ndarray, table: np.ndarray, seed: int) -> tuple[np.ndarray, np.ndarray]:
+        """A piece's ``ids`` with each bar's chord tokens (``table``: its rows of ``BAR_CHORD_DTYPE``) after its
+        ``Bar`` token, where kept (drawn from ``seed``), and the bars' new starts."""
+        rng = np.random.default_rng(seed)
+        if rng.random() < self.none or len(bars) == 0:
+            return ids, bars
+        n = min(len(bars), len(table))
+        keep = rng.random(n) >= self.dropout
+        c, b = table["chord"][:n].astype(np.int64), table["bass"][:n].astype(np.int64)
+        first = keep & (c[:, 0] >= 0)
+        second = first & (c[:, 1] >= 0)
+        valid = np.stack([first, first & (b[:, 0] >= 0), second, second & (b[:, 1] >= 0)], 1)
+        bass0 = self.vocab.base + 12 * len(QUALITIES)
+        vals = np.stack([self.vocab.base + c[:, 0], bass0 + b[:, 0], self.vocab.base + c[:, 1], bass0 + b[:, 1]], 1)
+        where = np.repeat(bars[:n, None] + 1, 4, axis=1)
+        out = np.insert(np.asarray(ids, dtype=np.int64), where[valid], vals[valid])
+        added = valid.sum(axis=1)
+        moved = bars.copy()
+        moved[:n] += np.concatenate([[0], np.cumsum(added)[:-1]])
+        moved[n:] += added.sum()
+        return out, moved
 
 
 def bars_between(bars: np.ndarray, lo: int, hi: int) -> slice:
@@ -207,6 +240,7 @@ class TransformerTask(Task):
         compile: bool = False,
         controls: ControlSetup | None = None,
         fim_order: str = "PSM",
+        chords: ChordSetup | None = None,
     ) -> None:
         self.model = model.to(device)
         self.cfg, self.device = cfg, device
@@ -229,7 +263,9 @@ class TransformerTask(Task):
         self.tokenizer_json = tokenizer_json
         self.controls = controls
         self.fim_order = fim_order
-        self.first_control = controls.vocab.start if controls else None
+        self.chords = chords
+        # control and chord tokens come after the sentinels: given, never targets
+        self.first_control = sentinels.vocab_size if (controls or chords) else None
         # validation reads every window as unconditioned music: CONTROLS alone (a controls run sees it first always)
         self.val_prefix = [controls.vocab.start] if controls else []
 
@@ -270,6 +306,8 @@ class TransformerTask(Task):
         if self.controls:  # drawn after the rest: a run without controls draws what it always drew
             plan["ctrl_keep"] = rng.random((n, len(KINDS))) >= self.controls.dropout
             plan["ctrl_none"] = rng.random(n) < self.controls.none
+        if self.chords:  # drawn after the rest, likewise: each sequence's own draws of which bars keep their chords
+            plan["chord_seed"] = rng.integers(0, 2**62, size=n)
         return plan
 
     def sequence(self, plan: dict[str, np.ndarray], i: int) -> np.ndarray:
@@ -278,8 +316,13 @@ class TransformerTask(Task):
         piece, n = int(data.pieces[k]), int(data.lengths[k])
         L = data.length
         bars = data.cache.piece_bars(piece)
+        ids = None
+        if self.chords:  # each bar's chord tokens after its Bar token (where kept): a longer piece, bars moved
+            table = data.cache.piece_chords(piece)
+            ids, bars = self.chords.inline(data.cache.piece(piece), bars, table, int(plan["chord_seed"][i]))
+            n = len(ids)
         if plan["fim"][i] and len(bars) >= 2:
-            ids = data.cache.piece(piece)
+            ids = data.cache.piece(piece) if ids is None else ids
             span = 1 + int(plan["u_bars"][i] * min(self.fim_max_bars, len(bars) - 1))
             a = int(plan["u_start"][i] * (len(bars) - span + 1))
             a = min(a, len(bars) - span)
@@ -288,7 +331,7 @@ class TransformerTask(Task):
             lo, hi = start - n_pre, stop + n_suf
         else:
             offset = int(plan["u_offset"][i] * max(n - L, 0) + 0.5) if n > L else 0
-            seq = data.window(piece, offset)
+            seq = data.window(piece, offset) if ids is None else ids[offset : offset + L]
             lo, hi = offset, offset + len(seq)
         if not self.controls:
             return seq

@@ -1,0 +1,231 @@
+"""Chord controls: chord symbols, each bar's chords in the token cache, chord tokens in training sequences and in
+generation (``--chords``, ``--bars``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from tunesmith.cli import main
+from tunesmith.errors import ConfigError
+from tunesmith.families.transformer.grammar import GrammarState
+from tunesmith.families.transformer.sample import ChordPlan
+from tunesmith.families.transformer.task import ChordSetup
+from tunesmith.io import read_midi
+from tunesmith.jobs.generate import generate
+from tunesmith.jobs.train import train
+from tunesmith.notes import Notes
+from tunesmith.representations.chords import (
+    BAR_CHORD_DTYPE,
+    QUALITIES,
+    ChordVocab,
+    bar_chords,
+    chord_index,
+    harte,
+    parse_progression,
+    parse_symbol,
+    progression_rows,
+    progression_text,
+    recognise,
+)
+
+from .conftest import synthetic_dataset
+
+TINY = {"context": "64", "max_steps": "12", "epochs": "3", "val_max_batches": "2", "batch_size": "4"}
+
+
+# ------------------------------------------------------------------------------------------- symbols
+@pytest.mark.parametrize(
+    "text, want",
+    [
+        ("C", (0, "maj", -1)), ("Am", (9, "min", -1)), ("G7/B", (7, "7", 11)), ("F#m7b5", (6, "hdim7", -1)),
+        ("Bbmaj7", (10, "maj7", -1)), ("Cdim", (0, "dim", -1)), ("Esus4", (4, "sus4", -1)), ("Ebm7", (3, "min7", -1)),
+        ("G9", (7, "7", -1)), ("C/E", (0, "maj", 4)), ("C/C", (0, "maj", -1)), ("A:min7", (9, "min7", -1)),
+        ("G:7/3", (7, "7", 11)), ("N", (-1, "", -1)), ("Caug", (0, "aug", -1)), ("Bdim7", (11, "dim7", -1)),
+    ],
+)  # fmt: skip
+def test_chord_symbols_as_lead_sheets_write_them(text, want):
+    assert parse_symbol(text) == want
+
+
+@pytest.mark.parametrize("bad", ["H7", "am", "Cx", "C/H", "", "Cmaj7/"])
+def test_a_bad_chord_symbol_is_an_error_that_names_it(bad):
+    with pytest.raises(ConfigError, match="is not a chord symbol"):
+        parse_symbol(bad)
+
+
+def test_a_bad_symbol_in_a_progression_is_named():
+    with pytest.raises(ConfigError, match="'H7' is not a chord symbol"):
+        parse_progression("C | H7")
+    with pytest.raises(ConfigError, match="at most two"):
+        parse_progression("C F G | Am")
+    with pytest.raises(ConfigError, match="separated by \\|"):
+        parse_progression("C | | G")
+
+
+def test_a_progression_round_trips_through_its_tokens():
+    """Symbols -> rows -> tokens -> symbols: every chord of every bar, slash chords' basses and half bars."""
+    text = "C | G7/B | Am F | Dm7 G7 | Bbmaj7/D | N"
+    bars = parse_progression(text)
+    assert progression_text(bars) == "C:maj | G:7/3 | A:min F:maj | D:min7 G:7 | Bb:maj7/3 | N"
+    vocab = ChordVocab(1000)
+    rows = progression_rows(bars, 8)  # repeated to fill 8 bars
+    assert rows["chord"][6:].tolist() == rows["chord"][:2].tolist() and rows["chord"][5].tolist() == [-1, -1]
+    n_chords = 12 * len(QUALITIES)
+    back = []
+    for row in rows:
+        toks = vocab.bar_tokens(row)
+        assert all(1000 <= t < 1000 + vocab.size for t in toks)
+        chords, k = [], 0
+        while k < len(toks):
+            c = toks[k] - 1000
+            root, quality = divmod(c, len(QUALITIES))
+            bass = toks[k + 1] - 1000 - n_chords if k + 1 < len(toks) and toks[k + 1] - 1000 >= n_chords else -1
+            k += 1 + (bass >= 0)
+            chords.append(harte(root, list(QUALITIES)[quality], bass))
+        back.append(" ".join(chords) or "N")
+    assert " | ".join(back[:6]) == "C:maj | G:7/3 | A:min F:maj | D:min7 G:7 | Bb:maj7/3 | N"
+
+
+# ------------------------------------------------------------------------------------------- the recogniser
+def _chord(root: int, quality: str, inversion: int, at: float = 0.0, length: float = 4.0) -> Notes:
+    tones = [48 + root + i for i in QUALITIES[quality]]
+    for _ in range(inversion):
+        tones = tones[1:] + [tones[0] + 12]
+    return Notes.from_arrays(tones, start_qn=[at] * len(tones), end_qn=[at + length] * len(tones))
+
+
+@pytest.mark.parametrize("quality", ["maj", "min", "dim", "7", "maj7", "min7", "hdim7"])
+@pytest.mark.parametrize("root", [0, 2, 7, 10])
+def test_triads_and_sevenths_in_every_inversion(root, quality):
+    """Each inversion of a chord (its bass the root, the third, the fifth or the seventh) is named with its root,
+    quality and bass. (Augmented triads, diminished sevenths and sus4 chords are left out: their inversions are
+    other chords of the same kind, which no reading of the notes alone tells apart.)"""
+    for inversion in range(len(QUALITIES[quality])):
+        c = recognise(_chord(root, quality, inversion), "bar")
+        bass = (root + QUALITIES[quality][inversion]) % 12
+        assert (int(c.root[0]), c.quality[0], int(c.bass[0])) == (root, quality, bass), (quality, inversion)
+
+
+def test_a_dominant_with_a_passing_tone_is_still_the_dominant():
+    g7 = _chord(7, "7", 0, length=4.0)
+    passing = Notes.from_arrays([69, 71], start_qn=[1.5, 2.5], end_qn=[2.0, 3.0])  # A and B passing in the top voice
+    c = recognise(Notes.concatenate([g7, passing]), "bar")
+    assert c.labels() == ["G:7"]
+
+
+def test_each_bars_chords_for_the_cache():
+    """Bar 1: C major throughout (one chord); bar 2: G7 over B, then A minor (two halves); bar 3: silent."""
+    parts = [_chord(0, "maj", 0, 0.0, 4.0), _chord(7, "7", 1, 4.0, 2.0), _chord(9, "min", 0, 6.0, 2.0)]
+    table = bar_chords(Notes.concatenate(parts), np.array([0.0, 4.0, 8.0]))
+    assert table.dtype == BAR_CHORD_DTYPE
+    assert table["chord"].tolist() == [[chord_index(0, "maj"), -1], [chord_index(7, "7"), chord_index(9, "min")],
+                                       [-1, -1]]  # fmt: skip
+    assert table["bass"].tolist() == [[-1, -1], [11, -1], [-1, -1]]
+
+
+# ------------------------------------------------------------------------------------------- in training
+def test_chord_tokens_go_after_each_kept_bars_bar_token():
+    """A piece of 9 ids with bars at 0, 4 and 7: bar 1 C major, bar 2 G7/B then Am, bar 3 no chord. All kept:
+    C after id 0; G7, its bass B and Am after id 4; the bars' starts moved by what came before them."""
+    vocab = ChordVocab(100)
+    table = np.zeros(3, dtype=BAR_CHORD_DTYPE)
+    table["chord"] = [[chord_index(0, "maj"), -1], [chord_index(7, "7"), chord_index(9, "min")], [-1, -1]]
+    table["bass"] = [[-1, -1], [11, -1], [-1, -1]]
+    setup = ChordSetup(vocab, dropout=0.0, none=0.0)
+    ids, bars = np.arange(9), np.array([0, 4, 7])
+    out, moved = setup.inline(ids, bars, table, seed=1)
+    c, g7, am, b = 100 + chord_index(0, "maj"), 100 + chord_index(7, "7"), 100 + chord_index(9, "min"), 100 + 120 + 11
+    assert out.tolist() == [0, c, 1, 2, 3, 4, g7, b, am, 5, 6, 7, 8]
+    assert moved.tolist() == [0, 5, 11] and out[moved].tolist() == [0, 4, 7]
+    # none kept: the piece as it was; a bar dropped: only its tokens go
+    assert ChordSetup(vocab, 0.0, 1.0).inline(ids, bars, table, 1)[0].tolist() == list(range(9))
+    rng = np.random.default_rng(3)
+    rng.random()  # the draw for the whole sequence's
+    keep = (rng.random(3) >= 0.5).tolist()
+    dropped, _ = ChordSetup(vocab, 0.5, 0.0).inline(ids, bars, table, 3)
+    want = [0, *([c] if keep[0] else []), 1, 2, 3, 4, *([g7, b, am] if keep[1] else []), 5, 6, 7, 8]
+    assert dropped.tolist() == want
+
+
+def test_chord_plan_gives_each_new_bars_tokens_in_place_of_the_sampled_ones():
+    """Row 0 starts a bar at the first step and another at the fourth: its next tokens are those bars' chord tokens,
+    the progression repeated; row 1 starts no bar and keeps what it sampled."""
+    state = GrammarState(*[torch.zeros(2, dtype=torch.long)] * 11)
+    plan = ChordPlan([[500, 501], [502]], state)
+    got = []
+    bars = [[1, 0], [1, 0], [1, 0], [2, 0], [2, 0], [3, 0], [3, 0]]
+    for step, b in enumerate(bars):
+        state.bars = torch.tensor(b)
+        got.append(plan.force(state, torch.tensor([step, 100 + step]), torch.zeros(2, dtype=torch.bool)).tolist())
+    assert [g[0] for g in got] == [500, 501, 2, 502, 4, 500, 501]
+    assert [g[1] for g in got] == [100 + s for s in range(7)]
+
+
+# ------------------------------------------------------------------------------------------- a run
+@pytest.fixture(scope="module")
+def run(tmp_path_factory) -> Path:
+    data = synthetic_dataset(tmp_path_factory.mktemp("cdata"), steps=[0.5, 1.0], durations=[0.5, 1.0], n_pieces=10,
+                             n_notes=60)  # fmt: skip
+    out = tmp_path_factory.mktemp("crun") / "run"
+    train("transformer", data, out, preset="tiny", overrides=TINY, progress=False)
+    return out
+
+
+def test_a_run_with_chords_writes_the_bars_asked_for(run, tmp_path, monkeypatch):
+    """``--chords "C | G7/B" --bars 4``: in the token stream, every Bar token is followed by its bar's chord tokens
+    (the progression repeated), and generation stops at the Bar token that would begin bar 5; the same seed gives
+    the same pieces. (The tiny model is all but untrained: what it writes inside a bar is noise.)"""
+    import json
+
+    from tunesmith.families.transformer import sample as sample_mod
+    from tunesmith.representations.tokens import load_tokenizer
+
+    cfg = json.loads((run / "config.json").read_text())["model"]
+    assert cfg["chords"] is True
+    streams = []
+    real = sample_mod.sample_tokens
+
+    def spy(*args, **kw):
+        out = real(*args, **kw)
+        streams.append(out)
+        return out
+
+    monkeypatch.setattr(sample_mod, "sample_tokens", spy)
+    outs = []
+    for k in range(2):
+        w = generate(run, tmp_path / f"g{k}", n=2, seed=3, options={"chords": "C | G7/B", "bars": 4})
+        outs.append([read_midi(p) for p in w])
+    assert all(np.array_equal(a.notes, b.notes) for a, b in zip(outs[0], outs[1], strict=True))
+    bar = load_tokenizer(run / "tokenizer.json").vocab["Bar_None"]
+    base = cfg["vocab_size"] - ChordVocab(0).size
+    want = [[base + chord_index(0, "maj")], [base + chord_index(7, "7"), base + 12 * len(QUALITIES) + 11]]
+    for row in streams[0]:
+        at = [i for i, t in enumerate(row) if t == bar]
+        assert 1 <= len(at) <= 5 and (len(at) < 5 or at[-1] == len(row) - 1)  # the fifth Bar ends the row
+        for k, i in enumerate(at[:4]):
+            assert row[i + 1 : i + 1 + len(want[k % 2])] == want[k % 2]
+
+
+def test_bars_stop_at_the_bar_after_the_last():
+    from tunesmith.families.transformer.sample import bars_stop
+
+    state = GrammarState(*[torch.zeros(2, dtype=torch.long)] * 11)
+    stop = bars_stop(4, torch.tensor([0, 2]))
+    state.bars = torch.tensor([4, 6])
+    assert stop(state, None).tolist() == [False, False]
+    state.bars = torch.tensor([5, 7])
+    assert stop(state, None).tolist() == [True, True]
+
+
+def test_chords_from_the_command_line_and_its_errors(run, tmp_path, capsys):
+    assert main(["generate", str(run), "--out", str(tmp_path / "a"), "-n", "1", "--chords", "Am | F | C | G",
+                 "--bars", "2"]) == 0  # fmt: skip
+    assert main(["generate", str(run), "--out", str(tmp_path / "b"), "-n", "1", "--chords", "C | H7"]) != 0
+    err = capsys.readouterr().err
+    assert "'H7' is not a chord symbol" in err and "Traceback" not in err
+    assert main(["generate", str(run), "--out", str(tmp_path / "c"), "-n", "1", "--bars", "0"]) != 0
+    assert "at least one bar" in capsys.readouterr().err
