@@ -229,3 +229,24 @@ def test_chords_from_the_command_line_and_its_errors(run, tmp_path, capsys):
     assert "'H7' is not a chord symbol" in err and "Traceback" not in err
     assert main(["generate", str(run), "--out", str(tmp_path / "c"), "-n", "1", "--bars", "0"]) != 0
     assert "at least one bar" in capsys.readouterr().err
+
+
+def test_a_run_without_chords_continues_with_them(tmp_path):
+    """``--init RUN --set chords=true`` on a run trained without chord tokens: the new run's vocabulary has them
+    after every id the old one knew, whose embedding rows (and so the tied output) are the old run's."""
+    import json
+
+    from safetensors.torch import load_file
+
+    data = synthetic_dataset(tmp_path, steps=[0.5, 1.0], durations=[0.5, 1.0], n_pieces=6, n_notes=40)
+    old, new = tmp_path / "old", tmp_path / "new"
+    train("transformer", data, old, preset="tiny", overrides={**TINY, "max_steps": "2", "chords": "false"},
+          progress=False)  # fmt: skip
+    train("transformer", data, new, overrides={"max_steps": "1", "lr": "1e-9", "chords": "true"}, init=str(old),
+          progress=False)  # fmt: skip
+    v_old = json.loads((old / "config.json").read_text())["model"]["vocab_size"]
+    v_new = json.loads((new / "config.json").read_text())["model"]["vocab_size"]
+    assert v_new == v_old + ChordVocab(0).size
+    a, b = load_file(str(old / "model.safetensors")), load_file(str(new / "model.safetensors"))
+    assert b["embed.weight"].shape[0] == v_new
+    assert torch.allclose(b["embed.weight"][:v_old].float(), a["embed.weight"].float(), atol=1e-6)

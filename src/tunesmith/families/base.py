@@ -22,6 +22,7 @@ from ..dataset import Dataset
 from ..errors import CheckpointError, ConfigError
 from ..notes import Notes
 from ..runfiles import CONFIG, array_file
+from ..training.checkpoint import load_weights
 from ..training.trainer import Task, TrainConfig
 from .spec import FamilySpec, GenerateOptions
 
@@ -88,6 +89,11 @@ class Family(FamilySpec, ABC):
         training continues (``--resume``) or starts from (``--init``): a family whose representation is learned
         from the data and must stay the model's (the Transformer's tokenizer) takes it from there, and refuses
         settings that would change it; other families fit theirs on the dataset as for a new run."""
+
+    def load_start(self, model: nn.Module, path: Path) -> None:
+        """Load the weights a new run starts from (``--init``) into ``model``: as they are (a mismatch is a
+        CheckpointError). A family whose settings may add to the model (the Transformer's new tokens) widens them."""
+        load_weights(model, path)
 
     # ------------------------------------------------------------------------------------------------ generating
     @abstractmethod

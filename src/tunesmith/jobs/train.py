@@ -18,7 +18,7 @@ from ..errors import CheckpointError, ConfigError
 from ..families import Run, get_family
 from ..pretrained import shipped_name
 from ..runfiles import STATE, WEIGHTS, array_file
-from ..training.checkpoint import load_config, load_weights, save_config
+from ..training.checkpoint import load_config, save_config
 from ..training.distributed import local_batch, rank, setup_distributed, shutdown_distributed  # noqa: F401 (the face ends the group)
 from ..training.trainer import TrainConfig, Trainer, choose_device, seed_everything
 from ..utils import atomic_write_bytes, sha256_file
@@ -176,7 +176,7 @@ def _train(
     model = fam.build_model(model_cfg)
     if start is not None and not resume:
         try:
-            load_weights(model, start.path / WEIGHTS)
+            fam.load_start(model, start.path / WEIGHTS)
         except CheckpointError as e:
             raise CheckpointError(
                 f"--init {init}: its weights do not fit the model these settings build ({e}); training from a run "

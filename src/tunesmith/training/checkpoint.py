@@ -98,6 +98,12 @@ def load_weights(model: nn.Module, path: str | os.PathLike[str]) -> None:
         tensors = load_file(str(path))
     except (SafetensorError, OSError, ValueError) as e:
         raise CheckpointError(f"{path}: corrupt weights file ({e})") from e
+    load_tensors(model, tensors, path)
+
+
+def load_tensors(model: nn.Module, tensors: dict[str, torch.Tensor], path: Path) -> None:
+    """Weights read from ``path`` into ``model`` (tied twins filled in, cast to the model's dtypes); any mismatch is a
+    CheckpointError naming the tensors."""
     model = unwrap(model)
     for name, twin in tied_names(model).items():
         if name not in tensors and twin in tensors:

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import json
 import math
+from pathlib import Path
 
 import numpy as np
 import torch
 from miditok import MusicTokenizer
+from safetensors.torch import load_file
 
 from ...dataset import Dataset
 from ...errors import CheckpointError, ConfigError, DatasetError
@@ -30,6 +32,7 @@ from ...representations.tokens import (
     save_tokenizer,
     set_chord_window,
 )
+from ...training.checkpoint import load_tensors, load_weights
 from ...training.stores import evenly_spread
 from ...training.trainer import TrainConfig, native_bf16
 from ...utils import eval_mode
@@ -135,9 +138,30 @@ def run_tokenizer(run: Run, cfg: TransformerConfig) -> MusicTokenizer:
 
 class TransformerFamily(TransformerSpec, Family):
     def build_model(self, cfg: TransformerConfig) -> MusicTransformer:
-        if not cfg.vocab_size:  # filled in here, so that config.json records it
-            cfg.vocab_size = model_vocab_size(cfg, tokenizer_size(cfg))
+        want = model_vocab_size(cfg, tokenizer_size(cfg))
+        # filled in here, so that config.json records it; and grown where a run without chord tokens is continued
+        # with them (--init RUN --set chords=true: the chord tokens come after every id the run knows)
+        if not cfg.vocab_size or (cfg.has_chords and cfg.vocab_size == want - ChordVocab(0).size):
+            cfg.vocab_size = want
         return MusicTransformer(cfg)
+
+    def load_start(self, model: MusicTransformer, path: Path) -> None:
+        """The run's weights; where this model has more token ids than the run (chord tokens added after them), the
+        run's embedding rows for the ids it knows, and the new rows as a new model's (the output is tied to it)."""
+        try:
+            tensors = load_file(str(path))
+        except Exception:  # a missing or corrupt file: load_weights says which
+            load_weights(model, path)
+            return
+        theirs, ours = tensors.get("embed.weight"), model.embed.weight
+        if theirs is not None and theirs.shape[0] < ours.shape[0] and theirs.shape[1:] == ours.shape[1:]:
+            grown = ours.detach().clone()
+            grown[: theirs.shape[0]] = theirs.to(grown.dtype)
+            tensors["embed.weight"] = grown
+            tensors.pop("head.weight", None)  # tied: the embedding's
+            load_tensors(model, tensors, path)
+            return
+        load_weights(model, path)
 
     def build_task(
         self,
