@@ -209,7 +209,8 @@ def test_without_controls_the_plan_is_unchanged(data, run):
     on, off = bundle(data, run, True).task, bundle(data, run, False).task
     a, b = on.plan(0, np.random.default_rng(5)), off.plan(0, np.random.default_rng(5))
     assert set(a) - set(b) == {"ctrl_keep", "ctrl_none"}
-    assert all(np.array_equal(a[k], b[k]) for k in b)
+    # the chords' draws come last (after the controls'): every other choice is the same
+    assert all(np.array_equal(a[k], b[k]) for k in b if k != "chord_seed")
     assert off.sequence(b, 0)[0] < on.controls.vocab.start
 
 

@@ -263,7 +263,7 @@ def ask(
     seed=0,
     **controls,
 ):
-    names = ("key", "tempo", "time_signature", "density", "polyphony", "pitch_range", "instruments")
+    names = ("key", "tempo", "time_signature", "density", "polyphony", "pitch_range", "instruments", "chords")
     values = [controls.get(k, "") for k in names]
     out = list(
         c.predict(
@@ -316,12 +316,20 @@ def test_the_page_reproduces_on_the_command_line_and_says_what_is_wrong(server, 
     assert main(shlex.split(out[1])[1:]) == 0
     for midi in (out[5], out[9]):  # each variation: caption, roll, sound, MIDI
         assert (tmp_path / "script" / "ideas" / Path(midi).name).read_bytes() == Path(midi).read_bytes()
+    # the chord field: a progression, and the command line that writes the same file
+    out = ask(c, chords="Am | F | C | G", seed=5)
+    assert out[0].startswith("1 variation") and "--chords 'Am | F | C | G'" in out[1], out[:2]
+    (tmp_path / "chords").mkdir()
+    monkeypatch.chdir(tmp_path / "chords")
+    assert main(shlex.split(out[1])[1:]) == 0
+    assert (tmp_path / "chords" / "ideas" / Path(out[5]).name).read_bytes() == Path(out[5]).read_bytes()
     wrong = {
         "no input called": ask(c, source="/etc/passwd"),
         "no model called": ask(c, model="../../etc"),
         "has 10 bars": ask(c, source="example: chorale-bwv66.6", mode="infill", bars="40-41"),
         "no main instrument besides": ask(c, source="example: melody-bwv66.6", mode="harmonize"),
         "--tempo": ask(c, tempo="fast"),
+        "'H7' is not a chord symbol": ask(c, chords="C | H7"),
     }
     for words, answer in wrong.items():
         assert answer[0].startswith("**Error:**") and words in answer[0], answer[0]
@@ -409,7 +417,7 @@ def test_the_page_in_a_real_browser(server, tmp_path):
             page.locator("#bars textarea").fill("2-3")
             page.locator("#variations input[type=number]").fill("2")
             page.locator("#generate").click()
-            sync_api.expect(page.locator("#status")).to_contain_text("2 variation(s)")
+            sync_api.expect(page.locator("#status")).to_contain_text("2 variation(s)", timeout=120_000)
             takes = page.locator(".take")
             sync_api.expect(takes.locator(".take-roll img")).to_have_count(2)
             sync_api.expect(takes.locator(".take-audio button[aria-label='Play']")).to_have_count(2)  # two players
@@ -432,8 +440,9 @@ def test_the_page_in_a_real_browser(server, tmp_path):
             page.get_by_role("option", name="example: chorale-bwv269").click()
             page.locator("#mode label", has_text="Continue").click()
             page.locator("#generate").click()  # the page goes on working
+            # the command shown changes when the generation is done (a busy machine may take longer than a second)
+            sync_api.expect(page.locator("#status")).to_contain_text("2 variation(s)", timeout=120_000)
             sync_api.expect(page.locator("#command")).to_contain_text("chorale-bwv269.mid")
-            sync_api.expect(page.locator("#status")).to_contain_text("2 variation(s)")
         finally:
             browser.close()
     assert elsewhere == []

@@ -86,6 +86,21 @@ MAX_TRIES = 200
 PASSES = 3
 
 
+def single_strikes(piece: Notes) -> Notes:
+    """One note where the part-writing edits (an octave moved, a cadence's tone) left two of one pitch struck at
+    one time in one track and program: the longer kept. (MIDI pairs note-ons with note-offs by pitch and channel,
+    so a doubled onset reads back as a note of no length.)"""
+    a = piece.notes
+    if a.size < 2:
+        return piece
+    key = np.stack([a["track"], a["program"], a["pitch"], np.round(a["start_qn"] * 960)], 1).astype(np.int64)
+    order = np.lexsort((-(a["end_qn"] - a["start_qn"]), *key.T[::-1]))  # by key, the longest first
+    first = np.ones(a.size, dtype=bool)
+    first[1:] = np.any(key[order][1:] != key[order][:-1], axis=1)
+    keep = np.sort(order[first])
+    return piece if keep.size == a.size else piece[keep]
+
+
 def fewer_parallels(piece: Notes, kept: list[int]) -> Notes:
     """Parallel fifths and octaves that the rule at sampling time let through (it sees the voices struck together,
     not a voice that moves while another holds on), mended where a written note can move without changing the
@@ -319,7 +334,7 @@ def harmonize(
         return sorted(sorted(range(len(pieces)), key=lambda i: faults[i])[:n])  # the n best, in seed order
 
     def written(piece: Notes) -> Notes:
-        return fewer_parallels(end_on_tonic(in_order(piece, keep), keep, melody_key), keep)
+        return single_strikes(fewer_parallels(end_on_tonic(in_order(piece, keep), keep, melody_key), keep))
 
     return generate(
         run,

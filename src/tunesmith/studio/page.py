@@ -150,6 +150,11 @@ def build(studio: Studio, concurrency: int = 1) -> gr.Blocks:
                     polyphony = gr.Dropdown([ANY, *LEVELS], value="", label="Polyphony (notes at once)")
                     pitch_range = gr.Dropdown([ANY, *LEVELS], value="", label="Pitch range")
                     instruments = gr.Textbox(label="Instruments", placeholder="e.g. violin,cello or 40,42")
+                    chords = gr.Textbox(
+                        label="Chords, bar by bar (repeated to fill the piece)",
+                        placeholder="e.g. C | G | Am | F   or   Dm7 G7 | Cmaj7",
+                        elem_id="chords",
+                    )
                 with gr.Accordion("Decoding (piano-roll GAN)", open=False, visible=False) as decoding_box:
                     threshold = gr.Number(value=None, label="Threshold (blank: the run's own decoding)")
                     sample = gr.Checkbox(value=False, label="Draw each cell from its probability instead")
@@ -276,6 +281,7 @@ def build(studio: Studio, concurrency: int = 1) -> gr.Blocks:
             polyphony_value: str,
             range_value: str,
             instruments_value: str,
+            chords_value: str,
             threshold_value: float | None,
             sample_value: bool,
             *extra_values: Any,
@@ -286,6 +292,7 @@ def build(studio: Studio, concurrency: int = 1) -> gr.Blocks:
             values = {
                 "key": key_value, "tempo": tempo_value, "time_signature": ts_value, "density": density_value,
                 "polyphony": polyphony_value, "pitch_range": range_value, "instruments": instruments_value,
+                "chords": chords_value,
             }  # fmt: skip
             controls = {k: str(v).strip() for k, v in values.items() if v is not None and str(v).strip()}
             req = Request(
@@ -350,6 +357,7 @@ def build(studio: Studio, concurrency: int = 1) -> gr.Blocks:
                 polyphony,
                 pitch_range,
                 instruments,
+                chords,
                 threshold,
                 sample,
                 *extra.values(),

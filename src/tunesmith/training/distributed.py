@@ -112,6 +112,15 @@ def all_mean(x: torch.Tensor) -> torch.Tensor:
     return (t / world).to(x.device, x.dtype)
 
 
+def all_sum(x: torch.Tensor) -> torch.Tensor:
+    """The sum of ``x`` over the ranks (``x`` itself in a single process), the same on every rank."""
+    if world_size() == 1:
+        return x
+    t = x.detach().to(collective_device(), torch.float64, copy=True)
+    dist.all_reduce(t)
+    return t.to(x.device, x.dtype)
+
+
 def mean_over_ranks(values: dict[str, float]) -> dict[str, float]:
     """Each value averaged over the ranks (every rank must pass the same keys)."""
     if world_size() == 1 or not values:

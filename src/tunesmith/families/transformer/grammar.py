@@ -169,7 +169,12 @@ class Grammar:
         s.notes += self.note_count[tok]
         s.ticks += self.shift[tok]
         if self.name in ("REMI", "TSD"):
-            moves = (self.shift[tok] > 0) | (self.bar_count[tok] > 0) | (self.pos[tok] >= 0)
+            # a Position token moves time only to another position: kept tracks' notes (keep.py) bring their own
+            # Position tokens, which may name the position the stream is at, and must not let a pitch sound twice
+            moved_to = self.pos[tok] >= 0
+            if self.name == "REMI":
+                moved_to &= self.pos[tok] != s.position
+            moves = (self.shift[tok] > 0) | (self.bar_count[tok] > 0) | moved_to
             s.struck &= ~moves[:, None]
             hit = self.kind[tok] == 5
             rows = torch.arange(tok.shape[0], device=tok.device)

@@ -303,11 +303,15 @@ class MusicTransformer(nn.Module):
             y = F.scaled_dot_product_attention(q, k, v, attn_mask=mask, scale=1.0, enable_gqa=True)
         return y.transpose(1, 2).reshape(B * T, C)
 
-    def loss(self, idx: torch.Tensor, targets: torch.Tensor, ignore_index: int = -100) -> torch.Tensor:
-        """Mean cross-entropy (nats per token) of ``targets (B, T)``; positions equal to ``ignore_index`` count
-        for nothing."""
+    def loss(
+        self, idx: torch.Tensor, targets: torch.Tensor, ignore_index: int = -100, reduction: str = "mean"
+    ) -> torch.Tensor:
+        """Mean (or, ``reduction="sum"``, summed) cross-entropy (nats per token) of ``targets (B, T)``; positions
+        equal to ``ignore_index`` count for nothing."""
         logits = self(idx)
-        return F.cross_entropy(logits.flatten(0, 1).float(), targets.flatten(), ignore_index=ignore_index)
+        return F.cross_entropy(
+            logits.flatten(0, 1).float(), targets.flatten(), ignore_index=ignore_index, reduction=reduction
+        )
 
     def new_cache(self, batch: int, length: int) -> KVCache:
         return KVCache(self.cfg, batch, length, self.head.weight.device)

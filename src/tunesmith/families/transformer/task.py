@@ -29,7 +29,7 @@ from torch.nn import functional as F
 from ...errors import ConfigError
 from ...representations.chords import QUALITIES, ChordVocab
 from ...representations.controls import KINDS, ControlBins, ControlVocab, control_tokens, values_of, window_attributes
-from ...training.distributed import data_parallel, shard
+from ...training.distributed import all_sum, data_parallel, shard, world_size
 from ...training.stores import evenly_spread
 from ...training.trainer import Task, TrainConfig, autocast_for, decay_groups, warmed_up
 from .data import TokenCache
@@ -364,13 +364,19 @@ class TransformerTask(Task):
             g["lr"] = self.lr_at(step)
         self.opt.zero_grad(set_to_none=True)
         total = 0.0
-        micro = batch.chunk(self.grad_accum)
-        for part in micro:
-            x, y = self._targets(part)
+        micro = [self._targets(part) for part in batch.chunk(self.grad_accum)]
+        # the mean over every target of the whole batch, on every rank and in every micro-batch: summed losses over
+        # the count of all targets (given tokens, controls and chords, are none, and rows hold different numbers of
+        # them: a mean of the parts' means would weigh their targets unequally). Data-parallel training averages the
+        # ranks' gradients, hence the world size.
+        count = sum(int((y != IGNORE).sum()) for _, y in micro)
+        everywhere = float(all_sum(torch.tensor(float(count)))) if world_size() > 1 else float(count)
+        scale = world_size() / max(everywhere, 1.0)
+        for x, y in micro:
             with self.autocast:
-                loss = self.parallel(self.loss_fn, x, y, IGNORE) / len(micro)
+                loss = self.parallel(self.loss_fn, x, y, IGNORE, "sum") * scale
             loss.backward()
-            total += float(loss.detach())
+            total += float(loss.detach())  # each rank S_r W / N: their mean over the ranks is the whole batch's
         if self.cfg.grad_clip:
             torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.cfg.grad_clip)
         self.opt.step()

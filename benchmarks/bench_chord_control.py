@@ -1,0 +1,139 @@
+"""Benchmark: does a model write over the chords it is asked for? (``--chords``, docs/chords.md)
+
+For each of five common progressions, ``-n`` pieces of ``--bars`` bars with ``--chords PROGRESSION`` (and as many
+without chords, the same seeds), through the jobs layer as ``tunesmith generate`` writes them. Each bar (or half
+bar, for a bar of two chords) is read by the chord recogniser (``representations/chords.py``) and counts as
+followed when the recogniser's root and triad (a seventh chord counts as its triad, as in the recogniser's own
+accuracy against analysed chorales) are the chord asked for. Also the exact chord (sevenths told apart) and the
+bass of slash chords. And whether music over chords is still like real music: Yang & Lerch's overlap (the
+evaluation's set comparison) of the pieces with and without chords against excerpts of as many notes from the
+``--split`` split of ``--data``, and the ceiling, real training excerpts against the same reference.
+
+    python benchmarks/bench_chord_control.py --run bach --data DATASET [-n 64] [--bars 8] [--split validation]
+
+The progressions are fixed before any run is measured (the pop I-V-vi-IV and its rotations, a jazz ii-V-I, the
+andalusian cadence, a 12-bar blues); choices are made on ``--split validation``, the test split read once.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from tunesmith.dataset import Dataset
+from tunesmith.evaluation import setcompare
+from tunesmith.evaluation.protocol import mean_of, reference_excerpts
+from tunesmith.io import read_midi
+from tunesmith.jobs.generate import generate
+from tunesmith.notes import Notes
+from tunesmith.representations.chords import TRIAD_OF, parse_progression, recognise
+
+PROGRESSIONS = {
+    "pop I-V-vi-IV": "C | G | Am | F",
+    "pop vi-IV-I-V": "Am | F | C | G",
+    "jazz ii-V-I": "Dm7 | G7 | Cmaj7 | Cmaj7",
+    "andalusian": "Am | G | F | E7",
+    "blues in G": "G7 | C7 | G7 | G7 | C7 | C7 | G7 | G7 | D7 | C7 | G7 | D7",
+}
+
+
+def followed(piece: Notes, progression: str, n_bars: int) -> dict[str, int]:
+    """Bars (halves, for a bar of two chords) of ``piece`` whose recognised chord is the one asked for: root and
+    triad, the exact quality, and the bass where a slash chord asks for one; and how many were asked."""
+    bars = parse_progression(progression)
+    half = recognise(piece, "half")
+    whole = recognise(piece, "bar")
+    counts = {"asked": 0, "triad": 0, "exact": 0, "slash_asked": 0, "slash": 0}
+    for k in range(n_bars):
+        chords = bars[k % len(bars)]
+        for h, (root, quality, bass) in enumerate(chords):
+            if root < 0:
+                continue
+            if len(chords) == 1:
+                got = (int(whole.root[k]), whole.quality[k], int(whole.bass[k])) if k < len(whole) else (-1, "", -1)
+            else:
+                i = 2 * k + h
+                got = (int(half.root[i]), half.quality[i], int(half.bass[i])) if i < len(half) else (-1, "", -1)
+            counts["asked"] += 1
+            counts["triad"] += got[0] == root and TRIAD_OF.get(got[1]) == TRIAD_OF[quality]
+            counts["exact"] += got[0] == root and got[1] == quality
+            if bass >= 0:
+                counts["slash_asked"] += 1
+                counts["slash"] += got[2] == bass
+    return counts
+
+
+def write(run: str, options: dict, n: int, seed: int) -> list[Notes]:
+    with tempfile.TemporaryDirectory() as tmp:
+        paths = generate(run, tmp, n=n, seed=seed, options=options)
+        return [read_midi(p) for p in paths]
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--run", required=True, help="a run folder or a shipped model's name")
+    ap.add_argument("--data", type=Path, help="a prepared dataset: the overlap's reference (its --split)")
+    ap.add_argument("--split", default="validation", choices=("validation", "test"))
+    ap.add_argument("-n", type=int, default=64, help="pieces per progression")
+    ap.add_argument("--bars", type=int, default=8)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--progressions", nargs="*", choices=list(PROGRESSIONS), help="default: all five")
+    ap.add_argument("--json", type=Path)
+    args = ap.parse_args()
+    names = args.progressions or list(PROGRESSIONS)
+    t0 = time.perf_counter()
+    res: dict = {"run": args.run, "bars": args.bars, "n": args.n, "split": args.split, "progressions": {}}
+    with_chords: list[Notes] = []
+    print(f"{'progression':<16}{'bars':>6}{'root+triad':>12}{'exact':>8}{'slash bass':>12}{'s':>7}", flush=True)
+    for name in names:
+        t = time.perf_counter()
+        pieces = write(args.run, {"chords": PROGRESSIONS[name], "bars": args.bars}, args.n, args.seed)
+        with_chords += pieces
+        total: dict[str, int] = {}
+        for p in pieces:
+            for k, v in followed(p, PROGRESSIONS[name], args.bars).items():
+                total[k] = total.get(k, 0) + v
+        row = {
+            "progression": PROGRESSIONS[name],
+            "asked": total["asked"],
+            "followed": total["triad"] / max(total["asked"], 1),
+            "exact": total["exact"] / max(total["asked"], 1),
+            "slash_bass": total["slash"] / total["slash_asked"] if total["slash_asked"] else None,
+            "notes_per_piece": float(np.mean([len(p) for p in pieces])),
+        }
+        res["progressions"][name] = row
+        slash = f"{row['slash_bass']:.1%}" if row["slash_bass"] is not None else "-"
+        print(f"{name:<16}{total['asked']:>6}{row['followed']:>12.1%}{row['exact']:>8.1%}{slash:>12}"
+              f"{time.perf_counter() - t:>7.0f}", flush=True)  # fmt: skip
+    asked = sum(r["asked"] for r in res["progressions"].values())
+    res["followed"] = sum(r["followed"] * r["asked"] for r in res["progressions"].values()) / max(asked, 1)
+    res["exact"] = sum(r["exact"] * r["asked"] for r in res["progressions"].values()) / max(asked, 1)
+    print(f"{'all':<16}{asked:>6}{res['followed']:>12.1%}{res['exact']:>8.1%}")
+    if args.data is not None:
+        ds = Dataset.load(args.data)
+        free = write(args.run, {"bars": args.bars}, args.n * len(names), args.seed)
+        for label, pieces in (("with chords", with_chords), ("without chords", free)):
+            counts = [max(len(p), 2) for p in pieces]
+            reference = reference_excerpts(ds, args.split, counts, args.seed)
+            res[f"overlap_{label.replace(' ', '_')}"] = mean_of(setcompare.compare_sets(pieces, reference), "overlap")
+        counts = [max(len(p), 2) for p in with_chords]
+        reference = reference_excerpts(ds, args.split, counts, args.seed)
+        real = reference_excerpts(ds, "train", counts, args.seed)
+        res["overlap_ceiling"] = mean_of(setcompare.compare_sets(real, reference), "overlap")
+        print(f"overlap with the {args.split} split: with chords {res['overlap_with_chords']:.3f}, without "
+              f"{res['overlap_without_chords']:.3f}, real training excerpts {res['overlap_ceiling']:.3f}")  # fmt: skip
+    res["wall_s"] = time.perf_counter() - t0
+    print(f"{res['wall_s']:.0f} s")
+    if args.json:
+        args.json.write_text(json.dumps(res, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
