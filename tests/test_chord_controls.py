@@ -160,9 +160,11 @@ def test_chord_plan_gives_each_new_bars_tokens_in_place_of_the_sampled_ones():
     bars = [[1, 0], [1, 0], [1, 0], [2, 0], [2, 0], [3, 0], [3, 0]]
     for step, b in enumerate(bars):
         state.bars = torch.tensor(b)
-        got.append(plan.force(state, torch.tensor([step, 100 + step]), torch.zeros(2, dtype=torch.bool)).tolist())
-    assert [g[0] for g in got] == [500, 501, 2, 502, 4, 500, 501]
-    assert [g[1] for g in got] == [100 + s for s in range(7)]
+        tok, given = plan.force(state, torch.tensor([step, 100 + step]), torch.zeros(2, dtype=torch.bool))
+        got.append((tok.tolist(), given.tolist()))
+    assert [g[0][0] for g in got] == [500, 501, 2, 502, 4, 500, 501]
+    assert [g[1][0] for g in got] == [True, True, False, True, False, True, True]
+    assert [g[0][1] for g in got] == [100 + s for s in range(7)] and not any(g[1][1] for g in got)
 
 
 # ------------------------------------------------------------------------------------------- a run

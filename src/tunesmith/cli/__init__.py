@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from .. import __version__, progress
 from ..errors import TunesmithError
 from . import (
+    arrange,
     chords,
     compare,
     demo,
@@ -39,8 +40,8 @@ from .common import Formatter, Handler
 
 #: the commands, in the order ``--help`` lists them
 COMMANDS = (
-    prepare, info, train, generate, harmonize, drums, humanize, chords, originality, evaluate, rollstats, compare,
-    render, plot, models, demo, studio,
+    prepare, info, train, generate, harmonize, arrange, drums, humanize, chords, originality, evaluate, rollstats,
+    compare, render, plot, models, demo, studio,
 )  # fmt: skip
 
 

@@ -84,6 +84,56 @@ def read_score(path: str | os.PathLike[str], *, parts: PartSelector | None = Non
     if size == 0:
         raise ScoreReadError(path_str, "empty file (0 bytes)")
 
+    score = _parse(p, path_str, fmt)
+    try:
+        return _stream_to_notes(score, path_str, stacklevel=3, parts=parts)
+    except ScoreReadError:
+        raise
+    except Exception as e:  # a music21 object in a state we did not expect, or notes Notes refuses
+        raise ScoreReadError(path_str, f"music21 parsed the file but it could not be converted ({_describe(e)})") from e
+
+
+#: music21's chord kinds (MusicXML's ``<kind>``) -> the recogniser's qualities (``representations/chords.py``):
+#: extensions fold into their seventh chord, sixths and added tones into their triad
+KIND_QUALITY = {
+    "major": "maj", "minor": "min", "augmented": "aug", "diminished": "dim", "dominant-seventh": "7",
+    "dominant": "7", "major-seventh": "maj7", "minor-seventh": "min7", "diminished-seventh": "dim7",
+    "half-diminished-seventh": "hdim7", "half-diminished": "hdim7", "suspended-fourth": "sus4",
+    "suspended-second": "maj", "major-sixth": "maj", "minor-sixth": "min", "dominant-ninth": "7",
+    "major-ninth": "maj7", "minor-ninth": "min7", "dominant-11th": "7", "major-11th": "maj7", "minor-11th": "min7",
+    "dominant-13th": "7", "major-13th": "maj7", "minor-13th": "min7", "augmented-seventh": "7",
+    "augmented-major-seventh": "maj7", "major-minor": "min", "minor-major-seventh": "min", "power": "maj",
+    "7sus4": "sus4", "seventh-flat-five": "7",
+}  # fmt: skip
+
+
+def read_lead_sheet(path: str | os.PathLike[str]) -> tuple[Notes, list[tuple[float, int, str, int]]]:
+    """A lead sheet (MusicXML or ABC): its notes as :func:`read_score` reads them, and its chord symbols in time
+    order as ``(quarter notes, root pitch class, quality, bass pitch class or -1)``; a symbol of a kind music21
+    names but no quality covers (a pedal, "other") or "N.C." is ``(-1, "", -1)``: no chord from there."""
+    path_str = os.fspath(path)
+    p = Path(path_str)
+    notes = read_score(p)
+    score = _parse(p, path_str, _FORMAT_NAMES.get(p.suffix.lower(), "score"))
+    from music21 import harmony, stream
+
+    if isinstance(score, stream.Opus):
+        score = score.scores[0]
+    out = []
+    for cs in score.recurse().getElementsByClass(harmony.Harmony):
+        at = float(cs.getOffsetInHierarchy(score))
+        quality = KIND_QUALITY.get(str(getattr(cs, "chordKind", "") or ""))
+        if isinstance(cs, harmony.NoChord) or quality is None or cs.root() is None:
+            out.append((at, -1, "", -1))
+            continue
+        root = int(cs.root().pitchClass)
+        bass = int(cs.bass().pitchClass) if cs.bass() is not None else root
+        out.append((at, root, quality, -1 if bass == root else bass))
+    return notes, sorted(out, key=lambda c: c[0])
+
+
+def _parse(p: Path, path_str: str, fmt: str) -> Any:
+    """The music21 score of a file, or a ScoreReadError naming it."""
     from music21 import converter
 
     try:
@@ -96,12 +146,7 @@ def read_score(path: str | os.PathLike[str], *, parts: PartSelector | None = Non
         raise ScoreReadError(path_str, f"cannot be read ({e.strerror or e})") from None
     except Exception as e:  # music21 raises anything from ParseError to IndexError on bad input
         raise ScoreReadError(path_str, f"not a readable {fmt} file ({_describe(e)})") from None
-    try:
-        return _stream_to_notes(score, path_str, stacklevel=3, parts=parts)
-    except ScoreReadError:
-        raise
-    except Exception as e:  # a music21 object in a state we did not expect, or notes Notes refuses
-        raise ScoreReadError(path_str, f"music21 parsed the file but it could not be converted ({_describe(e)})") from e
+    return score
 
 
 def stream_to_notes(score: m21stream.Stream, source: str = "", *, parts: PartSelector | None = None) -> Notes:

@@ -271,6 +271,8 @@ def harmonize(
     candidates: int = DEFAULT_CANDIDATES,
     in_key: bool = True,
     part_writing: bool = True,
+    prefix: str = "harmony",
+    listing: str = "harmonies.json",
 ) -> Written:
     """``n`` harmonisations of ``melody``: its ``tracks`` (default: all of them) kept, the other voices written.
 
@@ -348,8 +350,8 @@ def harmonize(
         primer=melody,
         seed=seed,
         device=device,
-        prefix="harmony",
-        listing="harmonies.json",
+        prefix=prefix,
+        listing=listing,
         options={k: v for k, v in options.items() if v is not None},
         wav=wav,
         png=png,

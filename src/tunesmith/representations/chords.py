@@ -364,3 +364,25 @@ class ChordVocab:
             if b >= 0:
                 out.append(self.base + 12 * len(QUALITIES) + b)
         return out
+
+
+def symbols_by_bar(symbols: list[tuple[float, int, str, int]], lines: np.ndarray) -> list[list[tuple[int, str, int]]]:
+    """A lead sheet's chord symbols (``(quarter notes, root, quality, bass)`` in time order, as
+    ``io.score.read_lead_sheet`` gives them) as a progression, one list per bar of ``lines`` (its bar lines, the
+    last one the end): the chord sounding as the bar starts (else the first to begin in its first half), and the
+    one sounding at its middle where that is another (a half bar each, as ``--chords "C G | ..."`` writes it);
+    ``(-1, "", -1)`` where none sounds yet."""
+    at = np.array([s[0] for s in symbols], dtype=np.float64)
+
+    def sounding(t: float) -> tuple[int, str, int]:
+        k = int(np.searchsorted(at, t + 1e-6, side="right")) - 1
+        return tuple(symbols[k][1:]) if k >= 0 else (-1, "", -1)  # type: ignore[return-value]
+
+    out = []
+    for a, b in zip(lines[:-1], lines[1:], strict=True):
+        mid = a + (b - a) / 2
+        first, second = sounding(a), sounding(mid)
+        if first[0] < 0 and second[0] >= 0:
+            first = second
+        out.append([first] if second == first else [first, second])
+    return out

@@ -283,9 +283,12 @@ class TransformerFamily(TransformerSpec, Family):
         if asked and guidance != 1.0:
             sampling.update(guidance=guidance, free_head=[cv.start])
         sampling.update(self._bars_and_chords(run, cfg, tok, opts))
-        if (opts.chords or opts.bars) and (opts.keep_tracks is not None or opts.infill_bars is not None):
-            raise ConfigError("--chords and --bars go with continuing or starting a piece; not with --infill-bars or "
-                              "--keep-tracks (yet): leave one out")  # fmt: skip
+        if opts.bars is not None and (opts.keep_tracks is not None or opts.infill_bars is not None):
+            raise ConfigError("--bars: the kept tracks or the bars to fill say how long the piece is; leave it out")
+        if opts.chords is not None and opts.infill_bars is not None:
+            raise ConfigError("--chords goes with starting, continuing or keeping tracks; not with --infill-bars (yet)")
+        if opts.chords is not None and opts.keep_tracks is not None and not prefix:
+            raise ConfigError(f"{run.path}: --chords with --keep-tracks needs a run with attribute controls")
         keep = None
         if opts.keep_tracks is not None:
             if opts.primer is None:

@@ -72,17 +72,20 @@ class ChordPlan:
         self.seen = state.bars.clone()
         self.pending: list[list[int]] = [[] for _ in range(state.bars.shape[0])]
 
-    def force(self, state: GrammarState, tok: torch.Tensor, done: torch.Tensor) -> torch.Tensor:
+    def force(self, state: GrammarState, tok: torch.Tensor, done: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """The tokens to write, and ``(B,)`` where they are chord tokens (kept tracks' notes wait a step there)."""
         for r in torch.nonzero(state.bars > self.seen).flatten().tolist():  # a Bar token came last
             k = int(state.bars[r] - self.start[r]) - 1
             self.pending[r] = list(self.bars[k % len(self.bars)]) if self.bars else []
         self.seen = state.bars.clone()
+        given = torch.zeros_like(done)
         rows = [r for r, p in enumerate(self.pending) if p and not bool(done[r])]
         if rows:
             tok = tok.clone()
             for r in rows:
                 tok[r] = self.pending[r].pop(0)
-        return tok
+                given[r] = True
+        return tok, given
 
 
 def bars_stop(n_bars: int, start_bars: torch.Tensor) -> Stop:
@@ -160,10 +163,11 @@ def sample_tokens(
                 logits = lf + guidance * (lc - lf)
             logits = logits.masked_fill(~allowed, float("-inf"))
             tok = sample_logits(logits, temperature=temperature, top_k=top_k, top_p=top_p, generator=generator)
+            given = torch.zeros_like(done)
+            if plan is not None:  # a new bar's chord tokens first, as training put them right after its Bar token
+                tok, given = plan.force(state, tok, done)
             if forcer is not None:
-                tok = forcer.force(state, tok, done)
-            if plan is not None:
-                tok = plan.force(state, tok, done)
+                tok = forcer.force(state, tok, done | given)
             grammar.step(state, torch.where(done, grammar.noop, tok))  # a finished row's state stays as it ended
             produced += (~done).long()
             for r in torch.nonzero(~done).flatten().tolist():

@@ -1,0 +1,99 @@
+"""``tunesmith arrange``: a lead sheet's chord symbols read, its melody kept note for note, voices over its chords."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tunesmith.cli import main
+from tunesmith.errors import ConfigError
+from tunesmith.io import read, read_midi, write_midi
+from tunesmith.io.score import read_lead_sheet
+from tunesmith.jobs.arrange import arrange, sheet_progression
+from tunesmith.jobs.prepare import prepare_dataset
+from tunesmith.jobs.train import train
+from tunesmith.notes import Notes
+from tunesmith.representations.chords import symbols_by_bar
+
+
+def lead_sheet(path: Path, symbols: list[tuple[float, str]], bars: int = 4) -> Path:
+    """A melody of quarter notes in 4/4 (a C major scale up and down) with chord symbols at the given offsets,
+    written as MusicXML by music21."""
+    from music21 import harmony, meter, note, stream
+
+    part = stream.Part()
+    part.append(meter.TimeSignature("4/4"))
+    pitches = [60, 62, 64, 65, 67, 69, 71, 72, 71, 69, 67, 65, 64, 62, 60, 60]
+    for k in range(4 * bars):
+        part.append(note.Note(pitches[k % len(pitches)], quarterLength=1.0))
+    for at, figure in symbols:
+        part.insert(at, harmony.ChordSymbol(figure))
+    score = stream.Score([part])
+    score.write("musicxml", fp=str(path))
+    return path
+
+
+def test_a_lead_sheets_chord_symbols_are_read_bar_by_bar(tmp_path):
+    sheet = lead_sheet(tmp_path / "s.musicxml", [(0, "C"), (4, "G7/B"), (8, "Am"), (10, "F"), (12, "Dm7")])
+    notes, symbols = read_lead_sheet(sheet)
+    assert len(notes) == 16 and notes.pitch[:3].tolist() == [60, 62, 64]  # the symbols are no notes
+    assert symbols == [(0.0, 0, "maj", -1), (4.0, 7, "7", 11), (8.0, 9, "min", -1), (10.0, 5, "maj", -1),
+                       (12.0, 2, "min7", -1)]  # fmt: skip
+    bars = symbols_by_bar(symbols, np.array([0.0, 4.0, 8.0, 12.0, 16.0]))
+    assert bars == [[(0, "maj", -1)], [(7, "7", 11)], [(9, "min", -1), (5, "maj", -1)], [(2, "min7", -1)]]
+    assert sheet_progression(sheet) == "C:maj | G:7/3 | A:min F:maj | D:min7"
+
+
+def test_a_chord_that_begins_after_the_first_beat_holds_from_the_bars_start():
+    bars = symbols_by_bar([(1.0, 7, "maj", -1), (6.0, 0, "maj", -1)], np.array([0.0, 4.0, 8.0]))
+    assert bars == [[(7, "maj", -1)], [(7, "maj", -1), (0, "maj", -1)]]
+
+
+def test_a_sheet_without_chords_is_an_error_that_says_what_to_do(tmp_path):
+    sheet = lead_sheet(tmp_path / "bare.musicxml", [])
+    with pytest.raises(ConfigError, match="bare.musicxml: no chord symbols.*--chords"):
+        sheet_progression(sheet)
+    midi = tmp_path / "m.mid"
+    write_midi(Notes.from_arrays([60, 62], start_qn=[0, 1], end_qn=[1, 2]), midi)
+    with pytest.raises(ConfigError, match="m.mid: no chord symbols"):
+        sheet_progression(midi)
+
+
+@pytest.fixture(scope="module")
+def chorale_run(tmp_path_factory) -> Path:
+    """The tiny Transformer on 40 chorales (several instruments, chord controls), a few steps."""
+    data = prepare_dataset("bach", tmp_path_factory.mktemp("bach") / "data", limit=40, workers=1, progress=False)
+    out = tmp_path_factory.mktemp("tiny") / "run"
+    overrides = {"context": "64", "max_steps": "6", "val_max_batches": "2", "batch_size": "4"}
+    train("transformer", data.root, out, preset="tiny", overrides=overrides, progress=False)
+    return out
+
+
+def test_arrange_keeps_the_melody_note_for_note(chorale_run, tmp_path):
+    sheet = lead_sheet(tmp_path / "s.musicxml", [(0, "C"), (4, "G7"), (8, "Am"), (12, "F")])
+    melody = read(sheet)
+    written = arrange(sheet, chorale_run, tmp_path / "out", n=2, seed=1, candidates=1)
+    assert [p.name for p in written] == ["arrangement_00.mid", "arrangement_01.mid"]
+    for path in written:
+        piece = read_midi(path)
+        kept = piece.notes[piece.notes["track"] == 0]
+        assert kept["pitch"].tolist() == melody.pitch.tolist()
+        assert np.allclose(kept["start_qn"], melody.start_qn) and np.allclose(kept["end_qn"], melody.end_qn)
+        assert (piece.notes["track"] != 0).any()  # voices were written beside it
+    listing = (tmp_path / "out" / "arrangements.json").read_text()
+    assert "C:maj | G:7 | A:min | F:maj" in listing  # the progression it was told
+
+
+def test_arrange_from_the_command_line_and_its_errors(chorale_run, tmp_path, capsys):
+    sheet = lead_sheet(tmp_path / "s.musicxml", [(0, "C"), (8, "F")])
+    assert main(["arrange", str(sheet), "--run", str(chorale_run), "--out", str(tmp_path / "a"), "--candidates",
+                 "1"]) == 0  # fmt: skip
+    assert (tmp_path / "a" / "arrangement_00.mid").is_file()
+    bare = lead_sheet(tmp_path / "bare.musicxml", [])
+    assert main(["arrange", str(bare), "--run", str(chorale_run), "--out", str(tmp_path / "b")]) == 1
+    assert main(["arrange", str(bare), "--run", str(chorale_run), "--out", str(tmp_path / "c"), "--chords",
+                 "C | H7"]) == 1  # fmt: skip
+    err = capsys.readouterr().err
+    assert "no chord symbols" in err and "'H7' is not a chord symbol" in err and "Traceback" not in err
