@@ -29,7 +29,7 @@ def lead_sheet(path: Path, symbols: list[tuple[float, str]], bars: int = 4) -> P
     for k in range(4 * bars):
         part.append(note.Note(pitches[k % len(pitches)], quarterLength=1.0))
     for at, figure in symbols:
-        part.insert(at, harmony.ChordSymbol(figure))
+        part.insert(at, harmony.NoChord() if figure == "N.C." else harmony.ChordSymbol(figure))
     score = stream.Score([part])
     score.write("musicxml", fp=str(path))
     return path
@@ -97,3 +97,26 @@ def test_arrange_from_the_command_line_and_its_errors(chorale_run, tmp_path, cap
                  "C | H7"]) == 1  # fmt: skip
     err = capsys.readouterr().err
     assert "no chord symbols" in err and "'H7' is not a chord symbol" in err and "Traceback" not in err
+
+
+def test_prepare_keeps_a_lead_sheets_chords_and_the_cache_takes_them(tmp_path):
+    """A folder of lead sheets prepares into pieces that carry their chord symbols; the token cache's chords per
+    bar are the sheet's (a melody of scale steps, which the recogniser alone would not read as G7 or F), bar by bar
+    and half by half."""
+    from tunesmith.dataset import Dataset
+    from tunesmith.families.transformer.data import TokenCache
+    from tunesmith.representations.chords import chord_index
+    from tunesmith.representations.tokens import TokenizerSpec
+
+    src = tmp_path / "sheets"
+    src.mkdir()
+    for k in range(3):
+        lead_sheet(src / f"s{k}.musicxml", [(0, "C"), (4, "G7/B"), (8, "Am"), (10, "F"), (12, "N.C.")])
+    ds = Dataset.load(prepare_dataset(str(src), tmp_path / "data", workers=1, progress=False).root)
+    piece = ds[0]
+    assert piece.metadata["chord_symbols"] == "C:maj@0;G:7/3@4;A:min@8;F:maj@10;N@12"
+    cache = TokenCache.build(ds, TokenizerSpec("REMI", 8, 32, True, True, 0.0).build(), progress=False, workers=1)
+    table = cache.piece_chords(0)
+    assert table["chord"][:4].tolist() == [[chord_index(0, "maj"), -1], [chord_index(7, "7"), -1],
+                                           [chord_index(9, "min"), chord_index(5, "maj")], [-1, -1]]  # fmt: skip
+    assert table["bass"][:2].tolist() == [[-1, -1], [11, -1]]

@@ -51,6 +51,8 @@ from .progress import progress_bar
 from .utils import atomic_dir, atomic_path, atomic_write_bytes, atomic_write_text, clear_stale_temporaries
 
 FORMAT_VERSION = 1
+#: score files, which may carry chord symbols (a lead sheet)
+SCORE_SUFFIXES = (".mxl", ".musicxml", ".xml", ".abc", ".krn")
 #: How many unreadable files (with their reasons) the error of a source none of whose files could be read lists.
 REASONS_SHOWN = 10
 PIECE_FIELDS = ("path", "split", "composer", "title", "notes", "seconds")
@@ -113,6 +115,7 @@ class _Parsed:
     timesigs: np.ndarray | None = None
     error: str | None = None
     warnings: tuple[str, ...] = ()
+    chord_symbols: str = ""  # a lead sheet's (representations/chords.symbols_text), kept in pieces.csv's "extra"
 
 
 def _parse_item(args: tuple[int, Item]) -> _Parsed:
@@ -128,7 +131,8 @@ def _parse_item(args: tuple[int, Item]) -> _Parsed:
     msgs = tuple(str(w.message).replace(f"{item.path}: ", "") for w in caught)
     if len(n) == 0:
         return _Parsed(index, error="no notes", warnings=msgs)
-    return _Parsed(index, n.notes, n.tempos, n.time_signatures, warnings=msgs)
+    chords = n.metadata.get("chord_symbols", "")
+    return _Parsed(index, n.notes, n.tempos, n.time_signatures, warnings=msgs, chord_symbols=chords)
 
 
 def _parse_chunk(jobs: list[tuple[int, Item]]) -> list[_Parsed]:
@@ -247,7 +251,8 @@ def _write_dataset(
     n_pieces = n_notes = n_tempos = n_timesigs = 0
     pitch_lo, pitch_hi = 127, 0
     rows: list[list[Any]] = []  # pieces.csv's, written once every split is known
-    has_extra = any(it.extra for it in items)  # a seventh column, "extra": what else the source says of a piece
+    # a seventh column, "extra": what else the source says of a piece (and a lead sheet's chord symbols)
+    has_extra = any(it.extra or Path(it.path).suffix.lower() in SCORE_SUFFIXES for it in items)
     sopranos: list[list[int]] = []
     with atomic_dir(out) as tmp:
         with (
@@ -287,7 +292,8 @@ def _write_dataset(
                 seconds = float(r.notes["end"].max())
                 rows.append([it.relpath, it.split, it.composer, it.title, len(r.notes), f"{seconds:.3f}"])
                 if has_extra:
-                    rows[-1].append(json.dumps(dict(it.extra)) if it.extra else "")
+                    extra = {**dict(it.extra or {}), **({"chord_symbols": r.chord_symbols} if r.chord_symbols else {})}
+                    rows[-1].append(json.dumps(extra) if extra else "")
                 if corpus.split_by_tune:
                     soprano = r.notes[r.notes["program"] == CHORALE_VOICE_PROGRAMS["soprano"]]
                     sopranos.append(soprano_line(soprano["pitch"][np.argsort(soprano["start_qn"], kind="stable")]))

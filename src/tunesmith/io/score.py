@@ -111,14 +111,16 @@ def read_lead_sheet(path: str | os.PathLike[str]) -> tuple[Notes, list[tuple[flo
     """A lead sheet (MusicXML or ABC): its notes as :func:`read_score` reads them, and its chord symbols in time
     order as ``(quarter notes, root pitch class, quality, bass pitch class or -1)``; a symbol of a kind music21
     names but no quality covers (a pedal, "other") or "N.C." is ``(-1, "", -1)``: no chord from there."""
-    path_str = os.fspath(path)
-    p = Path(path_str)
-    notes = read_score(p)
-    score = _parse(p, path_str, _FORMAT_NAMES.get(p.suffix.lower(), "score"))
-    from music21 import harmony, stream
+    from ..representations.chords import parse_symbols_text
 
-    if isinstance(score, stream.Opus):
-        score = score.scores[0]
+    notes = read_score(path)
+    return notes, parse_symbols_text(notes.metadata.get("chord_symbols", ""))
+
+
+def _chord_symbols(score: m21stream.Stream) -> list[tuple[float, int, str, int]]:
+    """The chord symbols of a score (every part), as :func:`read_lead_sheet` gives them."""
+    from music21 import harmony
+
     out = []
     for cs in score.recurse().getElementsByClass(harmony.Harmony):
         at = float(cs.getOffsetInHierarchy(score))
@@ -129,7 +131,7 @@ def read_lead_sheet(path: str | os.PathLike[str]) -> tuple[Notes, list[tuple[flo
         root = int(cs.root().pitchClass)
         bass = int(cs.bass().pitchClass) if cs.bass() is not None else root
         out.append((at, root, quality, -1 if bass == root else bass))
-    return notes, sorted(out, key=lambda c: c[0])
+    return sorted(out, key=lambda c: c[0])
 
 
 def _parse(p: Path, path_str: str, fmt: str) -> Any:
@@ -238,6 +240,11 @@ def _stream_to_notes(score: m21stream.Stream, source: str, stacklevel: int, part
     else:
         time_signatures = make_time_signatures()
     metadata = _metadata(score, source)
+    symbols = _chord_symbols(score)
+    if symbols:  # a lead sheet's chords: a melody alone does not say them (representations/chords.py reads them)
+        from ..representations.chords import symbols_text
+
+        metadata["chord_symbols"] = symbols_text(symbols)
 
     if columns:
         pitch = np.concatenate([np.asarray(c["pitch"], dtype=np.int64) for c in columns])

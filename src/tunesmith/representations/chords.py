@@ -386,3 +386,32 @@ def symbols_by_bar(symbols: list[tuple[float, int, str, int]], lines: np.ndarray
             first = second
         out.append([first] if second == first else [first, second])
     return out
+
+
+def symbols_text(symbols: list[tuple[float, int, str, int]]) -> str:
+    """Chord symbols as one line (``"C:maj@0;G:7/3@4;N@10"``: Harte's label at its time in quarter notes), as a
+    piece's metadata keeps them (``chord_symbols``)."""
+    return ";".join(f"{harte(root, quality, bass)}@{at:g}" for at, root, quality, bass in symbols)
+
+
+def parse_symbols_text(text: str) -> list[tuple[float, int, str, int]]:
+    """:func:`symbols_text` read back."""
+    out = []
+    for part in filter(None, text.split(";")):
+        label, _, at = part.rpartition("@")
+        root, quality, bass = parse_harte(label)
+        out.append((float(at), root, quality, -1 if bass == root else bass))
+    return out
+
+
+def piece_bar_chords(notes: Notes, lines: np.ndarray) -> np.ndarray:
+    """Each bar's chords for the token cache (:data:`BAR_CHORD_DTYPE`, one row per bar line of ``lines``): a lead
+    sheet's own chord symbols where the piece has them (``metadata["chord_symbols"]``: a melody alone does not say
+    its chords), else the recogniser's (:func:`bar_chords`)."""
+    text = notes.metadata.get("chord_symbols")
+    if not text or len(lines) == 0:
+        return bar_chords(notes, lines)
+    end = max(float(notes.end_qn.max()) if len(notes) else 0.0, float(lines[-1]) + 1e-6)
+    closed = np.append(lines, lines[-1] + (lines[-1] - lines[-2] if lines.size > 1 else 4.0))
+    closed = closed if closed[-1] >= end else np.append(closed, end)
+    return progression_rows(symbols_by_bar(parse_symbols_text(text), closed)[: len(lines)], len(lines))

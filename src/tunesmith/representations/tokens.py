@@ -37,7 +37,7 @@ from ..errors import CheckpointError, ConfigError
 from ..notes import Notes
 from ..scores import notes_to_score, score_to_notes
 from .bars import bar_lines, bar_lines_qn, bar_stats
-from .chords import bar_chords
+from .chords import piece_bar_chords
 
 TOKENIZER_CLASSES = {"REMI": miditok.REMI, "TSD": miditok.TSD, "MIDILike": miditok.MIDILike}
 #: the time-shift tokens of each tokenization (REMI has bars and positions instead)
@@ -291,4 +291,4 @@ def tokenize_piece(notes: Notes, tok: miditok.MusicTokenizer) -> dict[str, np.nd
     bars = bar_starts(ids, tok, notes)
     lines = bar_lines(notes, len(bars))
     stats = bar_stats(notes, lines, grid_steps(tok))[: len(bars)]
-    return {"ids": ids, "bars": bars, "bar_stats": stats, "chords": bar_chords(notes, lines[: len(bars)])}
+    return {"ids": ids, "bars": bars, "bar_stats": stats, "chords": piece_bar_chords(notes, lines[: len(bars)])}
