@@ -7,7 +7,10 @@ followed when the recogniser's root and triad (a seventh chord counts as its tri
 accuracy against analysed chorales) are the chord asked for. Also the exact chord (sevenths told apart) and the
 bass of slash chords. And whether music over chords is still like real music: Yang & Lerch's overlap (the
 evaluation's set comparison) of the pieces with and without chords against excerpts of as many notes from the
-``--split`` split of ``--data``, and the ceiling, real training excerpts against the same reference.
+``--split`` split of ``--data``, and the ceiling, real training excerpts against the same reference. For a melody
+(a lead-sheet model) the recogniser has little to read; there the share of the pieces' sounding time on the tones
+of the chords asked for ("chord tones") says more, beside the same share for the model without chords (against
+the same progressions) and, where ``--data`` holds lead sheets, for real melodies over their own chord symbols.
 
     python benchmarks/bench_chord_control.py --run bach --data DATASET [-n 64] [--bars 8] [--split validation]
 
@@ -28,11 +31,20 @@ import numpy as np
 
 from tunesmith.dataset import Dataset
 from tunesmith.evaluation import setcompare
+from tunesmith.evaluation.harmony import chord_tone_time
 from tunesmith.evaluation.protocol import mean_of, reference_excerpts
+from tunesmith.grid import bar_lines_qn
 from tunesmith.io import read_midi
 from tunesmith.jobs.generate import generate
 from tunesmith.notes import Notes
-from tunesmith.representations.chords import TRIAD_OF, parse_progression, recognise
+from tunesmith.representations.chords import (
+    QUALITIES,
+    TRIAD_OF,
+    parse_progression,
+    parse_symbols_text,
+    recognise,
+    symbols_by_bar,
+)
 
 PROGRESSIONS = {
     "pop I-V-vi-IV": "C | G | Am | F",
@@ -69,6 +81,33 @@ def followed(piece: Notes, progression: str, n_bars: int) -> dict[str, int]:
     return counts
 
 
+def tones(bars: list[list[tuple[int, str, int]]]) -> list[list[frozenset[int]]]:
+    """Each bar's chords as pitch-class sets (an empty set where no chord is asked)."""
+    return [[frozenset((r + i) % 12 for i in QUALITIES[q]) if r >= 0 else frozenset() for r, q, _ in bar]
+            for bar in bars]  # fmt: skip
+
+
+def lines_of(piece: Notes, n_bars: int | None = None) -> np.ndarray:
+    """A piece's bar lines to its end (and the line closing its last bar), or its first ``n_bars`` bars'."""
+    end = float(piece.end_qn.max()) if len(piece) else 4.0
+    lines = bar_lines_qn(piece, end)
+    while lines[-1] < end - 1e-9 or (n_bars is not None and lines.size < n_bars + 1):
+        lines = np.append(lines, lines[-1] + (lines[-1] - lines[-2] if lines.size > 1 else 4.0))
+    return lines if n_bars is None else lines[: n_bars + 1]
+
+
+def share(pieces: list[Notes], bars: list[list[tuple[int, str, int]]] | None, n_bars: int | None) -> float:
+    """The share of the pieces' sounding time on the tones of the chords they are over (``bars``: a progression;
+    None: each piece's own chord symbols)."""
+    on = total = 0.0
+    for p in pieces:
+        lines = lines_of(p, n_bars)
+        own = bars if bars is not None else symbols_by_bar(parse_symbols_text(p.metadata["chord_symbols"]), lines)
+        a, b = chord_tone_time(p, tones(own), lines)
+        on, total = on + a, total + b
+    return on / max(total, 1e-9)
+
+
 def write(run: str, options: dict, n: int, seed: int) -> list[Notes]:
     with tempfile.TemporaryDirectory() as tmp:
         paths = generate(run, tmp, n=n, seed=seed, options=options)
@@ -90,7 +129,8 @@ def main() -> int:
     t0 = time.perf_counter()
     res: dict = {"run": args.run, "bars": args.bars, "n": args.n, "split": args.split, "progressions": {}}
     with_chords: list[Notes] = []
-    print(f"{'progression':<16}{'bars':>6}{'root+triad':>12}{'exact':>8}{'slash bass':>12}{'s':>7}", flush=True)
+    print(f"{'progression':<16}{'bars':>6}{'root+triad':>12}{'exact':>8}{'slash bass':>12}{'chord tones':>13}{'s':>7}",
+          flush=True)  # fmt: skip
     for name in names:
         t = time.perf_counter()
         pieces = write(args.run, {"chords": PROGRESSIONS[name], "bars": args.bars}, args.n, args.seed)
@@ -106,18 +146,33 @@ def main() -> int:
             "exact": total["exact"] / max(total["asked"], 1),
             "slash_bass": total["slash"] / total["slash_asked"] if total["slash_asked"] else None,
             "notes_per_piece": float(np.mean([len(p) for p in pieces])),
+            "chord_tones": share(pieces, parse_progression(PROGRESSIONS[name]), args.bars),
         }
         res["progressions"][name] = row
         slash = f"{row['slash_bass']:.1%}" if row["slash_bass"] is not None else "-"
         print(f"{name:<16}{total['asked']:>6}{row['followed']:>12.1%}{row['exact']:>8.1%}{slash:>12}"
-              f"{time.perf_counter() - t:>7.0f}", flush=True)  # fmt: skip
+              f"{row['chord_tones']:>13.1%}{time.perf_counter() - t:>7.0f}", flush=True)  # fmt: skip
     asked = sum(r["asked"] for r in res["progressions"].values())
     res["followed"] = sum(r["followed"] * r["asked"] for r in res["progressions"].values()) / max(asked, 1)
     res["exact"] = sum(r["exact"] * r["asked"] for r in res["progressions"].values()) / max(asked, 1)
-    print(f"{'all':<16}{asked:>6}{res['followed']:>12.1%}{res['exact']:>8.1%}")
+    res["chord_tones"] = float(np.mean([r["chord_tones"] for r in res["progressions"].values()]))
+    print(f"{'all':<16}{asked:>6}{res['followed']:>12.1%}{res['exact']:>8.1%}{'':>12}{res['chord_tones']:>13.1%}")
     if args.data is not None:
         ds = Dataset.load(args.data)
         free = write(args.run, {"bars": args.bars}, args.n * len(names), args.seed)
+        # the floor: the same model without chords, its pieces measured against the progressions asked of the others
+        k = args.n
+        res["chord_tones_without"] = float(np.mean([
+            share(free[i * k : (i + 1) * k], parse_progression(PROGRESSIONS[name]), args.bars)
+            for i, name in enumerate(names)
+        ]))  # fmt: skip
+        print(f"chord tones without chords (against the same progressions): {res['chord_tones_without']:.1%}")
+        real = [ds[int(i)] for i in ds.indices(args.split)]
+        real = [p for p in real if p.metadata.get("chord_symbols")]
+        if real:  # the ceiling: real melodies over their own chords
+            res["chord_tones_real"] = share(real, None, None)
+            print(f"chord tones of the {args.split} split's {len(real)} pieces over their own chord symbols: "
+                  f"{res['chord_tones_real']:.1%}")  # fmt: skip
         for label, pieces in (("with chords", with_chords), ("without chords", free)):
             counts = [max(len(p), 2) for p in pieces]
             reference = reference_excerpts(ds, args.split, counts, args.seed)

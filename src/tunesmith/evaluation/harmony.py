@@ -145,3 +145,23 @@ def pool_harmony(results: Sequence[Harmony]) -> Harmony:
         out.strong_beats += r.strong_beats
         out.chord_tones += r.chord_tones
     return out
+
+
+def chord_tone_time(notes: Notes, bars: Sequence[Sequence[frozenset[int]]], lines: np.ndarray) -> tuple[float, float]:
+    """How much of a melody sounds on the tones of the chords it is over: ``(on, total)`` quarter notes, summed over
+    the bars of ``lines`` (bar lines, the last one the end), ``bars[k]`` the pitch classes of bar ``k``'s chords (one
+    for the bar, or two, a half each; an empty set: no chord there, not counted), repeated where the bars run
+    longer. Drums aside."""
+    a = notes.notes[~notes.notes["is_drum"]]
+    on = total = 0.0
+    for k, (lo, hi) in enumerate(zip(lines[:-1], lines[1:], strict=True)):
+        chords = bars[k % len(bars)] if bars else []
+        step = (hi - lo) / max(len(chords), 1)
+        for h, tones in enumerate(chords):
+            if not tones:
+                continue
+            a0, a1 = lo + h * step, lo + (h + 1) * step
+            held = np.clip(np.minimum(a["end_qn"], a1) - np.maximum(a["start_qn"], a0), 0.0, None)
+            total += float(held.sum())
+            on += float(held[np.isin(a["pitch"] % 12, sorted(tones))].sum())
+    return on, total
