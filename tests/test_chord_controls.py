@@ -130,7 +130,8 @@ def test_each_bars_chords_for_the_cache():
 # ------------------------------------------------------------------------------------------- in training
 def test_chord_tokens_go_after_each_kept_bars_bar_token():
     """A piece of 9 ids with bars at 0, 4 and 7: bar 1 C major, bar 2 G7/B then Am, bar 3 no chord. All kept:
-    C after id 0; G7, its bass B and Am after id 4; the bars' starts moved by what came before them."""
+    C after id 0; G7, its bass B and Am after id 4; the bars' starts moved by what came before them. Dropped: as
+    many CHORD_NONE in their place; the whole sequence's dropped: the piece as it was."""
     vocab = ChordVocab(100)
     table = np.zeros(3, dtype=BAR_CHORD_DTYPE)
     table["chord"] = [[chord_index(0, "maj"), -1], [chord_index(7, "7"), chord_index(9, "min")], [-1, -1]]
@@ -147,8 +148,9 @@ def test_chord_tokens_go_after_each_kept_bars_bar_token():
     rng.random()  # the draw for the whole sequence's
     keep = (rng.random(3) >= 0.5).tolist()
     dropped, _ = ChordSetup(vocab, 0.5, 0.0).inline(ids, bars, table, 3)
-    want = [0, *([c] if keep[0] else []), 1, 2, 3, 4, *([g7, b, am] if keep[1] else []), 5, 6, 7, 8]
-    assert dropped.tolist() == want
+    none = vocab.none  # a dropped bar: as many CHORD_NONE as its chord tokens (a bar with no chord: none at all)
+    want = [0, *([c] if keep[0] else [none]), 1, 2, 3, 4, *([g7, b, am] if keep[1] else [none] * 3), 5, 6, 7, 8]
+    assert dropped.tolist() == want and not all(keep)
 
 
 def test_chord_plan_gives_each_new_bars_tokens_in_place_of_the_sampled_ones():
@@ -252,3 +254,38 @@ def test_a_run_without_chords_continues_with_them(tmp_path):
     a, b = load_file(str(old / "model.safetensors")), load_file(str(new / "model.safetensors"))
     assert b["embed.weight"].shape[0] == v_new
     assert torch.allclose(b["embed.weight"][:v_old].float(), a["embed.weight"].float(), atol=1e-6)
+
+
+def test_guided_chords_read_chord_none_without_them(run, monkeypatch):
+    """With guidance, the reading without controls gets CHORD_NONE exactly where the other gets chord tokens, and
+    the same tokens everywhere else (so the two stay aligned, as training dropped bars' chords)."""
+    import json
+
+    from tunesmith.families.transformer import sample as sample_mod
+    from tunesmith.families.transformer.family import chord_vocab_of
+    from tunesmith.families.transformer.model import MusicTransformer, TransformerConfig
+    from tunesmith.representations.tokens import load_tokenizer
+
+    cfg = TransformerConfig.from_dict(json.loads((run / "config.json").read_text())["model"])
+    tok = load_tokenizer(run / "tokenizer.json")
+    vocab = chord_vocab_of(cfg, len(tok))
+    seen: dict[int, list[int]] = {}
+    real_advance = sample_mod.View.advance
+
+    def spy(self, t, history):
+        seen.setdefault(id(self), []).append(int(t[0]))
+        return real_advance(self, t, history)
+
+    monkeypatch.setattr(sample_mod.View, "advance", spy)
+    torch.manual_seed(0)
+    model = MusicTransformer(cfg).eval()
+    grammar = sample_mod.Grammar(tok, cfg.vocab_size, torch.device("cpu"))
+    head = vocab.base - 1  # a control id (the last before the chord tokens): any head will do here
+    prompt = torch.tensor([[head]])
+    chords = [[vocab.base + 1, vocab.base + 120 + 4]]
+    sample_mod.sample_tokens(model, grammar, prompt, lambda s, p: s.bars > 3, max_new=300, guidance=3.0,
+                             free_head=[head], chords=chords, chord_none=vocab.none, pinned=1)  # fmt: skip
+    guided, free = seen.values()
+    assert len(guided) == len(free) and sum(t in chords[0] for t in guided) >= 2
+    for a, b in zip(guided, free, strict=True):
+        assert b == (vocab.none if a in chords[0] else a)

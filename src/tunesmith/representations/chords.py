@@ -343,14 +343,20 @@ def progression_rows(bars: list[list[tuple[int, str, int]]], n_bars: int) -> np.
 @dataclass(frozen=True)
 class ChordVocab:
     """Chord tokens, from ``base`` on: one per chord (12 roots x the qualities of :data:`QUALITIES`), then one per
-    bass pitch class. A bar's tokens follow its ``Bar`` token: its first chord (and bass, where not the root), then
-    its second half's where it changes."""
+    bass pitch class, then ``CHORD_NONE``. A bar's tokens follow its ``Bar`` token: its first chord (and bass, where
+    not the root), then its second half's where it changes. A bar whose chords are not told has as many
+    ``CHORD_NONE`` in their place (in training, the bars whose chords are dropped; in generation, the reading without
+    chords that classifier-free guidance pushes away from)."""
 
     base: int
 
     @property
     def size(self) -> int:
-        return 12 * len(QUALITIES) + 12
+        return 12 * len(QUALITIES) + 12 + 1
+
+    @property
+    def none(self) -> int:
+        return self.base + 12 * len(QUALITIES) + 12
 
     def bar_tokens(self, row: np.void) -> list[int]:
         out: list[int] = []

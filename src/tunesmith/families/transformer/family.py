@@ -280,7 +280,7 @@ class TransformerFamily(TransformerSpec, Family):
         guidance = DEFAULT_GUIDANCE if opts.guidance is None else opts.guidance
         if guidance <= 0:
             raise ConfigError(f"--guidance {guidance}: a positive weight (1: none; 3-5: closer to the controls)")
-        if asked and guidance != 1.0:
+        if (asked or opts.chords is not None) and guidance != 1.0 and cv is not None:
             sampling.update(guidance=guidance, free_head=[cv.start])
         sampling.update(self._bars_and_chords(run, cfg, tok, opts))
         if opts.bars is not None and (opts.keep_tracks is not None or opts.infill_bars is not None):
@@ -348,6 +348,7 @@ class TransformerFamily(TransformerSpec, Family):
                                   "one (the transformer presets have them) or leave --chords out")  # fmt: skip
             progression = parse_progression(opts.chords)
             out["chords"] = [vocab.bar_tokens(row) for row in progression_rows(progression, len(progression))]
+            out["chord_none"] = vocab.none
         return out
 
     def generate_controlled(

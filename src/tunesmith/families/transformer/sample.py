@@ -118,6 +118,7 @@ def sample_tokens(
     guidance: float = 1.0,
     free_head: list[int] | None = None,
     chords: list[list[int]] | None = None,
+    chord_none: int | None = None,
 ) -> list[list[int]]:
     """New tokens per row after ``prompt (B, T)``, until ``stop`` says a row is done or ``max_new`` tokens.
     A row's tokens end with the token that made it done. ``bf16``: generate with a bf16 copy of the weights
@@ -129,7 +130,8 @@ def sample_tokens(
     into the stream as it goes (``keep.py``). ``guidance`` above 1 (with ``free_head``, the head of no control):
     classifier-free guidance (Ho & Salimans 2022): the log-probabilities with the controls pushed away from those
     without, ``free + guidance * (controlled - free)``; the model learned both, controls being dropped in training.
-    ``chords``: each new bar's chord tokens, given after its ``Bar`` token (:class:`ChordPlan`).
+    ``chords``: each new bar's chord tokens, given after its ``Bar`` token (:class:`ChordPlan`); with guidance, the
+    reading without them has ``chord_none`` in their place (so the chords are guided as the controls are).
     """
     B, T = prompt.shape
     ctx = model.cfg.context
@@ -149,6 +151,7 @@ def sample_tokens(
             free = torch.as_tensor([free_head] * B, dtype=torch.long, device=prompt.device).reshape(B, -1)
             views.append(View(model, free, music))
         history = [music[:, -ctx:]]
+        free_history = history[:]  # the unguided reading's: CHORD_NONE where the chords were given
         # shown only once generating has taken 2 s: a count of tokens and their rate (where stop rules end rows,
         # ``max_new`` is only a bound, so there is no honest total)
         bar = progress_bar(desc=f"generating {B} piece(s)", unit="token", delay=2.0, leave=False)
@@ -178,8 +181,11 @@ def sample_tokens(
             history.append(tok[:, None])
             if not slide and views[0].cache.pos >= ctx:
                 break
-            for view in views:
-                view.advance(tok, history)
+            views[0].advance(tok, history)
+            if guided:
+                free_tok = torch.where(given, chord_none, tok) if chord_none is not None else tok
+                free_history.append(free_tok[:, None])
+                views[1].advance(free_tok, free_history)
         bar.close()
     return out
 
@@ -264,6 +270,7 @@ def continue_tokens(
     free_head: list[int] | None = None,
     bars: int | None = None,
     chords: list[list[int]] | None = None,
+    chord_none: int | None = None,
 ) -> list[list[int]]:
     """``length`` new notes after each prompt row (with the tokens that end notes still sounding, MIDILike), or
     ``bars`` new bars (REMI); the first ``pinned`` tokens of each row are its controls; ``chords``: each new bar's
@@ -281,6 +288,7 @@ def continue_tokens(
         stop,
         max_new=budget,
         chords=chords,
+        chord_none=chord_none,
         temperature=temperature,
         top_k=top_k,
         top_p=top_p,

@@ -128,18 +128,20 @@ class ChordSetup:
 
     def inline(self, ids: np.ndarray, bars: np.ndarray, table: np.ndarray, seed: int) -> tuple[np.ndarray, np.ndarray]:
         """A piece's ``ids`` with each bar's chord tokens (``table``: its rows of ``BAR_CHORD_DTYPE``) after its
-        ``Bar`` token, where kept (drawn from ``seed``), and the bars' new starts."""
+        ``Bar`` token, where kept (drawn from ``seed``; a bar whose chords are dropped has as many ``CHORD_NONE``
+        in their place), and the bars' new starts."""
         rng = np.random.default_rng(seed)
         if rng.random() < self.none or len(bars) == 0:
             return ids, bars
         n = min(len(bars), len(table))
         keep = rng.random(n) >= self.dropout
         c, b = table["chord"][:n].astype(np.int64), table["bass"][:n].astype(np.int64)
-        first = keep & (c[:, 0] >= 0)
+        first = c[:, 0] >= 0
         second = first & (c[:, 1] >= 0)
         valid = np.stack([first, first & (b[:, 0] >= 0), second, second & (b[:, 1] >= 0)], 1)
         bass0 = self.vocab.base + 12 * len(QUALITIES)
         vals = np.stack([self.vocab.base + c[:, 0], bass0 + b[:, 0], self.vocab.base + c[:, 1], bass0 + b[:, 1]], 1)
+        vals = np.where(keep[:, None], vals, self.vocab.none)
         where = np.repeat(bars[:n, None] + 1, 4, axis=1)
         out = np.insert(np.asarray(ids, dtype=np.int64), where[valid], vals[valid])
         added = valid.sum(axis=1)
