@@ -123,17 +123,22 @@ def main() -> int:
     ap.add_argument("--bars", type=int, default=8)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--progressions", nargs="*", choices=list(PROGRESSIONS), help="default: all five")
+    ap.add_argument("--guidance", type=float, help="classifier-free guidance of the chords (default: the model's)")
     ap.add_argument("--json", type=Path)
     args = ap.parse_args()
     names = args.progressions or list(PROGRESSIONS)
     t0 = time.perf_counter()
-    res: dict = {"run": args.run, "bars": args.bars, "n": args.n, "split": args.split, "progressions": {}}
+    res: dict = {"run": args.run, "bars": args.bars, "n": args.n, "split": args.split, "guidance": args.guidance,
+                 "progressions": {}}  # fmt: skip
     with_chords: list[Notes] = []
     print(f"{'progression':<16}{'bars':>6}{'root+triad':>12}{'exact':>8}{'slash bass':>12}{'chord tones':>13}{'s':>7}",
           flush=True)  # fmt: skip
     for name in names:
         t = time.perf_counter()
-        pieces = write(args.run, {"chords": PROGRESSIONS[name], "bars": args.bars}, args.n, args.seed)
+        asked = {"chords": PROGRESSIONS[name], "bars": args.bars}
+        if args.guidance is not None:
+            asked["guidance"] = args.guidance
+        pieces = write(args.run, asked, args.n, args.seed)
         with_chords += pieces
         total: dict[str, int] = {}
         for p in pieces:
