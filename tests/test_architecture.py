@@ -19,7 +19,7 @@ DOC = Path(__file__).resolve().parents[1] / "docs" / "architecture.md"
 FLOORS: dict[int, tuple[str, ...]] = {
     0: (
         "__init__", "errors", "config", "utils", "notes", "scores", "grid", "drumkit", "runfiles", "progress",
-        "pretrained", "threads",
+        "pretrained", "threads", "chordnames",
     ),
     1: ("io",),
     2: ("corpora",),

@@ -38,6 +38,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ..chordnames import parse_symbols_text, symbols_text
 from ..errors import ScoreReadError
 from ..notes import DEFAULT_VELOCITY, Notes, make_tempo_map, make_time_signatures
 
@@ -111,8 +112,6 @@ def read_lead_sheet(path: str | os.PathLike[str]) -> tuple[Notes, list[tuple[flo
     """A lead sheet (MusicXML or ABC): its notes as :func:`read_score` reads them, and its chord symbols in time
     order as ``(quarter notes, root pitch class, quality, bass pitch class or -1)``; a symbol of a kind music21
     names but no quality covers (a pedal, "other") or "N.C." is ``(-1, "", -1)``: no chord from there."""
-    from ..representations.chords import parse_symbols_text
-
     notes = read_score(path)
     return notes, parse_symbols_text(notes.metadata.get("chord_symbols", ""))
 
@@ -242,8 +241,6 @@ def _stream_to_notes(score: m21stream.Stream, source: str, stacklevel: int, part
     metadata = _metadata(score, source)
     symbols = _chord_symbols(score)
     if symbols:  # a lead sheet's chords: a melody alone does not say them (representations/chords.py reads them)
-        from ..representations.chords import symbols_text
-
         metadata["chord_symbols"] = symbols_text(symbols)
 
     if columns:

@@ -27,31 +27,20 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..chordnames import (  # noqa: F401 (re-exported: the names of chords are the floor below's)
+    DEGREES,
+    NAMES,
+    QUALITIES,
+    TRIAD_OF,
+    harte,
+    parse_harte,
+    parse_symbols_text,
+    symbols_text,
+)
 from ..errors import ConfigError
 from ..grid import bar_lines_qn
 from ..notes import Notes
 
-#: Harte's shorthands and their intervals above the root (semitones)
-QUALITIES: dict[str, tuple[int, ...]] = {
-    "maj": (0, 4, 7),
-    "min": (0, 3, 7),
-    "dim": (0, 3, 6),
-    "aug": (0, 4, 8),
-    "sus4": (0, 5, 7),
-    "7": (0, 4, 7, 10),
-    "maj7": (0, 4, 7, 11),
-    "min7": (0, 3, 7, 10),
-    "hdim7": (0, 3, 6, 10),
-    "dim7": (0, 3, 6, 9),
-}
-#: each quality's triad, the unit of the accuracy measured against Roman-numeral analyses
-TRIAD_OF = {
-    "maj": "maj", "7": "maj", "maj7": "maj", "min": "min", "min7": "min", "dim": "dim", "hdim7": "dim",
-    "dim7": "dim", "aug": "aug", "sus4": "sus4",
-}  # fmt: skip
-NAMES = ("C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B")
-#: the bass as Harte writes it: a degree above the root
-DEGREES = ("1", "b2", "2", "b3", "3", "4", "b5", "5", "#5", "6", "b7", "7")
 #: the four weights, chosen on analyses 1-10 of music21's 20 (``bench_chords.py --choose``, a grid of 500: the best,
 #: 90.5% of beats right, is shared by bass bonuses 0.10-0.20 and 0.05-0.10; these are its middle); the figures are
 #: reported on analyses 11-20
@@ -108,16 +97,6 @@ class Chords:
             [self.quality[i] for i in first],
             self.bass[first],
         )
-
-
-def harte(root: int, quality: str, bass: int = -1) -> str:
-    """``C:maj``, ``G:7/3`` (the bass a degree above the root, where it is not the root), or ``N``."""
-    if root < 0 or not quality:
-        return "N"
-    label = f"{NAMES[root]}:{quality}"
-    if bass >= 0 and bass != root:
-        label += "/" + DEGREES[(bass - root) % 12]
-    return label
 
 
 def segments(notes: Notes, per: str = "half") -> np.ndarray:
@@ -205,29 +184,6 @@ def recognise(notes: Notes, per: str = "half") -> Chords:
         quality,
         np.where(empty, -1, bass),
     )
-
-
-def parse_harte(label: str) -> tuple[int, str, int]:
-    """``"G:7/3"`` -> (7, "7", 11): root pitch class, quality, bass pitch class (-1, "", -1 for ``N``). Accepts
-    flats and sharps in the root (``Bb``, ``A#``) and a bare root for ``:maj``."""
-    text = label.strip()
-    if text in ("N", "X"):
-        return -1, "", -1
-    body, _, bass_text = text.partition("/")
-    root_text, _, quality = body.partition(":")
-    quality = quality or "maj"
-    letters = {"C": 0, "D": 2, "E": 4, "F": 5, "G": 7, "A": 9, "B": 11}
-    if not root_text or root_text[0].upper() not in letters or quality not in QUALITIES:
-        raise ConfigError(
-            f"{label!r} is no chord in Harte's syntax (e.g. C:maj, A:min7, G:7/3); qualities: {', '.join(QUALITIES)}"
-        )
-    root = letters[root_text[0].upper()] + root_text[1:].count("#") - root_text[1:].count("b")
-    bass = -1
-    if bass_text:
-        if bass_text not in DEGREES:
-            raise ConfigError(f"{label!r}: the bass is written as a degree above the root ({', '.join(DEGREES)})")
-        bass = (root + DEGREES.index(bass_text)) % 12
-    return root % 12, quality, bass
 
 
 # ------------------------------------------------------------------------------------------- chord symbols
@@ -391,22 +347,6 @@ def symbols_by_bar(symbols: list[tuple[float, int, str, int]], lines: np.ndarray
         if first[0] < 0 and second[0] >= 0:
             first = second
         out.append([first] if second == first else [first, second])
-    return out
-
-
-def symbols_text(symbols: list[tuple[float, int, str, int]]) -> str:
-    """Chord symbols as one line (``"C:maj@0;G:7/3@4;N@10"``: Harte's label at its time in quarter notes), as a
-    piece's metadata keeps them (``chord_symbols``)."""
-    return ";".join(f"{harte(root, quality, bass)}@{at:g}" for at, root, quality, bass in symbols)
-
-
-def parse_symbols_text(text: str) -> list[tuple[float, int, str, int]]:
-    """:func:`symbols_text` read back."""
-    out = []
-    for part in filter(None, text.split(";")):
-        label, _, at = part.rpartition("@")
-        root, quality, bass = parse_harte(label)
-        out.append((float(at), root, quality, -1 if bass == root else bass))
     return out
 
 
