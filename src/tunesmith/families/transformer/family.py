@@ -159,9 +159,7 @@ class TransformerFamily(TransformerSpec, Family):
             grown[: theirs.shape[0]] = theirs.to(grown.dtype)
             tensors["embed.weight"] = grown
             tensors.pop("head.weight", None)  # tied: the embedding's
-            load_tensors(model, tensors, path)
-            return
-        load_weights(model, path)
+        load_tensors(model, tensors, path)  # the file read once: as it is, or with the embedding grown
 
     def build_task(
         self,
