@@ -3,7 +3,8 @@
 # `make test`: set up .venv with the dev and studio extras and run every test.
 # `make pretrained`: retrain the shipped models and ship them into src/tunesmith/pretrained (docs/models.md);
 #   MAESTRO=DIR for piano, rnn and gan, CLASSICAL=DIR for crnngan, crnngan3 and baseline (the C-RNN-GAN paper's
-#   collection), GROOVE=DIR for groove (the Groove MIDI Dataset), PRETRAINED_ARGS="--models bach --minutes 5" to change what and how long.
+#   collection), GROOVE=DIR for groove (the Groove MIDI Dataset), OPENEWLD=DIR for leadsheet (OpenEWLD),
+#   PRETRAINED_ARGS="--models bach --minutes 5" to change what and how long.
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -27,7 +28,7 @@ demo: $(VENV)/.installed
 	$(BIN)/tunesmith demo --out out
 
 pretrained: $(VENV)/.installed
-	$(BIN)/python benchmarks/pretrained.py $(if $(MAESTRO),--maestro $(MAESTRO)) $(if $(CLASSICAL),--classical $(CLASSICAL)) $(if $(GROOVE),--groove $(GROOVE)) $(PRETRAINED_ARGS)
+	$(BIN)/python benchmarks/pretrained.py $(if $(MAESTRO),--maestro $(MAESTRO)) $(if $(CLASSICAL),--classical $(CLASSICAL)) $(if $(GROOVE),--groove $(GROOVE)) $(if $(OPENEWLD),--openewld $(OPENEWLD)) $(PRETRAINED_ARGS)
 
 test: $(VENV)/.installed-dev
 	$(BIN)/python -m ruff check src tests benchmarks

@@ -175,8 +175,21 @@ MODELS["drums"] = Spec(
     data=GROOVE_DATA, split=GROOVE_SPLIT, license=GROOVE_LICENSE, minutes=0, preset="default", kind="drummer",
     source="groove", steps=DRUMS_STEPS, seed=0, length=8,
 )
+#: the lead-sheet model's budget, in one thread: the quick preset's validation loss was lowest at 864 steps; 1,320
+#: lets the trainer stop early there and bring the rate to zero (docs/chords.md)
+LEADSHEET_STEPS = 1_320
+MODELS["leadsheet"] = Spec(
+    summary="melodies over a chord progression, as lead sheets write them: "
+    "'tunesmith generate leadsheet --chords \"C | G | Am | F\" --bars 8'",
+    data="OpenEWLD, train split (the public-domain part of the Enhanced Wikifonia Leadsheet Dataset: 502 lead "
+    "sheets, one melody with its chord symbols)",
+    split="tunesmith's hash split of the file paths: 90% train, 5% validation, 5% test",
+    license="MIT, as tunesmith and the OpenEWLD collection; the songs are public domain",
+    minutes=0, preset="quick", source="openewld", steps=LEADSHEET_STEPS, seed=0, length=100,
+)
 CLASSICAL_ENV = "TUNESMITH_CLASSICAL"
 GROOVE_ENV = "TUNESMITH_GROOVE"
+OPENEWLD_ENV = "TUNESMITH_OPENEWLD"
 
 
 def hardware() -> str:
@@ -200,6 +213,7 @@ def source_of(name: str, spec: Spec, args: argparse.Namespace) -> str | None:
         "maestro": (args.maestro, MAESTRO_ENV, "MAESTRO", "'tunesmith prepare --download maestro' fetches it"),
         "classical": (args.classical, CLASSICAL_ENV, "classical collection", "the collection"),
         "groove": (args.groove, GROOVE_ENV, "Groove MIDI Dataset", "'tunesmith prepare --download groove' fetches it"),
+        "openewld": (args.openewld, OPENEWLD_ENV, "OpenEWLD", "its MusicXML lead sheets"),
     }[spec.source]
     folder = flag or os.environ.get(env)
     if not folder or not Path(folder).is_dir():
@@ -463,6 +477,9 @@ def main(argv: list[str] | None = None) -> int:
         help=f"the classical collection (crnngan, crnngan3, baseline; default: ${CLASSICAL_ENV})",
     )
     ap.add_argument("--groove", default=None, help=f"the Groove MIDI Dataset (groove; default: ${GROOVE_ENV})")
+    ap.add_argument(
+        "--openewld", default=None, help=f"the OpenEWLD lead sheets (leadsheet; default: ${OPENEWLD_ENV})"
+    )
     ap.add_argument("--steps", type=int, default=None, help="first stage's budget in steps, instead of minutes")
     ap.add_argument("--out", default=str(PACKAGE_MODELS), help="where the shipped models go (default: the package)")
     ap.add_argument("--work", default="out/pretrained", help="datasets, runs and evaluations (default: %(default)s)")

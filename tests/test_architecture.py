@@ -24,7 +24,7 @@ FLOORS: dict[int, tuple[str, ...]] = {
     1: ("io",),
     2: ("corpora",),
     3: ("dataset",),
-    4: ("representations", "evaluation", "sampling", "training", "audio", "plots"),
+    4: ("representations", "evaluation", "sampling", "training", "audio", "plots", "live"),
     5: ("families",),
     6: ("jobs",),
     7: ("studio",),

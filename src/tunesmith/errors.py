@@ -60,3 +60,7 @@ class EngineUnavailable(TunesmithError):
 
 class CorruptArchiveError(TunesmithError):
     """A downloaded zip cannot be read or a member fails its CRC check: the archive itself is bad."""
+
+
+class PortError(TunesmithError):
+    """A MIDI port could not be opened or went away (``tunesmith live``)."""

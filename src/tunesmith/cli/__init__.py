@@ -27,6 +27,7 @@ from . import (
     harmonize,
     humanize,
     info,
+    live,
     models,
     originality,
     plot,
@@ -41,7 +42,7 @@ from .common import Formatter, Handler
 #: the commands, in the order ``--help`` lists them
 COMMANDS = (
     prepare, info, train, generate, harmonize, arrange, drums, humanize, chords, originality, evaluate, rollstats,
-    compare, render, plot, models, demo, studio,
+    compare, render, plot, models, demo, studio, live,
 )  # fmt: skip
 
 

@@ -17,9 +17,13 @@ from ..threads import use_threads
 from ..utils import atomic_write_text
 from .plan import DEMO_MODELS
 
+#: the modes of `tunesmith live` (jobs/live.py)
+LIVE_MODES = ("answer", "accompany", "continue")
+
 __all__ = [
     "CONTROLS",
     "DEMO_MODELS",
+    "LIVE_MODES",
     "FamilySpec",
     "OptionDecl",
     "dataset_info",

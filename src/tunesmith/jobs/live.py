@@ -1,0 +1,609 @@
+"""The ``live`` job: tunesmith plays with a musician in real time, through MIDI ports (docs/live.md).
+
+Three modes:
+
+* ``answer``: when the player has been silent for ``wait`` beats, tunesmith answers with ``bars`` bars that
+  continue what was played (and what it answered before: the last ``memory`` beats of the conversation);
+* ``accompany``: chords and a bass line under the player, bar by bar at their tempo (the chords of a
+  ``--chords`` progression, or those the recogniser hears in the player's last bar), and drums from the drum model
+  in a style (``drums``);
+* ``continue``: once the player stops, the model plays on from what was played, until stopped; the player may
+  join in, and what they play becomes part of what it continues.
+
+How it stays on time: the model never runs on the clock's path. A worker thread composes ahead (an answer is
+begun speculatively each time the player lets go of every key, and thrown away if they play on), a few notes
+first and then chunks twice as long, so that the first notes of an answer are ready long before it is due; the
+notes go to the :class:`~tunesmith.live.Scheduler`, whose own thread sends each at its time. Every answer records
+how late its first note went out after the moment it was due (``latencies``), every message how late it went
+(``scheduler.lateness``), every composition how long it took for how much music (``compose_log``).
+
+:class:`Live` is the engine, driven by the messages it is fed and by :meth:`Live.tick`; it sends through a
+callable and reads a clock, so tests drive it with a fake clock and in-process ports, inline (no threads).
+:func:`play` is what the command line runs: ports opened, the engine on the machine's clock, until Ctrl-C."""
+
+from __future__ import annotations
+
+import math
+import queue
+import shutil
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+import mido
+import numpy as np
+
+from ..chordnames import QUALITIES
+from ..errors import ConfigError, PortError, TunesmithError
+from ..io.midi import write_midi
+from ..io.ports import InProcessPort, open_input, open_output, port_names
+from ..live import Clock, ClockTempo, Phrases, PulseTempo, Scheduler, SystemClock
+from ..notes import Notes, make_tempo_map, make_time_signatures
+from ..representations.chords import parse_progression, recognise
+from ..sampling import check_options
+from .catalog import LIVE_MODES
+from .runs import load_run
+
+MODES = LIVE_MODES
+#: the General MIDI drum channel (0-based)
+DRUM_CHANNEL = 9
+#: the most notes one chunk of an answer is composed in (chunks double from ``first``)
+MAX_CHUNK = 32
+#: accompaniment: how far ahead of a bar it is planned (beats)
+LOOKAHEAD_BEATS = 1.0
+#: continue: how much music waits in the scheduler before the next chunk is composed (beats)
+AHEAD_BEATS = 4.0
+#: accompaniment from the player's pulse stops after this many bars without a note, and starts at their next
+IDLE_BARS = 2
+#: the drum model's bars composed at a time
+DRUM_BLOCK = 8
+
+
+@dataclass
+class LiveOptions:
+    mode: str = "answer"
+    run: str = "piano"  # the model that answers and continues (a run folder or a shipped model's name)
+    wait: float = 1.0  # beats of silence that end a phrase
+    bars: int = 2  # bars an answer lasts
+    tempo: float | None = None  # beats a minute, fixed; None: the player's (or the MIDI clock's)
+    clock: bool = False  # follow the DAW's MIDI clock (tempo, Start, Stop)
+    meter: int = 4  # beats a bar
+    channel: int = 0  # tunesmith's channel (0-based) for answers, chords and bass; drums on 9
+    chords: str | None = None  # accompany: a progression to play instead of the chords heard
+    harmony: bool = True  # accompany: chords and bass
+    drums: str | None = None  # accompany: a drum style ("any" for any); None: no drums
+    drum_run: str = "drums"
+    memory: float = 16.0  # beats of the conversation the model continues
+    first: int = 4  # notes of an answer's first chunk
+    temperature: float = 1.0
+    top_k: int | None = None
+    top_p: float | None = None
+    seed: int = 0
+
+    def check(self) -> LiveOptions:
+        if self.mode not in MODES:
+            raise ConfigError(f"mode must be one of {', '.join(MODES)}, got {self.mode!r}")
+        for name, lo in (("wait", 0.0), ("memory", 0.0)):
+            if not getattr(self, name) > lo:
+                raise ConfigError(f"--{name} must be more than {lo:g} beats, got {getattr(self, name)}")
+        if self.bars < 1 or self.meter < 1 or self.first < 1:
+            raise ConfigError("--bars, --meter and the first chunk must be at least 1")
+        if self.tempo is not None and not 20 <= self.tempo <= 400:
+            raise ConfigError(f"--tempo must lie in 20..400 beats a minute, got {self.tempo:g}")
+        if not 0 <= self.channel <= 15:
+            raise ConfigError(f"--channel must lie in 1..16, got {self.channel + 1}")
+        if self.mode == "accompany" and not self.harmony and self.drums is None:
+            raise ConfigError("accompany plays chords and bass and/or drums: give --drums STYLE or drop --no-harmony")
+        if self.chords is not None:
+            parse_progression(self.chords)  # a bad symbol is a one-line error now, not in the middle of a song
+        check_options(temperature=self.temperature, top_k=self.top_k, top_p=self.top_p, length=1, n=1)
+        return self
+
+
+class Composer(Protocol):
+    def continue_notes(self, context: Notes, count: int) -> Notes:
+        """The next ``count`` notes after ``context`` (quarter-note times on ``context``'s timeline)."""
+
+
+class RunComposer:
+    """A trained run (or shipped model) that continues what was played: the family's own continuation of a
+    primer, the primer left out. Each call has its own seed (``seed`` + the calls before)."""
+
+    def __init__(self, run: str, opts: LiveOptions) -> None:
+        self.run, self.fam, self.model = load_run(run, "cpu")
+        if not self.fam.takes_primer:
+            raise ConfigError(f"{run}: a {self.run.kind} model does not continue music; live needs one that does")
+        self.opts = opts
+        self.calls = 0
+        self._dir = Path(tempfile.mkdtemp(prefix="tunesmith-live-"))
+
+    def continue_notes(self, context: Notes, count: int) -> Notes:
+        path = write_midi(context, self._dir / "context.mid")
+        o = self.opts
+        options = self.fam.options(
+            n=1, length=count, temperature=o.temperature, top_k=o.top_k, top_p=o.top_p, primer=str(path),
+            seed=o.seed + self.calls,
+        )  # fmt: skip
+        self.calls += 1
+        piece = self.fam.generate(self.model, self.run, options, next(self.model.parameters()).device)[0]
+        return piece[int(piece.metadata.get("primer_notes", "0") or 0) :].sorted()
+
+    def close(self) -> None:
+        shutil.rmtree(self._dir, ignore_errors=True)
+
+
+class RunDrummer:
+    """The drum model: ``bars`` bars in a style (None: any), a fill at the end of every fourth."""
+
+    def __init__(self, run: str, style: str | None, seed: int) -> None:
+        self.run, self.fam, self.model = load_run(run, "cpu")
+        if not self.fam.can("styles"):
+            raise ConfigError(f"{run}: a {self.run.kind} model plays no drum styles; --drum-run names a drum model")
+        self.style, self.seed, self.calls = style, seed, 0
+
+    def bars(self, n: int) -> Notes:
+        options = self.fam.options(n=1, length=n, bars=n, style=self.style, fill_every=4, seed=self.seed + self.calls)
+        self.calls += 1
+        return self.fam.generate(self.model, self.run, options, next(self.model.parameters()).device)[0]
+
+
+@dataclass
+class _Sounded:
+    start: float
+    end: float
+    pitch: int
+    velocity: int
+    tag: str = ""  # "" for the player's
+
+
+@dataclass
+class Stats:
+    answers: int = 0
+    latencies: list[float] = field(default_factory=list)  # an answer's first note out after it was due (s)
+    compose_log: list[tuple[float, float, int]] = field(default_factory=list)  # (compute s, music s, notes)
+    bars: int = 0  # accompaniment bars planned
+
+
+class Live:
+    """The engine (see the module docstring). ``send`` takes every message out; ``composer`` continues music
+    (answer, continue), ``drummer`` plays drum bars (accompany with drums). ``threaded``: compose in a worker
+    thread and send from the scheduler's thread (playing); otherwise both happen inside :meth:`feed` and
+    :meth:`tick` (tests: every result fixed by the messages and the fake clock)."""
+
+    def __init__(
+        self,
+        opts: LiveOptions,
+        send: Callable[[mido.Message], None],
+        *,
+        clock: Clock | None = None,
+        composer: Composer | None = None,
+        drummer: Any = None,
+        threaded: bool = True,
+        log: Callable[[str], None] = lambda s: None,
+    ) -> None:
+        self.opts = opts.check()
+        if opts.mode in ("answer", "continue") and composer is None:
+            raise ConfigError(f"{opts.mode} needs a model that continues music")
+        self.clock = clock or SystemClock()
+        self.scheduler = Scheduler(send, self.clock)
+        self.composer, self.drummer = composer, drummer
+        self.threaded = threaded
+        self.log = log
+        self.phrases = Phrases(opts.wait)
+        self.pulse = PulseTempo(opts.tempo or 120.0)
+        self.midi_clock = ClockTempo(opts.tempo or 120.0)
+        self.stats = Stats()
+        self.history: list[_Sounded] = []  # what was played and what tunesmith sent, by start time
+        self._lock = threading.RLock()
+        self._wake = threading.Event()
+        self._jobs: queue.Queue[Callable[[], None] | None] = queue.Queue()
+        self._worker: threading.Thread | None = None
+        self._count = 0  # answers begun (their tags)
+        self._answer: str | None = None  # the tag of the answer begun or playing
+        self._due: dict[str, float] = {}  # each answer's moment
+        self._streaming = False  # continue: the model is playing on
+        # accompaniment
+        self._progression = parse_progression(opts.chords) if opts.chords else None
+        self._bar_start: float | None = None  # when the next bar to plan starts
+        self._bar = 0  # its number
+        self._last_clock_bar = -1
+        self._chord: tuple[int, str, int] | None = None
+        self._voicing: list[int] = []
+        self._drum_blocks: dict[int, Notes] = {}
+        self._failure: Exception | None = None
+        if threaded:
+            self._worker = threading.Thread(target=self._work, name="tunesmith-composer", daemon=True)
+            self._worker.start()
+            self.scheduler.start()
+
+    # ------------------------------------------------------------------ time
+    @property
+    def beat(self) -> float:
+        """Seconds a beat: the fixed tempo, the MIDI clock's, or the player's."""
+        if self.opts.tempo is not None:
+            return 60.0 / self.opts.tempo
+        return self.midi_clock.beat if self.opts.clock else self.pulse.beat
+
+    @property
+    def bpm(self) -> float:
+        return 60.0 / self.beat
+
+    # ------------------------------------------------------------------ what comes in
+    def feed(self, msg: mido.Message, t: float | None = None) -> None:
+        """One message from the player (or the DAW's clock), at ``t`` (now by default)."""
+        with self._lock:
+            t = self.clock.now() if t is None else t
+            if msg.type in ("clock", "start", "stop", "continue", "songpos"):
+                self.midi_clock.feed(t, msg)
+                if msg.type == "stop" and self.opts.mode == "accompany":
+                    self._halt_accompaniment()
+                self._wake.set()
+                return
+            if self.opts.tempo is None and not self.opts.clock:
+                self.pulse.feed(t, msg)
+            if msg.type == "note_on" and msg.velocity > 0:
+                self.history.append(_Sounded(t, t, msg.note, msg.velocity))
+                if self.opts.mode == "accompany" and self._bar_start is None and not self.opts.clock:
+                    self._bar_start, self._bar = t, 0  # the player's first note starts bar 0
+            elif msg.type in ("note_off", "note_on"):
+                for s in reversed(self.history):
+                    if s.tag == "" and s.pitch == msg.note and s.end == s.start:
+                        s.end = t
+                        break
+            if not self.phrases.feed(t, msg):
+                return
+            if self.opts.mode == "answer":
+                if self._answer is not None:  # they play on (or over the answer): it is dropped
+                    self._drop(self._answer, t)
+                if self.phrases.silent():
+                    self._begin_answer(t)
+            elif self.opts.mode == "continue" and not self._streaming and self.phrases.silent():
+                self._begin_answer(t)
+            self._wake.set()
+
+    # ------------------------------------------------------------------ answers and continuations
+    def _begin_answer(self, now: float) -> None:
+        due = self.phrases.due(self.beat)
+        if due is None:
+            return
+        self._count += 1
+        tag = f"answer{self._count}"
+        self._answer, self._due[tag] = tag, due
+        context, origin = self._context(now)
+        beat = self.beat
+        self._submit(lambda: self._compose(tag, context, origin, beat))
+
+    def _context(self, now: float) -> tuple[Notes, float]:
+        """The last ``memory`` beats of the conversation as Notes (seconds from ``origin`` at the tempo now)."""
+        beat = self.beat
+        origin = max(0.0, now - self.opts.memory * beat)
+        kept = [s for s in self.history if s.end > origin or s.start >= origin]
+        origin = min([origin] + [s.start for s in kept])
+        qpm = make_tempo_map([0.0], [60.0 / beat])
+        if not kept:
+            return Notes.empty(tempos=qpm), origin
+        start = np.array([s.start - origin for s in kept])
+        end = np.array([max(s.end, s.start + 0.05) - origin for s in kept])
+        notes = Notes.from_arrays([s.pitch for s in kept], start, end, velocity=[s.velocity for s in kept], tempos=qpm)
+        return notes.sorted(), origin
+
+    def _compose(self, tag: str, context: Notes, origin: float, beat: float, shift: float | None = None) -> None:
+        """Compose the answer (or continuation) ``tag`` chunk by chunk into the scheduler (the worker's job).
+        The model's times are quarter notes on ``context``'s timeline (``origin`` seconds at its 0); ``shift``
+        (seconds) moves them to when they sound: the first chunk's first note on the moment the answer is due."""
+        limit = None if self.opts.mode == "continue" else self.opts.bars * self.opts.meter * beat
+        count, first = self.opts.first, 0.0
+        while self._answer == tag and self._failure is None:
+            t0 = time.perf_counter()
+            new = self.composer.continue_notes(context, count)
+            spent = time.perf_counter() - t0
+            if len(new) == 0:
+                return
+            with self._lock:
+                if self._answer != tag:
+                    return
+                starts, ends = origin + new.start_qn * beat, origin + new.end_qn * beat
+                if shift is None:
+                    first = max(self._due[tag], self.clock.now())
+                    shift = first - float(starts.min())
+                starts, ends = starts + shift, ends + shift
+                keep = np.ones(len(new), dtype=bool) if limit is None else starts < first + limit
+                rows = [
+                    (float(s), float(e), int(p), int(v), self.opts.channel)
+                    for s, e, p, v, k in zip(starts, ends, new.pitch, new.velocity, keep, strict=True)
+                    if k
+                ]
+                self.scheduler.add_notes(rows, tag)
+                self.history += [_Sounded(s, e, p, v, tag) for s, e, p, v, _ in rows]
+                self.history.sort(key=lambda s: s.start)
+                music = float(new.end_qn.max() - new.start_qn.min()) * beat
+                self.stats.compose_log.append((spent, music, len(new)))
+                if limit is not None and not keep.all():
+                    return
+                self._streaming = self.opts.mode == "continue"
+            count = min(2 * count, MAX_CHUNK)
+            if self.opts.mode != "continue":
+                context = Notes.concatenate([context, new]).sorted()  # on the model's timeline: shift still holds
+                continue
+            if not self.threaded:
+                return  # inline (tests): a chunk a tick
+            self._wait_for_room(tag, beat)
+            with self._lock:  # what the player added joins in: the context anew, in the clock's seconds
+                beat = self.beat
+                context, origin = self._context(self.scheduler.last_time(tag) or self.clock.now())
+                shift = 0.0
+
+    def _wait_for_room(self, tag: str, beat: float) -> None:
+        """continue: wait until less than :data:`AHEAD_BEATS` of music is left to send."""
+        while self._answer == tag and self._failure is None:
+            last = self.scheduler.last_time(tag)
+            if last is None or last - self.clock.now() < AHEAD_BEATS * beat or not self.threaded:
+                return
+            time.sleep(0.01)
+
+    def _drop(self, tag: str, now: float) -> None:
+        self.scheduler.cancel(tag)
+        self.history = [s for s in self.history if not (s.tag == tag and s.start > now)]
+        self._answer = None
+
+    # ------------------------------------------------------------------ accompaniment
+    def _plan(self, now: float) -> None:
+        """Schedule every bar that starts within :data:`LOOKAHEAD_BEATS` of now."""
+        beat, bar_len = self.beat, self.opts.meter * self.beat
+        if self.opts.clock:
+            if not self.midi_clock.running:
+                return
+            beats = self.midi_clock.beats
+            k = math.ceil(beats / self.opts.meter - 1e-9)  # the next bar line (bar 0 at Start)
+            if k <= self._last_clock_bar:
+                return
+            start = now + (k * self.opts.meter - beats) * beat
+            if start - now > LOOKAHEAD_BEATS * beat:
+                return
+            self._last_clock_bar = k
+            self._play_bar(k, start, beat)
+            return
+        if self._bar_start is None:
+            return
+        played = [s.start for s in self.history if s.tag == ""]
+        if played and now - max(played) > IDLE_BARS * bar_len and self._bar_start - now > -bar_len:
+            self._halt_accompaniment()
+            return
+        while self._bar_start - now < LOOKAHEAD_BEATS * beat:
+            if self._bar > 0 or self.opts.tempo is not None:  # bar 0 is the player's, while their tempo is heard
+                self._play_bar(self._bar, self._bar_start, beat)
+            self._bar += 1
+            self._bar_start += bar_len
+
+    def _halt_accompaniment(self) -> None:
+        self._bar_start, self._last_clock_bar = None, -1
+        self.scheduler.cancel("bar")
+        self._voicing = []
+
+    def _play_bar(self, k: int, start: float, beat: float) -> None:
+        rows: list[tuple[float, float, int, int, int]] = []
+        bar_len = self.opts.meter * beat
+        if self.opts.harmony:
+            chords = self._chords_of_bar(k, start - bar_len, start)
+            for i, chord in enumerate(chords):
+                at = start + i * bar_len / len(chords)
+                rows += self._voice(chord, at, bar_len / len(chords), beat)
+        if self.drummer is not None:
+            rows += self._drum_bar(k, start, beat)
+        self.scheduler.add_notes(rows, "bar")
+        self.stats.bars += 1
+
+    def _chords_of_bar(self, k: int, heard_from: float, heard_to: float) -> list[tuple[int, str, int]]:
+        """The bar's chords: the progression's, or the one heard in the player's last bar (else the last one)."""
+        if self._progression is not None:
+            first = 0 if self.opts.tempo is not None or self.opts.clock else 1  # bar 0 is the player's alone
+            return self._progression[(k - first) % len(self._progression)]
+        heard = [
+            s for s in self.history if s.tag == "" and s.start < heard_to and max(s.end, s.start + 0.05) > heard_from
+        ]
+        if heard:
+            beat = self.beat
+            start = np.array([max(s.start, heard_from) - heard_from for s in heard]) / beat
+            end = np.array([min(max(s.end, s.start + 0.05), heard_to) - heard_from for s in heard]) / beat
+            notes = Notes.from_arrays([s.pitch for s in heard], start_qn=start, end_qn=np.maximum(end, start))
+            notes = Notes(notes.notes, time_signatures=_meter(self.opts.meter))
+            found = recognise(notes, "bar")
+            if len(found) and int(found.root[0]) >= 0:
+                self._chord = (int(found.root[0]), found.quality[0], int(found.bass[0]))
+        return [self._chord] if self._chord is not None else []
+
+    def _voice(self, chord: tuple[int, str, int], at: float, length: float, beat: float) -> list[tuple]:
+        """A chord's tones between G3 and F#5 nearest the last voicing, struck at ``at`` and on the half bar, and
+        its bass (the root, or the slash chord's bass) between C2 and B2 on the same strikes."""
+        root, quality, bass = chord
+        pcs = [(root + i) % 12 for i in QUALITIES[quality]]
+        centre = float(np.mean(self._voicing)) if self._voicing else 62.0
+        voicing = sorted(min((55 + (pc - 55) % 12, 67 + (pc - 67) % 12), key=lambda p: abs(p - centre)) for pc in pcs)
+        self._voicing = voicing
+        low = 36 + ((bass if bass >= 0 else root) - 36) % 12
+        strikes = [at] if length <= 2 * beat else [at, at + length / 2]
+        step = length / len(strikes)
+        c = self.opts.channel
+        rows = []
+        for s in strikes:
+            rows += [(s, s + step * 0.95, p, 64, c) for p in voicing]
+            rows.append((s, s + step * 0.9, low, 80, c))
+        return rows
+
+    def _drum_bar(self, k: int, start: float, beat: float) -> list[tuple]:
+        block = k // DRUM_BLOCK
+        if block + 1 not in self._drum_blocks:  # the next block composed while this one plays
+            self._submit(lambda b=block + 1: self._drum_blocks.setdefault(b, self.drummer.bars(DRUM_BLOCK)))
+        notes = self._drum_blocks.get(block) or self._drum_blocks.get(max(self._drum_blocks, default=-1))
+        if notes is None:
+            return []
+        offset = (k % DRUM_BLOCK) * self.opts.meter
+        sel = notes[(notes.start_qn >= offset) & (notes.start_qn < offset + self.opts.meter)]
+        return [
+            (start + (float(q) - offset) * beat, start + (float(e) - offset) * beat, int(p), int(v), DRUM_CHANNEL)
+            for q, e, p, v in zip(sel.start_qn, sel.end_qn, sel.pitch, sel.velocity, strict=True)
+        ]
+
+    # ------------------------------------------------------------------ the loop
+    def _submit(self, job: Callable[[], None]) -> None:
+        if self.threaded:
+            self._jobs.put(job)
+        else:
+            job()
+
+    def _work(self) -> None:
+        while True:
+            job = self._jobs.get()
+            if job is None:
+                return
+            try:
+                job()
+            except TunesmithError as e:
+                self.log(f"could not compose: {e}")
+            except Exception as e:  # a model's failure must not stop the music already scheduled
+                self._failure = e
+
+    def tick(self, now: float | None = None) -> None:
+        """The decisions that fall due: a phrase that ended is handed to the answer, bars planned; inline, the
+        messages due are sent."""
+        with self._lock:
+            now = self.clock.now() if now is None else now
+            if self.opts.mode in ("answer", "continue"):
+                due = self.phrases.due(self.beat)
+                if due is not None and now >= due:
+                    self.phrases.take()
+                    if self._answer is not None:
+                        self.stats.answers += 1
+                    if self.opts.mode == "continue" and not self.threaded and self._answer is not None:
+                        self._more(now)
+                elif self.opts.mode == "continue" and not self.threaded and self._streaming:
+                    self._more(now)
+            else:
+                self._plan(now)
+            for tag, due in list(self._due.items()):
+                if tag in self.scheduler.first_out:
+                    self.stats.latencies.append(self.scheduler.first_out[tag] - due)
+                    del self._due[tag]
+        if not self.threaded:
+            self.scheduler.run_due(now)
+        if self.scheduler.failure is not None:
+            raise PortError(f"the MIDI output went away ({self.scheduler.failure}); stopped")
+        if self._failure is not None:
+            raise self._failure
+
+    def _more(self, now: float) -> None:
+        """continue, inline: the next chunk once less than AHEAD_BEATS is left."""
+        tag = self._answer
+        last = self.scheduler.last_time(tag) if tag else None
+        if tag and (last is None or last - now < AHEAD_BEATS * self.beat):
+            context, origin = self._context(last or now)
+            self._compose(tag, context, origin, self.beat, shift=0.0)
+
+    def next_moment(self, now: float) -> float:
+        """When :meth:`tick` has something to decide next (at most 10 ms away)."""
+        due = self.phrases.due(self.beat) if self.opts.mode != "accompany" else None
+        return min(now + 0.01, due) if due is not None else now + 0.01
+
+    def run_for(self, seconds: float, stop: threading.Event) -> None:
+        """Tick for ``seconds`` or until ``stop`` is set (the command line's loop)."""
+        end = self.clock.now() + seconds
+        while not stop.is_set():
+            now = self.clock.now()
+            if now >= end:
+                return
+            self.tick(now)
+            self.clock.sleep_until(self.next_moment(now), self._wake)
+            self._wake.clear()
+
+    def close(self) -> None:
+        """Stop: nothing more composed or sent, every sounding note released, All Notes Off on the channels used."""
+        self._answer = None
+        self._jobs.put(None)
+        self.scheduler.stop()
+        if self._worker is not None:
+            self._worker.join(timeout=2.0)
+
+
+def _meter(beats: int) -> np.ndarray:
+    return make_time_signatures([0.0], [beats], [4])
+
+
+def ports() -> dict[str, list[str]]:
+    """The system's MIDI inputs and outputs (``tunesmith live --list``)."""
+    inputs, outputs = port_names()
+    return {"inputs": inputs, "outputs": outputs}
+
+
+def build(opts: LiveOptions, send: Callable[[mido.Message], None], **engine: Any) -> Live:
+    """The engine with the models its mode needs loaded (the answering model; the drum model for drums)."""
+    opts.check()
+    composer = RunComposer(opts.run, opts) if opts.mode in ("answer", "continue") else None
+    drummer = None
+    if opts.mode == "accompany" and opts.drums is not None:
+        drummer = RunDrummer(opts.drum_run, None if opts.drums == "any" else opts.drums, opts.seed)
+    live = Live(opts, send, composer=composer, drummer=drummer, **engine)
+    if drummer is not None:  # the first bars ready before the first note
+        live._drum_blocks[0] = drummer.bars(DRUM_BLOCK)
+    return live
+
+
+def play(
+    opts: LiveOptions,
+    *,
+    port_in: str | None = None,
+    port_out: str | None = None,
+    stop: threading.Event | None = None,
+    log: Callable[[str], None] = print,
+) -> Stats:
+    """Play through MIDI ports until ``stop`` is set or Ctrl-C: ``port_in``/``port_out`` by name (None: a virtual
+    port named ``tunesmith``). Ends with every note released and All Notes Off on the channels used. A port that
+    goes away ends it with a :class:`~tunesmith.errors.PortError`."""
+    stop = stop or threading.Event()
+    out = open_output(port_out)
+    live: Live | None = None
+    try:
+        live = build(opts, out.send, log=log)
+        inp = open_input(port_in, live.feed)
+        try:
+            log(
+                f"tunesmith live: {opts.mode} with {opts.run if opts.mode != 'accompany' else 'chords and bass'}; "
+                f"in {inp.name!r}, out {out.name!r}; Ctrl-C stops"
+            )
+            checked = time.monotonic()
+            while not stop.is_set():
+                live.run_for(0.5, stop)
+                if port_in is not None and time.monotonic() - checked > 2.0:  # a keyboard unplugged
+                    checked = time.monotonic()
+                    if inp.name not in port_names()[0]:
+                        raise PortError(f"the MIDI input {inp.name!r} went away; stopped")
+        except KeyboardInterrupt:
+            log("stopped")
+        finally:
+            inp.close()
+    finally:
+        try:
+            if live is not None:
+                live.close()
+                if isinstance(live.composer, RunComposer):
+                    live.composer.close()
+        finally:
+            out.close()
+    return live.stats if live is not None else Stats()
+
+
+__all__ = [
+    "MODES",
+    "InProcessPort",
+    "Live",
+    "LiveOptions",
+    "RunComposer",
+    "RunDrummer",
+    "Stats",
+    "build",
+    "play",
+    "ports",
+]
