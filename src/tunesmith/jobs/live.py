@@ -261,8 +261,11 @@ class Live:
                     self._drop(self._answer, t)
                 if self.phrases.silent():
                     self._begin_answer(t)
-            elif self.opts.mode == "continue" and not self._streaming and self.phrases.silent():
-                self._begin_answer(t)
+            elif self.opts.mode == "continue" and not self._streaming:  # not yet playing on: as an answer
+                if self._answer is not None:
+                    self._drop(self._answer, t)
+                if self.phrases.silent():
+                    self._begin_answer(t)
             self._wake.set()
 
     # ------------------------------------------------------------------ answers and continuations
@@ -324,7 +327,6 @@ class Live:
                 self.stats.compose_log.append((spent, music, len(new)))
                 if limit is not None and not keep.all():
                     return
-                self._streaming = self.opts.mode == "continue"
             count = min(2 * count, MAX_CHUNK)
             if self.opts.mode != "continue":
                 context = Notes.concatenate([context, new]).sorted()  # on the model's timeline: shift still holds
@@ -369,8 +371,8 @@ class Live:
             return
         if self._bar_start is None:
             return
-        played = [s.start for s in self.history if s.tag == ""]
-        if played and now - max(played) > IDLE_BARS * bar_len and self._bar_start - now > -bar_len:
+        played = [max(s.start, s.end) for s in self.history if s.tag == ""]
+        if played and self.phrases.silent() and now - max(played) > IDLE_BARS * bar_len:
             self._halt_accompaniment()
             return
         while self._bar_start - now < LOOKAHEAD_BEATS * beat:
@@ -478,6 +480,7 @@ class Live:
                     self.phrases.take()
                     if self._answer is not None:
                         self.stats.answers += 1
+                        self._streaming = self.opts.mode == "continue"
                     if self.opts.mode == "continue" and not self.threaded and self._answer is not None:
                         self._more(now)
                 elif self.opts.mode == "continue" and not self.threaded and self._streaming:
