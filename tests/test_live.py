@@ -51,7 +51,9 @@ def test_scheduler_sends_each_note_at_its_time_on_the_clock():
     clock.advance(2.0)
     s.run_due()
     sent = [(t, m.type, m.note, m.channel) for t, m in sink.got]
-    assert sent == [(0.75, "note_on", 64, 2), (2.75, "note_on", 60, 0), (2.75, "note_off", 60, 0), (2.75, "note_off", 64, 2)]
+    assert sent == [
+        (0.75, "note_on", 64, 2), (2.75, "note_on", 60, 0), (2.75, "note_off", 60, 0), (2.75, "note_off", 64, 2)
+    ]  # fmt: skip
     # lateness: each message's send time less its own time (0.25 for the first; 1.75, 1.25, 0.75 for the rest)
     assert s.lateness == pytest.approx([0.25, 1.75, 1.25, 0.75])
     assert s.first_out == {"a": 0.75}
@@ -252,7 +254,7 @@ def test_accompany_plays_the_progression_bar_by_bar_under_the_player():
     live.feed(on(72), 0.0)  # the player's first note starts bar 0
     run_until(live, clock, 7.9)
     bars = {}
-    for t, p, ch in sink.notes_on():
+    for t, p, _ in sink.notes_on():
         bars.setdefault(round(t, 1), []).append(p)  # sent on ticks of 10 ms
     assert sorted(bars) == [0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0]  # two strikes a bar, from bar 0 (a set tempo)
     c, g = sorted(bars[0.0]), sorted(bars[2.0])
