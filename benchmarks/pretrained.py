@@ -234,6 +234,10 @@ def build(name: str, spec: Spec, args: argparse.Namespace) -> dict[str, Any] | N
     length = args.length or spec.length
     n = args.n or spec.pieces
     finetune = spec.finetune_minutes if args.finetune_minutes is None else args.finetune_minutes
+    finetune_steps = args.finetune_steps or 0
+    tune_settings = {**dict(spec.finetune_settings), **dict(kv.split("=", 1) for kv in args.finetune_set or [])}
+    if finetune_steps:
+        finetune = finetune or 1.0  # a stage there is; its budget is the steps
     if args.start_from and not finetune:
         print(
             f"{name}: skipped: --start-from fine-tunes a model, and {name} has no second stage "
@@ -263,21 +267,30 @@ def build(name: str, spec: Spec, args: argparse.Namespace) -> dict[str, Any] | N
         spent = {"budget_steps": steps} if steps else {"budget_minutes": minutes}
         stages.append(stage_of(run, "trained from scratch", summary) | spent)
     if finetune:
-        print(f"{name}: fine-tuning {run}, {dict(spec.finetune_settings)}, {finetune:g} minutes", flush=True)
+        said = f"{finetune_steps} steps in one thread" if finetune_steps else f"{finetune:g} minutes"
+        print(f"{name}: fine-tuning {run}, {tune_settings}, {said}", flush=True)
         tuned = work / "finetuned"
-        over = {**dict(spec.finetune_settings), "seed": str(seed), "max_time": f"{finetune * 60:.1f}"}
+        budget = (
+            {"max_steps": str(finetune_steps), "epochs": "100000", "threads": "1"}
+            if finetune_steps
+            else {"max_time": f"{finetune * 60:.1f}"}
+        )
+        over = {**tune_settings, "seed": str(seed), **budget}
         summary = train_stage(
             tuned, data, args.resume, resumed, spec.kind, progress=not args.quiet, init=str(run), overrides=over
         )
-        how = f"fine-tuned with {dict(spec.finetune_settings)}"
-        stages.append(stage_of(tuned, how, summary) | {"budget_minutes": finetune})
+        how = f"fine-tuned with {tune_settings}"
+        spent = {"budget_steps": finetune_steps} if finetune_steps else {"budget_minutes": finetune}
+        stages.append(stage_of(tuned, how, summary) | spent)
         run = tuned
     wall = time.perf_counter() - t0
     budget_flag = ["--steps", str(steps)] if not args.start_from and steps else ["--minutes", f"{minutes:g}"]
     command = shlex.join(
         ["python", "benchmarks/pretrained.py", "--models", name, "--preset", preset, *budget_flag]
         + ["--seed", str(seed), "--length", str(length), "-n", str(n)]
-        + (["--finetune-minutes", f"{finetune:g}"] if finetune else [])
+        + (["--finetune-steps", str(finetune_steps)] if finetune_steps else [])
+        + (["--finetune-minutes", f"{finetune:g}"] if finetune and not finetune_steps else [])
+        + [f"--finetune-set={kv}" for kv in args.finetune_set or []]
         + (["--limit", str(args.limit)] if args.limit else [])
         + (["--start-from", str(args.start_from)] if args.start_from else [])
         + ([f"--{spec.source}", f"{spec.source.upper()}_FOLDER"] if spec.source != "bach" else [])
@@ -489,6 +502,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument(
         "--finetune-minutes", type=float, default=None, help="second stage's budget (default: each model's; 0: none)"
     )
+    ap.add_argument(
+        "--finetune-steps", type=int, default=None, help="second stage's budget in steps, in one thread, instead"
+    )
+    ap.add_argument(
+        "--finetune-set", action="append", metavar="KEY=VALUE",
+        help="a setting of the second stage beyond the model's (repeatable), e.g. chords=true",
+    )  # fmt: skip
     ap.add_argument(
         "--start-from",
         default=None,

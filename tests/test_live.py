@@ -14,7 +14,7 @@ import pytest
 
 from tunesmith.errors import ConfigError, PortError
 from tunesmith.io.ports import InProcessPort, choose, open_output
-from tunesmith.jobs.live import Live, LiveOptions, RunComposer
+from tunesmith.jobs.live import Live, LiveOptions, RunComposer, answer_phrase
 from tunesmith.live import ClockTempo, FakeClock, Phrases, PulseTempo, Scheduler, SystemClock
 from tunesmith.notes import Notes
 
@@ -415,3 +415,17 @@ def test_accompany_with_drums_keeps_the_groove_on_the_beat():
     assert [t for t, _ in drums] == pytest.approx([0.6 * i for i in range(40)], abs=0.011)
     assert [v for _, v in drums][::4] == [1, 2, 3, 4, 5, 6, 7, 8, 1, 2]  # bar by bar, the next block from bar 8
     assert kicks.calls == 2
+
+
+def test_a_whole_phrase_is_answered_by_the_same_engine_offline():
+    """The studio's Live tab: a phrase given whole, answered on a fake clock, notes at their own times."""
+    phrase = Notes.from_arrays([60, 62, 64], [0.0, 0.5, 1.0], [0.4, 0.9, 1.4])
+    steps = Steps()
+    answer = answer_phrase(steps, phrase, LiveOptions(bars=1, tempo=120.0))
+    assert answer.pitch.tolist() == [65, 66, 67, 68]
+    assert answer.start.tolist() == [0.0, 0.5, 1.0, 1.5] and answer.end.tolist() == [0.25, 0.75, 1.25, 1.75]
+    assert steps.calls == 2  # composed once the phrase was due (4 notes, then 8 of which the bar keeps none)
+    followed = answer_phrase(Steps(), phrase, LiveOptions(bars=1))  # no tempo: the phrase's own pulse
+    assert followed.tempos["qpm"][0] == pytest.approx(120.0)
+    with pytest.raises(ConfigError, match="no notes"):
+        answer_phrase(Steps(), Notes.empty(), LiveOptions())

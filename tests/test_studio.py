@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shlex
 import shutil
 import socket
@@ -34,6 +35,8 @@ from tunesmith.jobs.studio import (
     describe_model,
     examples,
     find_models,
+    parse_phrase,
+    phrase_text,
 )
 from tunesmith.jobs.train import train
 from tunesmith.notes import Notes
@@ -443,6 +446,68 @@ def test_the_page_in_a_real_browser(server, tmp_path):
             # the command shown changes when the generation is done (a busy machine may take longer than a second)
             sync_api.expect(page.locator("#status")).to_contain_text("2 variation(s)", timeout=120_000)
             sync_api.expect(page.locator("#command")).to_contain_text("chorale-bwv269.mid")
+
+            # the Live tab: a phrase on the on-screen keyboard, an answer after a beat of silence, its round trip
+            page.get_by_role("tab", name="Live").click()
+            page.locator("#live-tempo input").fill("120")
+            for pitch in (60, 62, 64, 67):
+                key = page.locator(f"#key-{pitch}")
+                key.dispatch_event("pointerdown")
+                page.wait_for_timeout(200)
+                page.dispatch_event("body", "pointerup")
+                page.wait_for_timeout(100)
+            sync_api.expect(page.locator("#live-phrase textarea")).to_have_value(re.compile(r"^60:0\.000-.* 67:"))
+            sync_api.expect(page.locator("#live-roundtrip")).to_contain_text("answered in", timeout=120_000)
+            ms = int(page.locator("#live-roundtrip").get_attribute("data-ms"))
+            notes = page.locator("#live-notes textarea").input_value()
+            assert ms > 0 and len(parse_phrase(notes)) > 0
+            player = page.locator("#live-audio audio, #live-audio button[aria-label='Play']")
+            sync_api.expect(player.first).to_be_attached()  # its sound, from the studio's engine
+            page.wait_for_timeout(1500)  # the answer scrolls by on the roll
+            if shots:
+                page.screenshot(path=str(Path(shots) / "studio-live.png"), full_page=True)
+                (Path(shots) / "studio-live-roundtrip.txt").write_text(f"{ms}\n")
+            assert "Traceback" not in page.content()
         finally:
             browser.close()
     assert elsewhere == []
+
+
+# ---------------------------------------------------------------------------------------------- the Live tab
+def test_a_phrase_from_the_page_reads_back_exactly_and_bad_ones_are_named():
+    text = "60:0.000-0.400:80 62:0.500-0.900:90, 64:1.000-1.500"
+    notes = parse_phrase(text)
+    assert notes.pitch.tolist() == [60, 62, 64] and notes.velocity.tolist() == [80, 90, 80]
+    assert notes.start.tolist() == [0.0, 0.5, 1.0] and notes.end.tolist() == [0.4, 0.9, 1.5]
+    assert parse_phrase(phrase_text(notes)).notes.tobytes() == notes.notes.tobytes()
+    for bad, said in (("60:0.5", "'60:0.5' is not a note"), ("200:0-1", "pitch 0..127"), ("60:1-0.5", "end after"),
+                      ("", "no notes")):  # fmt: skip
+        with pytest.raises(ConfigError, match=said):
+            parse_phrase(bad)
+
+
+def test_the_live_tab_answers_as_the_live_engine_does(runs, tmp_path):
+    studio = Studio(tmp_path, runs)
+    phrase = "60:0.000-0.400 62:0.500-0.900 64:1.000-1.400 65:1.500-1.900"
+    a = studio.answer("tiny", phrase, bars=2, tempo=120, seed=3)
+    notes = parse_phrase(a.notes)
+    assert len(notes) > 0 and notes.start.min() == 0.0
+    assert notes.start.max() < 2 * 4 * 0.5  # within its two bars at 120
+    assert read_midi(a.midi).pitch.tolist() == notes.sorted().pitch.tolist()
+    assert a.wav is not None and a.wav.stat().st_size > 1000 and a.bpm == 120
+    again = studio.answer("tiny", phrase, bars=2, tempo=120, seed=3, audio=False)
+    assert again.notes == a.notes  # the same phrase and seed: the same answer
+    studio.prepare("tiny", phrase, bars=2, tempo=120, seed=3)  # begun while the player waits ...
+    early = studio.answer("tiny", phrase, bars=2, tempo=120, seed=3, audio=False)  # ... and taken when asked
+    assert early.notes == a.notes and studio._prepared == {}
+    studio.prepare("tiny", phrase, bars=9)  # a bad request begun early says nothing until it is asked for
+    with pytest.raises(ConfigError, match="1 to 8 bars"):
+        studio.answer("tiny", phrase, bars=9)
+    with pytest.raises(ConfigError, match="1 to 8 bars"):
+        studio.answer("tiny", phrase, bars=9)
+    with pytest.raises(ConfigError, match="no notes"):
+        studio.answer("tiny", " ")
+    gan_runs = tmp_path / "gan_runs"
+    fake_run(gan_runs / "g", "gan")
+    with pytest.raises(ConfigError, match="cannot continue a phrase"):
+        Studio(tmp_path / "w2", gan_runs).answer("g", phrase)

@@ -41,7 +41,7 @@ from ..chordnames import QUALITIES
 from ..errors import ConfigError, PortError, TunesmithError
 from ..io.midi import write_midi
 from ..io.ports import InProcessPort, open_input, open_output, port_names
-from ..live import Clock, ClockTempo, Phrases, PulseTempo, Scheduler, SystemClock
+from ..live import Clock, ClockTempo, FakeClock, Phrases, PulseTempo, Scheduler, SystemClock
 from ..notes import Notes, make_tempo_map, make_time_signatures
 from ..representations.chords import parse_progression, recognise
 from ..sampling import check_options
@@ -183,6 +183,7 @@ class Live:
         composer: Composer | None = None,
         drummer: Any = None,
         threaded: bool = True,
+        eager: bool = True,
         log: Callable[[str], None] = lambda s: None,
     ) -> None:
         self.opts = opts.check()
@@ -192,6 +193,7 @@ class Live:
         self.scheduler = Scheduler(send, self.clock)
         self.composer, self.drummer = composer, drummer
         self.threaded = threaded
+        self.eager = eager  # begin an answer at every release (playing); else only once it is due (a whole phrase)
         self.log = log
         self.phrases = Phrases(opts.wait)
         self.pulse = PulseTempo(opts.tempo or 120.0)
@@ -259,12 +261,12 @@ class Live:
             if self.opts.mode == "answer":
                 if self._answer is not None:  # they play on (or over the answer): it is dropped
                     self._drop(self._answer, t)
-                if self.phrases.silent():
+                if self.phrases.silent() and self.eager:
                     self._begin_answer(t)
             elif self.opts.mode == "continue" and not self._streaming:  # not yet playing on: as an answer
                 if self._answer is not None:
                     self._drop(self._answer, t)
-                if self.phrases.silent():
+                if self.phrases.silent() and self.eager:
                     self._begin_answer(t)
             self._wake.set()
 
@@ -477,6 +479,8 @@ class Live:
             if self.opts.mode in ("answer", "continue"):
                 due = self.phrases.due(self.beat)
                 if due is not None and now >= due:
+                    if self._answer is None and not self.eager:
+                        self._begin_answer(now)
                     self.phrases.take()
                     if self._answer is not None:
                         self.stats.answers += 1
@@ -533,6 +537,52 @@ class Live:
 
 def _meter(beats: int) -> np.ndarray:
     return make_time_signatures([0.0], [beats], [4])
+
+
+def answer_phrase(composer: Composer, phrase: Notes, opts: LiveOptions) -> Notes:
+    """The answer ``tunesmith live answer`` plays to ``phrase`` (the player's notes, in seconds), as Notes from 0 s:
+    the same engine, inline on a fake clock (the studio's Live tab asks this). The tempo is ``opts.tempo`` or the
+    phrase's own pulse."""
+    if len(phrase) == 0:
+        raise ConfigError("the phrase has no notes: play something first")
+    clock = FakeClock()
+    sent: list[tuple[float, mido.Message]] = []
+    live = Live(
+        opts, lambda m: sent.append((clock.now(), m)), clock=clock, composer=composer, threaded=False, eager=False
+    )
+    events = []
+    for n in phrase.notes:
+        events.append(
+            (float(n["start"]), 1, mido.Message("note_on", note=int(n["pitch"]), velocity=max(1, int(n["velocity"]))))
+        )
+        events.append((float(max(n["end"], n["start"] + 0.01)), 0, mido.Message("note_off", note=int(n["pitch"]))))
+    for t, _, msg in sorted(events, key=lambda e: (e[0], e[1])):
+        clock.t = t
+        live.feed(msg, t)
+    end = (live.phrases.due(live.beat) or clock.t) + opts.bars * opts.meter * live.beat + 1.0
+    while clock.t < end:  # to each message's own time (so that the notes keep theirs), or 5 ms on
+        due = live.scheduler.next_time()
+        clock.t = clock.t + 0.005 if due is None or due <= clock.t else min(due, clock.t + 0.005)
+        live.tick(clock.t)
+    live.close()
+    rows: list[list] = []  # [pitch, start, end, velocity]
+    sounding: dict[int, list] = {}
+    for t, m in sent:
+        if m.type not in ("note_on", "note_off"):
+            continue
+        if m.note in sounding:  # its note-off, or struck again
+            sounding.pop(m.note)[2] = t
+        if m.type == "note_on" and m.velocity > 0:
+            sounding[m.note] = [m.note, t, None, m.velocity]
+            rows.append(sounding[m.note])
+    if not rows:
+        return Notes.empty(tempos=make_tempo_map([0.0], [live.bpm]))
+    t0 = min(r[1] for r in rows)
+    start = np.array([r[1] - t0 for r in rows])
+    end_ = np.array([(r[2] if r[2] is not None else r[1] + live.beat) - t0 for r in rows])
+    return Notes.from_arrays(
+        [r[0] for r in rows], start, end_, velocity=[r[3] for r in rows], tempos=make_tempo_map([0.0], [live.bpm])
+    ).sorted()
 
 
 def ports() -> dict[str, list[str]]:

@@ -18,6 +18,7 @@ import shutil
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,7 +30,7 @@ from ..errors import ConfigError, TunesmithError
 from ..families import get_family, specs
 from ..families.spec import CONTROLS as CONTROL_GROUP
 from ..families.spec import declared_options
-from ..io import read_midi
+from ..io import read_midi, write_midi
 from ..notes import Notes
 from ..plots import plot_pianoroll, qn_to_bars
 from ..pretrained import shipped_models
@@ -38,6 +39,7 @@ from ..runfiles import CONFIG, WEIGHTS
 from .drums import drums_for_song
 from .generate import generate
 from .harmonize import harmonize
+from .live import LiveOptions, RunComposer, answer_phrase
 from .runs import open_run
 
 #: the largest file the page takes (the page's upload limit is the same)
@@ -421,6 +423,58 @@ class Result:
     engine: str
 
 
+# ---------------------------------------------------------------------------------------------- live
+#: the most notes a phrase from the page's Live tab may hold
+MAX_PHRASE_NOTES = 512
+#: the most bars a Live tab answer lasts
+MAX_ANSWER_BARS = 8
+#: the notes the Live tab's answer is composed in at first (then as the engine goes on: up to 32 a call)
+ANSWER_CHUNK = 48
+_PHRASE_NOTE = re.compile(r"^(\d{1,3}):(\d+(?:\.\d+)?)-(\d+(?:\.\d+)?)(?::(\d{1,3}))?$")
+
+
+def parse_phrase(text: str) -> Notes:
+    """The Live tab's phrase: notes as ``PITCH:START-END[:VELOCITY]`` (seconds from the first note) separated by
+    spaces or commas, e.g. ``60:0.000-0.400 62:0.500-0.900:90``. A ConfigError names a bad entry."""
+    rows = []
+    for item in re.split(r"[\s,]+", (text or "").strip()):
+        if not item:
+            continue
+        m = _PHRASE_NOTE.match(item)
+        if not m:
+            raise ConfigError(f"{item!r} is not a note (PITCH:START-END, seconds, e.g. 60:0.0-0.4)")
+        pitch, start, end, vel = int(m[1]), float(m[2]), float(m[3]), int(m[4] or 80)
+        if pitch > 127 or not 1 <= vel <= 127 or end < start:
+            raise ConfigError(f"{item!r}: a pitch 0..127, a velocity 1..127 and an end after the start")
+        rows.append((pitch, start, end, vel))
+    if not rows:
+        raise ConfigError("the phrase has no notes: play something first")
+    if len(rows) > MAX_PHRASE_NOTES:
+        raise ConfigError(f"a phrase holds at most {MAX_PHRASE_NOTES} notes; this one has {len(rows)}")
+    p, st, en, v = (np.array(c) for c in zip(*rows, strict=True))
+    return Notes.from_arrays(p, st, en, velocity=v).sorted()
+
+
+def phrase_text(notes: Notes) -> str:
+    """Notes as the Live tab writes them (:func:`parse_phrase`'s form)."""
+    return " ".join(
+        f"{int(n['pitch'])}:{float(n['start']):.3f}-{float(n['end']):.3f}:{int(n['velocity'])}" for n in notes.notes
+    )
+
+
+@dataclass(frozen=True)
+class LiveAnswer:
+    """The Live tab's answer: its notes (:func:`phrase_text`'s form, seconds from its first note), its MIDI file,
+    its sound, and the seconds it took to compose."""
+
+    notes: str
+    midi: Path
+    wav: Path | None
+    engine: str
+    seconds: float
+    bpm: float
+
+
 class Studio:
     """The studio's state: where its files go, the models found, the inputs it holds (examples and checked
     uploads, by the name the page shows), and a lock around the figures (pyplot is not thread-safe)."""
@@ -437,6 +491,10 @@ class Studio:
         self._lock = threading.Lock()
         self._draw = threading.Lock()  # pyplot's figures, and the synthesizer, one at a time
         self._count = itertools.count(1)
+        self._composers: dict[str, RunComposer] = {}  # the Live tab's models, loaded once
+        self._live = threading.Lock()  # one answer composed at a time (a model's calls are counted for seeds)
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tunesmith-live")
+        self._prepared: dict[tuple, Future] = {}  # answers begun before they were asked for
         self.refresh()
 
     # models -----------------------------------------------------------------------------------------------
@@ -516,10 +574,90 @@ class Studio:
         progress(1.0, "done")
         return Result(takes, shlex.join(command(req)), folder, "; ".join(sorted(engines)))
 
+    # the Live tab -----------------------------------------------------------------------------------------
+    def _composer(self, m: StudioModel, opts: LiveOptions) -> RunComposer:
+        composer = self._composers.get(m.run)
+        if composer is None:
+            composer = self._composers[m.run] = RunComposer(m.run, opts)
+        return composer
+
+    def ready(self, label: str | None) -> None:
+        """Load a model for the Live tab ahead of its first phrase (a model that cannot answer is left alone)."""
+        m = self.model(label)
+        if m.primer:
+            with self._live:
+                self._composer(m, LiveOptions(run=m.run))
+
+    def answer(
+        self,
+        label: str | None,
+        phrase: str,
+        *,
+        bars: int = 2,
+        tempo: float | None = None,
+        seed: int = 0,
+        audio: bool = True,
+    ) -> LiveAnswer:
+        """Answer a phrase played on the page as ``tunesmith live answer`` answers one played on a keyboard
+        (``jobs.live.answer_phrase``: the same engine), written as MIDI and rendered to WAV."""
+        key = (label, phrase, int(bars), tempo or None, int(seed))
+        with self._lock:
+            begun = self._prepared.pop(key, None)
+        if begun is not None:  # composed while the player waited (prepare): the same answer, sooner
+            composed, spent = begun.result()
+        else:
+            composed, spent = self._compose(*key)
+        folder = self.work / "live"
+        folder.mkdir(exist_ok=True)
+        midi = write_midi(composed, folder / f"answer-{next(self._count):04d}.mid")
+        wav, engine = None, ""
+        if audio and len(composed):
+            with self._draw:
+                wav, engine = render(composed, midi.with_suffix(".wav"))
+        return LiveAnswer(phrase_text(composed), midi, wav, engine, spent, float(composed.tempos["qpm"][0]))
+
+    def prepare(
+        self, label: str | None, phrase: str, *, bars: int = 2, tempo: float | None = None, seed: int = 0
+    ) -> None:
+        """Begin composing the answer to ``phrase`` now, in the background (the page asks when the player lets go
+        of every key, before the wait is over); :meth:`answer` with the same arguments takes it. Errors wait for
+        :meth:`answer` to say them."""
+        key = (label, phrase, int(bars), tempo or None, int(seed))
+        with self._lock:
+            if key in self._prepared:
+                return
+            for old, begun in list(self._prepared.items()):  # a phrase played on: its answer not begun is dropped
+                if begun.cancel() or len(self._prepared) > 3:
+                    del self._prepared[old]
+            self._prepared[key] = self._pool.submit(self._compose, *key)
+
+    def _compose(
+        self, label: str | None, phrase: str, bars: int, tempo: float | None, seed: int
+    ) -> tuple[Notes, float]:
+        m = self.model(label)
+        if not m.primer:
+            raise ConfigError(f"{m.label} composes from noise and cannot continue a phrase: choose another model")
+        if not 1 <= int(bars) <= MAX_ANSWER_BARS:
+            raise ConfigError(f"an answer lasts 1 to {MAX_ANSWER_BARS} bars, not {bars}")
+        notes = parse_phrase(phrase)
+        # the whole answer in one call where it fits (a chunk of ANSWER_CHUNK notes): played, the first chunk is
+        # small so that it is ready before the wait is over; here the phrase is whole and each call re-reads it
+        opts = LiveOptions(run=m.run, bars=int(bars), tempo=tempo or None, seed=int(seed), first=ANSWER_CHUNK).check()
+        t0 = time.perf_counter()
+        with self._live:
+            composer = self._composer(m, opts)
+            composer.opts, composer.calls = opts, 0  # the same phrase and seed give the same answer
+            answer = answer_phrase(composer, notes, opts)
+        return answer, time.perf_counter() - t0
+
 
 __all__ = [  # what the page shows, read_midi and the controls' values among them
     "CONTROLS",
     "KEYS",
+    "LiveAnswer",
+    "MAX_ANSWER_BARS",
+    "parse_phrase",
+    "phrase_text",
     "LEVELS",
     "TIME_SIGNATURES",
     "MAX_UPLOAD_BYTES",

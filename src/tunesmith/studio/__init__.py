@@ -94,7 +94,7 @@ def start(
     temporary = work is None
     folder = Path(tempfile.mkdtemp(prefix="tunesmith-studio-")) if work is None else Path(work)
     studio = Studio(folder, runs)
-    from .page import build, theme
+    from .page import HEAD, build, theme
 
     demo = build(studio, concurrency)
     demo.queue(max_size=QUEUE_SIZE, default_concurrency_limit=concurrency)
@@ -118,6 +118,7 @@ def start(
             pwa=False,
             footer_links=["api", "settings"],
             theme=theme(),
+            head=HEAD,
         )
     except OSError as e:
         if temporary:

@@ -35,8 +35,11 @@ from ..jobs.studio import (  # noqa: E402
     page_options,
     read_midi,
 )
+from .live import SCRIPT, live_tab  # noqa: E402
 
 TITLE = "tunesmith studio"
+#: what the page's head holds: the Live tab's style and script
+HEAD = SCRIPT
 INTRO = (
     "# tunesmith studio\n"
     "Pick a model, give it a piece (upload a MIDI file or pick an example) or none, choose what to do, and "
@@ -85,113 +88,120 @@ def build(studio: Studio, concurrency: int = 1) -> gr.Blocks:
 
     with gr.Blocks(title=TITLE, analytics_enabled=False, delete_cache=(3600, 24 * 3600)) as demo:
         gr.Markdown(INTRO)
-        with gr.Row():
-            with gr.Column(scale=1):
-                model = gr.Dropdown(
-                    list(studio.models),
-                    value=next(iter(studio.models), None),
-                    label="Model",
-                    allow_custom_value=True,  # runs found after the page was built are valid too
-                    elem_id="model",
-                )
-                model_info = gr.Markdown(elem_id="model-info")
-                upload = gr.File(
-                    label=f"Upload a MIDI file (up to {MAX_UPLOAD_BYTES // 2**20} MB)",
-                    file_types=[".mid", ".midi"],
-                    type="filepath",
-                    elem_id="upload",
-                )
-                source = gr.Dropdown(
-                    inputs_start,
-                    value=NO_INPUT,
-                    label="Input",
-                    allow_custom_value=True,
-                    elem_id="input",
-                    info="an uploaded file, a built-in example, or none",
-                )
-                input_info = gr.Markdown(elem_id="input-info")
-                input_roll = gr.Image(
-                    label="The input", type="filepath", interactive=False, visible=False, elem_id="input-roll"
-                )
-            with gr.Column(scale=1):
-                # every mode is a valid value (the request is checked against the model); the page shows the model's
-                mode = gr.Radio(
-                    [(label, key) for key, label in MODES.items()], value="continue", label="What to do", elem_id="mode"
-                )
-                bars = gr.Textbox(
-                    label="Bars to regenerate (FIRST-LAST, counted from 1)",
-                    placeholder="3-4",
-                    visible=False,
-                    elem_id="bars",
-                )
-                tracks = gr.Textbox(
-                    label="Tracks to keep (counted from 1, e.g. 1 or 1,3)",
-                    placeholder="1",
-                    visible=False,
-                    elem_id="tracks",
-                )
-                n = gr.Slider(1, MAX_VARIATIONS, value=2, step=1, label="Variations", elem_id="variations")
-                length = gr.Slider(1, MAX_LENGTH, value=64, step=1, label="Length: new notes", elem_id="length")
-                temperature = gr.Slider(
-                    0.1,
-                    2.0,
-                    value=1.0,
-                    step=0.05,
-                    label="Temperature",
-                    info="above 1 more adventurous, below 1 more conservative",
-                    elem_id="temperature",
-                )
-                seed = gr.Number(value=0, precision=0, label="Seed", info="variation i uses seed + i", elem_id="seed")
-                with gr.Accordion("Attribute controls", open=False, visible=False) as controls_box:
-                    key = gr.Dropdown([ANY, *KEYS], value="", label="Key")
-                    tempo = gr.Textbox(label="Tempo (quarter notes per minute)", placeholder="e.g. 90")
-                    time_signature = gr.Dropdown([ANY, *TIME_SIGNATURES[:-1]], value="", label="Time signature")
-                    density = gr.Dropdown([ANY, *LEVELS], value="", label="Density (notes per bar)")
-                    polyphony = gr.Dropdown([ANY, *LEVELS], value="", label="Polyphony (notes at once)")
-                    pitch_range = gr.Dropdown([ANY, *LEVELS], value="", label="Pitch range")
-                    instruments = gr.Textbox(label="Instruments", placeholder="e.g. violin,cello or 40,42")
-                    chords = gr.Textbox(
-                        label="Chords, bar by bar (repeated to fill the piece)",
-                        placeholder="e.g. C | G | Am | F   or   Dm7 G7 | Cmaj7",
-                        elem_id="chords",
+        with gr.Tab("Compose", id="compose", elem_id="compose-tab"):
+            with gr.Row():
+                with gr.Column(scale=1):
+                    model = gr.Dropdown(
+                        list(studio.models),
+                        value=next(iter(studio.models), None),
+                        label="Model",
+                        allow_custom_value=True,  # runs found after the page was built are valid too
+                        elem_id="model",
                     )
-                with gr.Accordion("Decoding (piano-roll GAN)", open=False, visible=False) as decoding_box:
-                    threshold = gr.Number(value=None, label="Threshold (blank: the run's own decoding)")
-                    sample = gr.Checkbox(value=False, label="Draw each cell from its probability instead")
-                # every other option a family declares, as it declares it: shown for the models that take it
-                declared = page_options()
-                with gr.Accordion("Options of this model", open=False, visible=False) as options_box:
-                    extra = {
-                        name: (
-                            gr.Checkbox(value=False, label=f"{d.cli_flag}: {d.help}", visible=False)
-                            if d.kind == "bool"
-                            else gr.Textbox(value="", label=f"{d.cli_flag}: {d.help}", visible=False)
-                        )
-                        for name, d in declared.items()
-                    }
-                go = gr.Button("Generate", variant="primary", elem_id="generate")
-        status = gr.Markdown(elem_id="status")
-        cli = gr.Code(
-            label="The same on the command line (writes these MIDI files into ./ideas)",
-            language="shell",
-            interactive=False,
-            visible=False,
-            elem_id="command",
-        )
-        slots = []
-        for i in range(MAX_VARIATIONS):
-            with gr.Group(visible=False, elem_id=f"take-{i}", elem_classes=["take"]) as group:
-                caption = gr.Markdown(elem_classes=["take-caption"])
-                with gr.Row():
-                    roll = gr.Image(
-                        type="filepath", interactive=False, show_label=False, scale=2, elem_classes=["take-roll"]
+                    model_info = gr.Markdown(elem_id="model-info")
+                    upload = gr.File(
+                        label=f"Upload a MIDI file (up to {MAX_UPLOAD_BYTES // 2**20} MB)",
+                        file_types=[".mid", ".midi"],
+                        type="filepath",
+                        elem_id="upload",
                     )
-                    with gr.Column(scale=1):
-                        audio = gr.Audio(
-                            type="filepath", interactive=False, label="Listen", elem_classes=["take-audio"]
+                    source = gr.Dropdown(
+                        inputs_start,
+                        value=NO_INPUT,
+                        label="Input",
+                        allow_custom_value=True,
+                        elem_id="input",
+                        info="an uploaded file, a built-in example, or none",
+                    )
+                    input_info = gr.Markdown(elem_id="input-info")
+                    input_roll = gr.Image(
+                        label="The input", type="filepath", interactive=False, visible=False, elem_id="input-roll"
+                    )
+                with gr.Column(scale=1):
+                    # every mode is a valid value (the request is checked against the model); the page shows the model's
+                    mode = gr.Radio(
+                        [(label, key) for key, label in MODES.items()],
+                        value="continue",
+                        label="What to do",
+                        elem_id="mode",
+                    )
+                    bars = gr.Textbox(
+                        label="Bars to regenerate (FIRST-LAST, counted from 1)",
+                        placeholder="3-4",
+                        visible=False,
+                        elem_id="bars",
+                    )
+                    tracks = gr.Textbox(
+                        label="Tracks to keep (counted from 1, e.g. 1 or 1,3)",
+                        placeholder="1",
+                        visible=False,
+                        elem_id="tracks",
+                    )
+                    n = gr.Slider(1, MAX_VARIATIONS, value=2, step=1, label="Variations", elem_id="variations")
+                    length = gr.Slider(1, MAX_LENGTH, value=64, step=1, label="Length: new notes", elem_id="length")
+                    temperature = gr.Slider(
+                        0.1,
+                        2.0,
+                        value=1.0,
+                        step=0.05,
+                        label="Temperature",
+                        info="above 1 more adventurous, below 1 more conservative",
+                        elem_id="temperature",
+                    )
+                    seed = gr.Number(
+                        value=0, precision=0, label="Seed", info="variation i uses seed + i", elem_id="seed"
+                    )
+                    with gr.Accordion("Attribute controls", open=False, visible=False) as controls_box:
+                        key = gr.Dropdown([ANY, *KEYS], value="", label="Key")
+                        tempo = gr.Textbox(label="Tempo (quarter notes per minute)", placeholder="e.g. 90")
+                        time_signature = gr.Dropdown([ANY, *TIME_SIGNATURES[:-1]], value="", label="Time signature")
+                        density = gr.Dropdown([ANY, *LEVELS], value="", label="Density (notes per bar)")
+                        polyphony = gr.Dropdown([ANY, *LEVELS], value="", label="Polyphony (notes at once)")
+                        pitch_range = gr.Dropdown([ANY, *LEVELS], value="", label="Pitch range")
+                        instruments = gr.Textbox(label="Instruments", placeholder="e.g. violin,cello or 40,42")
+                        chords = gr.Textbox(
+                            label="Chords, bar by bar (repeated to fill the piece)",
+                            placeholder="e.g. C | G | Am | F   or   Dm7 G7 | Cmaj7",
+                            elem_id="chords",
                         )
-                        midi = gr.File(label="MIDI", interactive=False, elem_classes=["take-midi"])
-            slots.append((group, caption, roll, audio, midi))
+                    with gr.Accordion("Decoding (piano-roll GAN)", open=False, visible=False) as decoding_box:
+                        threshold = gr.Number(value=None, label="Threshold (blank: the run's own decoding)")
+                        sample = gr.Checkbox(value=False, label="Draw each cell from its probability instead")
+                    # every other option a family declares, as it declares it: shown for the models that take it
+                    declared = page_options()
+                    with gr.Accordion("Options of this model", open=False, visible=False) as options_box:
+                        extra = {
+                            name: (
+                                gr.Checkbox(value=False, label=f"{d.cli_flag}: {d.help}", visible=False)
+                                if d.kind == "bool"
+                                else gr.Textbox(value="", label=f"{d.cli_flag}: {d.help}", visible=False)
+                            )
+                            for name, d in declared.items()
+                        }
+                    go = gr.Button("Generate", variant="primary", elem_id="generate")
+            status = gr.Markdown(elem_id="status")
+            cli = gr.Code(
+                label="The same on the command line (writes these MIDI files into ./ideas)",
+                language="shell",
+                interactive=False,
+                visible=False,
+                elem_id="command",
+            )
+            slots = []
+            for i in range(MAX_VARIATIONS):
+                with gr.Group(visible=False, elem_id=f"take-{i}", elem_classes=["take"]) as group:
+                    caption = gr.Markdown(elem_classes=["take-caption"])
+                    with gr.Row():
+                        roll = gr.Image(
+                            type="filepath", interactive=False, show_label=False, scale=2, elem_classes=["take-roll"]
+                        )
+                        with gr.Column(scale=1):
+                            audio = gr.Audio(
+                                type="filepath", interactive=False, label="Listen", elem_classes=["take-audio"]
+                            )
+                            midi = gr.File(label="MIDI", interactive=False, elem_classes=["take-midi"])
+                slots.append((group, caption, roll, audio, midi))
+        live_tab(studio, safely, message)
 
         # ------------------------------------------------------------------------------------------ handlers
         model_outputs = [
