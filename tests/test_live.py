@@ -429,3 +429,34 @@ def test_a_whole_phrase_is_answered_by_the_same_engine_offline():
     assert followed.tempos["qpm"][0] == pytest.approx(120.0)
     with pytest.raises(ConfigError, match="no notes"):
         answer_phrase(Steps(), Notes.empty(), LiveOptions())
+
+
+class Roots:
+    """A harmonizer that writes a bar of the chord's root in whole notes, and keeps what it was given."""
+
+    def __init__(self):
+        self.asked: list[tuple[str, float, int]] = []
+
+    def next_bar(self, context, chords, at, meter):
+        self.asked.append((chords, at, len(context)))
+        root = {"C:maj": 48, "G:maj": 55, "A:min": 57, "F:maj": 53}[chords]
+        return Notes.from_arrays([root], start_qn=[0.0], end_qn=[float(meter)], velocity=50)
+
+
+def test_accompany_with_a_harmonizer_plays_its_bars_a_bar_ahead():
+    clock = FakeClock()
+    sink = Sink(clock)
+    roots = Roots()
+    live = Live(
+        LiveOptions(mode="accompany", tempo=120.0, chords="C | G | Am | F"), sink, clock=clock, harmonizer=roots,
+        threaded=False,
+    )  # fmt: skip
+    live.feed(on(72), 0.0)
+    run_until(live, clock, 7.9)  # four bars of 2 s
+    by_bar = {}
+    for t, p, _ in sink.notes_on():
+        by_bar.setdefault(int(t // 2.0 + 1e-6), set()).add(p)
+    assert {p % 12 for p in by_bar[0]} == {0, 4, 7}  # bar 0 by rule: nothing to continue yet
+    assert by_bar[1] == {55} and by_bar[2] == {57} and by_bar[3] == {53}  # then the harmonizer's, over each chord
+    assert [a[:2] for a in roots.asked[:3]] == [("G:maj", 4.0), ("A:min", 8.0), ("F:maj", 12.0)]
+    assert live.stats.model_bars == live.stats.bars - 1  # every bar after the first (bar 4 planned ahead too)

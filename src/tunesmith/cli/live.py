@@ -59,6 +59,11 @@ def add(sub: Any) -> None:
     )  # fmt: skip
     p.add_argument("--drums", default=None, metavar="STYLE", help="accompany: drums in STYLE (e.g. funk, rock, any)")
     p.add_argument("--no-harmony", dest="harmony", action="store_false", help="accompany: drums only")
+    p.add_argument(
+        "--harmony-run", default=None, metavar="RUN",
+        help="accompany: a model trained with chord controls writes the chords and bass, a bar ahead (e.g. bach; "
+        "default: voiced by rule)",
+    )  # fmt: skip
     p.add_argument("--drum-run", default="drums", help="accompany: the drum model (a run folder or a shipped name)")
     p.add_argument("--memory", type=positive_float, default=16.0, help="beats of the music so far the model continues")
     sampling_arguments(p, "notes")
@@ -81,6 +86,7 @@ def run(args: argparse.Namespace) -> int:
     opts = LiveOptions(
         mode=args.mode, run=args.run, wait=args.wait, bars=args.bars, tempo=args.tempo, clock=args.clock,
         meter=args.meter, channel=args.channel, chords=args.chords, harmony=args.harmony, drums=args.drums,
+        harmony_run=args.harmony_run,
         drum_run=args.drum_run, memory=args.memory, temperature=args.temperature, top_k=args.top_k,
         top_p=args.top_p, seed=args.seed,
     )  # fmt: skip

@@ -43,7 +43,7 @@ from ..io.midi import write_midi
 from ..io.ports import InProcessPort, open_input, open_output, port_names
 from ..live import Clock, ClockTempo, FakeClock, Phrases, PulseTempo, Scheduler, SystemClock
 from ..notes import Notes, make_tempo_map, make_time_signatures
-from ..representations.chords import parse_progression, recognise
+from ..representations.chords import parse_progression, progression_text, recognise
 from ..sampling import check_options
 from .catalog import LIVE_MODES
 from .runs import load_run
@@ -75,6 +75,7 @@ class LiveOptions:
     channel: int = 0  # tunesmith's channel (0-based) for answers, chords and bass; drums on 9
     chords: str | None = None  # accompany: a progression to play instead of the chords heard
     harmony: bool = True  # accompany: chords and bass
+    harmony_run: str | None = None  # accompany: a model with chord controls that writes them (None: by rule)
     drums: str | None = None  # accompany: a drum style ("any" for any); None: no drums
     drum_run: str = "drums"
     memory: float = 16.0  # beats of the conversation the model continues
@@ -98,6 +99,8 @@ class LiveOptions:
             raise ConfigError(f"--channel must lie in 1..16, got {self.channel + 1}")
         if self.mode == "accompany" and not self.harmony and self.drums is None:
             raise ConfigError("accompany plays chords and bass and/or drums: give --drums STYLE or drop --no-harmony")
+        if self.harmony_run is not None and not self.harmony:
+            raise ConfigError("--harmony-run writes the chords and bass that --no-harmony leaves out: give one of them")
         if self.chords is not None:
             parse_progression(self.chords)  # a bad symbol is a one-line error now, not in the middle of a song
         check_options(temperature=self.temperature, top_k=self.top_k, top_p=self.top_p, length=1, n=1)
@@ -131,6 +134,24 @@ class RunComposer:
         self.calls += 1
         piece = self.fam.generate(self.model, self.run, options, next(self.model.parameters()).device)[0]
         return piece[int(piece.metadata.get("primer_notes", "0") or 0) :].sorted()
+
+    def next_bar(self, context: Notes, chords: str, at: float, meter: int) -> Notes:
+        """The bar after ``context`` (whole bars, the next from ``at`` quarter notes) over ``chords`` (one bar of a
+        progression, e.g. ``G7`` or ``C G/B``): its notes, times from the bar's start (a run with chord controls)."""
+        path = write_midi(context, self._dir / "accompaniment.mid")
+        o = self.opts
+        options = self.fam.options(
+            n=1, length=1, bars=1, chords=chords, temperature=o.temperature, top_k=o.top_k, top_p=o.top_p,
+            primer=str(path), seed=o.seed + self.calls,
+        )  # fmt: skip
+        self.calls += 1
+        piece = self.fam.generate(self.model, self.run, options, next(self.model.parameters()).device)[0]
+        new = piece[int(piece.metadata.get("primer_notes", "0") or 0) :]
+        new = new[(new.start_qn >= at - 1e-6) & (new.start_qn < at + meter - 1e-6)]
+        arr = new.notes.copy()
+        arr["start_qn"] -= at
+        arr["end_qn"] = np.minimum(arr["end_qn"] - at, meter)
+        return Notes.from_arrays(arr["pitch"], start_qn=arr["start_qn"], end_qn=arr["end_qn"], velocity=arr["velocity"])
 
     def close(self) -> None:
         shutil.rmtree(self._dir, ignore_errors=True)
@@ -166,6 +187,7 @@ class Stats:
     latencies: list[float] = field(default_factory=list)  # an answer's first note out after it was due (s)
     compose_log: list[tuple[float, float, int]] = field(default_factory=list)  # (compute s, music s, notes)
     bars: int = 0  # accompaniment bars planned
+    model_bars: int = 0  # of them, bars the harmonizer wrote
 
 
 class Live:
@@ -182,6 +204,7 @@ class Live:
         clock: Clock | None = None,
         composer: Composer | None = None,
         drummer: Any = None,
+        harmonizer: Any = None,
         threaded: bool = True,
         eager: bool = True,
         log: Callable[[str], None] = lambda s: None,
@@ -191,7 +214,7 @@ class Live:
             raise ConfigError(f"{opts.mode} needs a model that continues music")
         self.clock = clock or SystemClock()
         self.scheduler = Scheduler(send, self.clock)
-        self.composer, self.drummer = composer, drummer
+        self.composer, self.drummer, self.harmonizer = composer, drummer, harmonizer
         self.threaded = threaded
         self.eager = eager  # begin an answer at every release (playing); else only once it is due (a whole phrase)
         self.log = log
@@ -216,6 +239,8 @@ class Live:
         self._chord: tuple[int, str, int] | None = None
         self._voicing: list[int] = []
         self._drum_blocks: dict[int, Notes] = {}
+        self._played_bars: dict[int, Notes] = {}  # the accompaniment's bars as played (quarter notes in the bar)
+        self._model_bars: dict[int, Notes] = {}  # bars the harmonizer composed ahead
         self._failure: Exception | None = None
         if threaded:
             self._worker = threading.Thread(target=self._work, name="tunesmith-composer", daemon=True)
@@ -393,13 +418,59 @@ class Live:
         bar_len = self.opts.meter * beat
         if self.opts.harmony:
             chords = self._chords_of_bar(k, start - bar_len, start)
-            for i, chord in enumerate(chords):
-                at = start + i * bar_len / len(chords)
-                rows += self._voice(chord, at, bar_len / len(chords), beat)
+            written = self._model_bars.pop(k, None)
+            if written is not None:  # the harmonizer's bar, composed during the bar before
+                c = self.opts.channel
+                voiced = [(start + q * beat, start + e * beat, p, v, c) for q, e, p, v in _cells(written)]
+                self.stats.model_bars += 1
+            else:  # by rule (and where the harmonizer has not caught up: the first bars)
+                voiced = []
+                for i, chord in enumerate(chords):
+                    at = start + i * bar_len / len(chords)
+                    voiced += self._voice(chord, at, bar_len / len(chords), beat)
+            rows += voiced
+            if self.harmonizer is not None:
+                self._played_bars[k] = _bar_notes(voiced, start, beat)
+                self._harmonize_ahead(k + 1, chords)
         if self.drummer is not None:
             rows += self._drum_bar(k, start, beat)
         self.scheduler.add_notes(rows, "bar")
         self.stats.bars += 1
+
+    def _harmonize_ahead(self, k: int, heard: list[tuple[int, str, int]]) -> None:
+        """Have the harmonizer compose bar ``k`` (over the progression's chords for it, or the chords just heard)
+        after the last bars played, while bar ``k - 1`` plays."""
+        if self._progression is not None:
+            first = 0 if self.opts.tempo is not None or self.opts.clock else 1
+            chords = self._progression[(k - first) % len(self._progression)]
+        else:
+            chords = heard
+        if not chords:
+            return
+        meter = self.opts.meter
+        kept = [b for b in range(k - 4, k) if b in self._played_bars]
+        if not kept:
+            return
+        parts = []
+        for i, b in enumerate(kept):
+            bar = self._played_bars[b]
+            parts.append(Notes.from_arrays(bar.pitch, start_qn=bar.start_qn + i * meter, end_qn=bar.end_qn + i * meter,
+                                           velocity=bar.velocity))  # fmt: skip
+        tempos = make_tempo_map([0.0], [self.bpm])
+        context = Notes.concatenate(parts).sorted()
+        context = Notes.from_arrays(
+            context.pitch, start_qn=context.start_qn, end_qn=context.end_qn, velocity=context.velocity,
+            tempos=tempos, time_signatures=_meter(meter),
+        )  # fmt: skip
+        symbols = progression_text([chords])
+        at = float(len(kept) * meter)
+
+        def job() -> None:
+            bar = self.harmonizer.next_bar(context, symbols, at, meter)
+            with self._lock:
+                self._model_bars[k] = bar
+
+        self._submit(job)
 
     def _chords_of_bar(self, k: int, heard_from: float, heard_to: float) -> list[tuple[int, str, int]]:
         """The bar's chords: the progression's, or the one heard in the player's last bar (else the last one)."""
@@ -535,6 +606,23 @@ class Live:
             self._worker.join(timeout=2.0)
 
 
+def _cells(bar: Notes) -> list[tuple[float, float, int, int]]:
+    return [
+        (float(q), float(e), int(p), int(v))
+        for q, e, p, v in zip(bar.start_qn, bar.end_qn, bar.pitch, bar.velocity, strict=True)
+    ]
+
+
+def _bar_notes(rows: list[tuple], start: float, beat: float) -> Notes:
+    """Scheduled rows of one bar as Notes in quarter notes from the bar's start."""
+    if not rows:
+        return Notes.empty()
+    return Notes.from_arrays(
+        [r[2] for r in rows], start_qn=[(r[0] - start) / beat for r in rows],
+        end_qn=[(r[1] - start) / beat for r in rows], velocity=[r[3] for r in rows],
+    )  # fmt: skip
+
+
 def _meter(beats: int) -> np.ndarray:
     return make_time_signatures([0.0], [beats], [4])
 
@@ -598,7 +686,12 @@ def build(opts: LiveOptions, send: Callable[[mido.Message], None], **engine: Any
     drummer = None
     if opts.mode == "accompany" and opts.drums is not None:
         drummer = RunDrummer(opts.drum_run, None if opts.drums == "any" else opts.drums, opts.seed)
-    live = Live(opts, send, composer=composer, drummer=drummer, **engine)
+    harmonizer = None
+    if opts.mode == "accompany" and opts.harmony_run is not None:
+        harmonizer = RunComposer(opts.harmony_run, opts)
+        if not (harmonizer.fam.can("chords") and (harmonizer.run.config.get("model") or {}).get("chords")):
+            raise ConfigError(f"{opts.harmony_run}: not trained with chord controls; --harmony-run names one that is")
+    live = Live(opts, send, composer=composer, drummer=drummer, harmonizer=harmonizer, **engine)
     if drummer is not None:  # the first bars ready before the first note
         live._drum_blocks[0] = drummer.bars(DRUM_BLOCK)
     return live
@@ -641,8 +734,9 @@ def play(
         try:
             if live is not None:
                 live.close()
-                if isinstance(live.composer, RunComposer):
-                    live.composer.close()
+                for c in (live.composer, live.harmonizer):
+                    if isinstance(c, RunComposer):
+                        c.close()
         finally:
             out.close()
     return live.stats if live is not None else Stats()
