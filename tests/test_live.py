@@ -460,3 +460,55 @@ def test_accompany_with_a_harmonizer_plays_its_bars_a_bar_ahead():
     assert by_bar[1] == {55} and by_bar[2] == {57} and by_bar[3] == {53}  # then the harmonizer's, over each chord
     assert [a[:2] for a in roots.asked[:3]] == [("G:maj", 4.0), ("A:min", 8.0), ("F:maj", 12.0)]
     assert live.stats.model_bars == live.stats.bars - 1  # every bar after the first (bar 4 planned ahead too)
+
+
+class FakeInput:
+    def __init__(self, name, callback):
+        self.name, self.callback, self.closed = name, callback, False
+
+    def close(self):
+        self.closed = True
+
+
+def test_play_opens_the_ports_and_leaves_nothing_sounding(monkeypatch):
+    """The command line's job end to end through stand-in ports: a phrase in, an answer out, a stop with every
+    note released and All Notes Off; an input that goes away ends it with a PortError."""
+    import tunesmith.jobs.live as job
+
+    out = InProcessPort()
+    out.name = "synth"
+    inputs: list[FakeInput] = []
+    names = {"inputs": ["keys"]}
+    monkeypatch.setattr(job, "open_output", lambda name: out)
+    monkeypatch.setattr(
+        job, "open_input", lambda name, cb: inputs.append(FakeInput(name or "tunesmith", cb)) or inputs[-1]
+    )
+    monkeypatch.setattr(job, "port_names", lambda: (names["inputs"], ["synth"]))
+    stop = threading.Event()
+    said: list[str] = []
+    result = {}
+    opts = LiveOptions(run="bach", tempo=150.0, bars=1)
+    t = threading.Thread(target=lambda: result.update(stats=job.play(opts, port_in="keys", stop=stop, log=said.append)))
+    t.start()
+    while not inputs:
+        time.sleep(0.05)
+    for p in (64, 65, 67):
+        inputs[0].callback(on(p))
+        time.sleep(0.2)
+        inputs[0].callback(off(p))
+    deadline = time.monotonic() + 20
+    while not any(m.type == "note_on" for _, m in out.sent) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    stop.set()
+    t.join(timeout=30)
+    assert result["stats"].answers == 1 and inputs[0].closed and out.closed
+    ends = [(m.type, getattr(m, "control", None)) for _, m in out.sent][-2:]
+    assert ends == [("control_change", 64), ("control_change", 123)]
+    assert "in 'keys', out 'synth'" in said[0]
+
+    inputs.clear()
+    out.closed = False
+    names["inputs"] = []  # the keyboard is unplugged
+    with pytest.raises(PortError, match="'keys' went away"):
+        job.play(opts, port_in="keys", log=said.append)
+    assert out.closed
