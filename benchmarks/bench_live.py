@@ -104,7 +104,7 @@ def measure(model: str, args: argparse.Namespace) -> dict:
                 context, _ = live._context(clock.now())
                 notes = max(8, sum(n for _, _, n in live.stats.compose_log[-3:]))
                 t = time.perf_counter()
-                composer.continue_notes(context, notes)
+                composer.continue_notes(context, notes, seed=i)
                 whole.append(time.perf_counter() - t)
     finally:
         stop.set()
@@ -148,7 +148,7 @@ def main(argv: list[str] | None = None) -> int:
               f"{args.phrases} phrases at {args.tempo:g} bpm, wait {args.wait:g} beat(s), answers of {args.bars} "
               f"bar(s)")  # fmt: skip
         head = ("model", "answers", "latency median / p90 / p99 / max (ms)", "timing error median / p99 (ms)",
-                "x real time", "first chunk (ms)", "anchor: composed when due, first note late by (median ms)")  # fmt: skip
+                "x real time", "first chunk (ms)", "anchor: composed when due (ms late, median)")  # fmt: skip
         print("| " + " | ".join(head) + " |")
         print("| --- " * len(head) + "|")
         for model in args.models:

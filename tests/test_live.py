@@ -178,9 +178,11 @@ class Steps:
 
     def __init__(self):
         self.calls = 0
+        self.seeds: list[int] = []
 
-    def continue_notes(self, context: Notes, count: int) -> Notes:
+    def continue_notes(self, context: Notes, count: int, seed: int) -> Notes:
         self.calls += 1
+        self.seeds.append(seed)
         last = int(context.pitch[np.argmax(context.start_qn)])
         qn = float(context.start_qn.max()) + 1 + np.arange(count, dtype=float)
         return Notes.from_arrays(last + 1 + np.arange(count), start_qn=qn, end_qn=qn + 0.5, velocity=70)
@@ -338,6 +340,7 @@ def test_a_shipped_model_answers_in_real_time_through_in_process_ports():
         deadline = released + 20.0
         while clock.now() < deadline and not live.stats.latencies:
             time.sleep(0.05)
+        time.sleep(1.6 + 0.3)  # the answer's bar plays out
     finally:
         stop.set()
         loop.join()
@@ -392,7 +395,7 @@ class Kicks:
     def __init__(self):
         self.calls = 0
 
-    def bars(self, n):
+    def bars(self, n, seed):
         self.calls += 1
         qn = np.arange(4 * n, dtype=float)
         return Notes.from_arrays(
@@ -437,7 +440,7 @@ class Roots:
     def __init__(self):
         self.asked: list[tuple[str, float, int]] = []
 
-    def next_bar(self, context, chords, at, meter):
+    def next_bar(self, context, chords, at, meter, seed):
         self.asked.append((chords, at, len(context)))
         root = {"C:maj": 48, "G:maj": 55, "A:min": 57, "F:maj": 53}[chords]
         return Notes.from_arrays([root], start_qn=[0.0], end_qn=[float(meter)], velocity=50)
@@ -512,3 +515,21 @@ def test_play_opens_the_ports_and_leaves_nothing_sounding(monkeypatch):
     with pytest.raises(PortError, match="'keys' went away"):
         job.play(opts, port_in="keys", log=said.append)
     assert out.closed
+
+
+def test_the_same_playing_gets_the_same_answer_however_fast_the_machine():
+    """An answer's seeds come from its place in the conversation, not from how many answers were begun and dropped
+    on the way (a fast machine begins one at every release, a slow one fewer)."""
+    phrase = Notes.from_arrays([60, 62, 64], [0.0, 0.5, 1.0], [0.4, 0.9, 1.4])
+    eager, lazy = Steps(), Steps()
+    live, clock, sink = engine(wait=1.0, bars=1)
+    live.composer = eager
+    play_phrase(live, clock, [60, 62, 64])  # an answer begun at each release: three begun, two dropped
+    run_until(live, clock, 4.0)
+    answer_phrase(lazy, phrase, LiveOptions(tempo=120.0, bars=1, channel=1))  # one begun, when due
+    assert eager.calls > lazy.calls
+    assert eager.seeds[-len(lazy.seeds) :] == lazy.seeds == [0, 1]  # the first answer's chunks: seeds 0 and 1
+    before = len(eager.seeds)
+    play_phrase(live, clock, [65])
+    run_until(live, clock, 8.0)
+    assert eager.seeds[before:] == [1000, 1001]  # the second answer's chunks

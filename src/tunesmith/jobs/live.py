@@ -108,43 +108,43 @@ class LiveOptions:
 
 
 class Composer(Protocol):
-    def continue_notes(self, context: Notes, count: int) -> Notes:
-        """The next ``count`` notes after ``context`` (quarter-note times on ``context``'s timeline)."""
+    def continue_notes(self, context: Notes, count: int, seed: int) -> Notes:
+        """The next ``count`` notes after ``context`` (quarter-note times on ``context``'s timeline), drawn with
+        ``seed``."""
 
 
 class RunComposer:
     """A trained run (or shipped model) that continues what was played: the family's own continuation of a
-    primer, the primer left out. Each call has its own seed (``seed`` + the calls before)."""
+    primer, the primer left out. The engine gives each call its seed: an answer's by how many answers came before
+    it and its chunk's place, an accompaniment bar's by its number, so that the same playing gets the same music
+    however fast the machine composes (and however many answers it began and dropped)."""
 
     def __init__(self, run: str, opts: LiveOptions) -> None:
         self.run, self.fam, self.model = load_run(run, "cpu")
         if not self.fam.takes_primer:
             raise ConfigError(f"{run}: a {self.run.kind} model does not continue music; live needs one that does")
         self.opts = opts
-        self.calls = 0
         self._dir = Path(tempfile.mkdtemp(prefix="tunesmith-live-"))
 
-    def continue_notes(self, context: Notes, count: int) -> Notes:
+    def continue_notes(self, context: Notes, count: int, seed: int) -> Notes:
         path = write_midi(context, self._dir / "context.mid")
         o = self.opts
         options = self.fam.options(
             n=1, length=count, temperature=o.temperature, top_k=o.top_k, top_p=o.top_p, primer=str(path),
-            seed=o.seed + self.calls,
+            seed=seed,
         )  # fmt: skip
-        self.calls += 1
         piece = self.fam.generate(self.model, self.run, options, next(self.model.parameters()).device)[0]
         return piece[int(piece.metadata.get("primer_notes", "0") or 0) :].sorted()
 
-    def next_bar(self, context: Notes, chords: str, at: float, meter: int) -> Notes:
+    def next_bar(self, context: Notes, chords: str, at: float, meter: int, seed: int) -> Notes:
         """The bar after ``context`` (whole bars, the next from ``at`` quarter notes) over ``chords`` (one bar of a
         progression, e.g. ``G7`` or ``C G/B``): its notes, times from the bar's start (a run with chord controls)."""
         path = write_midi(context, self._dir / "accompaniment.mid")
         o = self.opts
         options = self.fam.options(
             n=1, length=1, bars=1, chords=chords, temperature=o.temperature, top_k=o.top_k, top_p=o.top_p,
-            primer=str(path), seed=o.seed + self.calls,
+            primer=str(path), seed=seed,
         )  # fmt: skip
-        self.calls += 1
         piece = self.fam.generate(self.model, self.run, options, next(self.model.parameters()).device)[0]
         new = piece[int(piece.metadata.get("primer_notes", "0") or 0) :]
         new = new[(new.start_qn >= at - 1e-6) & (new.start_qn < at + meter - 1e-6)]
@@ -164,11 +164,10 @@ class RunDrummer:
         self.run, self.fam, self.model = load_run(run, "cpu")
         if not self.fam.can("styles"):
             raise ConfigError(f"{run}: a {self.run.kind} model plays no drum styles; --drum-run names a drum model")
-        self.style, self.seed, self.calls = style, seed, 0
+        self.style = style
 
-    def bars(self, n: int) -> Notes:
-        options = self.fam.options(n=1, length=n, bars=n, style=self.style, fill_every=4, seed=self.seed + self.calls)
-        self.calls += 1
+    def bars(self, n: int, seed: int) -> Notes:
+        options = self.fam.options(n=1, length=n, bars=n, style=self.style, fill_every=4, seed=seed)
         return self.fam.generate(self.model, self.run, options, next(self.model.parameters()).device)[0]
 
 
@@ -230,6 +229,7 @@ class Live:
         self._count = 0  # answers begun (their tags)
         self._answer: str | None = None  # the tag of the answer begun or playing
         self._due: dict[str, float] = {}  # each answer's moment
+        self._seed: dict[str, int] = {}  # each answer's next chunk's seed
         self._streaming = False  # continue: the model is playing on
         # accompaniment
         self._progression = parse_progression(opts.chords) if opts.chords else None
@@ -303,6 +303,7 @@ class Live:
         self._count += 1
         tag = f"answer{self._count}"
         self._answer, self._due[tag] = tag, due
+        self._seed[tag] = self.opts.seed + 1000 * self.stats.answers  # the answer's place in the conversation
         context, origin = self._context(now)
         beat = self.beat
         self._submit(lambda: self._compose(tag, context, origin, beat))
@@ -329,7 +330,9 @@ class Live:
         count, first = self.opts.first, 0.0
         while self._answer == tag and self._failure is None:
             t0 = time.perf_counter()
-            new = self.composer.continue_notes(context, count)
+            seed = self._seed[tag]
+            self._seed[tag] += 1  # the next chunk's
+            new = self.composer.continue_notes(context, count, seed)
             spent = time.perf_counter() - t0
             if len(new) == 0:
                 return
@@ -466,7 +469,7 @@ class Live:
         at = float(len(kept) * meter)
 
         def job() -> None:
-            bar = self.harmonizer.next_bar(context, symbols, at, meter)
+            bar = self.harmonizer.next_bar(context, symbols, at, meter, self.opts.seed + k)
             with self._lock:
                 self._model_bars[k] = bar
 
@@ -512,7 +515,9 @@ class Live:
     def _drum_bar(self, k: int, start: float, beat: float) -> list[tuple]:
         block = k // DRUM_BLOCK
         if block + 1 not in self._drum_blocks:  # the next block composed while this one plays
-            self._submit(lambda b=block + 1: self._drum_blocks.setdefault(b, self.drummer.bars(DRUM_BLOCK)))
+            self._submit(
+                lambda b=block + 1: self._drum_blocks.setdefault(b, self.drummer.bars(DRUM_BLOCK, self.opts.seed + b))
+            )
         notes = self._drum_blocks.get(block) or self._drum_blocks.get(max(self._drum_blocks, default=-1))
         if notes is None:
             return []
@@ -693,7 +698,7 @@ def build(opts: LiveOptions, send: Callable[[mido.Message], None], **engine: Any
             raise ConfigError(f"{opts.harmony_run}: not trained with chord controls; --harmony-run names one that is")
     live = Live(opts, send, composer=composer, drummer=drummer, harmonizer=harmonizer, **engine)
     if drummer is not None:  # the first bars ready before the first note
-        live._drum_blocks[0] = drummer.bars(DRUM_BLOCK)
+        live._drum_blocks[0] = drummer.bars(DRUM_BLOCK, opts.seed)
     return live
 
 

@@ -646,7 +646,7 @@ class Studio:
         t0 = time.perf_counter()
         with self._live:
             composer = self._composer(m, opts)
-            composer.opts, composer.calls = opts, 0  # the same phrase and seed give the same answer
+            composer.opts = opts  # its temperature; the seeds are the engine's: the same phrase, the same answer
             answer = answer_phrase(composer, notes, opts)
         return answer, time.perf_counter() - t0
 
