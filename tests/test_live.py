@@ -3,6 +3,8 @@ command line's errors, and a real port where the machine has a MIDI system."""
 
 from __future__ import annotations
 
+import os
+import shutil
 import subprocess
 import sys
 import threading
@@ -367,26 +369,89 @@ def test_the_command_line_says_in_one_line_what_is_wrong():
     assert r.returncode == 0 or "no MIDI system" in r.stderr
 
 
-def test_a_real_virtual_port_where_the_machine_has_a_midi_system():
+@pytest.fixture
+def midi_system(monkeypatch, tmp_path):
+    """A MIDI system without a sound card: the machine's ALSA sequencer where it has one, else a JACK server with
+    its dummy driver started for the test (Debian: apt-get install jackd2); skipped, with the reason, where
+    neither can run."""
     try:
-        out = open_output(None)
+        open_output(None, "alsa").close()
+        return "alsa"
     except PortError as e:
-        pytest.skip(f"no MIDI system here to open a real port with: {e}")
+        why = str(e)
+    jackd = shutil.which("jackd")
+    if jackd is None:
+        pytest.skip(f"no ALSA sequencer ({why}) and no JACK server to start (apt-get install jackd2)")
+    name = f"tunesmith-test-{os.getpid()}"
+    monkeypatch.setenv("JACK_DEFAULT_SERVER", name)
+    monkeypatch.setenv("JACK_NO_AUDIO_RESERVATION", "1")
+    log = (tmp_path / "jackd.log").open("w")
+    server = subprocess.Popen([jackd, "-n", name, "-d", "dummy", "-r", "48000", "-p", "256"], stdout=log, stderr=log)
     try:
-        import mido as m
-
-        names = m.get_input_names()
-        assert any("tunesmith" in n for n in names)
-        target = next(n for n in names if "tunesmith" in n)
-        got: list = []
-        inp = m.open_input(target, callback=got.append)
-        out.send(on(60))
-        out.send(off(60))
-        time.sleep(0.2)
-        inp.close()
-        assert [x.type for x in got][:2] == ["note_on", "note_off"]
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                open_output(None, "jack").close()
+                break
+            except PortError:
+                if time.monotonic() > deadline or server.poll() is not None:
+                    pytest.skip(f"the JACK server did not start: {(tmp_path / 'jackd.log').read_text()[-300:]}")
+                time.sleep(0.2)
+        yield "jack"
     finally:
-        out.close()
+        server.terminate()
+        server.wait(timeout=10)
+        log.close()
+
+
+def test_live_through_real_midi_ports(midi_system):
+    """tunesmith live answer on a real MIDI system: a player's ports connect to tunesmith's virtual ones by name,
+    play a phrase, and get the answer back, then every note released at the stop."""
+    import mido as m
+
+    from tunesmith.io.ports import backend
+    from tunesmith.jobs.live import play
+
+    stop = threading.Event()
+    result: dict = {}
+    opts = LiveOptions(run="bach", tempo=150.0, bars=1)
+    t = threading.Thread(target=lambda: result.update(stats=play(opts, stop=stop, log=lambda s: None, api=midi_system)))
+    t.start()
+    b = backend(midi_system)
+    try:
+        deadline = time.monotonic() + 30
+        while not (  # tunesmith's output (for a player to hear) and its input (to play into)
+            any("tunesmith" in n for n in b.get_input_names()) and any("tunesmith" in n for n in b.get_output_names())
+        ):
+            assert time.monotonic() < deadline and t.is_alive(), "tunesmith's ports did not open"
+            time.sleep(0.1)
+        ours_in = next(n for n in b.get_output_names() if "tunesmith" in n)  # tunesmith's input, to play into
+        heard: list = []
+        ears = b.open_input(next(n for n in b.get_input_names() if "tunesmith" in n), callback=heard.append)
+        keys = b.open_output(ours_in)
+        time.sleep(0.3)
+        for p in (67, 69, 71):
+            keys.send(m.Message("note_on", note=p, velocity=80))
+            time.sleep(0.2)
+            keys.send(m.Message("note_off", note=p))
+        deadline = time.monotonic() + 20
+        while not any(x.type == "note_on" and x.velocity for x in heard) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(0.5)
+        stop.set()
+        t.join(timeout=30)
+        time.sleep(0.2)
+        keys.close()
+        ears.close()
+    finally:
+        stop.set()
+        t.join(timeout=30)
+    assert result["stats"].answers == 1
+    ons = [x for x in heard if x.type == "note_on" and x.velocity]
+    assert ons, "no answer came back through the ports"
+    assert [(x.type, x.control) for x in heard if x.type == "control_change"][-2:] == [
+        ("control_change", 64), ("control_change", 123)
+    ]  # fmt: skip
 
 
 class Kicks:
@@ -482,11 +547,11 @@ def test_play_opens_the_ports_and_leaves_nothing_sounding(monkeypatch):
     out.name = "synth"
     inputs: list[FakeInput] = []
     names = {"inputs": ["keys"]}
-    monkeypatch.setattr(job, "open_output", lambda name: out)
+    monkeypatch.setattr(job, "open_output", lambda name, api=None: out)
     monkeypatch.setattr(
         job, "open_input", lambda name, cb: inputs.append(FakeInput(name or "tunesmith", cb)) or inputs[-1]
     )
-    monkeypatch.setattr(job, "port_names", lambda: (names["inputs"], ["synth"]))
+    monkeypatch.setattr(job, "port_names", lambda api=None: (names["inputs"], ["synth"]))
     stop = threading.Event()
     said: list[str] = []
     result = {}

@@ -72,3 +72,25 @@ def test_drum_tracks_are_written_on_a_percussion_staff(tmp_path):
     write_score(on_beat_grid(read_midi(path)), tmp_path / "d.musicxml")
     xml = (tmp_path / "d.musicxml").read_text()
     assert "<sign>percussion</sign>" in xml and xml.count("<unpitched>") == 3
+
+
+def test_a_score_engraves_with_musescore_where_it_is_installed(tmp_path):
+    """The MusicXML a composer gets opens in a notation program: MuseScore engraves it into a page with ink on it
+    (skipped, with the reason, where no MuseScore is installed)."""
+    from tunesmith.errors import EngineUnavailable
+    from tunesmith.io.score import engrave
+
+    path = write_score(piece(), tmp_path / "s.musicxml", key=(5, False), chords=[(0.0, 5, "maj", -1)])
+    try:
+        pages = engrave(path, tmp_path / "s.png")
+    except EngineUnavailable as e:
+        pytest.skip(str(e))
+    assert [p.name for p in pages] == ["s-1.png"]
+    import matplotlib.image
+
+    page = matplotlib.image.imread(pages[0])
+    alpha = page[..., 3:4] if page.shape[-1] == 4 else 1.0  # MuseScore's page is transparent: laid on white
+    grey = (page[..., :3] * alpha + (1 - alpha)).mean(axis=2)
+    ink = (grey < 0.5).mean()
+    assert page.shape[0] > 1000 and 0.001 < ink < 0.2  # a page, with staves and notes on it, mostly white
+    assert "<creator type=\"composer\">tunesmith</creator>" in path.read_text()  # not music21's own name

@@ -76,7 +76,7 @@ def run(args: argparse.Namespace) -> int:
     from ..jobs.live import LiveOptions, play, ports
 
     if args.list:
-        found = ports()
+        found = ports(args.api)
         for what in ("inputs", "outputs"):
             print(f"{what}:")
             for name in found[what] or ["(none)"]:
@@ -90,7 +90,7 @@ def run(args: argparse.Namespace) -> int:
         drum_run=args.drum_run, memory=args.memory, temperature=args.temperature, top_k=args.top_k,
         top_p=args.top_p, seed=args.seed,
     )  # fmt: skip
-    stats = play(opts, port_in=args.port_in, port_out=args.port_out)
+    stats = play(opts, port_in=args.port_in, port_out=args.port_out, api=args.api)
     if stats.latencies:
         ms = sorted(1000 * x for x in stats.latencies)
         print(f"{stats.answers} answer(s); first note out after it was due: median {ms[len(ms) // 2]:.1f} ms")

@@ -19,9 +19,26 @@ from ..errors import PortError
 
 #: the name of the virtual ports tunesmith opens (what a DAW lists)
 VIRTUAL_NAME = "tunesmith"
+#: the MIDI systems by the name ``--api`` takes, as rtmidi names them (None: the system's own)
+APIS = {"alsa": "LINUX_ALSA", "jack": "UNIX_JACK", "coremidi": "MACOSX_CORE", "windows": "WINDOWS_MM"}
+#: the environment variable that chooses one where ``--api`` is not given
+API_ENV = "TUNESMITH_MIDI_API"
+
+
+def backend(api: str | None = None) -> mido.Backend:
+    """mido's rtmidi backend on ``api`` (a key of :data:`APIS`; None: ``$TUNESMITH_MIDI_API``, else the system's
+    default: ALSA on Linux, CoreMIDI on macOS, Windows MultiMedia)."""
+    api = api or os.environ.get(API_ENV) or None
+    if api is None:
+        return mido.Backend("mido.backends.rtmidi")
+    if api not in APIS:
+        raise PortError(f"--api {api!r}: choose one of {', '.join(APIS)}")
+    return mido.Backend(f"mido.backends.rtmidi/{APIS[api]}")
+
+
 NO_SYSTEM = (
     "no MIDI system to open ports with ({why}); on Linux load ALSA's sequencer (the snd-seq module) or start a JACK "
-    "server; on macOS and Windows any MIDI device or IAC / loopMIDI port will do (docs/live.md)"
+    "server (then --api jack); on macOS and Windows any MIDI device or IAC / loopMIDI port will do (docs/live.md)"
 )
 
 
@@ -44,11 +61,12 @@ def _quiet() -> Iterator[None]:
         os.close(saved)
 
 
-def port_names() -> tuple[list[str], list[str]]:
+def port_names(api: str | None = None) -> tuple[list[str], list[str]]:
     """The names of the system's MIDI inputs and outputs."""
+    b = backend(api)
     try:
         with _quiet():
-            return list(mido.get_input_names()), list(mido.get_output_names())
+            return list(b.get_input_names()), list(b.get_output_names())
     except Exception as e:  # rtmidi raises its own SystemError where there is no MIDI system
         raise PortError(NO_SYSTEM.format(why=str(e).strip() or type(e).__name__)) from None
 
@@ -66,27 +84,31 @@ def choose(name: str, names: list[str], what: str) -> str:
     raise PortError(f"{name!r} names {len(hits)} MIDI {what}s ({', '.join(map(repr, hits))}): give more of the name")
 
 
-def open_input(name: str | None, callback: Callable[[mido.Message], None]) -> mido.ports.BaseInput:
+def open_input(
+    name: str | None, callback: Callable[[mido.Message], None], api: str | None = None
+) -> mido.ports.BaseInput:
     """The input ``name`` (None: a virtual input named :data:`VIRTUAL_NAME`), calling ``callback`` with each
     message from rtmidi's thread."""
+    b = backend(api)
     try:
         with _quiet():
             if name is None:
-                return mido.open_input(VIRTUAL_NAME, virtual=True, callback=callback)
-            return mido.open_input(choose(name, port_names()[0], "input"), callback=callback)
+                return b.open_input(VIRTUAL_NAME, virtual=True, callback=callback)
+            return b.open_input(choose(name, port_names(api)[0], "input"), callback=callback)
     except PortError:
         raise
     except Exception as e:
         raise PortError(_why("input", name, e)) from None
 
 
-def open_output(name: str | None) -> mido.ports.BaseOutput:
+def open_output(name: str | None, api: str | None = None) -> mido.ports.BaseOutput:
     """The output ``name`` (None: a virtual output named :data:`VIRTUAL_NAME`)."""
+    b = backend(api)
     try:
         with _quiet():
             if name is None:
-                return mido.open_output(VIRTUAL_NAME, virtual=True)
-            return mido.open_output(choose(name, port_names()[1], "output"))
+                return b.open_output(VIRTUAL_NAME, virtual=True)
+            return b.open_output(choose(name, port_names(api)[1], "output"))
     except PortError:
         raise
     except Exception as e:

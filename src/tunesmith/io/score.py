@@ -39,7 +39,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..chordnames import parse_symbols_text, symbols_text
-from ..errors import ScoreReadError
+from ..errors import EngineUnavailable, ScoreReadError
 from ..notes import DEFAULT_VELOCITY, Notes, make_tempo_map, make_time_signatures
 
 if TYPE_CHECKING:  # music21 is slow to import: only inside the functions that need it
@@ -419,6 +419,9 @@ _KINDS = {
 }  # fmt: skip
 _SHARP_NAMES = ("C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B")
 _FLAT_NAMES = ("C", "D-", "D", "E-", "E", "F", "G-", "G", "A-", "A", "B-", "B")
+#: a key of no sharps or flats (and no key): the black keys as C major's music spells them, its flat seventh B-
+#: and its sharp fourth F# among them (not A#, which a chord symbol of B-flat would read as)
+_NATURAL_NAMES = ("C", "C#", "D", "E-", "E", "F", "F#", "G", "A-", "A", "B-", "B")
 #: General MIDI programs 0-7: pianos, written on a grand staff
 _PIANOS = range(8)
 #: the split between a grand staff's staves: middle C and above on the upper one
@@ -455,7 +458,7 @@ def write_score(
         names = ("C", "D-", "D", "E-", "E", "F", "F#", "G", "A-", "A", "B-", "B")
         k = m21key.Key(names[tonic % 12], "minor" if minor else "major")
         flats = k.sharps < 0
-    spell = _FLAT_NAMES if flats else _SHARP_NAMES
+    spell = _FLAT_NAMES if flats else _SHARP_NAMES if k is not None and k.sharps > 0 else _NATURAL_NAMES
 
     def when(x: float) -> Fraction:
         return Fraction(float(x)).limit_denominator(48)
@@ -482,7 +485,11 @@ def write_score(
             part.insert(when(r["start_qn"]), n)
 
     score = stream.Score()
-    score.metadata = metadata.Metadata(title=title or notes.metadata.get("title", "") or "tunesmith")
+    # music21's MusicXML writer credits "Music21" as the composer of a score that names none: name one
+    score.metadata = metadata.Metadata(
+        title=title or notes.metadata.get("title", "") or "tunesmith",
+        composer=notes.metadata.get("composer", "") or "tunesmith",
+    )
     a = notes.notes
     tracks = sorted(set(zip(a["track"].tolist(), a["program"].tolist(), a["is_drum"].tolist(), strict=True)))
     first = True
@@ -508,6 +515,8 @@ def write_score(
                 part.insert(0, clef.PercussionClef())
             furnish(part, first)
             fill(part, rows, bool(drums))
+            if not drums and len(rows):  # the clef its notes lie in: treble or bass
+                part.insert(0, clef.bestClef(part, recurse=True))
             parts, group = [part], None
         if first:
             for start, root, quality, bass in chords:
@@ -532,3 +541,31 @@ def write_score(
         if written != tmp:
             written.replace(tmp)
     return path
+
+
+#: MuseScore's command-line names, newest first (Debian's musescore3 installs mscore3)
+MUSESCORE = ("mscore4portable", "mscore4", "mscore3", "musescore3", "mscore", "musescore")
+
+
+def engrave(score: str | os.PathLike[str], png: str | os.PathLike[str], timeout: float = 120.0) -> list[Path]:
+    """Engrave a MusicXML score into PNG pages with MuseScore where it is installed (``png``'s name with ``-1``,
+    ``-2``, ... for each page, as MuseScore writes them); an EngineUnavailable error says where it is not.
+    MuseScore runs without a display (Qt's offscreen platform)."""
+    import shutil
+    import subprocess
+
+    exe = next((shutil.which(n) for n in MUSESCORE if shutil.which(n)), None)
+    if exe is None:
+        raise EngineUnavailable("no MuseScore to engrave scores with (Debian: apt-get install musescore3)")
+    png = Path(png)
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    try:
+        done = subprocess.run(
+            [exe, "-o", str(png), str(score)], env=env, capture_output=True, text=True, timeout=timeout
+        )
+    except subprocess.TimeoutExpired:
+        raise EngineUnavailable(f"MuseScore took over {timeout:g} s to engrave {score}") from None
+    pages = sorted(png.parent.glob(f"{png.stem}-*.png"), key=lambda p: int(p.stem.rsplit("-", 1)[1]))
+    if done.returncode != 0 or not pages:
+        raise EngineUnavailable(f"MuseScore could not engrave {score}: {(done.stderr or done.stdout).strip()[-200:]}")
+    return pages

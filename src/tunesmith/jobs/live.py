@@ -678,9 +678,9 @@ def answer_phrase(composer: Composer, phrase: Notes, opts: LiveOptions) -> Notes
     ).sorted()
 
 
-def ports() -> dict[str, list[str]]:
+def ports(api: str | None = None) -> dict[str, list[str]]:
     """The system's MIDI inputs and outputs (``tunesmith live --list``)."""
-    inputs, outputs = port_names()
+    inputs, outputs = port_names(api)
     return {"inputs": inputs, "outputs": outputs}
 
 
@@ -709,16 +709,17 @@ def play(
     port_out: str | None = None,
     stop: threading.Event | None = None,
     log: Callable[[str], None] = print,
+    api: str | None = None,
 ) -> Stats:
     """Play through MIDI ports until ``stop`` is set or Ctrl-C: ``port_in``/``port_out`` by name (None: a virtual
     port named ``tunesmith``). Ends with every note released and All Notes Off on the channels used. A port that
     goes away ends it with a :class:`~tunesmith.errors.PortError`."""
     stop = stop or threading.Event()
-    out = open_output(port_out)
+    out = open_output(port_out, api)
     live: Live | None = None
     try:
         live = build(opts, out.send, log=log)
-        inp = open_input(port_in, live.feed)
+        inp = open_input(port_in, live.feed, api)
         try:
             log(
                 f"tunesmith live: {opts.mode} with {opts.run if opts.mode != 'accompany' else 'chords and bass'}; "
@@ -729,7 +730,7 @@ def play(
                 live.run_for(0.5, stop)
                 if port_in is not None and time.monotonic() - checked > 2.0:  # a keyboard unplugged
                     checked = time.monotonic()
-                    if inp.name not in port_names()[0]:
+                    if inp.name not in port_names(api)[0]:
                         raise PortError(f"the MIDI input {inp.name!r} went away; stopped")
         except KeyboardInterrupt:
             log("stopped")
