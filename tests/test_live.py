@@ -598,3 +598,14 @@ def test_the_same_playing_gets_the_same_answer_however_fast_the_machine():
     play_phrase(live, clock, [65])
     run_until(live, clock, 8.0)
     assert eager.seeds[before:] == [1000, 1001]  # the second answer's chunks
+
+
+def test_stopping_after_the_port_went_away_is_quiet():
+    clock = FakeClock()
+    port = InProcessPort()
+    s = Scheduler(port.send, clock)
+    s.add_notes([(0.0, 5.0, 60, 80, 0)])
+    s.run_due(1.0)
+    port.close()
+    s.stop()  # no error: the note-offs have nowhere to go
+    assert s.pending() == 0

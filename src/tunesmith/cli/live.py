@@ -47,6 +47,10 @@ def add(sub: Any) -> None:
     p.add_argument(
         "--run", default="piano", help="the model that answers and continues: a run folder or a shipped name"
     )
+    p.add_argument(
+        "--api", choices=("alsa", "jack", "coremidi", "windows"), default=None,
+        help="the MIDI system (default: $TUNESMITH_MIDI_API, else the system's own: ALSA, CoreMIDI, Windows MM)",
+    )  # fmt: skip
     p.add_argument("--wait", type=positive_float, default=1.0, help="beats of silence that end your phrase")
     p.add_argument("--bars", type=positive_int, default=2, help="bars an answer lasts")
     p.add_argument("--tempo", type=positive_float, default=None, help="beats a minute (default: follow yours)")

@@ -167,13 +167,21 @@ class Scheduler:
             self._heap.clear()
             if not silence:
                 return
-            for (channel, pitch), holders in self._sounding.items():
-                if holders:
-                    holders.clear()
-                    self._out(mido.Message("note_off", note=pitch, velocity=0, channel=channel))
+            last = [
+                mido.Message("note_off", note=pitch, velocity=0, channel=channel)
+                for (channel, pitch), holders in self._sounding.items()
+                if holders
+            ]
+            for holders in self._sounding.values():
+                holders.clear()
             for channel in sorted(self.channels):
-                self._out(mido.Message("control_change", control=SUSTAIN, value=0, channel=channel))
-                self._out(mido.Message("control_change", control=ALL_NOTES_OFF, value=0, channel=channel))
+                last.append(mido.Message("control_change", control=SUSTAIN, value=0, channel=channel))
+                last.append(mido.Message("control_change", control=ALL_NOTES_OFF, value=0, channel=channel))
+            for msg in last:
+                try:
+                    self._out(msg)
+                except Exception:  # the port is gone: nothing is left sounding through it
+                    return
 
 
 def _is_off(msg: mido.Message) -> bool:
