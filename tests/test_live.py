@@ -548,17 +548,29 @@ def test_play_opens_the_ports_and_leaves_nothing_sounding(monkeypatch):
     inputs: list[FakeInput] = []
     names = {"inputs": ["keys"]}
     monkeypatch.setattr(job, "open_output", lambda name, api=None: out)
-    monkeypatch.setattr(
-        job, "open_input", lambda name, cb: inputs.append(FakeInput(name or "tunesmith", cb)) or inputs[-1]
-    )
+
+    def opened(name, callback, api=None):
+        inputs.append(FakeInput(name or "tunesmith", callback))
+        return inputs[-1]
+
+    monkeypatch.setattr(job, "open_input", opened)
     monkeypatch.setattr(job, "port_names", lambda api=None: (names["inputs"], ["synth"]))
     stop = threading.Event()
     said: list[str] = []
     result = {}
     opts = LiveOptions(run="bach", tempo=150.0, bars=1)
-    t = threading.Thread(target=lambda: result.update(stats=job.play(opts, port_in="keys", stop=stop, log=said.append)))
+
+    def playing():
+        try:
+            result["stats"] = job.play(opts, port_in="keys", stop=stop, log=said.append)
+        except Exception as e:  # shown by the assertion below, not lost in the thread
+            result["error"] = e
+
+    t = threading.Thread(target=playing)
     t.start()
+    deadline = time.monotonic() + 60
     while not inputs:
+        assert t.is_alive() and time.monotonic() < deadline, f"play() did not open its input: {result}"
         time.sleep(0.05)
     for p in (64, 65, 67):
         inputs[0].callback(on(p))
