@@ -621,3 +621,20 @@ def test_stopping_after_the_port_went_away_is_quiet():
     port.close()
     s.stop()  # no error: the note-offs have nowhere to go
     assert s.pending() == 0
+
+
+def test_thru_passes_the_player_through_and_the_stop_releases_it():
+    live, clock, sink = engine(wait=4.0, thru=True)
+    live.feed(on(60, 90), 0.0)
+    live.feed(mido.Message("control_change", control=64, value=127), 0.1)
+    assert [(m.type, getattr(m, "note", None)) for _, m in sink.got] == [("note_on", 60), ("control_change", None)]
+    live.close()  # the key still down: released, and the pedal up, on the player's channel
+    tail = [(m.type, getattr(m, "note", None), getattr(m, "control", None)) for _, m in sink.got[2:]]
+    assert (
+        tail[0] == ("note_off", 60, None)
+        and ("control_change", None, 64) in tail
+        and ("control_change", None, 123) in tail
+    )
+    quiet, clock2, sink2 = engine(wait=4.0)
+    quiet.feed(on(60), 0.0)
+    assert sink2.got == []  # without --thru the player's notes are theirs alone

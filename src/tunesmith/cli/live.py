@@ -56,6 +56,10 @@ def add(sub: Any) -> None:
     p.add_argument("--tempo", type=positive_float, default=None, help="beats a minute (default: follow yours)")
     p.add_argument("--clock", action="store_true", help="follow the DAW's MIDI clock (tempo, Start and Stop)")
     p.add_argument("--meter", type=positive_int, default=4, help="beats a bar")
+    p.add_argument(
+        "--thru", action="store_true",
+        help="pass your notes through to --out as well (a keyboard without sound of its own, no DAW between)",
+    )  # fmt: skip
     p.add_argument("--channel", type=channel, default=1, help="the MIDI channel tunesmith plays on (drums on 10)")
     p.add_argument(
         "--chords", default=None, metavar="PROGRESSION",
@@ -90,7 +94,7 @@ def run(args: argparse.Namespace) -> int:
     opts = LiveOptions(
         mode=args.mode, run=args.run, wait=args.wait, bars=args.bars, tempo=args.tempo, clock=args.clock,
         meter=args.meter, channel=args.channel, chords=args.chords, harmony=args.harmony, drums=args.drums,
-        harmony_run=args.harmony_run,
+        harmony_run=args.harmony_run, thru=args.thru,
         drum_run=args.drum_run, memory=args.memory, temperature=args.temperature, top_k=args.top_k,
         top_p=args.top_p, seed=args.seed,
     )  # fmt: skip

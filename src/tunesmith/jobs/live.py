@@ -61,6 +61,8 @@ AHEAD_BEATS = 4.0
 IDLE_BARS = 2
 #: the drum model's bars composed at a time
 DRUM_BLOCK = 8
+#: what ``thru`` passes from the player to the output
+THRU = frozenset({"note_on", "note_off", "control_change", "pitchwheel", "aftertouch", "polytouch", "program_change"})
 
 
 @dataclass
@@ -79,6 +81,7 @@ class LiveOptions:
     drums: str | None = None  # accompany: a drum style ("any" for any); None: no drums
     drum_run: str = "drums"
     memory: float = 16.0  # beats of the conversation the model continues
+    thru: bool = False  # pass the player's notes and controllers through to the output (a keyboard with no sound)
     first: int = 4  # notes of an answer's first chunk
     temperature: float = 1.0
     top_k: int | None = None
@@ -270,6 +273,8 @@ class Live:
                     self._halt_accompaniment()
                 self._wake.set()
                 return
+            if self.opts.thru and msg.type in THRU:
+                self.scheduler.send_now(msg)
             if self.opts.tempo is None and not self.opts.clock:
                 self.pulse.feed(t, msg)
             if msg.type == "note_on" and msg.velocity > 0:

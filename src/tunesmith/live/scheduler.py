@@ -70,6 +70,12 @@ class Scheduler:
             count += 1
         return count
 
+    def send_now(self, msg: mido.Message, tag: str = "thru") -> None:
+        """Send ``msg`` at once (the player's own notes passed through), its notes tracked as the scheduled ones
+        are, so that a stop releases them too."""
+        with self._lock:
+            self._emit(msg, tag)
+
     def pending(self, tag: str | None = None) -> int:
         with self._lock:
             return sum(1 for e in self._heap if tag is None or e.tag == tag)
