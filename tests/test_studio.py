@@ -240,11 +240,16 @@ def test_the_command_line_shown_writes_the_same_files(runs, tmp_path, monkeypatc
 @pytest.fixture(scope="module")
 def server(runs, tmp_path_factory):
     pytest.importorskip("gradio", reason="the studio's extra is not installed: pip install 'tunesmith[studio]'")
+    import torch
+
     from tunesmith.studio import start
 
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # as `tunesmith studio` runs it (cli/studio.py: use_threads, one thread to generate)
     served = start(runs, port=free_port(), work=tmp_path_factory.mktemp("served"), concurrency=2, say=lambda s: None)
     yield served
     served.close()
+    torch.set_num_threads(threads)
 
 
 def client(server, folder: Path):
