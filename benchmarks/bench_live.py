@@ -17,6 +17,10 @@ beats of silence with ``--bars`` bars; the next phrase starts when the answer ha
 
 ``--busy N`` keeps N other processes spinning on the cores for the whole run (a laptop busy with other things).
 
+``--key-phrases N`` also answers N phrases, each moved to a major key drawn with the seed, offline (the same engine
+on a fake clock: ``answer_phrase``), with and without asking the model for the key heard in the phrase (``--no-key``
+on the command line): the share of the answers' notes in the phrase's scale, beside the phrases' own (1.0).
+
     python benchmarks/bench_live.py [--models bach piano leadsheet] [--phrases 20] [--tempo 120] [--busy 0]
 """
 
@@ -33,8 +37,9 @@ from pathlib import Path
 import mido
 import numpy as np
 
-from tunesmith.jobs.live import Live, LiveOptions, RunComposer
+from tunesmith.jobs.live import Live, LiveOptions, RunComposer, answer_phrase
 from tunesmith.live import SystemClock
+from tunesmith.notes import Notes
 from tunesmith.threads import use_threads
 
 SCALE = np.array([0, 2, 4, 5, 7, 9, 11])
@@ -126,6 +131,29 @@ def measure(model: str, args: argparse.Namespace) -> dict:
     }
 
 
+def in_key(model: str, n: int, seed: int) -> dict[str, float]:
+    """The share of two-bar answers' notes in the scale of the phrase they answer, key asked for and not."""
+    rng = np.random.default_rng(seed)
+    opts = LiveOptions(run=model, tempo=120.0, bars=2)
+    composer = RunComposer(model, opts)
+    shares: dict[str, list[float]] = {"key": [], "no key": []}
+    try:
+        for i in range(n):
+            notes = phrase(rng, 0.5)
+            shift = int(rng.integers(-5, 7))
+            pitch, start, end = ([x[i] for x in notes] for i in (2, 0, 1))
+            played = Notes.from_arrays(np.array(pitch) + shift, start, end)
+            scale = {(int(d) + shift) % 12 for d in SCALE}
+            for name, key in (("key", True), ("no key", False)):
+                composer.opts = LiveOptions(run=model, tempo=120.0, bars=2, seed=i, key=key)
+                answer = answer_phrase(composer, played, composer.opts)
+                inside = [int(p) % 12 in scale for p in answer.pitch]
+                shares[name].append(float(np.mean(inside)) if inside else 0.0)
+    finally:
+        composer.close()
+    return {name: float(np.mean(v)) for name, v in shares.items()} | {"keyed": composer.keyed}
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--models", nargs="+", default=["bach", "piano", "leadsheet"], help="run folders or shipped names")
@@ -136,6 +164,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--whole", type=int, default=5, help="answers also composed in one call, for the anchor")
     ap.add_argument("--busy", type=int, default=0, help="other processes spinning on the cores meanwhile")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--key-phrases", type=int, default=16, help="phrases for the key measure (0: none)")
+    ap.add_argument("--skip-timing", action="store_true", help="only the key measure")
     ap.add_argument("--first", type=int, default=LiveOptions.first, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     use_threads(1)
@@ -151,7 +181,7 @@ def main(argv: list[str] | None = None) -> int:
                 "x real time", "first chunk (ms)", "anchor: composed when due (ms late, median)")  # fmt: skip
         print("| " + " | ".join(head) + " |")
         print("| --- " * len(head) + "|")
-        for model in args.models:
+        for model in [] if args.skip_timing else args.models:
             r = measure(model, args)
             lat, err = r["latency_ms"], r["timing_error_ms"]
             print(
@@ -160,6 +190,14 @@ def main(argv: list[str] | None = None) -> int:
                 f"{r['first_chunk_ms']:.0f} | {r['whole_answer_ms']:.0f} |",
                 flush=True,
             )
+        if args.key_phrases:
+            print(f"\n{args.key_phrases} phrases moved to major keys, two-bar answers: share of their notes in the "
+                  "phrase's scale")  # fmt: skip
+            print("| model | key asked for (the default) | no key | takes the key control |")
+            print("| --- | ---: | ---: | --- |")
+            for model in args.models:
+                k = in_key(model, args.key_phrases, args.seed)
+                print(f"| {model} | {k['key']:.2f} | {k['no key']:.2f} | {'yes' if k['keyed'] else 'no'} |", flush=True)
     finally:
         stop.set()
         for p in spinners:

@@ -638,3 +638,25 @@ def test_thru_passes_the_player_through_and_the_stop_releases_it():
     quiet, clock2, sink2 = engine(wait=4.0)
     quiet.feed(on(60), 0.0)
     assert sink2.got == []  # without --thru the player's notes are theirs alone
+
+
+def test_answers_ask_for_the_key_heard_where_the_model_takes_it():
+    composer = RunComposer("bach", LiveOptions(run="bach"))
+    asked: list[dict] = []
+    real = composer.fam.options
+
+    def options(**kw):
+        asked.append(kw)
+        return real(**kw)
+
+    composer.fam = type("Fam", (), {"options": staticmethod(options), "generate": composer.fam.generate})()
+    scale = [60, 62, 64, 65, 67, 69, 71, 72, 67, 64, 60]  # C major, up and down
+    context = Notes.from_arrays(scale, np.arange(11) * 0.5, np.arange(11) * 0.5 + 0.45)
+    try:
+        assert composer.keyed
+        composer.continue_notes(context, 4, seed=0)
+        composer.opts = LiveOptions(run="bach", key=False)
+        composer.continue_notes(context, 4, seed=0)
+    finally:
+        composer.close()
+    assert asked[0]["key"] == "C major" and "key" not in asked[1]

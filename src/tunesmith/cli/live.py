@@ -73,6 +73,11 @@ def add(sub: Any) -> None:
         "default: voiced by rule)",
     )  # fmt: skip
     p.add_argument("--drum-run", default="drums", help="accompany: the drum model (a run folder or a shipped name)")
+    p.add_argument(
+        "--no-key", dest="key", action="store_false",
+        help="answers not asked for the key of what you played (by default they are, where the model takes the key "
+        "control: docs/live.md)",
+    )  # fmt: skip
     p.add_argument("--memory", type=positive_float, default=16.0, help="beats of the music so far the model continues")
     sampling_arguments(p, "notes")
     p.add_argument("--seed", type=int, default=0, help="the first answer's seed (each next one the next seed)")
@@ -94,7 +99,7 @@ def run(args: argparse.Namespace) -> int:
     opts = LiveOptions(
         mode=args.mode, run=args.run, wait=args.wait, bars=args.bars, tempo=args.tempo, clock=args.clock,
         meter=args.meter, channel=args.channel, chords=args.chords, harmony=args.harmony, drums=args.drums,
-        harmony_run=args.harmony_run, thru=args.thru,
+        harmony_run=args.harmony_run, thru=args.thru, key=args.key,
         drum_run=args.drum_run, memory=args.memory, temperature=args.temperature, top_k=args.top_k,
         top_p=args.top_p, seed=args.seed,
     )  # fmt: skip

@@ -44,6 +44,7 @@ from ..io.ports import InProcessPort, open_input, open_output, port_names
 from ..live import Clock, ClockTempo, FakeClock, Phrases, PulseTempo, Scheduler, SystemClock
 from ..notes import Notes, make_tempo_map, make_time_signatures
 from ..representations.chords import parse_progression, progression_text, recognise
+from ..representations.controls import KEYS, attributes_of
 from ..sampling import check_options
 from .catalog import LIVE_MODES
 from .runs import load_run
@@ -82,6 +83,7 @@ class LiveOptions:
     drum_run: str = "drums"
     memory: float = 16.0  # beats of the conversation the model continues
     thru: bool = False  # pass the player's notes and controllers through to the output (a keyboard with no sound)
+    key: bool = True  # answers asked for the key of what was played (a run trained with attribute controls)
     first: int = 4  # notes of an answer's first chunk
     temperature: float = 1.0
     top_k: int | None = None
@@ -126,15 +128,21 @@ class RunComposer:
         self.run, self.fam, self.model = load_run(run, "cpu")
         if not self.fam.takes_primer:
             raise ConfigError(f"{run}: a {self.run.kind} model does not continue music; live needs one that does")
+        #: whether it takes the key as a control (a Transformer trained with attribute controls)
+        self.keyed = self.fam.can("controls") and bool((self.run.config.get("model") or {}).get("controls"))
         self.opts = opts
         self._dir = Path(tempfile.mkdtemp(prefix="tunesmith-live-"))
 
     def continue_notes(self, context: Notes, count: int, seed: int) -> Notes:
         path = write_midi(context, self._dir / "context.mid")
         o = self.opts
+        controls = {}
+        if o.key and self.keyed:  # the key heard in the music so far (Krumhansl-Schmuckler), asked for
+            k = attributes_of(context).key
+            controls = {"key": KEYS[k]} if k >= 0 else {}
         options = self.fam.options(
             n=1, length=count, temperature=o.temperature, top_k=o.top_k, top_p=o.top_p, primer=str(path),
-            seed=seed,
+            seed=seed, **controls,
         )  # fmt: skip
         piece = self.fam.generate(self.model, self.run, options, next(self.model.parameters()).device)[0]
         return piece[int(piece.metadata.get("primer_notes", "0") or 0) :].sorted()
