@@ -19,7 +19,7 @@ beats of silence with ``--bars`` bars; the next phrase starts when the answer ha
 
 ``--key-phrases N`` also answers N phrases, each moved to a major key drawn with the seed, offline (the same engine
 on a fake clock: ``answer_phrase``), with and without asking the model for the key heard in the phrase (``--no-key``
-on the command line): the share of the answers' notes in the phrase's scale, beside the phrases' own (1.0).
+on the command line: ``--key``): the share of the answers' notes in the phrase's scale, beside the phrases' own (1.0).
 
     python benchmarks/bench_live.py [--models bach piano leadsheet] [--phrases 20] [--tempo 120] [--busy 0]
 """
@@ -77,7 +77,7 @@ def percentiles(xs: list[float]) -> dict[str, float]:
 def measure(model: str, args: argparse.Namespace) -> dict:
     clock = SystemClock()
     sent: list[tuple[float, mido.Message]] = []
-    opts = LiveOptions(run=model, tempo=args.tempo, wait=args.wait, bars=args.bars, seed=0)
+    opts = LiveOptions(run=model, tempo=args.tempo, wait=args.wait, bars=args.bars, seed=0, key=args.key)
     composer = RunComposer(model, opts)
     live = Live(opts, lambda m: sent.append((clock.now(), m)), clock=clock, composer=composer)
     stop = threading.Event()
@@ -165,6 +165,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--busy", type=int, default=0, help="other processes spinning on the cores meanwhile")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--key-phrases", type=int, default=16, help="phrases for the key measure (0: none)")
+    ap.add_argument("--key", action="store_true", help="the timed answers ask for the key (tunesmith live --key)")
     ap.add_argument("--skip-timing", action="store_true", help="only the key measure")
     ap.add_argument("--first", type=int, default=LiveOptions.first, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
@@ -193,7 +194,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.key_phrases:
             print(f"\n{args.key_phrases} phrases moved to major keys, two-bar answers: share of their notes in the "
                   "phrase's scale")  # fmt: skip
-            print("| model | key asked for (the default) | no key | takes the key control |")
+            print("| model | key asked for (--key) | no key (the default) | takes the key control |")
             print("| --- | ---: | ---: | --- |")
             for model in args.models:
                 k = in_key(model, args.key_phrases, args.seed)

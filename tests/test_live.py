@@ -641,7 +641,7 @@ def test_thru_passes_the_player_through_and_the_stop_releases_it():
 
 
 def test_answers_ask_for_the_key_heard_where_the_model_takes_it():
-    composer = RunComposer("bach", LiveOptions(run="bach"))
+    composer = RunComposer("bach", LiveOptions(run="bach", key=True))
     asked: list[dict] = []
     real = composer.fam.options
 
@@ -659,4 +659,5 @@ def test_answers_ask_for_the_key_heard_where_the_model_takes_it():
         composer.continue_notes(context, 4, seed=0)
     finally:
         composer.close()
-    assert asked[0]["key"] == "C major" and "key" not in asked[1]
+    assert asked[0]["key"] == "C major" and asked[0]["guidance"] is None and "key" not in asked[1]
+    assert LiveOptions().key is False  # not by default: it halves the speed

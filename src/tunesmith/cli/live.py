@@ -74,9 +74,9 @@ def add(sub: Any) -> None:
     )  # fmt: skip
     p.add_argument("--drum-run", default="drums", help="accompany: the drum model (a run folder or a shipped name)")
     p.add_argument(
-        "--no-key", dest="key", action="store_false",
-        help="answers not asked for the key of what you played (by default they are, where the model takes the key "
-        "control: docs/live.md)",
+        "--key", action="store_true",
+        help="answers asked for the key heard in what you played, where the model takes the key control: more of "
+        "their notes in your scale, composed at half the speed (docs/live.md)",
     )  # fmt: skip
     p.add_argument("--memory", type=positive_float, default=16.0, help="beats of the music so far the model continues")
     sampling_arguments(p, "notes")

@@ -83,7 +83,12 @@ class LiveOptions:
     drum_run: str = "drums"
     memory: float = 16.0  # beats of the conversation the model continues
     thru: bool = False  # pass the player's notes and controllers through to the output (a keyboard with no sound)
-    key: bool = True  # answers asked for the key of what was played (a run trained with attribute controls)
+    #: answers asked for the key heard in what was played (a run trained with attribute controls), with the model's
+    #: guidance of controls: more of their notes in the player's scale, composed at half the speed (guidance reads
+    #: every step twice), which on a slow machine lets a dense answer's later notes fall behind: off by default
+    #: (docs/live.md measures both)
+    key: bool = False
+    guidance: float | None = None  # the key control's guidance (None: the model's default)
     first: int = 4  # notes of an answer's first chunk
     temperature: float = 1.0
     top_k: int | None = None
@@ -139,7 +144,7 @@ class RunComposer:
         controls = {}
         if o.key and self.keyed:  # the key heard in the music so far (Krumhansl-Schmuckler), asked for
             k = attributes_of(context).key
-            controls = {"key": KEYS[k]} if k >= 0 else {}
+            controls = {"key": KEYS[k], "guidance": o.guidance} if k >= 0 else {}
         options = self.fam.options(
             n=1, length=count, temperature=o.temperature, top_k=o.top_k, top_p=o.top_p, primer=str(path),
             seed=seed, **controls,
