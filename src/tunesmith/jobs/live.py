@@ -43,6 +43,7 @@ from ..io.midi import write_midi
 from ..io.ports import InProcessPort, open_input, open_output, port_names
 from ..live import Clock, ClockTempo, FakeClock, Phrases, PulseTempo, Scheduler, SystemClock
 from ..notes import Notes, make_tempo_map, make_time_signatures
+from ..progress import quiet
 from ..representations.chords import parse_progression, progression_text, recognise
 from ..representations.controls import KEYS, attributes_of
 from ..sampling import check_options
@@ -384,13 +385,14 @@ class Live:
             self._wait_for_room(tag, beat)
             with self._lock:  # what the player added joins in: the context anew, in the clock's seconds
                 beat = self.beat
-                context, origin = self._context(self.scheduler.last_time(tag) or self.clock.now())
+                context, origin = self._context(self.scheduler.last_time(tag, onsets=True) or self.clock.now())
                 shift = 0.0
 
     def _wait_for_room(self, tag: str, beat: float) -> None:
-        """continue: wait until less than :data:`AHEAD_BEATS` of music is left to send."""
+        """continue: wait until the last note struck is less than :data:`AHEAD_BEATS` away (the next chunk follows
+        it: waiting for a long note's end would leave the next chunk's first notes already late)."""
         while self._answer == tag and self._failure is None:
-            last = self.scheduler.last_time(tag)
+            last = self.scheduler.last_time(tag, onsets=True)
             if last is None or last - self.clock.now() < AHEAD_BEATS * beat or not self.threaded:
                 return
             time.sleep(0.01)
@@ -599,7 +601,7 @@ class Live:
     def _more(self, now: float) -> None:
         """continue, inline: the next chunk once less than AHEAD_BEATS is left."""
         tag = self._answer
-        last = self.scheduler.last_time(tag) if tag else None
+        last = self.scheduler.last_time(tag, onsets=True) if tag else None
         if tag and (last is None or last - now < AHEAD_BEATS * self.beat):
             context, origin = self._context(last or now)
             self._compose(tag, context, origin, self.beat, shift=0.0)
@@ -627,6 +629,18 @@ class Live:
         self.scheduler.stop()
         if self._worker is not None:
             self._worker.join(timeout=2.0)
+
+
+def _players(opts: LiveOptions) -> str:
+    """Who plays, as the start line says it."""
+    if opts.mode != "accompany":
+        return opts.run
+    parts = []
+    if opts.harmony:
+        parts.append(f"chords and bass ({opts.harmony_run or 'by rule'})")
+    if opts.drums is not None:
+        parts.append(f"drums ({opts.drums}, {opts.drum_run})")
+    return " and ".join(parts)
 
 
 def _cells(bar: Notes) -> list[tuple[float, float, int, int]]:
@@ -733,16 +747,14 @@ def play(
     port named ``tunesmith``). Ends with every note released and All Notes Off on the channels used. A port that
     goes away ends it with a :class:`~tunesmith.errors.PortError`."""
     stop = stop or threading.Event()
+    quiet(True)  # no progress bars from the models while playing (the drum model's would cut into the terminal)
     out = open_output(port_out, api)
     live: Live | None = None
     try:
         live = build(opts, out.send, log=log)
         inp = open_input(port_in, live.feed, api)
         try:
-            log(
-                f"tunesmith live: {opts.mode} with {opts.run if opts.mode != 'accompany' else 'chords and bass'}; "
-                f"in {inp.name!r}, out {out.name!r}; Ctrl-C stops"
-            )
+            log(f"tunesmith live: {opts.mode} with {_players(opts)}; in {inp.name!r}, out {out.name!r}; Ctrl-C stops")
             checked = time.monotonic()
             while not stop.is_set():
                 live.run_for(0.5, stop)
@@ -763,6 +775,7 @@ def play(
                         c.close()
         finally:
             out.close()
+            quiet(False)
     return live.stats if live is not None else Stats()
 
 

@@ -84,10 +84,13 @@ class Scheduler:
         with self._lock:
             return self._heap[0].t if self._heap else None
 
-    def last_time(self, tag: str) -> float | None:
-        """When the last message of ``tag`` still waiting is due (None where none waits)."""
+    def last_time(self, tag: str, onsets: bool = False) -> float | None:
+        """When the last message of ``tag`` still waiting is due (``onsets``: the last note-on; None where none
+        waits)."""
         with self._lock:
-            times = [e.t for e in self._heap if e.tag == tag]
+            times = [
+                e.t for e in self._heap if e.tag == tag and (not onsets or e.order == 1 and e.msg.type == "note_on")
+            ]
         return max(times) if times else None
 
     # ------------------------------------------------------------------ sending
