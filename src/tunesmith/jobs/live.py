@@ -40,7 +40,7 @@ import numpy as np
 from ..chordnames import QUALITIES
 from ..errors import ConfigError, PortError, TunesmithError
 from ..io.midi import write_midi
-from ..io.ports import InProcessPort, open_input, open_output, port_names
+from ..io.ports import open_input, open_output, port_names
 from ..live import Clock, ClockTempo, FakeClock, Phrases, PulseTempo, Scheduler, SystemClock
 from ..notes import Notes, make_tempo_map, make_time_signatures
 from ..progress import quiet
@@ -50,7 +50,6 @@ from ..sampling import check_options
 from .catalog import LIVE_MODES
 from .runs import load_run
 
-MODES = LIVE_MODES
 #: the General MIDI drum channel (0-based)
 DRUM_CHANNEL = 9
 #: the most notes one chunk of an answer is composed in (chunks double from ``first``)
@@ -97,8 +96,8 @@ class LiveOptions:
     seed: int = 0
 
     def check(self) -> LiveOptions:
-        if self.mode not in MODES:
-            raise ConfigError(f"mode must be one of {', '.join(MODES)}, got {self.mode!r}")
+        if self.mode not in LIVE_MODES:
+            raise ConfigError(f"mode must be one of {', '.join(LIVE_MODES)}, got {self.mode!r}")
         for name, lo in (("wait", 0.0), ("memory", 0.0)):
             if not getattr(self, name) > lo:
                 raise ConfigError(f"--{name} must be more than {lo:g} beats, got {getattr(self, name)}")
@@ -474,17 +473,13 @@ class Live:
         kept = [b for b in range(k - 4, k) if b in self._played_bars]
         if not kept:
             return
-        parts = []
-        for i, b in enumerate(kept):
-            bar = self._played_bars[b]
-            parts.append(Notes.from_arrays(bar.pitch, start_qn=bar.start_qn + i * meter, end_qn=bar.end_qn + i * meter,
-                                           velocity=bar.velocity))  # fmt: skip
-        tempos = make_tempo_map([0.0], [self.bpm])
-        context = Notes.concatenate(parts).sorted()
+        bars = [self._played_bars[b] for b in kept]  # one after another from 0, a bar each
+        offset = np.concatenate([np.full(len(bar), i * meter, dtype=float) for i, bar in enumerate(bars)])
+        whole = Notes.concatenate(bars)
         context = Notes.from_arrays(
-            context.pitch, start_qn=context.start_qn, end_qn=context.end_qn, velocity=context.velocity,
-            tempos=tempos, time_signatures=_meter(meter),
-        )  # fmt: skip
+            whole.pitch, start_qn=whole.start_qn + offset, end_qn=whole.end_qn + offset, velocity=whole.velocity,
+            tempos=make_tempo_map([0.0], [self.bpm]), time_signatures=_meter(meter),
+        ).sorted()  # fmt: skip
         symbols = progression_text([chords])
         at = float(len(kept) * meter)
 
@@ -780,8 +775,6 @@ def play(
 
 
 __all__ = [
-    "MODES",
-    "InProcessPort",
     "Live",
     "LiveOptions",
     "RunComposer",
