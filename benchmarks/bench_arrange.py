@@ -52,6 +52,7 @@ def main() -> int:
     ap.add_argument("--limit", type=int, default=10, help="the first N sheets of the split")
     ap.add_argument("--candidates", type=int, default=1, help="versions drawn per one written (arrange's default: 4)")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--chord-strictness", type=float, help="nats from notes off the chord (default: the model's)")
     ap.add_argument("--json", type=Path)
     args = ap.parse_args()
     ds = Dataset.load(args.data)
@@ -65,7 +66,8 @@ def main() -> int:
         t = time.perf_counter()
         path = root / sheet.source
         with tempfile.TemporaryDirectory() as tmp:
-            written = arrange(path, args.run, tmp, n=1, seed=args.seed, candidates=args.candidates)
+            extra = {} if args.chord_strictness is None else {"chord_strictness": args.chord_strictness}
+            written = arrange(path, args.run, tmp, n=1, seed=args.seed, candidates=args.candidates, controls=extra)
             piece = read_midi(written[0])
         melody = sheet.notes
         track = piece.notes["track"] == 0
@@ -88,6 +90,7 @@ def main() -> int:
     asked = sum(r["asked"] for r in rows)
     res = {
         "run": args.run, "split": args.split, "sheets": len(rows), "candidates": args.candidates,
+        "chord_strictness": args.chord_strictness,
         "melody_kept": sum(r["kept"] for r in rows) / max(len(rows), 1),
         "voices_follow": sum(r["voices"] for r in rows) / max(asked, 1),
         "texture_follows": sum(r["all"] for r in rows) / max(asked, 1),

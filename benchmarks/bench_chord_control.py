@@ -124,12 +124,13 @@ def main() -> int:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--progressions", nargs="*", choices=list(PROGRESSIONS), help="default: all five")
     ap.add_argument("--guidance", type=float, help="classifier-free guidance of the chords (default: the model's)")
+    ap.add_argument("--chord-strictness", type=float, help="nats from notes off the chord (default: the model's)")
     ap.add_argument("--json", type=Path)
     args = ap.parse_args()
     names = args.progressions or list(PROGRESSIONS)
     t0 = time.perf_counter()
     res: dict = {"run": args.run, "bars": args.bars, "n": args.n, "split": args.split, "guidance": args.guidance,
-                 "progressions": {}}  # fmt: skip
+                 "chord_strictness": args.chord_strictness, "progressions": {}}  # fmt: skip
     with_chords: list[Notes] = []
     print(f"{'progression':<16}{'bars':>6}{'root+triad':>12}{'exact':>8}{'slash bass':>12}{'chord tones':>13}{'s':>7}",
           flush=True)  # fmt: skip
@@ -138,6 +139,8 @@ def main() -> int:
         asked = {"chords": PROGRESSIONS[name], "bars": args.bars}
         if args.guidance is not None:
             asked["guidance"] = args.guidance
+        if args.chord_strictness is not None:
+            asked["chord_strictness"] = args.chord_strictness
         pieces = write(args.run, asked, args.n, args.seed)
         with_chords += pieces
         total: dict[str, int] = {}

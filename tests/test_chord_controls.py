@@ -30,6 +30,7 @@ from tunesmith.representations.chords import (
     progression_rows,
     progression_text,
     recognise,
+    tone_masks,
 )
 
 from .conftest import synthetic_dataset
@@ -179,6 +180,128 @@ def run(tmp_path_factory) -> Path:
     return out
 
 
+def _pcs(mask: np.ndarray) -> set[int]:
+    return {int(p) for p in np.flatnonzero(mask)}
+
+
+def test_each_bars_chord_tones_by_hand():
+    """``C Am | G7/B | N | C/Bb``: each half bar's pitch classes (a slash chord's bass added; a bar of one chord the
+    same in both halves; a bar with no chord keeps to nothing)."""
+    rows = progression_rows(parse_progression("C Am | G7/B | N | C/Bb"), 4)
+    m = tone_masks(rows)
+    assert m.shape == (4, 2, 12)
+    assert _pcs(m[0, 0]) == {0, 4, 7} and _pcs(m[0, 1]) == {9, 0, 4}
+    assert _pcs(m[1, 0]) == _pcs(m[1, 1]) == {7, 11, 2, 5}
+    assert m[2].all()
+    assert _pcs(m[3, 0]) == _pcs(m[3, 1]) == {0, 4, 7, 10}
+
+
+def test_chord_plan_takes_nats_from_pitches_off_the_chord(run):
+    """``bias``: exactly ``strictness`` from each melodic Pitch token outside the chord of the bar and half bar
+    being written, nothing from other tokens, nothing in a bar of the prompt; a TimeSig of 3/4 moves the half to
+    the second beat's middle (24 ticks of 16 to the quarter)."""
+    import json
+
+    from tunesmith.families.transformer.grammar import Grammar
+    from tunesmith.representations.tokens import load_tokenizer
+
+    tok = load_tokenizer(run / "tokenizer.json")
+    vocab_size = json.loads((run / "config.json").read_text())["model"]["vocab_size"]
+    grammar = Grammar(tok, vocab_size, torch.device("cpu"))
+    tones = tone_masks(progression_rows(parse_progression("C Am | G"), 2))
+    state = GrammarState(*[torch.zeros(4, dtype=torch.long)] * 11)
+    state.bars = torch.tensor([1, 1, 2, 0])  # rows 0-1 write the first bar, row 2 the second, row 3 none yet
+    plan = ChordPlan([[1], [2]], GrammarState(*[torch.zeros(4, dtype=torch.long)] * 11), grammar, None, tones, 2.5)
+    plan.start = torch.zeros(4, dtype=torch.long)  # the prompt began no bar
+    tpq = grammar.ticks_per_quarter
+    state.position = torch.tensor([0, 2 * tpq, 3 * tpq, 0])  # row 1 in the second half (C Am: Am)
+    out = plan.bias(state, torch.zeros(4, vocab_size))
+    pitch = {v: int(k.split("_")[1]) for k, v in tok.vocab.items() if k.startswith("Pitch_")}
+    other = [v for k, v in tok.vocab.items() if not k.startswith("Pitch_")]
+    for r, chord in enumerate([{0, 4, 7}, {9, 0, 4}, {7, 11, 2}]):
+        for v, p in pitch.items():
+            assert float(out[r, v]) == (0.0 if p % 12 in chord else -2.5), (r, p)
+        assert not out[r, other].any()
+    assert not out[3].any()  # row 3: a bar of the prompt
+    three = tok.vocab["TimeSig_3/4"]
+    plan.wrote(torch.tensor([three, three, 0, 0]))
+    state.position = torch.tensor([int(1.5 * tpq) - 1, int(1.5 * tpq), 0, 0])
+    out = plan.bias(state, torch.zeros(4, vocab_size))
+    c, a = pitch_of(tok, 60), pitch_of(tok, 57)
+    assert float(out[0, a]) == -2.5 and float(out[0, c]) == 0.0  # still C's half
+    assert float(out[1, a]) == 0.0 and float(out[1, pitch_of(tok, 67)]) == -2.5  # Am's half: G is off it
+
+
+def pitch_of(tok, p: int) -> int:
+    return tok.vocab[f"Pitch_{p}"]
+
+
+def test_strict_chords_write_only_chord_tones(run, tmp_path, monkeypatch):
+    """``--chords "C | Dm G7" --chord-strictness 30``: every pitch the model writes is a tone of the chord of its
+    bar and half bar, and sounds no longer than the chords that have it (read from the token stream); 0 leaves the
+    notes as the chord tokens alone make them."""
+    from tunesmith.families.transformer import sample as sample_mod
+    from tunesmith.representations.tokens import load_tokenizer, shift_value_ticks
+
+    tok = load_tokenizer(run / "tokenizer.json")
+    names = {v: k for k, v in tok.vocab.items()}
+    streams: list[list[list[int]]] = []
+    real = sample_mod.sample_tokens
+
+    def spy(*args, **kw):
+        out = real(*args, **kw)
+        streams.append(out)
+        return out
+
+    monkeypatch.setattr(sample_mod, "sample_tokens", spy)
+    chords = [[{0, 4, 7}, {0, 4, 7}], [{2, 5, 9}, {7, 11, 2, 5}]]
+
+    halves = [c for bar in chords for c in bar]
+    shortest = min(shift_value_ticks(k[9:], tok.time_division) for k in tok.vocab if k.startswith("Duration_"))
+
+    def room(k: int, pos: int, pc: int, bar_len: int) -> int:
+        """Ticks from ``pos`` in bar ``k`` to the end of the half bars whose chords have ``pc`` (at most 8)."""
+        h = int(2 * pos >= bar_len)
+        n = 0
+        while n < 8 and pc in halves[(2 * k + h + n) % len(halves)]:
+            n += 1
+        return (h + n) * (bar_len // 2) - pos
+
+    def off_chord(rows: list[list[int]]) -> tuple[int, int, int]:
+        """(pitches off their chord, pitches, notes held past their chord)."""
+        off = total = long = 0
+        for row in rows:
+            k, pos, bar_len, pc = -1, 0, 4 * tok.time_division, -1
+            for t in row:
+                name = names.get(t, "")
+                if name == "Bar_None":
+                    k, pos = k + 1, 0
+                elif name.startswith("TimeSig_"):
+                    num, den = (int(x) for x in name[8:].split("/"))
+                    bar_len = num * 4 * tok.time_division // den
+                elif name.startswith("Position_"):
+                    pos = int(name[9:])
+                elif name.startswith("Pitch_") and k >= 0:
+                    total += 1
+                    pc = int(name[6:]) % 12
+                    off += pc not in chords[k % 2][int(2 * pos >= bar_len)]
+                elif name.startswith("Duration_") and k >= 0 and room(k, pos, pc, bar_len) >= shortest:
+                    # (the all but untrained model puts positions past its bar's end, where no duration fits)
+                    long += shift_value_ticks(name[9:], tok.time_division) > room(k, pos, pc, bar_len)
+        return off, total, long
+
+    generate(run, tmp_path / "strict", n=3, seed=1,
+             options={"chords": "C | Dm G7", "bars": 4, "chord_strictness": 30.0})  # fmt: skip
+    off, total, long = off_chord(streams[-1])
+    assert total >= 6 and off == 0 and long == 0
+    for row in streams[-1]:  # one metre through the piece (the untrained model, free, writes TimeSig tokens anywhere)
+        assert len({t for t in row if names.get(t, "").startswith("TimeSig_")}) == 1
+    generate(run, tmp_path / "free", n=3, seed=1, options={"chords": "C | Dm G7", "bars": 4,
+             "chord_strictness": 0.0})  # fmt: skip
+    off, total, long = off_chord(streams[-1])
+    assert off > 0 and long > 0  # the all but untrained model, left to itself, writes notes off and past chords
+
+
 def test_a_run_with_chords_writes_the_bars_asked_for(run, tmp_path, monkeypatch):
     """``--chords "C | G7/B" --bars 4``: in the token stream, every Bar token is followed by its bar's chord tokens
     (the progression repeated), and generation stops at the Bar token that would begin bar 5; the same seed gives
@@ -233,6 +356,10 @@ def test_chords_from_the_command_line_and_its_errors(run, tmp_path, capsys):
     assert "'H7' is not a chord symbol" in err and "Traceback" not in err
     assert main(["generate", str(run), "--out", str(tmp_path / "c"), "-n", "1", "--bars", "0"]) != 0
     assert "at least one bar" in capsys.readouterr().err
+    assert main(["generate", str(run), "--out", str(tmp_path / "d"), "-n", "1", "--chords", "C", "--bars", "1",
+                 "--chord-strictness", "-1"]) != 0  # fmt: skip
+    err = capsys.readouterr().err
+    assert "--chord-strictness -1" in err and "0 or more" in err and "Traceback" not in err
 
 
 def test_a_run_without_chords_continues_with_them(tmp_path):

@@ -296,6 +296,24 @@ def progression_rows(bars: list[list[tuple[int, str, int]]], n_bars: int) -> np.
     return out
 
 
+def tone_masks(rows: np.ndarray) -> np.ndarray:
+    """``(n, 2, 12)`` bool: per bar of ``rows`` (:data:`BAR_CHORD_DTYPE`) and half bar, the pitch classes of its
+    chord (its template's tones and its bass); a second half with no chord of its own has the first's, and a bar
+    with no chord at all every pitch class (nothing to keep to)."""
+    out = np.ones((len(rows), 2, 12), dtype=bool)
+    for k, row in enumerate(rows):
+        for h in range(2):
+            c = int(row["chord"][h])
+            if c < 0:
+                if h == 1:
+                    out[k, 1] = out[k, 0]
+                continue
+            out[k, h] = TEMPLATES[c] > 0
+            if int(row["bass"][h]) >= 0:
+                out[k, h, int(row["bass"][h])] = True
+    return out
+
+
 @dataclass(frozen=True)
 class ChordVocab:
     """Chord tokens, from ``base`` on: one per chord (12 roots x the qualities of :data:`QUALITIES`), then one per

@@ -18,8 +18,8 @@ from safetensors.torch import load_file
 from ...dataset import Dataset
 from ...errors import CheckpointError, ConfigError, DatasetError
 from ...io import read
-from ...notes import Notes
-from ...representations.chords import ChordVocab, parse_progression, progression_rows
+from ...notes import Notes, make_tempo_map
+from ...representations.chords import ChordVocab, parse_progression, progression_rows, tone_masks
 from ...representations.controls import ControlBins, ControlVocab, control_tokens, window_attributes
 from ...representations.tokens import (
     TokenizerSpec,
@@ -43,7 +43,7 @@ from .keep import Keep, parse_tracks
 from .model import MusicTransformer, TransformerConfig
 from .perform import chord_shapes, grid_offsets, performed
 from .sample import continue_piece, continue_rows, infill_piece, keep_tracks_piece
-from .spec import DEFAULT_GUIDANCE, TransformerOptions, TransformerSpec
+from .spec import DEFAULT_CHORD_STRICTNESS, DEFAULT_GUIDANCE, TransformerOptions, TransformerSpec
 from .task import (
     TOKENIZER_FILE,
     ChordSetup,
@@ -317,7 +317,11 @@ class TransformerFamily(TransformerSpec, Family):
                               "--primer FILE to continue")  # fmt: skip
         if asked or opts.chords is not None:  # from the controls alone: a training excerpt would choose the key and
             # the rest itself, and its first bar its chords
-            return from_controls(model, tok, grammar, [prefix] * opts.n, opts.length, **sampling)
+            made = from_controls(model, tok, grammar, [prefix] * opts.n, opts.length, **sampling)
+            if opts.tempo is not None:  # the tempo asked, where the model wrote no change of its own (a chorale's)
+                qpm = float(opts.tempo)
+                made = [p if len(p.tempos) > 1 else at_tempo(p, qpm) for p in made]
+            return made
         pool = run.array("primers")
         pick = [int(np.random.default_rng(opts.seed + i).integers(len(pool))) for i in range(opts.n)]
         tails = pool[pick]
@@ -345,8 +349,16 @@ class TransformerFamily(TransformerSpec, Family):
                 raise ConfigError(f"{run.path}: this run was trained without chord controls (--chords); train a new "
                                   "one (the transformer presets have them) or leave --chords out")  # fmt: skip
             progression = parse_progression(opts.chords)
-            out["chords"] = [vocab.bar_tokens(row) for row in progression_rows(progression, len(progression))]
+            rows = progression_rows(progression, len(progression))
+            out["chords"] = [vocab.bar_tokens(row) for row in rows]
             out["chord_none"] = vocab.none
+            strict = DEFAULT_CHORD_STRICTNESS if opts.chord_strictness is None else float(opts.chord_strictness)
+            if not strict >= 0:
+                raise ConfigError(f"--chord-strictness {opts.chord_strictness}: a number of nats, 0 or more")
+            if strict and cfg.bpe_vocab:
+                raise ConfigError(f"{run.path}: --chord-strictness reads pitch tokens, which this run's BPE merges; "
+                                  "give --chord-strictness 0")  # fmt: skip
+            out["chord_tones"], out["chord_strictness"] = tone_masks(rows), strict
         return out
 
     def generate_controlled(
@@ -466,6 +478,12 @@ class PerPiece:
         rng = self.rngs[self.calls % len(self.rngs)]
         self.calls += 1
         return performed(notes, self.offsets, rng, self.shapes)
+
+
+def at_tempo(piece: Notes, qpm: float) -> Notes:
+    """``piece`` at one tempo, ``qpm`` quarter notes per minute (its notes' seconds recomputed)."""
+    return Notes(piece.notes, make_tempo_map([0.0], [qpm]), piece.time_signatures, piece.source,
+                 dict(piece.metadata)).with_qn_times(piece.notes.copy())  # fmt: skip
 
 
 def from_controls(model, tok, grammar: Grammar, prefixes: list[list[int]], length: int, **sampling) -> list[Notes]:

@@ -114,6 +114,21 @@ class Grammar:
             melodic[i] = name in ("Pitch", "NoteOn", "NoteOff")
         self.drum = torch.as_tensor(drum, device=device)
         self.melodic = torch.as_tensor(melodic, device=device)
+        # TimeSig_n/d: the bar's length in ticks (a chord's half bar, sample.ChordPlan); 0 for other tokens
+        bar_ticks = np.zeros(vocab_size, dtype=np.int64)
+        for i, bs in enumerate(bases[:n_tok]):
+            name, _, v = bs[0].partition("_")
+            if len(bs) == 1 and name == "TimeSig":
+                num, den = (int(x) for x in v.split("/"))
+                bar_ticks[i] = num * 4 * int(tok.time_division) // den
+        self.bar_ticks = torch.as_tensor(bar_ticks, device=device)
+        # Duration_b.p.r: the ticks a note sounds (sample.ChordPlan keeps notes within their chord); -1 for others
+        dur_ticks = np.full(vocab_size, -1, dtype=np.int64)
+        for i, bs in enumerate(bases[:n_tok]):
+            name, _, v = bs[0].partition("_")
+            if len(bs) == 1 and name == "Duration":
+                dur_ticks[i] = shift_value_ticks(v, int(tok.time_division))
+        self.dur_ticks = torch.as_tensor(dur_ticks, device=device)
         self.pos = torch.as_tensor(pos, device=device)
         self.kind = torch.as_tensor(kind, device=device)
         self.pitch = torch.as_tensor(pitch, device=device)

@@ -13,6 +13,11 @@ from .config import PRESETS, TransformerConfig
 DEFAULT_GUIDANCE = 3.0
 
 
+#: with --chords: nats taken from the log-probability of every note outside the bar's chord (0: the chord tokens
+#: alone), chosen on the validation splits (docs/chords.md)
+DEFAULT_CHORD_STRICTNESS = 2.0
+
+
 @dataclass(frozen=True)
 class TransformerOptions(GenerateOptions):
     infill_bars: str | None = option(
@@ -51,6 +56,11 @@ class TransformerOptions(GenerateOptions):
         None, 'a chord progression, bars separated by |, one or two chords a bar, repeated to fill the piece, e.g. '
         '"C | G | Am | F" or "Dm7 G7 | Cmaj7" (slash chords keep their bass: G7/B)', metavar="PROGRESSION",
         group=CONTROLS,
+    )
+    chord_strictness: float | None = option(
+        None, "with --chords: how strictly notes keep to each bar's chord, in nats taken from every note outside it "
+        f"(default {DEFAULT_CHORD_STRICTNESS:g}; 0: passing notes as the model likes them; 10: chord tones only)",
+        metavar="NATS",
     )
     bars: int | None = option(
         None, "bars per piece (instead of --length notes; drums: default --length)", metavar="N"
