@@ -12,7 +12,7 @@ import torch
 from tunesmith.cli import main
 from tunesmith.errors import ConfigError
 from tunesmith.families.transformer.grammar import GrammarState
-from tunesmith.families.transformer.sample import ChordPlan
+from tunesmith.families.transformer.sample import ROOT_SHARE, ChordPlan
 from tunesmith.families.transformer.task import ChordSetup
 from tunesmith.io import read_midi
 from tunesmith.jobs.generate import generate
@@ -190,6 +190,7 @@ def test_each_bars_chord_tones_by_hand():
     rows = progression_rows(parse_progression("C Am | G7/B | N | C/Bb"), 4)
     m = tone_masks(rows)
     assert m.shape == (4, 2, 12)
+    m = m > 0
     assert _pcs(m[0, 0]) == {0, 4, 7} and _pcs(m[0, 1]) == {9, 0, 4}
     assert _pcs(m[1, 0]) == _pcs(m[1, 1]) == {7, 11, 2, 5}
     assert m[2].all()
@@ -198,8 +199,8 @@ def test_each_bars_chord_tones_by_hand():
 
 def test_chord_plan_takes_nats_from_pitches_off_the_chord(run):
     """``bias``: exactly ``strictness`` from each melodic Pitch token outside the chord of the bar and half bar
-    being written, nothing from other tokens, nothing in a bar of the prompt; a TimeSig of 3/4 moves the half to
-    the second beat's middle (24 ticks of 16 to the quarter)."""
+    being written, a quarter of it given to the root, nothing to other tokens, nothing in a bar of the prompt; a
+    TimeSig of 3/4 moves the half to the second beat's middle (24 ticks of 16 to the quarter)."""
     import json
 
     from tunesmith.families.transformer.grammar import Grammar
@@ -218,9 +219,11 @@ def test_chord_plan_takes_nats_from_pitches_off_the_chord(run):
     out = plan.bias(state, torch.zeros(4, vocab_size))
     pitch = {v: int(k.split("_")[1]) for k, v in tok.vocab.items() if k.startswith("Pitch_")}
     other = [v for k, v in tok.vocab.items() if not k.startswith("Pitch_")]
-    for r, chord in enumerate([{0, 4, 7}, {9, 0, 4}, {7, 11, 2}]):
+    bonus = ROOT_SHARE * 2.5
+    for r, (root, chord) in enumerate([(0, {0, 4, 7}), (9, {9, 0, 4}), (7, {7, 11, 2})]):
         for v, p in pitch.items():
-            assert float(out[r, v]) == (0.0 if p % 12 in chord else -2.5), (r, p)
+            want = bonus if p % 12 == root else 0.0 if p % 12 in chord else -2.5
+            assert float(out[r, v]) == pytest.approx(want), (r, p)
         assert not out[r, other].any()
     assert not out[3].any()  # row 3: a bar of the prompt
     three = tok.vocab["TimeSig_3/4"]
@@ -228,8 +231,8 @@ def test_chord_plan_takes_nats_from_pitches_off_the_chord(run):
     state.position = torch.tensor([int(1.5 * tpq) - 1, int(1.5 * tpq), 0, 0])
     out = plan.bias(state, torch.zeros(4, vocab_size))
     c, a = pitch_of(tok, 60), pitch_of(tok, 57)
-    assert float(out[0, a]) == -2.5 and float(out[0, c]) == 0.0  # still C's half
-    assert float(out[1, a]) == 0.0 and float(out[1, pitch_of(tok, 67)]) == -2.5  # Am's half: G is off it
+    assert float(out[0, a]) == -2.5 and float(out[0, c]) == pytest.approx(bonus)  # still C's half
+    assert float(out[1, a]) == pytest.approx(bonus) and float(out[1, pitch_of(tok, 67)]) == -2.5  # Am's: G is off
 
 
 def pitch_of(tok, p: int) -> int:

@@ -297,10 +297,11 @@ def progression_rows(bars: list[list[tuple[int, str, int]]], n_bars: int) -> np.
 
 
 def tone_masks(rows: np.ndarray) -> np.ndarray:
-    """``(n, 2, 12)`` bool: per bar of ``rows`` (:data:`BAR_CHORD_DTYPE`) and half bar, the pitch classes of its
-    chord (its template's tones and its bass); a second half with no chord of its own has the first's, and a bar
-    with no chord at all every pitch class (nothing to keep to)."""
-    out = np.ones((len(rows), 2, 12), dtype=bool)
+    """``(n, 2, 12)`` int8: per bar of ``rows`` (:data:`BAR_CHORD_DTYPE`) and half bar, each pitch class's part in
+    its chord: 2 the root, 1 another of its tones (a slash chord's bass included), 0 none; a second half with no
+    chord of its own has the first's, and a bar with no chord at all every pitch class as a tone (nothing to keep
+    to)."""
+    out = np.ones((len(rows), 2, 12), dtype=np.int8)
     for k, row in enumerate(rows):
         for h in range(2):
             c = int(row["chord"][h])
@@ -310,7 +311,8 @@ def tone_masks(rows: np.ndarray) -> np.ndarray:
                 continue
             out[k, h] = TEMPLATES[c] > 0
             if int(row["bass"][h]) >= 0:
-                out[k, h, int(row["bass"][h])] = True
+                out[k, h, int(row["bass"][h])] = 1
+            out[k, h, c // len(QUALITIES)] = 2
     return out
 
 
