@@ -120,3 +120,30 @@ def test_prepare_keeps_a_lead_sheets_chords_and_the_cache_takes_them(tmp_path):
     assert table["chord"][:4].tolist() == [[chord_index(0, "maj"), -1], [chord_index(7, "7"), -1],
                                            [chord_index(9, "min"), chord_index(5, "maj")], [-1, -1]]  # fmt: skip
     assert table["bass"][:2].tolist() == [[-1, -1], [11, -1]]
+
+
+def test_a_sheet_that_changes_metre_is_arranged_over_its_chords(chorale_run, tmp_path):
+    """A bar of 3/4, then 4/4: the kept melody brings each bar's metre, which a progression's single metre (and the
+    chords' strictness) must give way to; the melody comes back note for note."""
+    from music21 import harmony, meter, note, stream
+
+    part = stream.Part()
+    part.append(meter.TimeSignature("3/4"))
+    for p in (67, 65, 64):
+        part.append(note.Note(p, quarterLength=1.0))
+    part.append(meter.TimeSignature("4/4"))
+    for p in (60, 62, 64, 65, 67, 69, 71, 72):
+        part.append(note.Note(p, quarterLength=1.0))
+    part.insert(0, harmony.ChordSymbol("G7"))
+    part.insert(3, harmony.ChordSymbol("C"))
+    part.insert(7, harmony.ChordSymbol("F"))
+    sheet = tmp_path / "metres.musicxml"
+    stream.Score([part]).write("musicxml", fp=str(sheet))
+    melody = read(sheet)
+    written = arrange(sheet, chorale_run, tmp_path / "out", n=2, seed=0, candidates=1,
+                      controls={"chord_strictness": 8.0})  # fmt: skip
+    for path in written:
+        piece = read_midi(path)
+        kept = piece.notes[piece.notes["track"] == 0]
+        assert kept["pitch"].tolist() == melody.pitch.tolist()
+        assert np.allclose(kept["start_qn"], melody.start_qn) and np.allclose(kept["end_qn"], melody.end_qn)

@@ -258,9 +258,12 @@ def sample_tokens(
             if guided:
                 lc, lf = logits.log_softmax(-1), views[1].logits.float().log_softmax(-1)
                 logits = lf + guidance * (lc - lf)
-            if plan is not None:
-                logits = plan.bias(state, logits)
-            logits = logits.masked_fill(~allowed, float("-inf"))
+            free_logits = logits.masked_fill(~allowed, float("-inf"))
+            if plan is not None:  # the chords' bias; where it leaves a row nothing (a kept track changes metre), none
+                logits = plan.bias(state, logits).masked_fill(~allowed, float("-inf"))
+                logits = torch.where(torch.isinf(logits).all(-1, keepdim=True), free_logits, logits)
+            else:
+                logits = free_logits
             tok = sample_logits(logits, temperature=temperature, top_k=top_k, top_p=top_p, generator=generator)
             given = torch.zeros_like(done)
             if plan is not None:  # a new bar's chord tokens first, as training put them right after its Bar token
