@@ -199,7 +199,7 @@ def test_each_bars_chord_tones_by_hand():
 
 def test_chord_plan_takes_nats_from_pitches_off_the_chord(run):
     """``bias``: exactly ``strictness`` from each melodic Pitch token outside the chord of the bar and half bar
-    being written, a quarter of it given to the root, nothing to other tokens, nothing in a bar of the prompt; a
+    being written, ROOT_SHARE of it given to the root, nothing to other tokens, nothing in a bar of the prompt; a
     TimeSig of 3/4 moves the half to the second beat's middle (24 ticks of 16 to the quarter)."""
     import json
 

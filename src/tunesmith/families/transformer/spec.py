@@ -15,7 +15,7 @@ DEFAULT_GUIDANCE = 3.0
 
 #: with --chords: nats taken from the log-probability of every note outside the bar's chord (0: the chord tokens
 #: alone), chosen on the validation splits (docs/chords.md)
-DEFAULT_CHORD_STRICTNESS = 2.0
+DEFAULT_CHORD_STRICTNESS = 4.0
 
 
 @dataclass(frozen=True)
