@@ -180,6 +180,23 @@ def run(tmp_path_factory) -> Path:
     return out
 
 
+@pytest.fixture
+def streams(monkeypatch) -> list[list[list[int]]]:
+    """The new tokens of every ``sample_tokens`` call made while the test runs, per call and row."""
+    from tunesmith.families.transformer import sample as sample_mod
+
+    calls: list[list[list[int]]] = []
+    real = sample_mod.sample_tokens
+
+    def spy(*args, **kw):
+        out = real(*args, **kw)
+        calls.append(out)
+        return out
+
+    monkeypatch.setattr(sample_mod, "sample_tokens", spy)
+    return calls
+
+
 def _pcs(mask: np.ndarray) -> set[int]:
     return {int(p) for p in np.flatnonzero(mask)}
 
@@ -239,24 +256,14 @@ def pitch_of(tok, p: int) -> int:
     return tok.vocab[f"Pitch_{p}"]
 
 
-def test_strict_chords_write_only_chord_tones(run, tmp_path, monkeypatch):
+def test_strict_chords_write_only_chord_tones(run, tmp_path, streams):
     """``--chords "C | Dm G7" --chord-strictness 30``: every pitch the model writes is a tone of the chord of its
     bar and half bar, and sounds no longer than the chords that have it (read from the token stream); 0 leaves the
     notes as the chord tokens alone make them."""
-    from tunesmith.families.transformer import sample as sample_mod
     from tunesmith.representations.tokens import load_tokenizer, shift_value_ticks
 
     tok = load_tokenizer(run / "tokenizer.json")
     names = {v: k for k, v in tok.vocab.items()}
-    streams: list[list[list[int]]] = []
-    real = sample_mod.sample_tokens
-
-    def spy(*args, **kw):
-        out = real(*args, **kw)
-        streams.append(out)
-        return out
-
-    monkeypatch.setattr(sample_mod, "sample_tokens", spy)
     chords = [[{0, 4, 7}, {0, 4, 7}], [{2, 5, 9}, {7, 11, 2, 5}]]
 
     halves = [c for bar in chords for c in bar]
@@ -305,26 +312,16 @@ def test_strict_chords_write_only_chord_tones(run, tmp_path, monkeypatch):
     assert off > 0 and long > 0  # the all but untrained model, left to itself, writes notes off and past chords
 
 
-def test_a_run_with_chords_writes_the_bars_asked_for(run, tmp_path, monkeypatch):
+def test_a_run_with_chords_writes_the_bars_asked_for(run, tmp_path, streams):
     """``--chords "C | G7/B" --bars 4``: in the token stream, every Bar token is followed by its bar's chord tokens
     (the progression repeated), and generation stops at the Bar token that would begin bar 5; the same seed gives
     the same pieces. (The tiny model is all but untrained: what it writes inside a bar is noise.)"""
     import json
 
-    from tunesmith.families.transformer import sample as sample_mod
     from tunesmith.representations.tokens import load_tokenizer
 
     cfg = json.loads((run / "config.json").read_text())["model"]
     assert cfg["chords"] is True
-    streams = []
-    real = sample_mod.sample_tokens
-
-    def spy(*args, **kw):
-        out = real(*args, **kw)
-        streams.append(out)
-        return out
-
-    monkeypatch.setattr(sample_mod, "sample_tokens", spy)
     outs = []
     for k in range(2):
         w = generate(run, tmp_path / f"g{k}", n=2, seed=3, options={"chords": "C | G7/B", "bars": 4})

@@ -89,11 +89,20 @@ class Grammar:
         kind = np.zeros(vocab_size, dtype=np.int64)  # MIDILike: 1 NoteOn, 2 NoteOff, 3 Program; 4 TimeShift
         pitch = np.zeros(vocab_size, dtype=np.int64)
         value = np.zeros(vocab_size, dtype=np.int64)
+        # a TimeSig's bar and a Duration's note, in ticks (sample.ChordPlan keeps notes within their chord)
+        bar_ticks = np.zeros(vocab_size, dtype=np.int64)
+        dur_ticks = np.full(vocab_size, -1, dtype=np.int64)
+        tpq = int(tok.time_division)
         for i, bs in enumerate(bases[:n_tok]):
             if len(bs) != 1:
                 continue
             name, _, v = bs[0].partition("_")
-            if name == "Position":
+            if name == "TimeSig":
+                num, den = (int(x) for x in v.split("/"))
+                bar_ticks[i] = num * 4 * tpq // den
+            elif name == "Duration":
+                dur_ticks[i] = shift_value_ticks(v, tpq)
+            elif name == "Position":
                 pos[i] = int(v)
             elif name in ("NoteOn", "DrumOn"):
                 kind[i], pitch[i] = 1, int(v)
@@ -114,20 +123,7 @@ class Grammar:
             melodic[i] = name in ("Pitch", "NoteOn", "NoteOff")
         self.drum = torch.as_tensor(drum, device=device)
         self.melodic = torch.as_tensor(melodic, device=device)
-        # TimeSig_n/d: the bar's length in ticks (a chord's half bar, sample.ChordPlan); 0 for other tokens
-        bar_ticks = np.zeros(vocab_size, dtype=np.int64)
-        for i, bs in enumerate(bases[:n_tok]):
-            name, _, v = bs[0].partition("_")
-            if len(bs) == 1 and name == "TimeSig":
-                num, den = (int(x) for x in v.split("/"))
-                bar_ticks[i] = num * 4 * int(tok.time_division) // den
         self.bar_ticks = torch.as_tensor(bar_ticks, device=device)
-        # Duration_b.p.r: the ticks a note sounds (sample.ChordPlan keeps notes within their chord); -1 for others
-        dur_ticks = np.full(vocab_size, -1, dtype=np.int64)
-        for i, bs in enumerate(bases[:n_tok]):
-            name, _, v = bs[0].partition("_")
-            if len(bs) == 1 and name == "Duration":
-                dur_ticks[i] = shift_value_ticks(v, int(tok.time_division))
         self.dur_ticks = torch.as_tensor(dur_ticks, device=device)
         self.pos = torch.as_tensor(pos, device=device)
         self.kind = torch.as_tensor(kind, device=device)

@@ -119,12 +119,10 @@ class ChordPlan:
             self.dur = grammar.dur_ticks
             # hold[k, h, pc]: how many half bars from bar k's half h on have pc in their chord (cyclic, at most 8)
             flat = self.tones.reshape(-1, 12).long()
-            hold = torch.zeros_like(flat)
-            for step in range(8):
-                run = torch.ones_like(flat)
-                for j in range(step + 1):
-                    run = run * flat.roll(-j, dims=0)
+            hold, run = torch.zeros_like(flat), flat
+            for j in range(1, 9):  # run: 1 where the next j half bars all have it
                 hold += run
+                run = run * flat.roll(-j, dims=0)
             self.hold = hold.reshape(self.tones.shape)
             self.last_pc = torch.full_like(state.bars, -1)  # the pitch class of each row's last Pitch token
 
@@ -138,17 +136,17 @@ class ChordPlan:
         if not self.strictness:
             return logits
         k = state.bars - self.start - 1  # the bar being written, counted from the first after the prompt
-        half = (state.position >= 0) & (2 * state.position >= self.bar_len)
-        chord = self.tones[k.clamp(min=0) % self.tones.shape[0], half.long()]  # (B, 12)
+        half = ((state.position >= 0) & (2 * state.position >= self.bar_len)).long()
+        at = (k.clamp(min=0) % self.tones.shape[0], half)
+        chord = self.tones[at]  # (B, 12)
         off = ~chord[:, self.pc.clamp(min=0)] & (self.pc >= 0)[None, :] & (k >= 0)[:, None]
         # a duration that would sound the last pitch past its chord: from the note's position to the end of the
         # half bars that have it (none where the pitch is off the chord: then every duration is alike)
         half_len = self.bar_len // 2
-        held = self.hold[k.clamp(min=0) % self.tones.shape[0], half.long(), self.last_pc.clamp(min=0)]
-        room = held * half_len - (state.position.clamp(min=0) - half.long() * half_len)
+        held = self.hold[at + (self.last_pc.clamp(min=0),)]
+        room = held * half_len - (state.position.clamp(min=0) - half * half_len)
         too_long = (self.dur[None, :] > room[:, None]) & (held > 0)[:, None] & (self.last_pc >= 0)[:, None]
         off |= too_long & (self.dur[None, :] > 0) & (k >= 0)[:, None]
-        at = (k.clamp(min=0) % self.tones.shape[0], half.long())
         root = self.roots[at][:, self.pc.clamp(min=0)] & (self.pc >= 0)[None, :] & (k >= 0)[:, None]
         return logits - self.strictness * off.to(logits.dtype) + ROOT_SHARE * self.strictness * root.to(logits.dtype)
 
