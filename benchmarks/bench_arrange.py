@@ -26,22 +26,14 @@ from tunesmith.grid import bar_lines_qn
 from tunesmith.io import read_midi
 from tunesmith.jobs.arrange import arrange
 from tunesmith.notes import Notes
-from tunesmith.representations.chords import TRIAD_OF, parse_symbols_text, recognise, symbols_by_bar
+from tunesmith.representations.chords import followed as chords_followed
+from tunesmith.representations.chords import parse_symbols_text, symbols_by_bar
 
 
-def followed(piece: Notes, bars: list[list[tuple[int, str, int]]], lines: np.ndarray) -> tuple[int, int]:
+def followed(piece: Notes, bars: list[list[tuple[int, str, int]]]) -> tuple[int, int]:
     """(bars or halves read as the chord asked, bars or halves asked)."""
-    whole, half = recognise(piece, "bar"), recognise(piece, "half")
-    hit = asked = 0
-    for k, chords in enumerate(bars[: len(lines) - 1]):
-        for h, (root, quality, _bass) in enumerate(chords):
-            if root < 0:
-                continue
-            seg, i = (whole, k) if len(chords) == 1 else (half, 2 * k + h)
-            asked += 1
-            if i < len(seg) and int(seg.root[i]) == root and TRIAD_OF.get(seg.quality[i]) == TRIAD_OF[quality]:
-                hit += 1
-    return hit, asked
+    counts = chords_followed(piece, bars, len(bars))
+    return counts["triad"], counts["asked"]
 
 
 def main() -> int:
@@ -82,8 +74,8 @@ def main() -> int:
         lines = np.append(lines, lines[-1] + (lines[-1] - lines[-2] if lines.size > 1 else 4.0))
         bars = symbols_by_bar(parse_symbols_text(sheet.metadata["chord_symbols"]), lines)
         voices = piece[np.flatnonzero(~track)]
-        v_hit, asked = followed(voices, bars, lines)
-        a_hit, _ = followed(piece, bars, lines)
+        v_hit, asked = followed(voices, bars)
+        a_hit, _ = followed(piece, bars)
         rows.append({"sheet": sheet.source, "kept": same, "asked": asked, "voices": v_hit, "all": a_hit})
         print(f"{sheet.source[-44:]:<44}{asked:>6}{'yes' if same else 'NO':>6}{v_hit / max(asked, 1):>8.0%}"
               f"{a_hit / max(asked, 1):>8.0%}{time.perf_counter() - t:>6.0f}", flush=True)  # fmt: skip

@@ -39,12 +39,11 @@ from tunesmith.jobs.generate import generate
 from tunesmith.notes import Notes
 from tunesmith.representations.chords import (
     QUALITIES,
-    TRIAD_OF,
     parse_progression,
     parse_symbols_text,
-    recognise,
     symbols_by_bar,
 )
+from tunesmith.representations.chords import followed as chords_followed
 
 PROGRESSIONS = {
     "pop I-V-vi-IV": "C | G | Am | F",
@@ -58,27 +57,7 @@ PROGRESSIONS = {
 def followed(piece: Notes, progression: str, n_bars: int) -> dict[str, int]:
     """Bars (halves, for a bar of two chords) of ``piece`` whose recognised chord is the one asked for: root and
     triad, the exact quality, and the bass where a slash chord asks for one; and how many were asked."""
-    bars = parse_progression(progression)
-    half = recognise(piece, "half")
-    whole = recognise(piece, "bar")
-    counts = {"asked": 0, "triad": 0, "exact": 0, "slash_asked": 0, "slash": 0}
-    for k in range(n_bars):
-        chords = bars[k % len(bars)]
-        for h, (root, quality, bass) in enumerate(chords):
-            if root < 0:
-                continue
-            if len(chords) == 1:
-                got = (int(whole.root[k]), whole.quality[k], int(whole.bass[k])) if k < len(whole) else (-1, "", -1)
-            else:
-                i = 2 * k + h
-                got = (int(half.root[i]), half.quality[i], int(half.bass[i])) if i < len(half) else (-1, "", -1)
-            counts["asked"] += 1
-            counts["triad"] += got[0] == root and TRIAD_OF.get(got[1]) == TRIAD_OF[quality]
-            counts["exact"] += got[0] == root and got[1] == quality
-            if bass >= 0:
-                counts["slash_asked"] += 1
-                counts["slash"] += got[2] == bass
-    return counts
+    return chords_followed(piece, parse_progression(progression), n_bars)
 
 
 def tones(bars: list[list[tuple[int, str, int]]]) -> list[list[frozenset[int]]]:
@@ -184,7 +163,9 @@ def main() -> int:
         for label, pieces in (("with chords", with_chords), ("without chords", free)):
             counts = [max(len(p), 2) for p in pieces]
             reference = reference_excerpts(ds, args.split, counts, args.seed)
-            res[f"overlap_{label.replace(' ', '_')}"] = mean_of(setcompare.compare_sets(pieces, reference), "overlap")
+            comparison = setcompare.compare_sets(pieces, reference)
+            res[f"overlap_{label.replace(' ', '_')}"] = mean_of(comparison, "overlap")
+            res[f"overlap_by_feature_{label.replace(' ', '_')}"] = {f: c.overlap for f, c in comparison.items()}
         counts = [max(len(p), 2) for p in with_chords]
         reference = reference_excerpts(ds, args.split, counts, args.seed)
         real = reference_excerpts(ds, "train", counts, args.seed)

@@ -12,7 +12,15 @@ from tunesmith.cli import main
 from tunesmith.errors import ConfigError
 from tunesmith.io import write_midi
 from tunesmith.notes import Notes, make_time_signatures
-from tunesmith.representations.chords import QUALITIES, harte, parse_harte, recognise, segments
+from tunesmith.representations.chords import (
+    QUALITIES,
+    followed,
+    harte,
+    parse_harte,
+    parse_progression,
+    recognise,
+    segments,
+)
 
 
 def block(*chords: tuple[list[int], float, float], drums: list[int] | None = None, ts=None) -> Notes:
@@ -86,6 +94,23 @@ def test_chords_by_hand():
     assert np.allclose(c.start, c.start_qn * 0.5)  # 120 qpm
     merged = recognise(block(([48, 60, 64, 67], 0.0, 8.0)), "half").merged()
     assert merged.labels() == ["C:maj"] and merged.end_qn.tolist() == [8.0]
+
+
+def test_how_closely_a_piece_follows_a_progression_by_hand():
+    """C major for a bar, G major for a bar, A minor then F major a half bar each: followed bar by bar and half by
+    half; a seventh asked counts as its triad (not exact), a slash chord's bass is checked, a bar the piece does not
+    reach is missed, and a progression repeats to fill the bars."""
+    piece = block(([60, 64, 67], 0, 4), ([55, 59, 62], 4, 8), ([57, 60, 64], 8, 10), ([53, 57, 60], 10, 12))
+    assert followed(piece, parse_progression("C | G | Am F")) == {
+        "asked": 4, "triad": 4, "exact": 4, "slash_asked": 0, "slash": 0
+    }  # fmt: skip
+    sevenths = followed(piece, parse_progression("C | G7 | Am F/A"))
+    assert (sevenths["triad"], sevenths["exact"], sevenths["slash_asked"], sevenths["slash"]) == (4, 3, 1, 0)
+    assert followed(piece, parse_progression("C | G | Am F | C"), 4) == {
+        "asked": 5, "triad": 4, "exact": 4, "slash_asked": 0, "slash": 0
+    }  # fmt: skip
+    assert followed(piece, parse_progression("C | G"))["triad"] == 2  # C | G | C | G: the third bar is no C
+    assert followed(piece, parse_progression("N | G | Am F"))["asked"] == 3  # no chord asked: not counted
 
 
 def test_a_note_held_over_segments_counts_in_each():

@@ -96,6 +96,23 @@ def test_harmonize_ranks_a_version_in_key_and_ending_on_the_tonic_first():
     assert sorted(range(3), key=lambda i: faults[i]) == [0, 1, 2]
 
 
+def test_over_a_progression_each_bar_the_voices_miss_is_a_fault():
+    """With the chords asked (arrange, --chords), each half bar whose written voices (alto, tenor, bass) the
+    recogniser hears as another chord is one fault more: none where the progression is theirs, one for a half bar
+    changed, seven for the progression a tone higher but for the half bar of A."""
+    from tunesmith.jobs.harmonize import harmony_faults
+    from tunesmith.representations.chords import parse_progression
+
+    piece = chorale(CHORDS)
+    piece.notes["track"] = piece.notes["program"] - 40
+    key = Key(0, "major")
+    plain = harmony_faults(piece, [0], key)
+    theirs = parse_progression("C F | C G7 | A Dm | G C")  # the third of A is in none of the written voices
+    assert harmony_faults(piece, [0], key, theirs) == plain
+    assert harmony_faults(piece, [0], key, parse_progression("C F | C G7 | A Dm | G Am"))[0] == plain[0] + 1
+    assert harmony_faults(piece, [0], key, parse_progression("D G | D A7 | A Em | A D"))[0] == plain[0] + 7
+
+
 def test_parallels_are_mended_without_changing_the_harmony():
     """Melody C5 -> D5 over a written alto F4 -> G4 and bass F2 -> G2: fifths melody/alto and melody/bass, octaves
     alto/bass. The alto's G is doubled by the bass, so it may take the melody's D (G4 -> D4, within a fifth); the

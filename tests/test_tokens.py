@@ -26,6 +26,7 @@ from tunesmith.representations.tokens import (
     set_chord_window,
     shift_value_ticks,
     to_tokens,
+    tokenizable_metres,
     tokenizer_key,
 )
 
@@ -153,6 +154,27 @@ def test_bar_starts_by_hand(name):
     # the notes that start in bar 4 are exactly those whose tokens come after bar 4's start
     before = from_tokens(ids[: bars[3]], tok)
     assert sorted(before.pitch.tolist()) == [60, 62, 64, 65]
+
+
+def test_a_metre_the_tokenizer_lacks_is_tokenized_as_one_of_its_bar_length():
+    """A 2/4 pick-up, then cut time (2/2: REMI's vocabulary has no token for it) from quarter 2, then 3/2 from
+    quarter 18, then 1/8 (a bar length the vocabulary lacks) from quarter 24: the 2/2 is written 4/4 and the 3/2
+    6/4, so the Bar tokens fall on the piece's own bar lines (MidiTok, given 2/2, drops it and lets the pick-up's
+    2/4 hold: twice as many bars); 1/8 is left to MidiTok, and a piece whose metres it has is not copied."""
+    tok = TOKENIZERS["REMI"]
+    ts = make_time_signatures([0.0, 2.0, 18.0, 24.0], [2, 2, 3, 1], [4, 2, 2, 8])
+    piece = grid_piece(np.arange(0, 200, 8), [8] * 25, [60 + k % 12 for k in range(25)], [67] * 25)
+    piece = Notes(piece.notes, piece.tempos, ts)
+    kept = tokenizable_metres(piece, tok)
+    assert [tuple(t) for t in kept.time_signatures[["numerator", "denominator"]].tolist()] == [
+        (2, 4), (4, 4), (6, 4), (1, 8)
+    ]  # fmt: skip
+    assert piece.time_signatures["denominator"].tolist() == [4, 2, 2, 8]  # the piece itself is left as it was
+    names = [tok[int(i)] for i in to_tokens(piece, tok)]
+    bars = [names[i + 1] for i, n in enumerate(names) if n == "Bar_None"]  # each bar's TimeSig token
+    assert bars[:7] == ["TimeSig_2/4"] + ["TimeSig_4/4"] * 4 + ["TimeSig_6/4"] * 2  # bar lines 0, 2, ..., 18, 24
+    plain = Notes(piece.notes, piece.tempos, make_time_signatures([0.0, 2.0], [2, 4], [4, 4]))
+    assert tokenizable_metres(plain, tok) is plain
 
 
 def test_bar_lines_follow_time_signatures():

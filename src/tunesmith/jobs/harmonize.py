@@ -19,6 +19,7 @@ from ..evaluation.voiceleading import parallel_motions, voice_faults, voice_lead
 from ..families import specs
 from ..io import read
 from ..notes import Notes
+from ..representations.chords import followed, parse_progression, segments
 from .generate import Written, generate
 from .runs import open_run
 
@@ -222,16 +223,23 @@ def end_on_tonic(piece: Notes, kept: list[int], key: Key) -> Notes:
     return out.sorted()
 
 
-def harmony_faults(piece: Notes, kept: list[int], key: Key) -> tuple[int, float]:
+def harmony_faults(
+    piece: Notes, kept: list[int], key: Key, progression: list[list[tuple[int, str, int]]] | None = None
+) -> tuple[int, float]:
     """How far a harmonisation is from one a musician would keep, to rank versions by (lower is better): first the
-    count of its faults: of key (not in ``key``, the melody's), of ending (not on its tonic) and parallel fifths and
-    octaves; then the share of strong beats where the melody is no chord tone plus voice crossings per beat.
-    Voices by track: the kept ones (the melody) first, then the written ones from the highest-sounding down."""
+    count of its faults: of key (not in ``key``, the melody's), of ending (not on its tonic), parallel fifths and
+    octaves and, over a ``progression`` (``--chords``, a lead sheet's), the bars and half bars whose written voices
+    the recogniser hears as another chord; then the share of strong beats where the melody is no chord tone plus
+    voice crossings per beat. Voices by track: the kept ones (the melody) first, then the written ones from the
+    highest-sounding down."""
     voices = _voices(piece, kept)
     h = harmony(piece, key, voices, by="track")
     v = voice_leading(piece, voices, by="track", ranges={}).summary()
     parallels = round((v["parallel_fifths_per_100_beats"] + v["parallel_octaves_per_100_beats"]) * v["beats"] / 100)
     faults = (1 - h.in_key) + (1 - h.on_tonic) + parallels
+    if progression:
+        asked = followed(piece[~np.isin(piece.notes["track"], kept)], progression, segments(piece, "bar").size - 1)
+        faults += asked["asked"] - asked["triad"]
     rough = (1 - h.summary()["strong_beat_chord_tone_share"]) + v["crossing_per_100_beats"] / 100
     return faults, rough
 
@@ -331,8 +339,10 @@ def harmonize(
         wanted = set(main_programs(table)) | ({options["keep_as"]} if options.get("keep_as") is not None else set())
         options["instruments"] = ",".join(str(p) for p in sorted(wanted))
 
+    progression = parse_progression(str(options["chords"])) if options.get("chords") else None
+
     def best(pieces: list[Notes]) -> list[int]:
-        faults = [harmony_faults(p, keep, melody_key) for p in pieces]
+        faults = [harmony_faults(p, keep, melody_key, progression) for p in pieces]
         return sorted(sorted(range(len(pieces)), key=lambda i: faults[i])[:n])  # the n best, in seed order
 
     def written(piece: Notes) -> Notes:

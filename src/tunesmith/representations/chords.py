@@ -348,6 +348,31 @@ class ChordVocab:
         return out
 
 
+def followed(notes: Notes, bars: list[list[tuple[int, str, int]]], n_bars: int | None = None) -> dict[str, int]:
+    """How closely ``notes`` follow a progression (``bars``, as :func:`parse_progression` gives it, repeated to
+    fill ``n_bars``, by default as many bars as the piece has): of the bars (the half bars, for a bar of two
+    chords) given a chord (``asked``), those the recogniser hears as it: root and triad (``triad``: a seventh chord
+    counts as its triad), the exact quality (``exact``), and of those asked with a bass of their own (``slash_asked``)
+    the ones with that bass (``slash``). A bar the piece does not reach counts as missed."""
+    whole, half = recognise(notes, "bar"), recognise(notes, "half")
+    n_bars = len(whole) if n_bars is None else n_bars
+    counts = {"asked": 0, "triad": 0, "exact": 0, "slash_asked": 0, "slash": 0}
+    for k in range(n_bars if bars else 0):
+        chords = bars[k % len(bars)]
+        for h, (root, quality, bass) in enumerate(chords):
+            if root < 0:
+                continue
+            seg, i = (whole, k) if len(chords) == 1 else (half, 2 * k + h)
+            got = (int(seg.root[i]), seg.quality[i], int(seg.bass[i])) if i < len(seg) else (-1, "", -1)
+            counts["asked"] += 1
+            counts["triad"] += got[0] == root and TRIAD_OF.get(got[1]) == TRIAD_OF[quality]
+            counts["exact"] += got[0] == root and got[1] == quality
+            if bass >= 0:
+                counts["slash_asked"] += 1
+                counts["slash"] += got[2] == bass
+    return counts
+
+
 def symbols_by_bar(symbols: list[tuple[float, int, str, int]], lines: np.ndarray) -> list[list[tuple[int, str, int]]]:
     """A lead sheet's chord symbols (``(quarter notes, root, quality, bass)`` in time order, as
     ``io.score.read_lead_sheet`` gives them) as a progression, one list per bar of ``lines`` (its bar lines, the

@@ -190,12 +190,33 @@ def snap_chords(notes: Notes, width_qn: float) -> Notes:
     return notes.with_qn_times(arr)
 
 
+def tokenizable_metres(notes: Notes, tok: miditok.MusicTokenizer) -> Notes:
+    """``notes`` with each time signature the tokenizer has no token for written as one of the same bar length that
+    it has, over a quarter where it can (2/2 as 4/4, 3/2 as 6/4). MidiTok drops a time signature outside its
+    vocabulary and lets the one before it hold: a song in cut time after a 2/4 pick-up (a sixth of OpenEWLD's lead
+    sheets are in 2/2) was tokenized in bars of 2/4, twice as many as its bar lines, so a progression given bar by
+    bar ran at twice its speed. A bar length the vocabulary lacks (1/8) is left to MidiTok."""
+    have = sorted({(int(n), int(d)) for n, d in getattr(tok, "time_signatures", ())}, key=lambda t: (t[1] != 4, t))
+    ts = notes.time_signatures
+    if not have or ts.size == 0:
+        return notes
+    out = ts.copy()
+    for i, (n, d) in enumerate(zip(ts["numerator"].tolist(), ts["denominator"].tolist(), strict=True)):
+        same = [t for t in have if t[0] * d == n * t[1]]  # the same length: n/d == a/b
+        if (n, d) not in have and same:
+            out["numerator"][i], out["denominator"][i] = same[0]
+    if np.array_equal(out, ts):
+        return notes
+    return Notes(notes.notes, notes.tempos, out, notes.source, notes.metadata)
+
+
 def to_tokens(notes: Notes, tok: miditok.MusicTokenizer) -> np.ndarray:
     """The token ids of a piece (``int32``; BPE applied when the tokenizer has learned it; played chords snapped
-    where the tokenizer says so, :func:`snap_chords`)."""
+    where the tokenizer says so, :func:`snap_chords`; metres outside the vocabulary as one of the same bar length,
+    :func:`tokenizable_metres`)."""
     if len(notes) == 0:
         return np.zeros(0, dtype=np.int32)
-    seq = tok.encode(notes_to_score(snap_chords(notes, chord_width_qn(tok))))
+    seq = tok.encode(notes_to_score(snap_chords(tokenizable_metres(notes, tok), chord_width_qn(tok))))
     if isinstance(seq, list):  # pragma: no cover (one stream for all programs is configured)
         seq = seq[0]
     return np.asarray(seq.ids, dtype=np.int32)

@@ -20,8 +20,9 @@ from ...representations.chords import BAR_CHORD_DTYPE
 from ...representations.tokens import save_tokenizer, tokenize_piece, tokenizer_key
 from ...scores import notes_to_score
 
-#: 4: each bar's chords; 3: the dataset's derived arrays (each field with its own offsets); 2: bar_stats.npy
-CACHE_VERSION = 4
+#: 5: metres the tokenizer lacks as one of the same bar length (2/2 as 4/4); 4: each bar's chords; 3: the dataset's
+#: derived arrays (each field with its own offsets); 2: bar_stats.npy
+CACHE_VERSION = 5
 
 
 class TokenCache:
