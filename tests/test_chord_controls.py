@@ -217,7 +217,8 @@ def test_each_bars_chord_tones_by_hand():
 def test_chord_plan_takes_nats_from_pitches_off_the_chord(run):
     """``bias``: exactly ``strictness`` from each melodic Pitch token outside the chord of the bar and half bar
     being written, ROOT_SHARE of it given to the root, nothing to other tokens, nothing in a bar of the prompt; a
-    TimeSig of 3/4 moves the half to the second beat's middle (24 ticks of 16 to the quarter)."""
+    TimeSig of 3/4 moves the half to the second beat's middle (position 12, 8 positions to the quarter) and one of
+    6/8 to the fourth eighth (position 24: MidiTok counts positions in the metre's beats, 8 to the eighth there)."""
     import json
 
     from tunesmith.families.transformer.grammar import Grammar
@@ -231,8 +232,8 @@ def test_chord_plan_takes_nats_from_pitches_off_the_chord(run):
     state.bars = torch.tensor([1, 1, 2, 0])  # rows 0-1 write the first bar, row 2 the second, row 3 none yet
     plan = ChordPlan([[1], [2]], GrammarState(*[torch.zeros(4, dtype=torch.long)] * 11), grammar, None, tones, 2.5)
     plan.start = torch.zeros(4, dtype=torch.long)  # the prompt began no bar
-    tpq = grammar.ticks_per_quarter
-    state.position = torch.tensor([0, 2 * tpq, 3 * tpq, 0])  # row 1 in the second half (C Am: Am)
+    per_beat = max(tok.config.beat_res.values())  # positions to a beat
+    state.position = torch.tensor([0, 2 * per_beat, 3 * per_beat, 0])  # row 1 in the second half (C Am: Am)
     out = plan.bias(state, torch.zeros(4, vocab_size))
     pitch = {v: int(k.split("_")[1]) for k, v in tok.vocab.items() if k.startswith("Pitch_")}
     other = [v for k, v in tok.vocab.items() if not k.startswith("Pitch_")]
@@ -243,13 +244,19 @@ def test_chord_plan_takes_nats_from_pitches_off_the_chord(run):
             assert float(out[r, v]) == pytest.approx(want), (r, p)
         assert not out[r, other].any()
     assert not out[3].any()  # row 3: a bar of the prompt
-    three = tok.vocab["TimeSig_3/4"]
-    plan.wrote(torch.tensor([three, three, 0, 0]))
-    state.position = torch.tensor([int(1.5 * tpq) - 1, int(1.5 * tpq), 0, 0])
-    out = plan.bias(state, torch.zeros(4, vocab_size))
+    three, six = tok.vocab["TimeSig_3/4"], tok.vocab["TimeSig_6/8"]
+    plan.wrote(torch.tensor([three, three, six, six]))
+    half = int(1.5 * per_beat)
+    state.position = torch.tensor([half - 1, half, 0, 0])
+    state.bars = torch.tensor([1, 1, 1, 1])
     c, a = pitch_of(tok, 60), pitch_of(tok, 57)
-    assert float(out[0, a]) == -2.5 and float(out[0, c]) == pytest.approx(bonus)  # still C's half
-    assert float(out[1, a]) == pytest.approx(bonus) and float(out[1, pitch_of(tok, 67)]) == -2.5  # Am's: G is off
+    for position in (half, 3 * per_beat - 1, 3 * per_beat):
+        state.position = torch.tensor([half - 1, half, position - 1, position])
+        out = plan.bias(state, torch.zeros(4, vocab_size))
+        assert float(out[0, a]) == -2.5 and float(out[0, c]) == pytest.approx(bonus)  # still C's half
+        assert float(out[1, a]) == pytest.approx(bonus) and float(out[1, pitch_of(tok, 67)]) == -2.5  # Am's: G off
+        second = position == 3 * per_beat  # 6/8: the fourth eighth begins the second half
+        assert float(out[2, a]) == -2.5 and float(out[3, a]) == pytest.approx(bonus if second else -2.5)
 
 
 def pitch_of(tok, p: int) -> int:
@@ -267,37 +274,39 @@ def test_strict_chords_write_only_chord_tones(run, tmp_path, streams):
     chords = [[{0, 4, 7}, {0, 4, 7}], [{2, 5, 9}, {7, 11, 2, 5}]]
 
     halves = [c for bar in chords for c in bar]
-    shortest = min(shift_value_ticks(k[9:], tok.time_division) for k in tok.vocab if k.startswith("Duration_"))
+    per_beat = max(tok.config.beat_res.values())  # MidiTok's positions to a beat of the metre
+    shortest = min(shift_value_ticks(k[9:], 960) for k in tok.vocab if k.startswith("Duration_")) / 960
 
-    def room(k: int, pos: int, pc: int, bar_len: int) -> int:
-        """Ticks from ``pos`` in bar ``k`` to the end of the half bars whose chords have ``pc`` (at most 8)."""
-        h = int(2 * pos >= bar_len)
+    def room(k: int, at: float, pc: int, beats: int) -> float:
+        """Beats from ``at`` beats into bar ``k`` (of ``beats`` beats) to the end of the half bars whose chords have
+        ``pc`` (at most 8)."""
+        h = int(2 * at >= beats)
         n = 0
         while n < 8 and pc in halves[(2 * k + h + n) % len(halves)]:
             n += 1
-        return (h + n) * (bar_len // 2) - pos
+        return (h + n) * beats / 2 - at
 
     def off_chord(rows: list[list[int]]) -> tuple[int, int, int]:
-        """(pitches off their chord, pitches, notes held past their chord)."""
+        """(pitches off their chord, pitches, notes held past their chord), in beats of the metre: MidiTok counts
+        REMI's positions and durations in the time signature's beats."""
         off = total = long = 0
         for row in rows:
-            k, pos, bar_len, pc = -1, 0, 4 * tok.time_division, -1
+            k, at, beats, pc = -1, 0.0, 4, -1
             for t in row:
                 name = names.get(t, "")
                 if name == "Bar_None":
-                    k, pos = k + 1, 0
+                    k, at = k + 1, 0.0
                 elif name.startswith("TimeSig_"):
-                    num, den = (int(x) for x in name[8:].split("/"))
-                    bar_len = num * 4 * tok.time_division // den
+                    beats = int(name[8:].split("/")[0])
                 elif name.startswith("Position_"):
-                    pos = int(name[9:])
+                    at = int(name[9:]) / per_beat
                 elif name.startswith("Pitch_") and k >= 0:
                     total += 1
                     pc = int(name[6:]) % 12
-                    off += pc not in chords[k % 2][int(2 * pos >= bar_len)]
-                elif name.startswith("Duration_") and k >= 0 and room(k, pos, pc, bar_len) >= shortest:
+                    off += pc not in chords[k % 2][int(2 * at >= beats)]
+                elif name.startswith("Duration_") and k >= 0 and room(k, at, pc, beats) >= shortest:
                     # (the all but untrained model puts positions past its bar's end, where no duration fits)
-                    long += shift_value_ticks(name[9:], tok.time_division) > room(k, pos, pc, bar_len)
+                    long += shift_value_ticks(name[9:], 960) / 960 > room(k, at, pc, beats) + 1e-9
         return off, total, long
 
     generate(run, tmp_path / "strict", n=3, seed=1,

@@ -89,17 +89,20 @@ class Grammar:
         kind = np.zeros(vocab_size, dtype=np.int64)  # MIDILike: 1 NoteOn, 2 NoteOff, 3 Program; 4 TimeShift
         pitch = np.zeros(vocab_size, dtype=np.int64)
         value = np.zeros(vocab_size, dtype=np.int64)
-        # a TimeSig's bar and a Duration's note, in ticks (sample.ChordPlan keeps notes within their chord)
+        # a TimeSig's bar, a Duration's note and a Position's place in the bar, in ticks of the metre's beat, tpq of
+        # them a beat (sample.ChordPlan keeps notes within their chord): MidiTok counts REMI's positions and
+        # durations in the time signature's beats (an eighth in 6/8, a quarter in 3/4), at its highest resolution
         bar_ticks = np.zeros(vocab_size, dtype=np.int64)
         dur_ticks = np.full(vocab_size, -1, dtype=np.int64)
         tpq = int(tok.time_division)
+        self.position_ticks = max(tpq // max(tok.config.beat_res.values()), 1)
         for i, bs in enumerate(bases[:n_tok]):
             if len(bs) != 1:
                 continue
             name, _, v = bs[0].partition("_")
             if name == "TimeSig":
                 num, den = (int(x) for x in v.split("/"))
-                bar_ticks[i] = num * 4 * tpq // den
+                bar_ticks[i] = num * tpq
             elif name == "Duration":
                 dur_ticks[i] = shift_value_ticks(v, tpq)
             elif name == "Position":
