@@ -111,6 +111,10 @@ def test_how_closely_a_piece_follows_a_progression_by_hand():
     }  # fmt: skip
     assert followed(piece, parse_progression("C | G"))["triad"] == 2  # C | G | C | G: the third bar is no C
     assert followed(piece, parse_progression("N | G | Am F"))["asked"] == 3  # no chord asked: not counted
+    # after a pick-up bar of one beat (one segment, not two halves), the halves are still found by their time
+    pickup = block(([62, 67], 0, 1), ([60, 64, 67], 1, 5), ([55, 59, 62], 5, 7), ([53, 57, 60], 7, 9),
+                   ts=make_time_signatures([0.0, 1.0], [1, 4], [4, 4]))  # fmt: skip
+    assert followed(pickup, parse_progression("N | C | G F"))["triad"] == 3
 
 
 def test_a_note_held_over_segments_counts_in_each():

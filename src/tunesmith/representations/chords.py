@@ -362,7 +362,10 @@ def followed(notes: Notes, bars: list[list[tuple[int, str, int]]], n_bars: int |
         for h, (root, quality, bass) in enumerate(chords):
             if root < 0:
                 continue
-            seg, i = (whole, k) if len(chords) == 1 else (half, 2 * k + h)
+            seg, i = whole, k
+            if len(chords) > 1 and k < len(whole):  # the half bar that starts there (a bar of a beat has one)
+                middle = whole.start_qn[k] + h * (whole.end_qn[k] - whole.start_qn[k]) / 2
+                seg, i = half, int(np.searchsorted(half.start_qn, middle + 1e-9, side="right")) - 1
             got = (int(seg.root[i]), seg.quality[i], int(seg.bass[i])) if i < len(seg) else (-1, "", -1)
             counts["asked"] += 1
             counts["triad"] += got[0] == root and TRIAD_OF.get(got[1]) == TRIAD_OF[quality]
