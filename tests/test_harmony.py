@@ -113,6 +113,27 @@ def test_over_a_progression_each_bar_the_voices_miss_is_a_fault():
     assert harmony_faults(piece, [0], key, parse_progression("D G | D A7 | A Em | A D"))[0] == plain[0] + 7
 
 
+def test_a_half_bar_heard_as_another_chord_is_mended_with_a_tone_it_leaves_out():
+    """Asked for A minor at quarter 8, the written voices (alto A4, tenor E4, bass A2: no third) are heard as A
+    major; on_chords moves one doubled A a minor third up to C, the tone left out, and the half bar is heard as A
+    minor. Nothing else moves: the melody, every other note, and a progression the voices already follow."""
+    from tunesmith.jobs.harmonize import on_chords
+    from tunesmith.representations.chords import followed, parse_progression
+
+    piece = chorale(CHORDS)
+    piece.notes["track"] = piece.notes["program"] - 40
+    voices = lambda p: p[p.notes["track"] != 0]  # noqa: E731
+    asked = parse_progression("C F | C G7 | Am Dm | G C")
+    assert followed(voices(piece), asked)["triad"] == 7
+    mended = on_chords(piece, [0], asked)
+    assert followed(voices(mended), asked)["triad"] == 8
+    moved = np.flatnonzero(mended.notes["pitch"] != piece.notes["pitch"])
+    assert moved.size == 1 and piece.notes["start_qn"][moved[0]] == 8.0
+    assert piece.notes["pitch"][moved[0]] in (69, 45) and mended.notes["pitch"][moved[0]] in (72, 48)
+    theirs = parse_progression("C F | C G7 | A Dm | G C")
+    assert np.array_equal(on_chords(piece, [0], theirs).notes, piece.notes)
+
+
 def test_parallels_are_mended_without_changing_the_harmony():
     """Melody C5 -> D5 over a written alto F4 -> G4 and bass F2 -> G2: fifths melody/alto and melody/bass, octaves
     alto/bass. The alto's G is doubled by the bass, so it may take the melody's D (G4 -> D4, within a fifth); the

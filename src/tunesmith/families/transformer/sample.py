@@ -65,9 +65,6 @@ class View:
 #: heard as the triad on their third when the root sounds little) but lowered the overlap with real chorales from
 #: 0.877 to 0.850 (roots doubled everywhere); kept as a knob for a model whose voicings leave the root out
 ROOT_SHARE = 0.0
-#: the share of the strictness given as a bonus to each tone of the chord that the model has not yet written in the
-#: current half bar: a chord that changes keeps its common tones, but its own tones must sound for it to be heard
-COVER_SHARE = 0.0
 
 
 class ChordPlan:
@@ -129,9 +126,6 @@ class ChordPlan:
                 run = run * flat.roll(-j, dims=0)
             self.hold = hold.reshape(self.tones.shape)
             self.last_pc = torch.full_like(state.bars, -1)  # the pitch class of each row's last Pitch token
-            # the pitch classes the model wrote in each row's current half bar, and which half bar that is
-            self.sounded = torch.zeros(state.bars.shape[0], 12, dtype=torch.bool, device=dev)
-            self.half_at = torch.full_like(state.bars, -1)
 
     def bias(self, state: GrammarState, logits: torch.Tensor) -> torch.Tensor:
         """``logits (B, V)`` with ``strictness`` taken from every pitch outside the current bar's chord (rows in a
@@ -156,15 +150,7 @@ class ChordPlan:
         too_long = (self.dur[None, :] > room[:, None]) & (held > 0)[:, None] & (self.last_pc >= 0)[:, None]
         off |= too_long & (self.dur[None, :] > 0) & (k >= 0)[:, None]
         root = self.roots[at][:, self.pc.clamp(min=0)] & (self.pc >= 0)[None, :] & (k >= 0)[:, None]
-        bonus = ROOT_SHARE * self.strictness * root.to(logits.dtype)
-        if COVER_SHARE:
-            now = 2 * k + half
-            self.sounded &= (now == self.half_at)[:, None]  # a new half bar: nothing written in it yet
-            self.half_at = now
-            missing = chord & ~self.sounded  # (B, 12)
-            cover = missing[:, self.pc.clamp(min=0)] & (self.pc >= 0)[None, :] & (k >= 0)[:, None]
-            bonus = bonus + COVER_SHARE * self.strictness * cover.to(logits.dtype)
-        return logits - self.strictness * off.to(logits.dtype) + bonus
+        return logits - self.strictness * off.to(logits.dtype) + ROOT_SHARE * self.strictness * root.to(logits.dtype)
 
     def force(self, state: GrammarState, tok: torch.Tensor, done: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """The tokens to write, and ``(B,)`` where they are chord tokens (kept tracks' notes wait a step there)."""
@@ -181,9 +167,8 @@ class ChordPlan:
                 given[r] = True
         return tok, given
 
-    def wrote(self, tok: torch.Tensor, own: torch.Tensor | None = None) -> None:
-        """Follow the tokens written: the first ``TimeSig`` is the row's metre from then on; the last pitch, and
-        the pitch classes the model wrote itself (``own``: the rows whose token was sampled, not a kept track's)."""
+    def wrote(self, tok: torch.Tensor) -> None:
+        """Follow the tokens written: the first ``TimeSig`` is the row's metre from then on; the last pitch."""
         if self.metre is None:
             return
         t = tok.clamp(0, self.bar_ticks.shape[0] - 1)
@@ -192,10 +177,6 @@ class ChordPlan:
         self.bar_len = torch.where(metre, self.bar_ticks[t], self.bar_len)
         if self.strictness:
             self.last_pc = torch.where(self.pc[t] >= 0, self.pc[t], self.last_pc)
-            if COVER_SHARE:
-                mine = (self.pc[t] >= 0) & (own if own is not None else torch.ones_like(self.pc[t], dtype=torch.bool))
-                rows = torch.nonzero(mine).flatten()
-                self.sounded[rows, self.pc[t][rows]] = True
 
 
 def bars_stop(n_bars: int, start_bars: torch.Tensor) -> Stop:
@@ -287,12 +268,11 @@ def sample_tokens(
             given = torch.zeros_like(done)
             if plan is not None:  # a new bar's chord tokens first, as training put them right after its Bar token
                 tok, given = plan.force(state, tok, done)
-            sampled = tok
             if forcer is not None:
                 tok = forcer.force(state, tok, done | given)
             grammar.step(state, torch.where(done, grammar.noop, tok))  # a finished row's state stays as it ended
             if plan is not None:
-                plan.wrote(tok, own=tok == sampled)
+                plan.wrote(tok)
             produced += (~done).long()
             for r in torch.nonzero(~done).flatten().tolist():
                 out[r].append(int(tok[r]))
