@@ -7,7 +7,7 @@ bar (half bar where the sheet changes chord at the half), whether the recogniser
 reads the written voices alone, and the whole texture, as the sheet's chord (root and triad, a seventh counting
 as its triad; bars the sheet gives no chord are not counted).
 
-    python benchmarks/bench_arrange.py --run bach --data DATASET [--split validation] [--limit 10] [--candidates 1]
+    python benchmarks/bench_arrange.py --run bach --data DATASET [--split validation] [--limit 10] [--candidates 4]
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from tunesmith.dataset import Dataset
 from tunesmith.grid import bar_lines_qn
 from tunesmith.io import read_midi
 from tunesmith.jobs.arrange import arrange
+from tunesmith.jobs.harmonize import DEFAULT_CANDIDATES
 from tunesmith.notes import Notes
 from tunesmith.representations.chords import followed as chords_followed
 from tunesmith.representations.chords import parse_symbols_text, symbols_by_bar
@@ -42,7 +43,8 @@ def main() -> int:
     ap.add_argument("--data", type=Path, required=True, help="a prepared lead-sheet collection")
     ap.add_argument("--split", default="validation", choices=("validation", "test"))
     ap.add_argument("--limit", type=int, default=10, help="the first N sheets of the split")
-    ap.add_argument("--candidates", type=int, default=1, help="versions drawn per one written (arrange's default: 4)")
+    ap.add_argument("--candidates", type=int, default=DEFAULT_CANDIDATES,
+                    help=f"versions drawn per one written (default: arrange's, {DEFAULT_CANDIDATES})")  # fmt: skip
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--chord-strictness", type=float, help="nats from notes off the chord (default: the model's)")
     ap.add_argument("--json", type=Path)

@@ -26,7 +26,9 @@ def add(sub: Any) -> None:
         description="Write N arrangements of SHEET: its melody kept note for note and the other voices written by a\n"
         "transformer run trained with chord controls, bar by bar over the sheet's chord symbols (MusicXML or ABC;\n"
         "one chord a bar, or two where it changes at the half), or over --chords for a melody without them.\n"
-        "Each file holds the melody as it was and the new voices.",
+        "Each file holds the melody as it was and the new voices. Of the --candidates versions drawn, those kept\n"
+        "follow the chords in the most bars (then harmonize's ranking), and a bar the voices make another chord is\n"
+        "mended by moving a written note to the chord tone they leave out.",
     )
     p.add_argument("sheet", help="a lead sheet (MusicXML .mxl/.musicxml, ABC), or a MIDI melody with --chords")
     p.add_argument("--run", required=True, help="a transformer run folder, or a shipped transformer's name")

@@ -3,9 +3,11 @@
 A lead sheet is a melody and its chord symbols (MusicXML's ``<harmony>``, ABC's chord annotations). The symbols
 become a progression bar by bar (``representations/chords.symbols_by_bar``: one chord a bar, or two where it
 changes at the half) and the melody is harmonised by a Transformer run trained with chord controls, told that
-progression (``harmonize`` with ``--chords``): the voices it writes follow the sheet's chords as the recogniser
-hears them. ``chords`` (a progression as ``--chords`` takes it) replaces the sheet's own, or gives chords to a
-melody without any (a MIDI file).
+progression (``harmonize`` with ``--chords``): the voices it writes keep to the chords' tones
+(``KEPT_CHORD_STRICTNESS``), the versions that follow the most bars are kept, and a bar whose voices the
+recogniser hears as another chord is mended with the tone they leave out (``harmonize.on_chords``).
+``chords`` (a progression as ``--chords`` takes it) replaces the sheet's own, or gives chords to a melody without
+any (a MIDI file).
 """
 
 from __future__ import annotations

@@ -370,8 +370,10 @@ def harmonize(
     :func:`harmony_faults` ranks best (in the melody's key, ending on its tonic, the melody a chord tone on strong
     beats, voices in order, few parallels), each with its own seed in ``harmonies.json``. ``part_writing``: every
     version drawn has its voices put in order (:func:`in_order`), ends on the tonic under a melody that does
-    (:func:`end_on_tonic`) and has the parallels mended that a note can mend (:func:`fewer_parallels`); off, the
-    voices are written as the model drew them."""
+    (:func:`end_on_tonic`), over chords (``controls["chords"]``) has the bars heard as another chord mended
+    (:func:`on_chords`) and has the parallels mended that a note can mend (:func:`fewer_parallels`); off, the
+    voices are written as the model drew them. Over chords, the voices keep to them more strictly than generate's
+    default (:data:`KEPT_CHORD_STRICTNESS`) and the versions are ranked by the bars they follow too."""
     if candidates < 1:
         raise ConfigError(f"--candidates {candidates}: at least 1 (1: every version drawn is written)")
     piece = read(melody)
