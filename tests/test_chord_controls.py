@@ -425,3 +425,44 @@ def test_guided_chords_read_chord_none_without_them(run, monkeypatch):
     assert len(guided) == len(free) and sum(t in chords[0] for t in guided) >= 2
     for a, b in zip(guided, free, strict=True):
         assert b == (vocab.none if a in chords[0] else a)
+
+
+def test_a_run_may_carry_its_own_chord_strictness(run, tmp_path, monkeypatch):
+    """config.json's ``generation`` (a shipped model's own defaults: the lead-sheet melodies' 0) is the strictness
+    --chords uses unless told; the house's 4 where it has none; the option given wins over both."""
+    import json
+    import shutil
+
+    from tunesmith.families.transformer import sample as sample_mod
+
+    asked: list[float] = []
+    real = sample_mod.sample_tokens
+
+    def spy(*args, **kw):
+        asked.append(kw.get("chord_strictness"))
+        return real(*args, **kw)
+
+    monkeypatch.setattr(sample_mod, "sample_tokens", spy)
+    own = tmp_path / "own"
+    shutil.copytree(run, own)
+    config = json.loads((own / "config.json").read_text())
+    (own / "config.json").write_text(json.dumps({**config, "generation": {"chord_strictness": 0.5}}))
+    chords = {"chords": "C | G", "bars": 2}
+    generate(run, tmp_path / "a", n=1, options=chords)
+    generate(own, tmp_path / "b", n=1, options=chords)
+    generate(own, tmp_path / "c", n=1, options={**chords, "chord_strictness": 6.0})
+    assert asked == [4.0, 0.5, 6.0]
+
+
+def test_the_shipped_melody_model_keeps_its_passing_notes():
+    """The lead-sheet model ships strictness 0 (chosen on its validation melodies, docs/chords.md); bach has none
+    of its own and takes the house's."""
+    import json
+
+    from tunesmith.pretrained import get_model
+
+    def config(name: str) -> dict:
+        return json.loads((get_model(name).path / "config.json").read_text())
+
+    assert config("leadsheet")["generation"] == {"chord_strictness": 0.0}
+    assert "generation" not in config("bach")

@@ -137,6 +137,18 @@ def test_shipping_the_same_run_again_gives_the_same_bytes(tiny_run, registry, tm
         assert again[WEIGHTS] == want[WEIGHTS] and again[CONFIG] == want[CONFIG]
 
 
+def test_a_model_ships_its_own_generation_defaults(tiny_run, tmp_path):
+    """``generation`` goes into the shipped config.json (which the card's sha256 then covers); none, no section."""
+    import json
+
+    ship_run(tiny_run, MADE_HERE, TINY_CARD, root=tmp_path / "own", generation={"chord_strictness": 0.0})
+    model = get_model(MADE_HERE, roots=[tmp_path / "own"])
+    verify(model)
+    assert json.loads((model.path / CONFIG).read_text())["generation"] == {"chord_strictness": 0.0}
+    ship_run(tiny_run, MADE_HERE, TINY_CARD, root=tmp_path / "plain")
+    assert "generation" not in json.loads((tmp_path / "plain" / MADE_HERE / CONFIG).read_text())
+
+
 def test_the_shipped_models_fit_the_size_limit():
     total = sum(m.size_bytes for m in shipped_models(roots=[PACKAGE_MODELS]).values())
     assert total <= MAX_SHIPPED_BYTES

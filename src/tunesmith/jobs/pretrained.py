@@ -59,6 +59,7 @@ def ship_run(
     *,
     root: str | os.PathLike[str] = PACKAGE_MODELS,
     dtype: str = "bfloat16",
+    generation: dict[str, Any] | None = None,
 ) -> ShippedModel:
     """Make the float32 training run ``run`` the shipped model ``root/name`` (replacing one there): the weights in
     ``dtype`` (bfloat16 or float16), ``config.json`` with its data named as the card names it and the run it started
@@ -66,7 +67,9 @@ def ship_run(
     ``metrics.jsonl`` as they are (not the resume state), and ``card.json``: ``card``'s fields (summary, data, split,
     license, figures, hardware, command) with what the run itself says (kind, preset, parameters, steps, epochs,
     train_seconds, seed, date_trained) filled in where ``card`` leaves it out, the weights' type and size, and the
-    sha256 of every other file. The folder is written whole or not at all, then checked against its card."""
+    sha256 of every other file. ``generation``: the model's own defaults where they differ from the house's
+    (``config.json``'s ``generation``, e.g. ``{"chord_strictness": 0.0}``). The folder is written whole or not at
+    all, then checked against its card."""
     run = Path(run)
     if dtype not in SHIPPED_DTYPES:
         raise ConfigError(f"ship: weights are shipped as {' or '.join(SHIPPED_DTYPES)}, not {dtype!r}")
@@ -85,6 +88,7 @@ def ship_run(
         **config,
         "data": {**config.get("data", {}), "path": data_label},
         "shipped": {"name": name, "weights_dtype": dtype},
+        **({"generation": dict(generation)} if generation else {}),
     }
     if "init" in config:  # where the run started, by name, not by a path of the machine it was trained on
         init = {k: v for k, v in config["init"].items() if k != "path"}

@@ -352,7 +352,10 @@ class TransformerFamily(TransformerSpec, Family):
             rows = progression_rows(progression, len(progression))
             out["chords"] = [vocab.bar_tokens(row) for row in rows]
             out["chord_none"] = vocab.none
-            strict = DEFAULT_CHORD_STRICTNESS if opts.chord_strictness is None else float(opts.chord_strictness)
+            # the run's own default where it has one (a shipped model's, chosen on its validation split: a melody
+            # needs its passing notes, where chorale voices keep to the chord), else the house's
+            own = (run.config.get("generation") or {}).get("chord_strictness", DEFAULT_CHORD_STRICTNESS)
+            strict = float(own) if opts.chord_strictness is None else float(opts.chord_strictness)
             if not strict >= 0:
                 raise ConfigError(f"--chord-strictness {opts.chord_strictness}: a number of nats, 0 or more")
             if strict and cfg.bpe_vocab:

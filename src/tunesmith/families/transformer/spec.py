@@ -59,8 +59,8 @@ class TransformerOptions(GenerateOptions):
     )
     chord_strictness: float | None = option(
         None, "with --chords: how strictly notes keep to each bar's chord, in nats taken from every note outside it "
-        f"(default {DEFAULT_CHORD_STRICTNESS:g}; 0: passing notes as the model likes them; 8 or more: almost only "
-        "chord tones)",
+        f"(default: the run's own, else {DEFAULT_CHORD_STRICTNESS:g}; 0: passing notes as the model likes them; 8 or "
+        "more: almost only chord tones)",
         metavar="NATS",
     )
     bars: int | None = option(
