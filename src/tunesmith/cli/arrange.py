@@ -13,6 +13,7 @@ from .common import (
     device_arguments,
     file_arguments,
     given_options,
+    kept_chord_strictness,
     positive_int,
     sampling_arguments,
 )
@@ -47,12 +48,7 @@ def add(sub: Any) -> None:
         extra = " (default: the sheet's chord symbols)" if name == "chords" else ""
         help_text = f"attribute control: {d.help}{extra}"
         p.add_argument(d.cli_flag, dest=name, default=None, metavar=d.metavar, help=help_text)
-    strict = declared()["chord_strictness"]
-    p.add_argument(
-        strict.cli_flag, dest=strict.name, type=float, default=None, metavar=strict.metavar,
-        help="nats taken from each written note off its bar's chord (default here 8: the voices under a kept melody "
-        "keep closer to the chords than generate's 4; docs/chords.md)",
-    )  # fmt: skip
+    kept_chord_strictness(p)
     file_arguments(p)
     p.set_defaults(func=run)
 

@@ -97,6 +97,20 @@ def control_options() -> list[str]:
     return [d.name for d in declared().values() if d.group == CONTROLS and d.name != "guidance"]
 
 
+def kept_chord_strictness(p: argparse.ArgumentParser) -> None:
+    """``--chord-strictness`` for the voices written under a kept melody (harmonize, arrange), whose default is not
+    generate's."""
+    from ..jobs.catalog import KEPT_CHORD_STRICTNESS
+
+    d = declared()["chord_strictness"]
+    p.add_argument(
+        d.cli_flag, dest=d.name, type=float, default=None, metavar=d.metavar,
+        help=f"with chords: nats taken from each written note off its bar's chord (default here "
+        f"{KEPT_CHORD_STRICTNESS:g}: the voices under a kept melody keep closer to the chords than generate's; "
+        "docs/chords.md)",
+    )  # fmt: skip
+
+
 def device_arguments(p: argparse.ArgumentParser) -> None:
     """``--device`` and ``--threads``: where and on how many CPU threads a model runs."""
     p.add_argument("--device", default="cpu", help="cpu, cuda, mps or auto")

@@ -13,6 +13,7 @@ from .common import (
     device_arguments,
     file_arguments,
     given_options,
+    kept_chord_strictness,
     positive_int,
     sampling_arguments,
 )
@@ -70,6 +71,7 @@ def add(sub: Any) -> None:
     for name in control_options():
         d = declared()[name]
         p.add_argument(d.cli_flag, dest=name, default=None, metavar=d.metavar, help=f"attribute control: {d.help}")
+    kept_chord_strictness(p)
     file_arguments(p)
     p.set_defaults(func=run)
 
@@ -90,7 +92,7 @@ def run(args: argparse.Namespace) -> int:
         top_k=args.top_k,
         top_p=args.top_p,
         device=args.device,
-        controls=given_options(args, control_options()),
+        controls=given_options(args, [*control_options(), "chord_strictness"]),
         wav=args.wav,
         png=args.png,
         score=args.score,

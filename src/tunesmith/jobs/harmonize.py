@@ -20,6 +20,7 @@ from ..families import specs
 from ..io import read
 from ..notes import Notes, make_time_signatures
 from ..representations.chords import QUALITIES, TRIAD_OF, followed, parse_progression, recognise, segments
+from .catalog import KEPT_CHORD_STRICTNESS
 from .generate import Written, generate
 from .runs import open_run
 
@@ -79,11 +80,6 @@ def _voices(piece: Notes, kept: list[int]) -> dict[str, int]:
 #: harmonisation figure of docs/controls.md was measured with (generate's default became 3 on piano's validation
 #: requests; harmonize's figures were not measured again at 3)
 HARMONIZE_GUIDANCE = 5.0
-#: the chord strictness (``--chord-strictness``) of voices written under a kept melody over chords (``arrange``,
-#: ``harmonize --chords``): chosen among 4 and 8 on OpenEWLD's validation sheets, where 8 with the chords mended
-#: (:func:`on_chords`) had 92.5% of bars and halves heard as the sheet's chord, 4 had 89.1% (docs/chords.md);
-#: generate's default, 4, was chosen on music written freely over a progression
-KEPT_CHORD_STRICTNESS = 8.0
 
 #: the most moves :func:`fewer_parallels` tries in a piece, each scored on the few notes around it: its cost stays
 #: bounded (a tenth of a second or so) even for a model that writes parallels everywhere; `bach` needs a few dozen
