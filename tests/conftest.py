@@ -105,3 +105,28 @@ def synthetic_dataset(
         vel = rng.integers(40, 110, n_notes) if velocity else 80
         write_midi(Notes.from_arrays(pitch, start, start + dur, velocity=vel), src / f"p{i:02d}.mid")
     return prepare(src, root / "ds", workers=1, progress=False).root
+
+
+class SampleCalls:
+    """Every ``sample_tokens`` call made while a test runs: its keyword arguments and its new tokens (per row)."""
+
+    def __init__(self) -> None:
+        self.kwargs: list[dict] = []
+        self.streams: list[list[list[int]]] = []
+
+
+@pytest.fixture
+def sample_calls(monkeypatch) -> SampleCalls:
+    from tunesmith.families.transformer import sample as sample_mod
+
+    calls = SampleCalls()
+    real = sample_mod.sample_tokens
+
+    def spy(*args, **kw):
+        out = real(*args, **kw)
+        calls.kwargs.append(kw)
+        calls.streams.append(out)
+        return out
+
+    monkeypatch.setattr(sample_mod, "sample_tokens", spy)
+    return calls

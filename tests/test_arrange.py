@@ -102,24 +102,14 @@ def test_arrange_from_the_command_line_and_its_errors(chorale_run, tmp_path, cap
     assert "--chord-strictness -1.0: a number of nats" in err
 
 
-def test_the_voices_under_a_kept_melody_keep_closer_to_the_chords(chorale_run, tmp_path, monkeypatch):
+def test_the_voices_under_a_kept_melody_keep_closer_to_the_chords(chorale_run, tmp_path, sample_calls):
     """arrange asks for strictness 8 (KEPT_CHORD_STRICTNESS) where generate's default is 4; --chord-strictness
     overrides it."""
-    from tunesmith.families.transformer import sample as sample_mod
-
-    asked: list[float] = []
-    real = sample_mod.sample_tokens
-
-    def spy(*args, **kw):
-        asked.append(kw.get("chord_strictness"))
-        return real(*args, **kw)
-
-    monkeypatch.setattr(sample_mod, "sample_tokens", spy)
     sheet = lead_sheet(tmp_path / "s.musicxml", [(0, "C"), (8, "F")])
     arrange(sheet, chorale_run, tmp_path / "a", candidates=1)
     assert main(["arrange", str(sheet), "--run", str(chorale_run), "--out", str(tmp_path / "b"), "--candidates", "1",
                  "--chord-strictness", "2.5"]) == 0  # fmt: skip
-    assert asked == [8.0, 2.5]
+    assert [kw.get("chord_strictness") for kw in sample_calls.kwargs] == [8.0, 2.5]
 
 
 def test_prepare_keeps_a_lead_sheets_chords_and_the_cache_takes_them(tmp_path):

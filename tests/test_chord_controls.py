@@ -181,20 +181,9 @@ def run(tmp_path_factory) -> Path:
 
 
 @pytest.fixture
-def streams(monkeypatch) -> list[list[list[int]]]:
+def streams(sample_calls) -> list[list[list[int]]]:
     """The new tokens of every ``sample_tokens`` call made while the test runs, per call and row."""
-    from tunesmith.families.transformer import sample as sample_mod
-
-    calls: list[list[list[int]]] = []
-    real = sample_mod.sample_tokens
-
-    def spy(*args, **kw):
-        out = real(*args, **kw)
-        calls.append(out)
-        return out
-
-    monkeypatch.setattr(sample_mod, "sample_tokens", spy)
-    return calls
+    return sample_calls.streams
 
 
 def _pcs(mask: np.ndarray) -> set[int]:
@@ -427,22 +416,12 @@ def test_guided_chords_read_chord_none_without_them(run, monkeypatch):
         assert b == (vocab.none if a in chords[0] else a)
 
 
-def test_a_run_may_carry_its_own_chord_strictness(run, tmp_path, monkeypatch):
+def test_a_run_may_carry_its_own_chord_strictness(run, tmp_path, sample_calls):
     """config.json's ``generation`` (a shipped model's own defaults: the lead-sheet melodies' 0) is the strictness
     --chords uses unless told; the house's 4 where it has none; the option given wins over both."""
     import json
     import shutil
 
-    from tunesmith.families.transformer import sample as sample_mod
-
-    asked: list[float] = []
-    real = sample_mod.sample_tokens
-
-    def spy(*args, **kw):
-        asked.append(kw.get("chord_strictness"))
-        return real(*args, **kw)
-
-    monkeypatch.setattr(sample_mod, "sample_tokens", spy)
     own = tmp_path / "own"
     shutil.copytree(run, own)
     config = json.loads((own / "config.json").read_text())
@@ -451,7 +430,7 @@ def test_a_run_may_carry_its_own_chord_strictness(run, tmp_path, monkeypatch):
     generate(run, tmp_path / "a", n=1, options=chords)
     generate(own, tmp_path / "b", n=1, options=chords)
     generate(own, tmp_path / "c", n=1, options={**chords, "chord_strictness": 6.0})
-    assert asked == [4.0, 0.5, 6.0]
+    assert [kw.get("chord_strictness") for kw in sample_calls.kwargs] == [4.0, 0.5, 6.0]
 
 
 def test_the_shipped_melody_model_keeps_its_passing_notes():
