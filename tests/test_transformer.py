@@ -456,14 +456,18 @@ def test_dataset_too_small(tmp_path):
 
 def test_grammar_rules_by_hand():
     """REMI: after Pitch only Velocity; positions go forward in a bar; a pitch is struck once a time; once every
-    pitch is struck, the bar or a later position must come next (no dead end)."""
+    pitch is struck, the bar or a later position must come next (no dead end); no note before the first Program
+    token (MidiTok would make it a piano's)."""
     tok = TokenizerSpec().build()
     g = Grammar(tok, len(tok) + 10, torch.device("cpu"))
     ids = {t: i for t, i in tok.vocab.items()}
     st = g.start(1)
     allowed = lambda: {tok[i] for i in torch.nonzero(g.mask(st)[0]).flatten().tolist()}  # noqa: E731
     assert all(t.startswith("Bar") for t in allowed())  # a piece starts with a bar
-    for t in ("Bar_None", "TimeSig_4/4", "Position_8", "Pitch_60"):
+    for t in ("Bar_None", "TimeSig_4/4", "Position_8"):
+        g.step(st, torch.tensor([ids[t]]))
+    assert "Program_40" in allowed() and not any(t.startswith("Pitch") for t in allowed())
+    for t in ("Program_0", "Pitch_60"):
         g.step(st, torch.tensor([ids[t]]))
     assert allowed() == {t for t in ids if t.startswith("Velocity")}
     for t in ("Velocity_63", "Duration_1.0.8"):

@@ -31,6 +31,9 @@ from ...representations.tokens import base_tokens, shift_ticks, shift_value_tick
 N_PITCHES = 128
 
 
+#: ``GrammarState.cur_program`` before a stream's first Program token
+NO_PROGRAM = -2
+
 @dataclass
 class GrammarState:
     last_type: torch.Tensor  # (B,) type index of the last base token (-1: nothing yet, anything may start)
@@ -40,7 +43,7 @@ class GrammarState:
     program: torch.Tensor  # (B, 128) MIDILike: the program that turned each pitch on
     onset: torch.Tensor  # (B, 128) MIDILike: the tick each sounding pitch was turned on
     struck: torch.Tensor  # (B, 128) REMI, TSD: pitches struck at the current time
-    cur_program: torch.Tensor  # (B,) MIDILike with programs: the last Program token's value
+    cur_program: torch.Tensor  # (B,) with programs: the last Program token's value (NO_PROGRAM before the first)
     ticks: torch.Tensor  # (B,) ticks of time shifts so far (TSD, MIDILike)
     bars: torch.Tensor  # (B,) Bar tokens so far (REMI)
     notes: torch.Tensor  # (B,) notes started so far
@@ -162,7 +165,7 @@ class Grammar:
             program=torch.zeros(batch, N_PITCHES, dtype=torch.long, device=self.device),
             onset=torch.zeros(batch, N_PITCHES, dtype=torch.long, device=self.device),
             struck=zp.clone(),
-            cur_program=z.clone(),
+            cur_program=z + (NO_PROGRAM if self.uses_programs else 0),
             ticks=z.clone(),
             bars=z.clone(),
             notes=z.clone(),
@@ -218,6 +221,10 @@ class Grammar:
         if self.uses_programs:  # drum notes under the drum program only, other notes never under it
             drums = (s.cur_program == -1)[:, None]
             m = m & ~(self.drum[None, :] & ~drums) & ~(self.melodic[None, :] & drums)
+            # no note before the stream's first Program token: MidiTok would give it program 0 (a piano note in a
+            # string quartet, written by a chorale model whose chord tokens came between a Bar and its notes)
+            if not self.bpe:  # (BPE merges Program tokens into others, whose values the grammar does not read)
+                m = m & ~((self.drum | self.melodic)[None, :] & (s.cur_program == NO_PROGRAM)[:, None])
         if self.name in ("REMI", "TSD") and not self.bpe:
             again = torch.gather(s.struck, 1, self.pitch[None, :].expand(m.shape[0], -1))
             m = m & ~((self.kind == 5)[None, :] & again)
