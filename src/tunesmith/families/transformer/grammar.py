@@ -29,10 +29,9 @@ import torch
 from ...representations.tokens import base_tokens, shift_ticks, shift_value_ticks, token_types, tokenizer_name
 
 N_PITCHES = 128
-
-
 #: ``GrammarState.cur_program`` before a stream's first Program token
 NO_PROGRAM = -2
+
 
 @dataclass
 class GrammarState:
